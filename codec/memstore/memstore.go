@@ -1,0 +1,127 @@
+// Package memstore is an in-memory codec.Store for tests and demos. It keeps every blob
+// in the process heap and forgets them when the process ends.
+package memstore
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+)
+
+var _ codec.Store = (*Store)(nil)
+
+// Store is an in-memory codec.Store, safe for concurrent use. The zero value is not
+// usable; call New.
+type Store struct {
+	mu      sync.RWMutex
+	objects map[string]object
+	now     func() time.Time
+}
+
+type object struct {
+	data    []byte
+	modTime time.Time
+}
+
+// New returns an empty Store.
+func New() *Store {
+	return &Store{objects: make(map[string]object), now: time.Now}
+}
+
+// String names the store in errors.
+func (s *Store) String() string { return "memstore" }
+
+// Put stores a copy of size bytes read from src. An existing key is refreshed, not rewritten.
+func (s *Store) Put(ctx context.Context, key string, src io.ReadSeeker, size int64) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("memstore put %s: %w", key, err)
+	}
+	if err := codec.ValidateKey(key); err != nil {
+		return fmt.Errorf("memstore put: %w", err)
+	}
+	if _, err := s.Touch(ctx, key); err == nil {
+		return nil
+	}
+	if size < 0 {
+		return fmt.Errorf("memstore put %s: negative size %d", key, size)
+	}
+	if _, err := src.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("memstore put %s: rewind source: %w", key, err)
+	}
+	data := make([]byte, size)
+	if _, err := io.ReadFull(src, data); err != nil {
+		return fmt.Errorf("memstore put %s: read source (want %d bytes): %w", key, size, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.objects[key]; !ok {
+		s.objects[key] = object{data: data, modTime: s.now()}
+	}
+	return nil
+}
+
+// Get returns a reader over the blob's bytes.
+func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("memstore get %s: %w", key, err)
+	}
+	s.mu.RLock()
+	o, ok := s.objects[key]
+	s.mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("memstore get %s: %w", key, codec.ErrNotFound)
+	}
+	return io.NopCloser(bytes.NewReader(o.data)), nil
+}
+
+// Touch reports the blob's size and sets its age to now.
+func (s *Store) Touch(ctx context.Context, key string) (codec.Info, error) {
+	if err := ctx.Err(); err != nil {
+		return codec.Info{}, fmt.Errorf("memstore touch %s: %w", key, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.objects[key]
+	if !ok {
+		return codec.Info{}, fmt.Errorf("memstore touch %s: %w", key, codec.ErrNotFound)
+	}
+	o.modTime = s.now()
+	s.objects[key] = o
+	return codec.Info{Size: int64(len(o.data)), ModTime: o.modTime}, nil
+}
+
+// Len returns the number of blobs held.
+func (s *Store) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.objects)
+}
+
+// Bytes returns the total size of all blobs held.
+func (s *Store) Bytes() int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var n int64
+	for _, o := range s.objects {
+		n += int64(len(o.data))
+	}
+	return n
+}
+
+// Keys returns the keys held, sorted.
+func (s *Store) Keys() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	keys := make([]string, 0, len(s.objects))
+	for k := range s.objects {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,124 @@
+package codec
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Store holds blobs under content-address keys. Drivers only move bytes: the Codec
+// validates keys, hashes and verifies content, retries and counts.
+//
+// Contract (checked for every driver by codec/storetest):
+//   - Put is idempotent and atomic: no reader ever sees a partially written object, and a
+//     failed Put leaves nothing visible. It reads exactly size bytes from src starting at
+//     offset 0 and may Seek back to 0 to resend. If key already exists, Put may skip the
+//     write, but must then refresh the object's age as Touch does.
+//   - Get returns the object's bytes; a missing key is an error satisfying
+//     errors.Is(err, ErrNotFound). The caller closes the reader.
+//   - Touch reports an object's size and refreshes its age, so that an age-based retention
+//     rule counts from the last use, not from the first write (dedupe makes old blobs
+//     referenced by new workflows). Drivers may skip the refresh when the object is young.
+//     A missing key is ErrNotFound.
+//
+// Keys look like "v1/{namespace}/sha256/{hex}" (see BlobKey); drivers may rely on
+// ValidateKey's grammar.
+type Store interface {
+	Put(ctx context.Context, key string, src io.ReadSeeker, size int64) error
+	Get(ctx context.Context, key string) (io.ReadCloser, error)
+	Touch(ctx context.Context, key string) (Info, error)
+}
+
+// Info describes a stored object.
+type Info struct {
+	// Size is the object's length in bytes.
+	Size int64
+	// ModTime is the object's age reference after the Touch (zero if the driver has none).
+	ModTime time.Time
+}
+
+// KeyVersion is the first segment of every key; a new layout gets a new version.
+const KeyVersion = "v1"
+
+// BlobKey returns the key of a blob: "v1/{namespace}/sha256/{hex}".
+func BlobKey(namespace, sha256Hex string) (string, error) {
+	if err := ValidateNamespace(namespace); err != nil {
+		return "", err
+	}
+	if !isSHA256Hex(sha256Hex) {
+		return "", fmt.Errorf("%w: sha256 %q is not 64 lowercase hex digits", ErrInvalidKey, truncate(sha256Hex, 80))
+	}
+	return KeyVersion + "/" + namespace + "/sha256/" + sha256Hex, nil
+}
+
+// ValidateNamespace checks a Temporal namespace name for use in a key: 1-255 characters
+// of [A-Za-z0-9._-], starting with a letter or digit (so never "." or "..").
+func ValidateNamespace(ns string) error {
+	switch {
+	case ns == "":
+		return fmt.Errorf("%w: namespace is empty", ErrInvalidKey)
+	case len(ns) > 255:
+		return fmt.Errorf("%w: namespace is %d characters, over 255", ErrInvalidKey, len(ns))
+	case !isAlnum(ns[0]):
+		return fmt.Errorf("%w: namespace %q must start with a letter or digit", ErrInvalidKey, truncate(ns, 80))
+	}
+	for i := 0; i < len(ns); i++ {
+		if c := ns[i]; !isAlnum(c) && c != '.' && c != '_' && c != '-' {
+			return fmt.Errorf("%w: namespace %q has character %q (allowed: letters, digits, '.', '_', '-')", ErrInvalidKey, truncate(ns, 80), c)
+		}
+	}
+	return nil
+}
+
+// ValidateKey checks the key grammar drivers rely on: slash-separated segments of
+// [A-Za-z0-9._-], none empty, "." or "..", at most 1024 bytes. It keeps keys safe as
+// file paths and URL paths.
+func ValidateKey(key string) error {
+	if key == "" || len(key) > 1024 {
+		return fmt.Errorf("%w: key length %d (want 1..1024)", ErrInvalidKey, len(key))
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return fmt.Errorf("%w: key %q has an empty, '.' or '..' segment", ErrInvalidKey, truncate(key, 120))
+		}
+		for i := 0; i < len(seg); i++ {
+			if c := seg[i]; !isAlnum(c) && c != '.' && c != '_' && c != '-' {
+				return fmt.Errorf("%w: key %q has character %q", ErrInvalidKey, truncate(key, 120), c)
+			}
+		}
+	}
+	return nil
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+func isSHA256Hex(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// storeName names a store in errors and logs: its String method, else its type.
+func storeName(s Store) string {
+	if st, ok := s.(fmt.Stringer); ok {
+		return st.String()
+	}
+	return fmt.Sprintf("%T", s)
+}

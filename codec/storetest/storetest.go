@@ -1,0 +1,344 @@
+// Package storetest is the conformance suite every codec.Store runs, in the spirit of
+// go-cloud's drivertest: one set of tests pins the Store contract for memstore, filestore,
+// s3store and the payloadsvc client alike.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+)
+
+// Options tunes the suite for slow or large stores. The zero value runs everything.
+type Options struct {
+	// LargeSize is the size of the large-blob round trip; default 9 MiB (over one default
+	// S3 part is not required: s3store tests multipart separately).
+	LargeSize int
+}
+
+// Run runs the conformance suite. newStore returns a fresh, empty store for each subtest;
+// it registers its own cleanup with t.
+func Run(t *testing.T, newStore func(t *testing.T) codec.Store) {
+	RunWithOptions(t, newStore, Options{})
+}
+
+// RunWithOptions is Run with Options.
+func RunWithOptions(t *testing.T, newStore func(t *testing.T) codec.Store, opts Options) {
+	if opts.LargeSize == 0 {
+		opts.LargeSize = 9 << 20
+	}
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s codec.Store)
+	}{
+		{"RoundTrip", testRoundTrip},
+		{"EmptyBlob", testEmptyBlob},
+		{"LargeBlob", func(t *testing.T, s codec.Store) { testLarge(t, s, opts.LargeSize) }},
+		{"GetMissing", testGetMissing},
+		{"TouchMissing", testTouchMissing},
+		{"TouchReportsSize", testTouch},
+		{"PutIdempotent", testIdempotent},
+		{"PutRewindsSource", testRewind},
+		{"ConcurrentPutSameKey", testConcurrentPut},
+		{"NoPartialObjectVisible", testNoPartial},
+		{"FailedSourceLeavesNothing", testFailedSource},
+		{"ShortSourceLeavesNothing", testShortSource},
+		{"CancelledContext", testCancelled},
+		{"ManyKeys", testManyKeys},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.fn(t, newStore(t))
+		})
+	}
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return c
+}
+
+// blob returns random bytes and their content-address key in namespace "storetest".
+func blob(t *testing.T, n int) ([]byte, string) {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	key, err := codec.BlobKey("storetest", hex.EncodeToString(sum[:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, key
+}
+
+func put(t *testing.T, s codec.Store, key string, b []byte) {
+	t.Helper()
+	if err := s.Put(ctx(t), key, bytes.NewReader(b), int64(len(b))); err != nil {
+		t.Fatalf("Put(%s, %d bytes): %v", key, len(b), err)
+	}
+}
+
+func get(t *testing.T, s codec.Store, key string) []byte {
+	t.Helper()
+	r, err := s.Get(ctx(t), key)
+	if err != nil {
+		t.Fatalf("Get(%s): %v", key, err)
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("Get(%s): read: %v", key, err)
+	}
+	return b
+}
+
+func mustEqual(t *testing.T, got, want []byte) {
+	t.Helper()
+	if !bytes.Equal(got, want) {
+		t.Fatalf("got %d bytes (sha256 %x), want %d bytes (sha256 %x)", len(got), sha256.Sum256(got), len(want), sha256.Sum256(want))
+	}
+}
+
+func testRoundTrip(t *testing.T, s codec.Store) {
+	b, key := blob(t, 4096)
+	put(t, s, key, b)
+	mustEqual(t, get(t, s, key), b)
+}
+
+func testEmptyBlob(t *testing.T, s codec.Store) {
+	b, key := blob(t, 0)
+	put(t, s, key, b)
+	mustEqual(t, get(t, s, key), b)
+}
+
+func testLarge(t *testing.T, s codec.Store, n int) {
+	b, key := blob(t, n)
+	put(t, s, key, b)
+	mustEqual(t, get(t, s, key), b)
+}
+
+func testGetMissing(t *testing.T, s codec.Store) {
+	_, key := blob(t, 10)
+	_, err := s.Get(ctx(t), key)
+	if !errors.Is(err, codec.ErrNotFound) {
+		t.Fatalf("Get(missing) error = %v, want errors.Is(err, codec.ErrNotFound)", err)
+	}
+}
+
+func testTouchMissing(t *testing.T, s codec.Store) {
+	_, key := blob(t, 10)
+	_, err := s.Touch(ctx(t), key)
+	if !errors.Is(err, codec.ErrNotFound) {
+		t.Fatalf("Touch(missing) error = %v, want errors.Is(err, codec.ErrNotFound)", err)
+	}
+}
+
+func testTouch(t *testing.T, s codec.Store) {
+	b, key := blob(t, 1234)
+	put(t, s, key, b)
+	info, err := s.Touch(ctx(t), key)
+	if err != nil {
+		t.Fatalf("Touch: %v", err)
+	}
+	if info.Size != int64(len(b)) {
+		t.Fatalf("Touch size = %d, want %d", info.Size, len(b))
+	}
+}
+
+func testIdempotent(t *testing.T, s codec.Store) {
+	b, key := blob(t, 2048)
+	put(t, s, key, b)
+	put(t, s, key, b)
+	mustEqual(t, get(t, s, key), b)
+}
+
+// testRewind hands Put a source positioned at its end: Put must read from offset 0.
+func testRewind(t *testing.T, s codec.Store) {
+	b, key := blob(t, 3000)
+	r := bytes.NewReader(b)
+	if _, err := r.Seek(0, io.SeekEnd); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx(t), key, r, int64(len(b))); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	mustEqual(t, get(t, s, key), b)
+}
+
+func testConcurrentPut(t *testing.T, s codec.Store) {
+	b, key := blob(t, 256<<10)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- s.Put(ctx(t), key, bytes.NewReader(b), int64(len(b)))
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent Put: %v", err)
+		}
+	}
+	mustEqual(t, get(t, s, key), b)
+}
+
+// testNoPartialObjectVisible reads the key in a loop while a slow Put writes it: every
+// read is either not-found or the whole blob.
+func testNoPartial(t *testing.T, s codec.Store) {
+	b, key := blob(t, 2<<20)
+	src := &slowReader{r: bytes.NewReader(b), delay: time.Millisecond, chunk: 64 << 10}
+	done := make(chan error, 1)
+	go func() { done <- s.Put(ctx(t), key, src, int64(len(b))) }()
+	for finished := false; !finished; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("Put: %v", err)
+			}
+			finished = true
+		default:
+		}
+		r, err := s.Get(ctx(t), key)
+		if errors.Is(err, codec.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("Get during Put: %v", err)
+		}
+		got, err := io.ReadAll(r)
+		r.Close()
+		if err != nil {
+			t.Fatalf("Get during Put: read: %v", err)
+		}
+		mustEqual(t, got, b)
+	}
+	mustEqual(t, get(t, s, key), b)
+}
+
+func testFailedSource(t *testing.T, s codec.Store) {
+	b, key := blob(t, 1<<20)
+	src := &failingReader{r: bytes.NewReader(b), failAfter: 300 << 10}
+	if err := s.Put(ctx(t), key, src, int64(len(b))); err == nil {
+		t.Fatal("Put with a source that fails mid-way succeeded, want error")
+	}
+	if _, err := s.Get(ctx(t), key); !errors.Is(err, codec.ErrNotFound) {
+		t.Fatalf("Get after failed Put: err = %v, want ErrNotFound (nothing visible)", err)
+	}
+}
+
+func testShortSource(t *testing.T, s codec.Store) {
+	b, key := blob(t, 100<<10)
+	if err := s.Put(ctx(t), key, bytes.NewReader(b[:len(b)/2]), int64(len(b))); err == nil {
+		t.Fatal("Put with a source shorter than size succeeded, want error")
+	}
+	if _, err := s.Get(ctx(t), key); !errors.Is(err, codec.ErrNotFound) {
+		t.Fatalf("Get after short Put: err = %v, want ErrNotFound (nothing visible)", err)
+	}
+}
+
+func testCancelled(t *testing.T, s codec.Store) {
+	b, key := blob(t, 1000)
+	c, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.Put(c, key, bytes.NewReader(b), int64(len(b))); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Put with cancelled context: err = %v, want context.Canceled", err)
+	}
+	if _, err := s.Get(ctx(t), key); !errors.Is(err, codec.ErrNotFound) {
+		t.Fatalf("Get after cancelled Put: err = %v, want ErrNotFound", err)
+	}
+	put(t, s, key, b)
+	if _, err := s.Get(c, key); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Get with cancelled context: err = %v, want context.Canceled", err)
+	}
+}
+
+func testManyKeys(t *testing.T, s codec.Store) {
+	type kv struct {
+		key string
+		b   []byte
+	}
+	var all []kv
+	for i := 0; i < 40; i++ {
+		b, key := blob(t, 100+i*37)
+		all = append(all, kv{key, b})
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(all))
+	for _, e := range all {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- s.Put(ctx(t), e.key, bytes.NewReader(e.b), int64(len(e.b)))
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, e := range all {
+		mustEqual(t, get(t, s, e.key), e.b)
+	}
+}
+
+// slowReader returns at most chunk bytes per Read, sleeping delay before each, so a
+// concurrent reader has time to observe a write in progress.
+type slowReader struct {
+	r     *bytes.Reader
+	delay time.Duration
+	chunk int
+}
+
+func (s *slowReader) Read(p []byte) (int, error) {
+	time.Sleep(s.delay)
+	if len(p) > s.chunk {
+		p = p[:s.chunk]
+	}
+	return s.r.Read(p)
+}
+
+func (s *slowReader) Seek(off int64, whence int) (int64, error) { return s.r.Seek(off, whence) }
+
+// failingReader fails every read once failAfter bytes have been read since the last rewind.
+type failingReader struct {
+	r         *bytes.Reader
+	failAfter int64
+	n         int64
+}
+
+var errSource = errors.New("storetest: injected source failure")
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.n >= f.failAfter {
+		return 0, errSource
+	}
+	if rem := f.failAfter - f.n; int64(len(p)) > rem {
+		p = p[:rem]
+	}
+	n, err := f.r.Read(p)
+	f.n += int64(n)
+	return n, err
+}
+
+func (f *failingReader) Seek(off int64, whence int) (int64, error) {
+	f.n = 0
+	return f.r.Seek(off, whence)
+}
