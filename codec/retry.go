@@ -1,0 +1,131 @@
+package codec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"time"
+)
+
+// RetryPolicy bounds retries of transient store failures. The zero value means the
+// defaults: 100ms initial backoff doubling up to 5s, with full jitter, for at most
+// MaxElapsed (default 1 minute) or until the context ends.
+type RetryPolicy struct {
+	// InitialInterval is the first backoff; default 100ms.
+	InitialInterval time.Duration
+	// MaxInterval caps one backoff; default 5s.
+	MaxInterval time.Duration
+	// MaxElapsed bounds the whole operation including retries; default 1 minute.
+	MaxElapsed time.Duration
+	// MaxAttempts caps attempts (first try included); default 0 = bounded by time only.
+	// A negative value disables retries.
+	MaxAttempts int
+}
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	if p.InitialInterval <= 0 {
+		p.InitialInterval = 100 * time.Millisecond
+	}
+	if p.MaxInterval <= 0 {
+		p.MaxInterval = 5 * time.Second
+	}
+	if p.MaxInterval < p.InitialInterval {
+		p.MaxInterval = p.InitialInterval
+	}
+	if p.MaxElapsed <= 0 {
+		p.MaxElapsed = time.Minute
+	}
+	return p
+}
+
+// IsPermanent reports whether retrying err is pointless: not found, corrupt, an invalid
+// key or reference, a cancelled or expired context, or an error marked with Permanent.
+func IsPermanent(err error) bool {
+	var pe permanentError
+	return errors.As(err, &pe) ||
+		errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) ||
+		errors.Is(err, ErrInvalidKey) || errors.Is(err, ErrInvalidReference) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// Retry runs op until it succeeds, fails permanently (IsPermanent), the policy is spent or
+// ctx ends. onRetry, if not nil, is called before each retry. Backoff is exponential with
+// full jitter. The returned error is op's last error.
+func Retry(ctx context.Context, p RetryPolicy, op func(ctx context.Context) error, onRetry func(attempt int, err error)) error {
+	p = p.withDefaults()
+	// op gets ctx itself, not a derived one, so a reader it returns outlives Retry; the
+	// elapsed-time bound applies between attempts, ctx bounds a hung attempt.
+	giveUp := time.Now().Add(p.MaxElapsed)
+	backoff := p.InitialInterval
+	for attempt := 1; ; attempt++ {
+		err := op(ctx)
+		if err == nil || IsPermanent(err) || p.MaxAttempts < 0 || (p.MaxAttempts > 0 && attempt >= p.MaxAttempts) {
+			return err
+		}
+		sleep := time.Duration(rand.Int64N(int64(backoff)) + 1)
+		if time.Now().Add(sleep).After(giveUp) {
+			return fmt.Errorf("%w (gave up after %d attempts in %s)", err, attempt, p.MaxElapsed)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (gave up after %d attempts: %v)", err, attempt, ctx.Err())
+		case <-time.After(sleep):
+		}
+		if onRetry != nil {
+			onRetry(attempt, err)
+		}
+		backoff = min(backoff*2, p.MaxInterval)
+	}
+}
+
+// retryStore retries a Store's transient failures with one policy, so drivers need not.
+type retryStore struct {
+	s       Store
+	p       RetryPolicy
+	onRetry func(op string, err error)
+}
+
+// WithRetry wraps s so that transient failures are retried under p. Not-found, corrupt
+// and invalid-key errors, and errors marked Permanent, are returned at once. onRetry, if
+// not nil, observes each retry (for counters and logs). Codec.New applies it itself.
+func WithRetry(s Store, p RetryPolicy, onRetry func(op string, err error)) Store {
+	return &retryStore{s: s, p: p, onRetry: onRetry}
+}
+
+func (r *retryStore) String() string { return storeName(r.s) }
+
+func (r *retryStore) hook(op string) func(int, error) {
+	return func(_ int, err error) {
+		if r.onRetry != nil {
+			r.onRetry(op, err)
+		}
+	}
+}
+
+func (r *retryStore) Put(ctx context.Context, key string, src io.ReadSeeker, size int64) error {
+	return Retry(ctx, r.p, func(ctx context.Context) error {
+		return r.s.Put(ctx, key, src, size)
+	}, r.hook("put"))
+}
+
+func (r *retryStore) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	var rc io.ReadCloser
+	err := Retry(ctx, r.p, func(ctx context.Context) error {
+		var err error
+		rc, err = r.s.Get(ctx, key)
+		return err
+	}, r.hook("get"))
+	return rc, err
+}
+
+func (r *retryStore) Touch(ctx context.Context, key string) (Info, error) {
+	var info Info
+	err := Retry(ctx, r.p, func(ctx context.Context) error {
+		var err error
+		info, err = r.s.Touch(ctx, key)
+		return err
+	}, r.hook("touch"))
+	return info, err
+}
