@@ -1,0 +1,319 @@
+// Package codec moves large Temporal payloads into blob storage and leaves small,
+// readable, content-addressed references in workflow history.
+//
+// A Codec is a converter.PayloadCodec. Every payload whose serialized size is over
+// Options.Threshold (and, largest first, enough others for one call's inline total to fit
+// Options.InlineBudget) is serialized, compressed with zstd, hashed with SHA-256 and
+// stored under "v1/{namespace}/sha256/{hex}" unless it is already there (dedupe); history
+// gets a reference payload with encoding "json/longhaul-ref". Decode verifies the SHA-256
+// of the stored bytes before it trusts them, and keeps recent payloads in a bounded cache
+// for replays.
+//
+// Use NewDataConverter rather than converter.NewCodecDataConverter: it keeps store
+// failures out of workflow code (they fail the workflow task, which Temporal retries, so
+// workflow determinism holds), honours activity and client contexts, and suspends the
+// workflow deadlock detector while a large payload is stored or fetched.
+package codec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultNamespace    = "default"
+	DefaultThreshold    = 256 << 10
+	DefaultInlineBudget = 1 << 20
+	DefaultCacheBytes   = 128 << 20
+	DefaultConcurrency  = 4
+	DefaultTimeout      = 2 * time.Minute
+)
+
+// minOffloadSize is the smallest payload the inline budget may offload: below it a
+// reference would not be smaller than the payload it replaces.
+const minOffloadSize = 1 << 10
+
+// Options configures a Codec. The zero value means the defaults.
+type Options struct {
+	// Namespace is the Temporal namespace, part of every key; default "default". The
+	// codec server decodes with the namespace of the request, so set this to the
+	// namespace the worker or client uses.
+	Namespace string
+	// Threshold: payloads whose serialized size is over it are offloaded; default 256 KiB.
+	Threshold int
+	// InlineBudget bounds the inline bytes of one Encode call: the largest remaining
+	// payloads (of at least 1 KiB) are offloaded until the rest fits; default 1 MiB.
+	// Temporal's gRPC message limit is 4 MiB for all payloads of a request together.
+	InlineBudget int
+	// Compression of stored blobs; default Zstd (skipped when it saves less than 10%).
+	Compression Compression
+	// CacheBytes bounds the decode cache; default 128 MiB; negative disables it.
+	CacheBytes int64
+	// Concurrency bounds parallel store operations in one call; default 4.
+	Concurrency int
+	// Timeout bounds one store operation including its retries; default 2 minutes.
+	// PayloadCodec calls carry no context, so this is what stops a hung store.
+	Timeout time.Duration
+	// Retry is the policy for transient store failures; zero value = defaults, with
+	// MaxElapsed defaulting to Timeout.
+	Retry RetryPolicy
+	// Logger receives store retries and failures; default slog.Default().
+	Logger *slog.Logger
+	// MetricsHandler, if set, receives the counters of Stats (names Metric*), e.g. the
+	// worker's client.Options.MetricsHandler.
+	MetricsHandler client.MetricsHandler
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Namespace == "" {
+		o.Namespace = DefaultNamespace
+	}
+	if err := ValidateNamespace(o.Namespace); err != nil {
+		return o, fmt.Errorf("codec: Options.Namespace: %w", err)
+	}
+	switch {
+	case o.Threshold < 0:
+		return o, fmt.Errorf("codec: Options.Threshold is negative (%d)", o.Threshold)
+	case o.InlineBudget < 0:
+		return o, fmt.Errorf("codec: Options.InlineBudget is negative (%d)", o.InlineBudget)
+	case o.Concurrency < 0:
+		return o, fmt.Errorf("codec: Options.Concurrency is negative (%d)", o.Concurrency)
+	case o.Timeout < 0:
+		return o, fmt.Errorf("codec: Options.Timeout is negative (%s)", o.Timeout)
+	case o.Compression != Zstd && o.Compression != NoCompression:
+		return o, fmt.Errorf("codec: Options.Compression %d is not Zstd or NoCompression", int(o.Compression))
+	}
+	if o.Threshold == 0 {
+		o.Threshold = DefaultThreshold
+	}
+	if o.InlineBudget == 0 {
+		o.InlineBudget = DefaultInlineBudget
+	}
+	if o.CacheBytes == 0 {
+		o.CacheBytes = DefaultCacheBytes
+	}
+	if o.Concurrency == 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Retry.MaxElapsed == 0 {
+		o.Retry.MaxElapsed = o.Timeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o, nil
+}
+
+// Codec offloads large payloads to a Store. It is safe for concurrent use; share one per
+// store and namespace.
+type Codec struct {
+	opts  Options
+	raw   Store // the driver, for reads whose retry covers the whole fetch
+	store Store // raw wrapped in the retry policy
+	name  string
+	cache *cache
+	ctr   *counters
+}
+
+var _ converter.PayloadCodec = (*Codec)(nil)
+
+// New returns a Codec that offloads to store.
+func New(store Store, opts Options) (*Codec, error) {
+	if store == nil {
+		return nil, errors.New("codec: store is nil")
+	}
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	c := &Codec{opts: opts, raw: store, name: storeName(store), cache: newCache(opts.CacheBytes), ctr: newCounters(opts.MetricsHandler)}
+	c.store = WithRetry(store, opts.Retry, c.onRetry)
+	return c, nil
+}
+
+func (c *Codec) onRetry(op string, err error) {
+	c.ctr.add(&c.ctr.retries, 1)
+	c.opts.Logger.Warn("longhaul: retrying store operation", "op", op, "store", c.name, "namespace", c.opts.Namespace, "error", err)
+}
+
+// WithNamespace returns a Codec for another namespace that shares this one's store,
+// cache and counters (the codec server keeps one per namespace it serves).
+func (c *Codec) WithNamespace(namespace string) (*Codec, error) {
+	if err := ValidateNamespace(namespace); err != nil {
+		return nil, fmt.Errorf("codec: %w", err)
+	}
+	n := *c
+	n.opts.Namespace = namespace
+	return &n, nil
+}
+
+// Namespace returns the namespace in this codec's keys.
+func (c *Codec) Namespace() string { return c.opts.Namespace }
+
+// Options returns the effective options, defaults filled in.
+func (c *Codec) Options() Options { return c.opts }
+
+// Stats returns a snapshot of the codec's counters.
+func (c *Codec) Stats() Stats {
+	s := c.ctr.snapshot()
+	s.CacheBytes = c.cache.bytes()
+	return s
+}
+
+// Encode implements converter.PayloadCodec; see EncodeContext.
+func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	return c.EncodeContext(context.Background(), payloads)
+}
+
+// Decode implements converter.PayloadCodec; see DecodeContext.
+func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	return c.DecodeContext(context.Background(), payloads)
+}
+
+// EncodeContext offloads the payloads that are over the threshold or needed to fit the
+// inline budget, in parallel, and returns the list with references in their place, in
+// the same order. When nothing needs offloading it returns payloads itself.
+func (c *Codec) EncodeContext(ctx context.Context, payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	pick := c.selectOffloads(payloads)
+	if pick == nil {
+		return payloads, nil
+	}
+	out := make([]*commonpb.Payload, len(payloads))
+	copy(out, payloads)
+	err := c.parallel(ctx, pick, func(ctx context.Context, i int) error {
+		ref, err := c.offload(ctx, payloads[i])
+		if err != nil {
+			return err
+		}
+		out[i] = ref
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// selectOffloads returns the indexes to offload, or nil for none; it allocates only
+// when something must be offloaded.
+func (c *Codec) selectOffloads(payloads []*commonpb.Payload) []int {
+	total, over := 0, false
+	for _, p := range payloads {
+		n := p.Size()
+		total += n
+		if n > c.opts.Threshold && !IsReference(p) {
+			over = true
+		}
+	}
+	if !over && total <= c.opts.InlineBudget {
+		return nil
+	}
+	sizes := make([]int, len(payloads))
+	chosen := make([]bool, len(payloads))
+	var pick []int
+	inline := 0
+	for i, p := range payloads {
+		sizes[i] = p.Size()
+		if sizes[i] > c.opts.Threshold && !IsReference(p) {
+			chosen[i] = true
+			pick = append(pick, i)
+			inline += refSizeEstimate
+		} else {
+			inline += sizes[i]
+		}
+	}
+	for inline > c.opts.InlineBudget {
+		best := -1
+		for i, p := range payloads {
+			if !chosen[i] && sizes[i] >= minOffloadSize && !IsReference(p) && (best < 0 || sizes[i] > sizes[best]) {
+				best = i
+			}
+		}
+		if best < 0 {
+			break // what remains is all tiny: it cannot be made smaller
+		}
+		chosen[best] = true
+		pick = append(pick, best)
+		inline += refSizeEstimate - sizes[best]
+	}
+	return pick
+}
+
+// refSizeEstimate is about what a reference payload adds to a message.
+const refSizeEstimate = 220
+
+// DecodeContext replaces each reference with the payload it stands for, verified against
+// its SHA-256, in parallel; other payloads pass through. When there is no reference it
+// returns payloads itself.
+func (c *Codec) DecodeContext(ctx context.Context, payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	var refs []int
+	for i, p := range payloads {
+		if IsReference(p) {
+			refs = append(refs, i)
+		}
+	}
+	if refs == nil {
+		return payloads, nil
+	}
+	out := make([]*commonpb.Payload, len(payloads))
+	copy(out, payloads)
+	err := c.parallel(ctx, refs, func(ctx context.Context, i int) error {
+		p, err := c.Resolve(ctx, payloads[i])
+		if err != nil {
+			return err
+		}
+		out[i] = p
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// parallel runs fn for each index with at most Options.Concurrency at once; the first
+// error cancels the rest and is returned.
+func (c *Codec) parallel(ctx context.Context, idx []int, fn func(context.Context, int) error) error {
+	if len(idx) == 1 {
+		return fn(ctx, idx[0])
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	sem := make(chan struct{}, c.opts.Concurrency)
+	errs := make(chan error, len(idx))
+	for _, i := range idx {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			errs <- context.Cause(ctx)
+			continue
+		}
+		go func() {
+			defer func() { <-sem }()
+			if err := fn(ctx, i); err != nil {
+				cancel(err)
+				errs <- err
+				return
+			}
+			errs <- nil
+		}()
+	}
+	var first error
+	for range idx {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}

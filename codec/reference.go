@@ -1,0 +1,96 @@
+package codec
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	commonpb "go.temporal.io/api/common/v1"
+)
+
+// RefEncoding is the metadata "encoding" of a reference payload. A worker without this
+// codec fails loudly on it instead of decoding the reference as user data.
+const RefEncoding = "json/longhaul-ref"
+
+// RefVersion is the reference format this package writes. Older versions keep decoding.
+const RefVersion = 1
+
+const metadataEncoding = "encoding"
+
+// Compression names how a blob's bytes were compressed before storage.
+const (
+	compressionZstd = "zstd"
+	compressionNone = "none"
+)
+
+// Reference is the claim check left in history in place of an offloaded payload: readable
+// JSON, so the UI and `temporal workflow show` make sense even without a codec server.
+type Reference struct {
+	// V is the format version, 1.
+	V int `json:"v"`
+	// SHA256 is the lowercase hex digest of the stored bytes: the blob's content address.
+	SHA256 string `json:"sha256"`
+	// Size is the stored (possibly compressed) length in bytes.
+	Size int64 `json:"size"`
+	// RawSize is the length of the serialized original commonpb.Payload.
+	RawSize int64 `json:"rawSize"`
+	// Compression is "zstd" or "none".
+	Compression string `json:"compression"`
+	// Encoding is the original payload's encoding, for people reading history.
+	Encoding string `json:"encoding"`
+}
+
+// IsReference reports whether p is a longhaul reference payload.
+func IsReference(p *commonpb.Payload) bool {
+	return p != nil && string(p.GetMetadata()[metadataEncoding]) == RefEncoding
+}
+
+// Payload returns the reference as a payload to put in history.
+func (r Reference) Payload() (*commonpb.Payload, error) {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("marshal reference: %w", err)
+	}
+	return &commonpb.Payload{
+		Metadata: map[string][]byte{metadataEncoding: []byte(RefEncoding)},
+		Data:     data,
+	}, nil
+}
+
+// ParseReference reads a reference payload, validating every field; errors wrap
+// ErrInvalidReference and name the field.
+func ParseReference(p *commonpb.Payload) (Reference, error) {
+	if !IsReference(p) {
+		return Reference{}, fmt.Errorf("%w: metadata encoding is %q, want %q", ErrInvalidReference, truncate(string(p.GetMetadata()[metadataEncoding]), 80), RefEncoding)
+	}
+	var probe struct {
+		V *int `json:"v"`
+	}
+	if err := json.Unmarshal(p.GetData(), &probe); err != nil {
+		return Reference{}, fmt.Errorf("%w: data is not a JSON object: %v", ErrInvalidReference, err)
+	}
+	if probe.V == nil {
+		return Reference{}, fmt.Errorf("%w: field \"v\" is missing", ErrInvalidReference)
+	}
+	if *probe.V != RefVersion {
+		return Reference{}, fmt.Errorf("%w: field \"v\" is %d; this version of longhaul reads v%d (upgrade longhaul to read newer references)", ErrInvalidReference, *probe.V, RefVersion)
+	}
+	var r Reference
+	dec := json.NewDecoder(bytes.NewReader(p.GetData()))
+	if err := dec.Decode(&r); err != nil {
+		return Reference{}, fmt.Errorf("%w: %v", ErrInvalidReference, err)
+	}
+	switch {
+	case !isSHA256Hex(r.SHA256):
+		return Reference{}, fmt.Errorf("%w: field \"sha256\" is %q, want 64 lowercase hex digits", ErrInvalidReference, truncate(r.SHA256, 80))
+	case r.Size < 0:
+		return Reference{}, fmt.Errorf("%w: field \"size\" is negative (%d)", ErrInvalidReference, r.Size)
+	case r.RawSize < 0:
+		return Reference{}, fmt.Errorf("%w: field \"rawSize\" is negative (%d)", ErrInvalidReference, r.RawSize)
+	case r.Compression != compressionZstd && r.Compression != compressionNone:
+		return Reference{}, fmt.Errorf("%w: field \"compression\" is %q, want \"zstd\" or \"none\"", ErrInvalidReference, truncate(r.Compression, 40))
+	case r.Compression == compressionNone && r.Size != r.RawSize:
+		return Reference{}, fmt.Errorf("%w: field \"size\" (%d) differs from \"rawSize\" (%d) without compression", ErrInvalidReference, r.Size, r.RawSize)
+	}
+	return r, nil
+}
