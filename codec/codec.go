@@ -210,7 +210,7 @@ func (c *Codec) EncodeContext(ctx context.Context, payloads []*commonpb.Payload)
 func (c *Codec) selectOffloads(payloads []*commonpb.Payload) []int {
 	total, over := 0, false
 	for _, p := range payloads {
-		n := p.Size()
+		n := payloadSize(p)
 		total += n
 		if n > c.opts.Threshold && !IsReference(p) {
 			over = true
@@ -224,7 +224,7 @@ func (c *Codec) selectOffloads(payloads []*commonpb.Payload) []int {
 	var pick []int
 	inline := 0
 	for i, p := range payloads {
-		sizes[i] = p.Size()
+		sizes[i] = payloadSize(p)
 		if sizes[i] > c.opts.Threshold && !IsReference(p) {
 			chosen[i] = true
 			pick = append(pick, i)

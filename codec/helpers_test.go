@@ -1,0 +1,88 @@
+package codec_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func readFile(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(name, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := readFile(t, name); !bytes.Equal(got, want) {
+		t.Fatalf("%s differs (a format change needs a new version):\n got: %s\nwant: %s", name, got, want)
+	}
+}
+
+// errInjected is the failure a faultStore returns.
+var errInjected = errors.New("injected store outage")
+
+// faultStore wraps a Store and fails chosen operations while it is down.
+type faultStore struct {
+	codec.Store
+	downUntil atomic.Int64 // unix nanos; operations before it fail
+	failReads atomic.Bool  // only Get fails while down
+	calls     sync.Map     // op -> *atomic.Int64
+}
+
+func (f *faultStore) count(op string) int64 {
+	v, _ := f.calls.LoadOrStore(op, new(atomic.Int64))
+	return v.(*atomic.Int64).Load()
+}
+
+func (f *faultStore) down(op string) bool {
+	v, _ := f.calls.LoadOrStore(op, new(atomic.Int64))
+	v.(*atomic.Int64).Add(1)
+	if time.Now().UnixNano() >= f.downUntil.Load() {
+		return false
+	}
+	return op == "get" || !f.failReads.Load()
+}
+
+// failFor makes the store fail for d from now.
+func (f *faultStore) failFor(d time.Duration) { f.downUntil.Store(time.Now().Add(d).UnixNano()) }
+
+func (f *faultStore) Put(ctx context.Context, key string, src io.ReadSeeker, size int64) error {
+	if f.down("put") {
+		return errInjected
+	}
+	return f.Store.Put(ctx, key, src, size)
+}
+
+func (f *faultStore) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	if f.down("get") {
+		return nil, errInjected
+	}
+	return f.Store.Get(ctx, key)
+}
+
+func (f *faultStore) Touch(ctx context.Context, key string) (codec.Info, error) {
+	if f.down("touch") {
+		return codec.Info{}, errInjected
+	}
+	return f.Store.Touch(ctx, key)
+}
