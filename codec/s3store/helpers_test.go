@@ -1,0 +1,133 @@
+package s3store_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
+	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+)
+
+// prefixSeq makes each store's prefix unique within a server, so each store starts empty.
+var prefixSeq atomic.Int64
+
+// newStore returns a store with a fresh prefix on srv, reached through endpoint (the
+// server itself when empty, or a proxy in front of it).
+func newStore(t testing.TB, srv *testenv.S3Server, endpoint string, opts s3store.Options) *s3store.Store {
+	t.Helper()
+	if endpoint == "" {
+		endpoint = srv.Endpoint
+	}
+	if opts.Prefix == "" {
+		opts.Prefix = fmt.Sprintf("t%d", prefixSeq.Add(1))
+	}
+	if opts.Logger == nil {
+		opts.Logger = testLogger(t)
+	}
+	s, err := s3store.New(srv.NewClientFor(endpoint), srv.Bucket, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// testLogger sends the store's log to t.Log, shown only for failing tests.
+func testLogger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type tWriter struct{ t testing.TB }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(bytes.TrimRight(p, "\n")))
+	return len(p), nil
+}
+
+func testCtx(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// blob returns n random bytes and their content-address key.
+func blob(t testing.TB, n int) ([]byte, string) {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	key, err := codec.BlobKey("s3test", hex.EncodeToString(sum[:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, key
+}
+
+func mustGet(t testing.TB, ctx context.Context, s *s3store.Store, key string) []byte {
+	t.Helper()
+	r, err := s.Get(ctx, key)
+	if err != nil {
+		t.Fatalf("Get(%s): %v", key, err)
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("Get(%s): read: %v", key, err)
+	}
+	return b
+}
+
+func mustEqual(t testing.TB, got, want []byte) {
+	t.Helper()
+	if !bytes.Equal(got, want) {
+		t.Fatalf("got %d bytes (sha256 %x), want %d bytes (sha256 %x)", len(got), sha256.Sum256(got), len(want), sha256.Sum256(want))
+	}
+}
+
+// headObject returns the object's HEAD, or nil when it does not exist.
+func headObject(t testing.TB, ctx context.Context, srv *testenv.S3Server, s *s3store.Store, key string) *s3.HeadObjectOutput {
+	t.Helper()
+	okey, err := s.ObjectKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := srv.NewClient().HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(srv.Bucket), Key: aws.String(okey)})
+	if err != nil {
+		var nf *types.NotFound
+		if errors.As(err, &nf) {
+			return nil
+		}
+		t.Fatalf("HEAD %s: %v", okey, err)
+	}
+	return out
+}
+
+// pendingUploads lists the multipart uploads in progress in the bucket.
+func pendingUploads(t testing.TB, ctx context.Context, srv *testenv.S3Server) []string {
+	t.Helper()
+	out, err := srv.NewClient().ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(srv.Bucket)})
+	if err != nil {
+		t.Fatalf("ListMultipartUploads: %v", err)
+	}
+	var keys []string
+	for _, u := range out.Uploads {
+		keys = append(keys, aws.ToString(u.Key)+" "+aws.ToString(u.UploadId))
+	}
+	return keys
+}

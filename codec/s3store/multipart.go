@@ -1,0 +1,208 @@
+package s3store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
+)
+
+// abortTimeout bounds the abort of a failed upload, which runs on a fresh context so a
+// cancelled Put still cleans up.
+const abortTimeout = time.Minute
+
+// partSizeFor returns the part size for an object: PartSize, or larger when the object
+// would need more than 10,000 parts.
+func (s *Store) partSizeFor(size int64) int64 {
+	p := s.opts.PartSize
+	if need := (size + maxParts - 1) / maxParts; need > p {
+		p = (need + 1<<20 - 1) &^ (1<<20 - 1) // whole MiB
+	}
+	return p
+}
+
+// putMultipart writes the object as a multipart upload with SHA-256 part checksums,
+// Concurrency parts in flight, each part retried on its own. Any failure aborts the
+// upload after the parts in flight have ended.
+func (s *Store) putMultipart(ctx context.Context, okey string, src io.ReadSeeker, size int64) (err error) {
+	ra, inPlace := src.(io.ReaderAt)
+	if !inPlace {
+		if _, err := src.Seek(0, io.SeekStart); err != nil {
+			return &sourceError{fmt.Errorf("rewind: %w", err)}
+		}
+	}
+	uploadID, err := s.createMultipart(ctx, okey)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			s.abort(ctx, okey, uploadID, err)
+		}
+	}()
+
+	partSize := s.partSizeFor(size)
+	n := int((size + partSize - 1) / partSize)
+	parts := make([]types.CompletedPart, n)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.opts.Concurrency)
+	// At most Concurrency buffers upload while one more fills; they are reused.
+	free := make(chan []byte, s.opts.Concurrency+1)
+	for i := 0; i < n && gctx.Err() == nil; i++ {
+		off := int64(i) * partSize
+		plen := min(partSize, size-off)
+		pra, poff := ra, off
+		var buf []byte
+		if !inPlace {
+			select {
+			case buf = <-free:
+			default:
+				buf = make([]byte, partSize)
+			}
+			buf = buf[:plen]
+			if err := readPart(gctx, src, buf, off, size); err != nil {
+				g.Go(func() error { return err }) // fail the group; Wait reports the first error
+				break
+			}
+			pra, poff = bytes.NewReader(buf), 0
+		}
+		g.Go(func() error {
+			part, err := s.uploadPart(gctx, okey, uploadID, int32(i+1), pra, poff, plen)
+			if buf != nil {
+				free <- buf[:cap(buf)]
+			}
+			parts[i] = part
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.completeMultipart(ctx, okey, uploadID, parts, size); err != nil {
+		return err
+	}
+	s.stats.puts.Add(1)
+	return nil
+}
+
+func (s *Store) createMultipart(ctx context.Context, okey string) (string, error) {
+	var id string
+	err := s.retry(ctx, "create multipart upload", okey, func(ctx context.Context) error {
+		out, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+			Bucket:               aws.String(s.bucket),
+			Key:                  aws.String(okey),
+			ContentType:          aws.String(contentType),
+			ChecksumAlgorithm:    types.ChecksumAlgorithmSha256,
+			ServerSideEncryption: s.opts.ServerSideEncryption,
+			SSEKMSKeyId:          optString(s.opts.KMSKeyID),
+			StorageClass:         s.opts.StorageClass,
+		}, noRetry)
+		if err != nil {
+			return err
+		}
+		id = aws.ToString(out.UploadId)
+		return nil
+	})
+	if err == nil {
+		s.stats.multiparts.Add(1)
+	}
+	return id, err
+}
+
+// uploadPart hashes one part and sends it, retrying this part alone.
+func (s *Store) uploadPart(ctx context.Context, okey, uploadID string, num int32, ra io.ReaderAt, off, n int64) (types.CompletedPart, error) {
+	sum, err := hashSection(ctx, ra, off, n)
+	if err != nil {
+		return types.CompletedPart{}, err
+	}
+	var etag *string
+	err = s.retry(ctx, fmt.Sprintf("upload part %d", num), okey, func(ctx context.Context) error {
+		b := newBody(ra, off, n)
+		out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{
+			Bucket:         aws.String(s.bucket),
+			Key:            aws.String(okey),
+			UploadId:       aws.String(uploadID),
+			PartNumber:     aws.Int32(num),
+			Body:           b,
+			ContentLength:  aws.Int64(n),
+			ChecksumSHA256: aws.String(sum.base64()),
+		}, noRetry, withPayloadHash(sum))
+		if err = b.finish(err); err != nil {
+			return err
+		}
+		etag = out.ETag
+		return nil
+	})
+	if err != nil {
+		return types.CompletedPart{}, fmt.Errorf("part %d: %w", num, err)
+	}
+	s.stats.bytesUp.Add(n)
+	return types.CompletedPart{PartNumber: aws.Int32(num), ETag: etag, ChecksumSHA256: aws.String(sum.base64())}, nil
+}
+
+// completeMultipart makes the object visible. A retry after a lost response may find
+// the upload gone because the first attempt completed it: then the object is checked.
+func (s *Store) completeMultipart(ctx context.Context, okey, uploadID string, parts []types.CompletedPart, size int64) error {
+	attempts := 0
+	return s.retry(ctx, "complete multipart upload", okey, func(ctx context.Context) error {
+		attempts++
+		_, err := s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+			Bucket:          aws.String(s.bucket),
+			Key:             aws.String(okey),
+			UploadId:        aws.String(uploadID),
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+		}, noRetry)
+		if err != nil && attempts > 1 && isCode(err, "NoSuchUpload") {
+			if info, herr := s.head(ctx, okey); herr == nil && info.size == size {
+				return nil
+			}
+		}
+		return err
+	})
+}
+
+// abort removes a failed upload's parts, on a fresh context bounded by abortTimeout. If
+// S3 is unreachable the parts stay until the bucket's AbortIncompleteMultipartUpload
+// lifecycle rule removes them.
+func (s *Store) abort(ctx context.Context, okey, uploadID string, cause error) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+	defer cancel()
+	err := s.retry(actx, "abort multipart upload", okey, func(ctx context.Context) error {
+		_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+			Bucket:   aws.String(s.bucket),
+			Key:      aws.String(okey),
+			UploadId: aws.String(uploadID),
+		}, noRetry)
+		if isCode(err, "NoSuchUpload") {
+			return nil // already gone (completed by a lost response, or aborted)
+		}
+		return err
+	})
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelError, "s3store: abort failed; parts remain until the lifecycle rule removes them",
+			slog.String("store", s.String()), slog.String("key", okey), slog.String("upload_id", uploadID),
+			slog.Any("cause", cause), slog.Any("err", err))
+		return
+	}
+	s.stats.aborts.Add(1)
+	s.log.LogAttrs(ctx, slog.LevelWarn, "s3store: multipart upload aborted", slog.String("store", s.String()),
+		slog.String("key", okey), slog.Any("cause", cause))
+}
+
+// isCode reports whether err is an S3 API error with the given code.
+func isCode(err error, code string) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode() == code
+}

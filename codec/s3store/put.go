@@ -1,0 +1,111 @@
+package s3store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+)
+
+// contentType of every object: blobs are opaque bytes.
+const contentType = "application/octet-stream"
+
+// Put stores size bytes from src under key. An existing object of that size is not
+// rewritten, only refreshed (see Touch). Objects up to PartSize go up in one PutObject,
+// larger ones as a multipart upload with Concurrency parts in flight; every request
+// carries the SHA-256 of its body, so S3 rejects a body corrupted on the way. A failed
+// or cancelled multipart upload is aborted, so nothing is visible and no parts are left.
+//
+// When src is an io.ReaderAt (bytes.Reader, os.File) parts are read from it in place
+// and in parallel; otherwise each part is buffered.
+func (s *Store) Put(ctx context.Context, key string, src io.ReadSeeker, size int64) error {
+	okey, err := s.ObjectKey(key)
+	if err != nil {
+		return fmt.Errorf("s3store put: %w", err)
+	}
+	if err := s.put(ctx, okey, src, size); err != nil {
+		return fmt.Errorf("s3store put %s: %w", okey, err)
+	}
+	return nil
+}
+
+func (s *Store) put(ctx context.Context, okey string, src io.ReadSeeker, size int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if size < 0 {
+		return codec.Permanent(fmt.Errorf("negative size %d", size))
+	}
+	info, err := s.head(ctx, okey)
+	switch {
+	case err == nil && info.size == size:
+		// Dedupe: the key is a content address, so the bytes are already there.
+		_, err := s.refresh(ctx, okey, info)
+		return err
+	case err == nil:
+		// Same address, other length: a damaged object. Replace it.
+		s.log.LogAttrs(ctx, slog.LevelWarn, "s3store: replacing object of wrong size",
+			slog.String("store", s.String()), slog.String("key", okey),
+			slog.Int64("size", info.size), slog.Int64("want", size))
+	case !errors.Is(err, codec.ErrNotFound):
+		return err
+	}
+	if size > s.opts.PartSize {
+		return s.putMultipart(ctx, okey, src, size)
+	}
+	return s.putSingle(ctx, okey, src, size)
+}
+
+// putSingle writes the object with one PutObject.
+func (s *Store) putSingle(ctx context.Context, okey string, src io.ReadSeeker, size int64) error {
+	ra, ok := src.(io.ReaderAt)
+	if !ok {
+		if _, err := src.Seek(0, io.SeekStart); err != nil {
+			return &sourceError{fmt.Errorf("rewind: %w", err)}
+		}
+		buf := make([]byte, size)
+		if err := readPart(ctx, src, buf, 0, size); err != nil {
+			return err
+		}
+		ra = bytes.NewReader(buf)
+	}
+	sum, err := hashSection(ctx, ra, 0, size)
+	if err != nil {
+		return err
+	}
+	err = s.retry(ctx, "put", okey, func(ctx context.Context) error {
+		b := newBody(ra, 0, size)
+		_, err := s.client.PutObject(ctx, &s3.PutObjectInput{
+			Bucket:               aws.String(s.bucket),
+			Key:                  aws.String(okey),
+			Body:                 b,
+			ContentLength:        aws.Int64(size),
+			ContentType:          aws.String(contentType),
+			ChecksumSHA256:       aws.String(sum.base64()),
+			ServerSideEncryption: s.opts.ServerSideEncryption,
+			SSEKMSKeyId:          optString(s.opts.KMSKeyID),
+			StorageClass:         s.opts.StorageClass,
+		}, noRetry, withPayloadHash(sum))
+		return b.finish(err)
+	})
+	if err != nil {
+		return err
+	}
+	s.stats.puts.Add(1)
+	s.stats.bytesUp.Add(size)
+	return nil
+}
+
+func optString(v string) *string {
+	if v == "" {
+		return nil
+	}
+	return &v
+}

@@ -1,0 +1,125 @@
+package s3store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsretry "github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+)
+
+// noRetry turns off the client's retryer for one call: retries live in Store.retry
+// alone, so they are bounded and counted in one place.
+func noRetry(o *s3.Options) { o.Retryer = aws.NopRetryer{} }
+
+// retry runs one S3 request under the store's retry policy. Transient failures are
+// retried and counted; the final error is wrapped in codec.Permanent (the store's
+// retries are spent, so codec's own wrapper must not start over), except that a context
+// error stays recognisable with errors.Is.
+func (s *Store) retry(ctx context.Context, op, okey string, fn func(ctx context.Context) error) error {
+	return s.retryTimeout(ctx, op, okey, true, fn)
+}
+
+// retryTimeout is retry; bounded says whether each attempt gets AttemptTimeout (not
+// when fn returns a body that outlives it).
+func (s *Store) retryTimeout(ctx context.Context, op, okey string, bounded bool, fn func(ctx context.Context) error) error {
+	err := codec.Retry(ctx, s.opts.Retry, func(ctx context.Context) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !bounded {
+			return classify(fn(ctx))
+		}
+		actx, cancel := context.WithTimeout(ctx, s.opts.AttemptTimeout)
+		defer cancel()
+		err := fn(actx)
+		if err != nil && actx.Err() != nil && ctx.Err() == nil {
+			// The attempt's own deadline: transient, and not the caller's context error
+			// (which codec.Retry treats as final), so the chain is cut with %v.
+			return fmt.Errorf("attempt timed out after %s: %v", s.opts.AttemptTimeout, err)
+		}
+		return classify(err)
+	}, func(attempt int, err error) {
+		s.stats.retries.Add(1)
+		s.log.LogAttrs(ctx, slog.LevelWarn, "s3store: retrying", slog.String("store", s.String()),
+			slog.String("op", op), slog.String("key", okey), slog.Int("attempt", attempt), slog.Any("err", err))
+	})
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil && !errors.Is(err, ctx.Err()):
+		return fmt.Errorf("%w (last error: %w)", ctx.Err(), err)
+	case codec.IsPermanent(err):
+		return err
+	default:
+		return codec.Permanent(err)
+	}
+}
+
+// retryableStatus are the HTTP statuses worth another attempt.
+var retryableStatus = map[int]bool{
+	http.StatusRequestTimeout:      true, // 408
+	http.StatusTooManyRequests:     true, // 429
+	http.StatusInternalServerError: true, // 500
+	http.StatusBadGateway:          true, // 502
+	http.StatusServiceUnavailable:  true, // 503 (SlowDown)
+	http.StatusGatewayTimeout:      true, // 504
+}
+
+// retryableCodes are S3 error codes worth another attempt, for when no status is known.
+var retryableCodes = map[string]bool{
+	"SlowDown": true, "InternalError": true, "ServiceUnavailable": true,
+	"RequestTimeout": true, "RequestTimeTooSkewed": true, "Throttling": true,
+}
+
+// errShortBody marks a response body that ended before its Content-Length.
+var errShortBody = io.ErrUnexpectedEOF
+
+// classify maps an S3 error for codec.Retry: a missing object to codec.ErrNotFound,
+// transient failures (503 SlowDown, 500, 502, 504, 408, 429, connection reset or
+// refused, timeouts, a body cut short) unchanged so they are retried, and everything
+// else (4xx, source errors, SDK misconfiguration) to codec.Permanent.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err // the caller's context: final
+	}
+	var se *sourceError
+	if errors.As(err, &se) {
+		return codec.Permanent(err)
+	}
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode() {
+		case "NoSuchKey", "NotFound":
+			return fmt.Errorf("%w: %w", codec.ErrNotFound, err)
+		}
+	}
+	var status interface{ HTTPStatusCode() int }
+	if errors.As(err, &status) && status.HTTPStatusCode() != 0 {
+		if retryableStatus[status.HTTPStatusCode()] {
+			return err
+		}
+		return codec.Permanent(err)
+	}
+	if apiErr != nil && retryableCodes[apiErr.ErrorCode()] {
+		return err
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return err // connection closed mid-response
+	}
+	if (awsretry.RetryableConnectionError{}).IsErrorRetryable(err) == aws.TrueTernary {
+		return err
+	}
+	return codec.Permanent(err)
+}

@@ -1,0 +1,46 @@
+package s3store
+
+import "sync/atomic"
+
+// Stats is a snapshot of a Store's counters since New.
+type Stats struct {
+	// Puts counts objects written (PutObject or completed multipart upload); a Put of
+	// an existing key writes nothing and is not counted.
+	Puts int64
+	// Gets counts objects opened by Get.
+	Gets int64
+	// Touches counts age checks of existing objects: Touch calls and Puts of existing keys.
+	Touches int64
+	// Copies counts self-copies that refreshed an object's age.
+	Copies int64
+	// MultipartUploads counts multipart uploads started (for Put and for large copies).
+	MultipartUploads int64
+	// Aborts counts multipart uploads aborted after a failure or cancellation.
+	Aborts int64
+	// Retries counts retried S3 requests, and resumed Get bodies.
+	Retries int64
+	// BytesUp counts body bytes of successful uploads (parts and single puts).
+	BytesUp int64
+	// BytesDown counts body bytes read by Get.
+	BytesDown int64
+}
+
+type counters struct {
+	puts, gets, touches, copies, multiparts, aborts, retries, bytesUp, bytesDown atomic.Int64
+}
+
+// Stats returns a snapshot of the store's counters.
+func (s *Store) Stats() Stats {
+	c := &s.stats
+	return Stats{
+		Puts:             c.puts.Load(),
+		Gets:             c.gets.Load(),
+		Touches:          c.touches.Load(),
+		Copies:           c.copies.Load(),
+		MultipartUploads: c.multiparts.Load(),
+		Aborts:           c.aborts.Load(),
+		Retries:          c.retries.Load(),
+		BytesUp:          c.bytesUp.Load(),
+		BytesDown:        c.bytesDown.Load(),
+	}
+}

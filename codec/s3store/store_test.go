@@ -1,0 +1,29 @@
+package s3store_test
+
+import (
+	"testing"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
+	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
+	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+)
+
+// TestConformance runs the Store contract against versitygw, with default parts (the
+// 9 MiB blob is one PutObject) and with 5 MiB parts (it is a 2-part multipart upload,
+// read back as parallel ranges or as one stream).
+func TestConformance(t *testing.T) {
+	srv := testenv.S3(t, testenv.S3Options{})
+	for _, tc := range []struct {
+		name string
+		opts s3store.Options
+	}{
+		{"Defaults", s3store.Options{}},
+		{"SmallPartsParallel", s3store.Options{PartSize: 5 << 20, Concurrency: 4}},
+		{"SmallPartsSequential", s3store.Options{PartSize: 5 << 20, Concurrency: 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) codec.Store { return newStore(t, srv, "", tc.opts) })
+		})
+	}
+}

@@ -1,0 +1,150 @@
+package s3store
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+)
+
+// Touch reports the object's size and, when it is older than TouchAfter, copies it onto
+// itself, which gives it a new LastModified: an age-based lifecycle rule then counts
+// from this use, not from the first write. A missing object is codec.ErrNotFound.
+func (s *Store) Touch(ctx context.Context, key string) (codec.Info, error) {
+	okey, err := s.ObjectKey(key)
+	if err != nil {
+		return codec.Info{}, fmt.Errorf("s3store touch: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return codec.Info{}, fmt.Errorf("s3store touch %s: %w", okey, err)
+	}
+	info, err := s.head(ctx, okey)
+	if err == nil {
+		info, err = s.refresh(ctx, okey, info)
+	}
+	if err != nil {
+		return codec.Info{}, fmt.Errorf("s3store touch %s: %w", okey, err)
+	}
+	return codec.Info{Size: info.size, ModTime: info.modTime}, nil
+}
+
+// refresh self-copies an object older than TouchAfter and returns its new age.
+func (s *Store) refresh(ctx context.Context, okey string, info objectInfo) (objectInfo, error) {
+	s.stats.touches.Add(1)
+	if time.Since(info.modTime) < s.opts.TouchAfter {
+		return info, nil
+	}
+	var err error
+	var mod time.Time
+	if info.size > maxCopySize {
+		mod, err = s.copyMultipart(ctx, okey, info.size)
+	} else {
+		mod, err = s.copySelf(ctx, okey)
+	}
+	if err != nil {
+		return info, fmt.Errorf("refresh: %w", err)
+	}
+	s.stats.copies.Add(1)
+	s.log.LogAttrs(ctx, slog.LevelDebug, "s3store: refreshed", slog.String("store", s.String()),
+		slog.String("key", okey), slog.Time("was", info.modTime), slog.Time("now", mod))
+	info.modTime = mod
+	return info, nil
+}
+
+// copySource is the CopySource of an object in the store's bucket. Keys need no
+// escaping: ValidateKey allows only [A-Za-z0-9._-/].
+func (s *Store) copySource(okey string) *string { return aws.String(s.bucket + "/" + okey) }
+
+// copySelf copies an object onto itself. S3 refuses a self-copy that changes nothing,
+// so the metadata is replaced (with the same content type).
+func (s *Store) copySelf(ctx context.Context, okey string) (time.Time, error) {
+	var mod time.Time
+	err := s.retry(ctx, "copy", okey, func(ctx context.Context) error {
+		out, err := s.client.CopyObject(ctx, &s3.CopyObjectInput{
+			Bucket:               aws.String(s.bucket),
+			Key:                  aws.String(okey),
+			CopySource:           s.copySource(okey),
+			MetadataDirective:    types.MetadataDirectiveReplace,
+			ContentType:          aws.String(contentType),
+			ChecksumAlgorithm:    types.ChecksumAlgorithmSha256,
+			ServerSideEncryption: s.opts.ServerSideEncryption,
+			SSEKMSKeyId:          optString(s.opts.KMSKeyID),
+			StorageClass:         s.opts.StorageClass,
+		}, noRetry)
+		if err != nil {
+			return err
+		}
+		if out.CopyObjectResult != nil {
+			mod = aws.ToTime(out.CopyObjectResult.LastModified)
+		}
+		return nil
+	})
+	if err == nil && mod.IsZero() {
+		mod = time.Now()
+	}
+	return mod, err
+}
+
+// copyMultipart copies an object too large for CopyObject onto itself with
+// UploadPartCopy, Concurrency parts at a time; S3 copies the bytes, the worker only
+// sends requests.
+func (s *Store) copyMultipart(ctx context.Context, okey string, size int64) (mod time.Time, err error) {
+	uploadID, err := s.createMultipart(ctx, okey)
+	if err != nil {
+		return mod, err
+	}
+	defer func() {
+		if err != nil {
+			s.abort(ctx, okey, uploadID, err)
+		}
+	}()
+	partSize := s.partSizeFor(size)
+	n := int((size + partSize - 1) / partSize)
+	parts := make([]types.CompletedPart, n)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.opts.Concurrency)
+	for i := 0; i < n && gctx.Err() == nil; i++ {
+		first := int64(i) * partSize
+		last := min(first+partSize, size) - 1
+		g.Go(func() error {
+			num := int32(i + 1)
+			return s.retry(gctx, fmt.Sprintf("copy part %d", num), okey, func(ctx context.Context) error {
+				out, err := s.client.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
+					Bucket:          aws.String(s.bucket),
+					Key:             aws.String(okey),
+					UploadId:        aws.String(uploadID),
+					PartNumber:      aws.Int32(num),
+					CopySource:      s.copySource(okey),
+					CopySourceRange: aws.String(fmt.Sprintf("bytes=%d-%d", first, last)),
+				}, noRetry)
+				if err != nil {
+					return err
+				}
+				p := types.CompletedPart{PartNumber: aws.Int32(num)}
+				if r := out.CopyPartResult; r != nil {
+					p.ETag, p.ChecksumSHA256 = r.ETag, r.ChecksumSHA256
+				}
+				parts[i] = p
+				return nil
+			})
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return mod, err
+	}
+	if err := ctx.Err(); err != nil {
+		return mod, err
+	}
+	if err := s.completeMultipart(ctx, okey, uploadID, parts, size); err != nil {
+		return mod, err
+	}
+	info, err := s.head(ctx, okey)
+	return info.modTime, err
+}
