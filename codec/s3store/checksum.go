@@ -47,13 +47,16 @@ func hashSection(ctx context.Context, ra io.ReaderAt, off, n int64) (digest, err
 }
 
 // withPayloadHash makes the SigV4 signer use d instead of reading the body again.
+// A client configured for unsigned payloads is left so.
 func withPayloadHash(d digest) func(*s3.Options) {
 	hexSum := hex.EncodeToString(d[:])
 	return func(o *s3.Options) {
 		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
 			const id = "ComputePayloadHash" // v4.ComputePayloadSHA256 (or UnsignedPayload)
-			if _, ok := st.Finalize.Get(id); !ok {
+			if m, ok := st.Finalize.Get(id); !ok {
 				return nil
+			} else if _, unsigned := m.(*v4.UnsignedPayload); unsigned {
+				return nil // the client chose unsigned payloads; the checksum still guards the body
 			}
 			return st.Finalize.Insert(middleware.FinalizeMiddlewareFunc("longhaulPayloadHash",
 				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {

@@ -1,0 +1,206 @@
+package s3store_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
+	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+)
+
+// fastRetry keeps fault tests quick: millisecond backoffs, bounded by time.
+var fastRetry = codec.RetryPolicy{InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond, MaxElapsed: 10 * time.Second}
+
+// TestRetryOnSlowDown answers the first N requests of one kind with 503 SlowDown: the
+// operation succeeds, the store counts exactly N retries, and a failed part is resent
+// alone, not the whole blob.
+func TestRetryOnSlowDown(t *testing.T) {
+	srv := testenv.S3(t, testenv.S3Options{})
+	const n = 3
+	for _, tc := range []struct {
+		name      string
+		op        string // requests answered 503; "" = any
+		size      int
+		wantParts int // UploadPart requests that reached the server
+	}{
+		{"AnyRequestSinglePut", "", 1 << 20, 0},
+		{"HeadObject", "HeadObject", 1 << 20, 0},
+		{"PutObject", "PutObject", 1 << 20, 0},
+		{"UploadPart", "UploadPart", 12 << 20, 3},
+		{"CreateMultipartUpload", "CreateMultipartUpload", 12 << 20, 3},
+		{"CompleteMultipartUpload", "CompleteMultipartUpload", 12 << 20, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := testCtx(t, time.Minute)
+			var failed atomic.Int64
+			p := newFaultProxy(t, srv.Endpoint, func(w http.ResponseWriter, r *http.Request, op string) bool {
+				if (tc.op == "" || op == tc.op) && failed.Add(1) <= n {
+					slowDown(w, r)
+					return true
+				}
+				return false
+			})
+			s := newStore(t, srv, p.URL, s3store.Options{PartSize: 5 << 20, Retry: fastRetry})
+			b, key := blob(t, tc.size)
+			if err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
+				t.Fatalf("Put through %d SlowDowns: %v", n, err)
+			}
+			st := s.Stats()
+			if st.Retries != n {
+				t.Errorf("Stats().Retries = %d, want %d", st.Retries, n)
+			}
+			if st.Puts != 1 || st.BytesUp != int64(tc.size) {
+				t.Errorf("Stats() = %+v, want Puts 1, BytesUp %d", st, tc.size)
+			}
+			if tc.wantParts > 0 {
+				extra := 0
+				if tc.op == "UploadPart" {
+					extra = n
+				}
+				if got := p.count("UploadPart"); got != tc.wantParts+extra {
+					t.Errorf("server saw %d UploadPart requests, want %d (each 503'd part resent alone)", got, tc.wantParts+extra)
+				}
+			}
+			mustEqual(t, mustGet(t, ctx, s, key), b)
+		})
+	}
+
+	t.Run("GetRanges", func(t *testing.T) {
+		ctx := testCtx(t, time.Minute)
+		var failed atomic.Int64
+		p := newFaultProxy(t, srv.Endpoint, func(w http.ResponseWriter, r *http.Request, op string) bool {
+			if op == "GetObject" && failed.Add(1) <= n {
+				slowDown(w, r)
+				return true
+			}
+			return false
+		})
+		s := newStore(t, srv, p.URL, s3store.Options{PartSize: 5 << 20, Retry: fastRetry})
+		b, key := blob(t, 12<<20)
+		if err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
+			t.Fatal(err)
+		}
+		mustEqual(t, mustGet(t, ctx, s, key), b)
+		if st := s.Stats(); st.Retries != n || st.BytesDown != int64(len(b)) {
+			t.Errorf("Stats() = %+v, want Retries %d, BytesDown %d", st, n, len(b))
+		}
+	})
+}
+
+// TestRetriesSpentArePermanent: when the store gives up, the error is marked permanent
+// (so codec's wrapper does not retry it again); a 4xx is not retried at all.
+func TestRetriesSpentArePermanent(t *testing.T) {
+	srv := testenv.S3(t, testenv.S3Options{})
+	for _, tc := range []struct {
+		name        string
+		answer      func(w http.ResponseWriter, r *http.Request)
+		wantRetries int64
+	}{
+		{"AlwaysSlowDown", slowDown, 3},
+		{"Forbidden", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = io.WriteString(w, `<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`)
+		}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := testCtx(t, time.Minute)
+			p := newFaultProxy(t, srv.Endpoint, func(w http.ResponseWriter, r *http.Request, op string) bool {
+				tc.answer(w, r)
+				return true
+			})
+			policy := fastRetry
+			policy.MaxAttempts = 4
+			s := newStore(t, srv, p.URL, s3store.Options{Retry: policy})
+			b, key := blob(t, 1000)
+			err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b)))
+			if err == nil || !codec.IsPermanent(err) {
+				t.Fatalf("Put error = %v, want a permanent error", err)
+			}
+			if got := s.Stats().Retries; got != tc.wantRetries {
+				t.Errorf("Stats().Retries = %d, want %d", got, tc.wantRetries)
+			}
+			if _, err := s.Get(ctx, key); err == nil || !codec.IsPermanent(err) || errors.Is(err, codec.ErrNotFound) {
+				t.Errorf("Get error = %v, want permanent, not ErrNotFound", err)
+			}
+		})
+	}
+}
+
+// TestCorruptedBodyRejected flips one byte of an upload on its way to the server: S3
+// rejects the body against its SHA-256, the Put fails without retrying, and neither an
+// object nor an incomplete upload remains. With a signed payload the signature's
+// x-amz-content-sha256 catches it first; with UNSIGNED-PAYLOAD (as over TLS) the
+// x-amz-checksum-sha256 the store sends does.
+func TestCorruptedBodyRejected(t *testing.T) {
+	srv := testenv.S3(t, testenv.S3Options{})
+	for _, tc := range []struct {
+		name     string
+		op       string
+		size     int
+		unsigned bool // the client sends UNSIGNED-PAYLOAD: only x-amz-checksum-sha256 guards the body
+		want     string
+	}{
+		{"PutObject", "PutObject", 3 << 20, false, "XAmzContentSHA256Mismatch"},
+		{"UploadPart", "UploadPart", 12 << 20, false, "XAmzContentSHA256Mismatch"},
+		{"PutObjectUnsignedPayload", "PutObject", 3 << 20, true, "BadDigest"},
+		{"UploadPartUnsignedPayload", "UploadPart", 12 << 20, true, "BadDigest"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := testCtx(t, time.Minute)
+			p := newFaultProxy(t, srv.Endpoint, func(w http.ResponseWriter, r *http.Request, op string) bool {
+				if op == tc.op && (op != "UploadPart" || r.URL.Query().Get("partNumber") == "2") {
+					r.Body = &flipByte{r: r.Body, at: 12345}
+				}
+				return false
+			})
+			var client *s3.Client
+			if tc.unsigned {
+				client = srv.NewClientFor(p.URL, func(o *s3.Options) {
+					o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
+				})
+			} else {
+				client = srv.NewClientFor(p.URL)
+			}
+			s, err := s3store.New(client, srv.Bucket, s3store.Options{
+				Prefix: "corrupt-" + tc.name, PartSize: 5 << 20, Retry: fastRetry, Logger: testLogger(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, key := blob(t, tc.size)
+			err = s.Put(ctx, key, bytes.NewReader(b), int64(len(b)))
+			var apiErr smithy.APIError
+			if !errors.As(err, &apiErr) || !codec.IsPermanent(err) {
+				t.Fatalf("Put of a corrupted body: err = %v, want a permanent S3 API error", err)
+			}
+			if apiErr.ErrorCode() != tc.want {
+				t.Errorf("error code %q, want %q", apiErr.ErrorCode(), tc.want)
+			}
+			if st := s.Stats(); st.Retries != 0 || st.Puts != 0 {
+				t.Errorf("Stats() = %+v, want no retries and no puts", st)
+			}
+			if h := headObject(t, ctx, srv, s, key); h != nil {
+				t.Errorf("object visible after a rejected upload (%d bytes)", *h.ContentLength)
+			}
+			if _, err := s.Get(ctx, key); !errors.Is(err, codec.ErrNotFound) {
+				t.Errorf("Get after rejected upload: %v, want ErrNotFound", err)
+			}
+			if ups := pendingUploads(t, ctx, srv); len(ups) != 0 {
+				t.Errorf("incomplete multipart uploads left: %v", ups)
+			}
+			if tc.op == "UploadPart" && s.Stats().Aborts != 1 {
+				t.Errorf("Stats().Aborts = %d, want 1", s.Stats().Aborts)
+			}
+		})
+	}
+}
