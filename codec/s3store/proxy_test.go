@@ -17,12 +17,15 @@ type faultProxy struct {
 
 	mu   sync.Mutex
 	ops  []string
-	hook func(w http.ResponseWriter, r *http.Request, op string) bool
+	hook hookFunc
 }
 
-// newFaultProxy starts a proxy to target. hook, if not nil, sees each request first;
-// it may wrap r.Body (the request is then forwarded) or answer it and return true.
-func newFaultProxy(t testing.TB, target string, hook func(w http.ResponseWriter, r *http.Request, op string) bool) *faultProxy {
+// hookFunc sees a request before it is forwarded. It may wrap r.Body (the request is
+// then forwarded) or answer the request itself and return true.
+type hookFunc func(w http.ResponseWriter, r *http.Request, op string) bool
+
+// newFaultProxy starts a proxy to target; hook, if not nil, sees each request first.
+func newFaultProxy(t testing.TB, target string, hook hookFunc) *faultProxy {
 	t.Helper()
 	u, err := url.Parse(target)
 	if err != nil {
