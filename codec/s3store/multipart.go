@@ -40,7 +40,7 @@ func (s *Store) putMultipart(ctx context.Context, okey string, src io.ReadSeeker
 			return &sourceError{fmt.Errorf("rewind: %w", err)}
 		}
 	}
-	uploadID, err := s.createMultipart(ctx, okey)
+	uploadID, err := s.createMultipart(ctx, okey, types.ChecksumAlgorithmSha256)
 	if err != nil {
 		return err
 	}
@@ -97,14 +97,16 @@ func (s *Store) putMultipart(ctx context.Context, okey string, src io.ReadSeeker
 	return nil
 }
 
-func (s *Store) createMultipart(ctx context.Context, okey string) (string, error) {
+// createMultipart starts a multipart upload whose parts carry checksums of algo ("" for
+// none).
+func (s *Store) createMultipart(ctx context.Context, okey string, algo types.ChecksumAlgorithm) (string, error) {
 	var id string
 	err := s.retry(ctx, "create multipart upload", okey, func(ctx context.Context) error {
 		out, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
 			Bucket:               aws.String(s.bucket),
 			Key:                  aws.String(okey),
 			ContentType:          aws.String(contentType),
-			ChecksumAlgorithm:    types.ChecksumAlgorithmSha256,
+			ChecksumAlgorithm:    algo,
 			ServerSideEncryption: s.opts.ServerSideEncryption,
 			SSEKMSKeyId:          optString(s.opts.KMSKeyID),
 			StorageClass:         s.opts.StorageClass,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -80,6 +81,8 @@ type Store struct {
 	opts   Options
 	log    *slog.Logger
 	stats  counters
+	// selfCopyKeepsAge is set once a self-copy is seen to keep LastModified.
+	selfCopyKeepsAge atomic.Bool
 }
 
 // New returns a Store on bucket. The client decides endpoint, region, credentials and

@@ -35,19 +35,13 @@ func (s *Store) Touch(ctx context.Context, key string) (codec.Info, error) {
 	return codec.Info{Size: info.size, ModTime: info.modTime}, nil
 }
 
-// refresh self-copies an object older than TouchAfter and returns its new age.
+// refresh rewrites an object older than TouchAfter and returns its new age.
 func (s *Store) refresh(ctx context.Context, okey string, info objectInfo) (objectInfo, error) {
 	s.stats.touches.Add(1)
 	if time.Since(info.modTime) < s.opts.TouchAfter {
 		return info, nil
 	}
-	var err error
-	var mod time.Time
-	if info.size > maxCopySize {
-		mod, err = s.copyMultipart(ctx, okey, info.size)
-	} else {
-		mod, err = s.copySelf(ctx, okey)
-	}
+	mod, err := s.rewrite(ctx, okey, info)
 	if err != nil {
 		return info, fmt.Errorf("refresh: %w", err)
 	}
@@ -56,6 +50,23 @@ func (s *Store) refresh(ctx context.Context, okey string, info objectInfo) (obje
 		slog.String("key", okey), slog.Time("was", info.modTime), slog.Time("now", mod))
 	info.modTime = mod
 	return info, nil
+}
+
+// rewrite gives an object a new LastModified by copying it onto itself: one CopyObject
+// up to 5 GiB, else a multipart copy. Some servers (versitygw's posix backend) treat a
+// self-copy as a metadata update that keeps LastModified; seeing that, the store
+// switches to the multipart copy, which writes a new object everywhere.
+func (s *Store) rewrite(ctx context.Context, okey string, info objectInfo) (time.Time, error) {
+	if info.size <= maxCopySize && !s.selfCopyKeepsAge.Load() {
+		mod, err := s.copySelf(ctx, okey)
+		if err != nil || mod.After(info.modTime) {
+			return mod, err
+		}
+		s.selfCopyKeepsAge.Store(true)
+		s.log.LogAttrs(ctx, slog.LevelInfo, "s3store: server keeps LastModified on a self-copy; refreshing by multipart copy",
+			slog.String("store", s.String()), slog.String("key", okey))
+	}
+	return s.copyMultipart(ctx, okey, info.size)
 }
 
 // copySource is the CopySource of an object in the store's bucket. Keys need no
@@ -87,16 +98,19 @@ func (s *Store) copySelf(ctx context.Context, okey string) (time.Time, error) {
 		return nil
 	})
 	if err == nil && mod.IsZero() {
-		mod = time.Now()
+		var info objectInfo
+		info, err = s.head(ctx, okey)
+		mod = info.modTime
 	}
 	return mod, err
 }
 
-// copyMultipart copies an object too large for CopyObject onto itself with
-// UploadPartCopy, Concurrency parts at a time; S3 copies the bytes, the worker only
-// sends requests.
+// copyMultipart copies an object onto itself with UploadPartCopy, Concurrency parts at
+// a time; S3 copies the bytes, the worker only sends requests. The upload has no
+// checksum algorithm: S3 copies internally, and some servers would hand back the
+// source's whole-object checksum for each part.
 func (s *Store) copyMultipart(ctx context.Context, okey string, size int64) (mod time.Time, err error) {
-	uploadID, err := s.createMultipart(ctx, okey)
+	uploadID, err := s.createMultipart(ctx, okey, "")
 	if err != nil {
 		return mod, err
 	}
@@ -129,7 +143,7 @@ func (s *Store) copyMultipart(ctx context.Context, okey string, size int64) (mod
 				}
 				p := types.CompletedPart{PartNumber: aws.Int32(num)}
 				if r := out.CopyPartResult; r != nil {
-					p.ETag, p.ChecksumSHA256 = r.ETag, r.ChecksumSHA256
+					p.ETag = r.ETag
 				}
 				parts[i] = p
 				return nil
