@@ -26,10 +26,10 @@ func waitPast(t time.Time) {
 func TestTouchRefreshesAge(t *testing.T) {
 	srv := testenv.S3(t, testenv.S3Options{})
 	for _, tc := range []struct {
-		name          string
-		size          int
-		maxCopySize   int64 // 0: the real 5 GiB
-		reuse         string
+		name        string
+		size        int
+		maxCopySize int64 // 0: the real 5 GiB
+		reuse       string
 		// wantMultipart counts multipart uploads after the refresh. versitygw keeps
 		// LastModified on a CopyObject onto itself, so there every refresh ends as a
 		// multipart copy (on AWS, CopyObject alone does it).
