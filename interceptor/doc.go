@@ -1,0 +1,38 @@
+// Package interceptor traces Temporal workflows with Datadog, built for workflows that
+// run for days: one RunWorkflow span from the real start to the real end, and the
+// activities, timers, signals, updates and child workflows inside it as they happen,
+// however often the workflow is evicted, replayed or moved between workers.
+//
+// One rule makes that exact: a span's id and start time come from workflow history, and
+// a span is sent only when it ends while the workflow is not replaying.
+//
+//   - Ids are deterministic. The RunWorkflow span id derives from the namespace and run
+//     id; every other span in workflow code takes the next number of a sequence that
+//     advances identically on replay (queries and update validators never advance it).
+//     A run started without a trace context gets a trace id derived from the run as
+//     well, so any worker computes the same ids.
+//   - Workflow spans are records, not open tracer spans. A span that ends while the
+//     workflow replays (after an eviction, a restart, or to answer a query) is dropped:
+//     the worker that first ran that part of history sent it. A span that ends outside
+//     replay is built, finished and sent at once, parented by id to the RunWorkflow
+//     span, which itself is sent once, by the worker that completes the run.
+//   - With Options.SnapshotInterval, a worker that holds a running workflow in its cache
+//     re-sends a copy of its RunWorkflow span every interval (Datadog's long-running
+//     span protocol: same ids, increasing _dd.partial_version; the final span carries
+//     _dd.was_long_running=1).
+//   - Continue-as-new ends the run normally; the next run starts a new trace with a span
+//     link to the previous RunWorkflow.
+//
+// On the client, StartWorkflow, SignalWorkflow, SignalWithStartWorkflow, QueryWorkflow,
+// UpdateWorkflow and UpdateWithStartWorkflow are traced and inject their span context
+// into the Temporal header under "dd_trace_span", in the format of Temporal's
+// contrib/datadog interceptor, so a fleet can migrate one worker at a time.
+//
+// A span is sent again only in one case: the worker sends it and then fails to report
+// the workflow task that ended it (it crashes or loses the server), so another worker
+// runs that task again outside replay.
+//
+// The tracer is dd-trace-go (gopkg.in/DataDog/dd-trace-go.v1, a layer over v2's tracer,
+// so applications on either major version share one tracer); start it as usual with
+// tracer.Start.
+package interceptor

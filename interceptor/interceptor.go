@@ -1,0 +1,161 @@
+package interceptor
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/DataDog/dd-trace-go/v2/ddtrace/ext"
+	v2 "github.com/DataDog/dd-trace-go/v2/ddtrace/tracer"
+	"go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/workflow"
+	"gopkg.in/DataDog/dd-trace-go.v1/ddtrace/tracer"
+)
+
+// Interceptor traces Temporal clients and workers with Datadog. It implements
+// interceptor.ClientInterceptor and interceptor.WorkerInterceptor: put it in
+// client.Options.Interceptors (workers made from that client get it too) or in
+// worker.Options.Interceptors. It is safe for concurrent use.
+type Interceptor struct {
+	interceptor.InterceptorBase
+	opts Options
+	// bits128 is whether trace ids of new traces get 128 bits, as the tracer's own do.
+	bits128 bool
+}
+
+var (
+	_ interceptor.ClientInterceptor = (*Interceptor)(nil)
+	_ interceptor.WorkerInterceptor = (*Interceptor)(nil)
+)
+
+// New returns an Interceptor. The zero Options are the defaults.
+func New(opts Options) (*Interceptor, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("interceptor: %w", err)
+	}
+	bits128 := true
+	if v, err := strconv.ParseBool(os.Getenv("DD_TRACE_128_BIT_TRACEID_GENERATION_ENABLED")); err == nil {
+		bits128 = v
+	}
+	return &Interceptor{opts: opts, bits128: bits128}, nil
+}
+
+// InterceptClient implements interceptor.ClientInterceptor.
+func (i *Interceptor) InterceptClient(next interceptor.ClientOutboundInterceptor) interceptor.ClientOutboundInterceptor {
+	c := &clientOutbound{root: i}
+	c.Next = next
+	return c
+}
+
+// InterceptActivity implements interceptor.WorkerInterceptor.
+func (i *Interceptor) InterceptActivity(ctx context.Context, next interceptor.ActivityInboundInterceptor) interceptor.ActivityInboundInterceptor {
+	a := &activityInbound{root: i}
+	a.Next = next
+	return a
+}
+
+// InterceptWorkflow implements interceptor.WorkerInterceptor. It is called once for
+// every instance of a workflow execution a worker builds: at first sight, and again
+// after each eviction from the cache.
+func (i *Interceptor) InterceptWorkflow(ctx workflow.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
+	w := &workflowInbound{state: newWorkflowState(i, workflow.GetInfo(ctx))}
+	w.Next = next
+	return w
+}
+
+// InterceptNexusOperation implements interceptor.WorkerInterceptor.
+func (i *Interceptor) InterceptNexusOperation(ctx context.Context, next interceptor.NexusOperationInboundInterceptor) interceptor.NexusOperationInboundInterceptor {
+	n := &nexusInbound{root: i}
+	n.Next = next
+	return n
+}
+
+// Span kinds, the span.kind tag.
+const (
+	kindClient   = ext.SpanKindClient
+	kindServer   = ext.SpanKindServer
+	kindInternal = ext.SpanKindInternal
+	kindConsumer = ext.SpanKindConsumer
+	kindProducer = ext.SpanKindProducer
+)
+
+// operationPrefix names spans like contrib/datadog does: temporal.RunWorkflow etc.
+const operationPrefix = "temporal."
+
+// spanData is a span to send to the tracer in one go: workflow spans are only records
+// until they end, so they are built, finished and sent at once with the ids and times
+// from history.
+type spanData struct {
+	operation string // full name, e.g. temporal.RunWorkflow
+	resource  string
+	kind      string
+	// ref is the span's own trace and span id. parentID 0 makes a root span.
+	ref      spanRef
+	parentID uint64
+	start    time.Time
+	end      time.Time
+	tags     map[string]any
+	links    []v2.SpanLink
+	err      error
+}
+
+// send builds the span, finishes it and hands it to the tracer, which sends it in the
+// next flush on its own (a span whose parent is not in this process is a chunk of its
+// own). OnFinish (or the default error tagging) runs first unless partial is set.
+func (i *Interceptor) send(d *spanData, partial bool) {
+	parent := d.ref
+	parent.spanID = d.parentID
+	opts := []v2.StartSpanOption{
+		v2.ChildOf(parent.tracerContext()),
+		v2.WithSpanID(d.ref.spanID),
+		v2.StartTime(d.start),
+		v2.ResourceName(d.resource),
+		v2.Tag(ext.SpanKind, d.kind),
+		v2.Tag(ext.Component, "temporal"),
+	}
+	if i.opts.ServiceName != "" {
+		opts = append(opts, v2.ServiceName(i.opts.ServiceName))
+	}
+	if len(d.links) > 0 {
+		opts = append(opts, v2.WithSpanLinks(d.links))
+	}
+	span := v2.StartSpan(d.operation, opts...)
+	if span == nil { // tracer disabled
+		return
+	}
+	i.setTags(span, d.tags)
+	if !partial {
+		i.onFinish(span, d.err)
+	}
+	span.Finish(v2.FinishTime(d.end))
+}
+
+func (i *Interceptor) setTags(span *v2.Span, tags map[string]any) {
+	for k, v := range i.opts.Tags {
+		span.SetTag(k, v)
+	}
+	for k, v := range tags {
+		span.SetTag(k, v)
+	}
+}
+
+func (i *Interceptor) onFinish(span *v2.Span, err error) {
+	if i.opts.OnFinish != nil {
+		i.opts.OnFinish(tracer.WrapSpanV2(span), err)
+		return
+	}
+	tagError(span, err)
+}
+
+// newTraceRef returns the ids of a new trace whose root span is spanID, with the upper
+// 64 bits in the tracer's own layout (32 bits of start time in seconds, then zeros).
+func (i *Interceptor) newTraceRef(traceLo, spanID uint64, start time.Time) spanRef {
+	r := spanRef{traceLo: traceLo, spanID: spanID}
+	if i.bits128 {
+		r.traceHi = uint64(uint32(start.Unix())) << 32
+	}
+	return r
+}

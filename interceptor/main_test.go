@@ -1,0 +1,155 @@
+package interceptor_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdkinterceptor "go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/worker"
+	"gopkg.in/DataDog/dd-trace-go.v1/ddtrace/tracer"
+
+	"github.com/seed-a62fcf0e/longhaul/interceptor"
+	"github.com/seed-a62fcf0e/longhaul/internal/ddagent"
+	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// startTracer starts the real tracer for one test, sending to a fake agent of its own.
+// The tracer is process-global, so tests that use it do not run in parallel.
+func startTracer(t testing.TB) *ddagent.Agent {
+	t.Helper()
+	agent := ddagent.Start(t)
+	t.Setenv("DD_INSTRUMENTATION_TELEMETRY_ENABLED", "false")
+	t.Setenv("DD_REMOTE_CONFIGURATION_ENABLED", "false")
+	tracer.Start(
+		tracer.WithAgentAddr(agent.Addr),
+		tracer.WithLogStartup(false),
+		tracer.WithService("longhaul-test"),
+		tracer.WithDogstatsdAddress("127.0.0.1:1"), // nothing listens; keeps metrics off the default port
+	)
+	t.Cleanup(tracer.Stop)
+	agent.Flush = tracer.Flush
+	return agent
+}
+
+// harness is a dev server client with the interceptor, and workers on one task queue.
+type harness struct {
+	t      testing.TB
+	client client.Client
+	ic     *interceptor.Interceptor
+	queue  string
+	ns     string
+}
+
+func newHarness(t testing.TB, opts interceptor.Options) *harness {
+	t.Helper()
+	srv := testenv.SharedTemporal(t)
+	ic, err := interceptor.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := srv.Client(t, client.Options{Interceptors: []sdkinterceptor.ClientInterceptor{ic}})
+	return &harness{t: t, client: c, ic: ic, queue: fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano()), ns: srv.Namespace}
+}
+
+// worker starts a worker (it inherits the interceptor from the client) with the test
+// workflows and activities; the returned function stops it.
+func (h *harness) worker(opts worker.Options) (stop func()) {
+	h.t.Helper()
+	w := worker.New(h.client, h.queue, opts)
+	registerAll(w)
+	if err := w.Start(); err != nil {
+		h.t.Fatal(err)
+	}
+	stopped := false
+	stop = func() {
+		if !stopped {
+			stopped = true
+			w.Stop()
+		}
+	}
+	h.t.Cleanup(stop)
+	return stop
+}
+
+func (h *harness) start(ctx context.Context, id string, wf any, args ...any) client.WorkflowRun {
+	h.t.Helper()
+	run, err := h.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: h.queue}, wf, args...)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return run
+}
+
+func testContext(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// spans is what the agent received, with lookups for assertions.
+type spans []ddagent.Span
+
+func (ss spans) named(op string) spans {
+	var out spans
+	for _, s := range ss {
+		if s.Name == "temporal."+op {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (ss spans) withResource(res string) spans {
+	var out spans
+	for _, s := range ss {
+		if s.Resource == res {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (ss spans) withTag(k, v string) spans {
+	var out spans
+	for _, s := range ss {
+		if s.Meta[k] == v {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (ss spans) byID() map[uint64]ddagent.Span {
+	m := make(map[uint64]ddagent.Span, len(ss))
+	for _, s := range ss {
+		m[s.SpanID] = s
+	}
+	return m
+}
+
+// has reports whether at least n spans named op (and resource, unless empty) arrived.
+func has(op, resource string, n int) func([]ddagent.Span) bool {
+	return func(ss []ddagent.Span) bool {
+		got := spans(ss).named(op)
+		if resource != "" {
+			got = got.withResource(resource)
+		}
+		return len(got) >= n
+	}
+}
+
+func all(conds ...func([]ddagent.Span) bool) func([]ddagent.Span) bool {
+	return func(ss []ddagent.Span) bool {
+		for _, c := range conds {
+			if !c(ss) {
+				return false
+			}
+		}
+		return true
+	}
+}
