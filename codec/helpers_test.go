@@ -6,7 +6,9 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -85,4 +87,14 @@ func (f *faultStore) Touch(ctx context.Context, key string) (codec.Info, error) 
 		return codec.Info{}, errInjected
 	}
 	return f.Store.Touch(ctx, key)
+}
+
+// walkFiles calls fn for every regular file under dir/v1 (the blobs of a filestore).
+func walkFiles(dir string, fn func(path string) error) error {
+	return filepath.WalkDir(filepath.Join(dir, "v1"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		return fn(path)
+	})
 }

@@ -1,0 +1,140 @@
+package codec_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/filestore"
+	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+)
+
+// TestStoreOutageFailsWorkflowTaskNotWorkflow: while the worker's store cannot be read,
+// decoding the activity result inside workflow code fails the workflow task (Temporal
+// retries it) instead of handing workflow code an error; once the store is back the
+// workflow completes with the right data.
+func TestStoreOutageFailsWorkflowTaskNotWorkflow(t *testing.T) {
+	srv := testenv.SharedTemporal(t)
+	fs, err := filestore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The client and the worker are separate processes in real life: separate codecs,
+	// and the worker has no cache, so its reads reach the store.
+	clientCodec := newCodec(t, fs, codec.Options{})
+	flaky := &faultStore{Store: fs}
+	flaky.failReads.Store(true)
+	workerCodec := newCodec(t, flaky, codec.Options{CacheBytes: -1, Timeout: 500 * time.Millisecond, Retry: fastRetry})
+
+	cl := srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(clientCodec, nil)})
+	wcl := srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(workerCodec, nil)})
+	tq := "codec-outage"
+	w := worker.New(wcl, tq, worker.Options{})
+	w.RegisterWorkflow(ReadsActivityResultWorkflow)
+	w.RegisterActivity(GenActivity)
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	// Reads fail for the next few seconds: the activity stores its result fine, and the
+	// workflow task that must read it fails until the outage ends.
+	flaky.failFor(4 * time.Second)
+	run, err := cl.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: tq}, ReadsActivityResultWorkflow, uint64(seed), 3*mib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectResult(t, ctx, run, digest(gen(seed, 3*mib)))
+
+	failed := 0
+	iter := cl.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.EventType == enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED {
+			failed++
+		}
+	}
+	if failed == 0 {
+		t.Fatal("no WorkflowTaskFailed event: the outage never reached the workflow task")
+	}
+	if flaky.count("get") < 2 {
+		t.Fatalf("worker read the store %d times, want failed reads and a successful one", flaky.count("get"))
+	}
+	t.Logf("workflow completed after %d failed workflow task(s)", failed)
+}
+
+// TestClientReadsResultWhileStoreDown: a client (plain context) gets a wrapped error,
+// not a panic, when the store is down; and a tampered result blob is ErrCorrupt.
+func TestClientReadsResultWhileStoreDown(t *testing.T) {
+	srv := testenv.SharedTemporal(t)
+	fs, err := filestore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := startEnv(t, fs, codec.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	run := e.start(t, ctx, ResultWorkflow, uint64(seed), 3*mib)
+	if err := run.Get(ctx, nil); err != nil { // completion only; nothing decoded
+		t.Fatal(err)
+	}
+
+	down := &faultStore{Store: fs}
+	down.failFor(time.Hour)
+	reader := srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(
+		newCodec(t, down, codec.Options{CacheBytes: -1, Timeout: 300 * time.Millisecond, Retry: fastRetry}), nil)})
+	var got []byte
+	err = reader.GetWorkflow(ctx, run.GetID(), run.GetRunID()).Get(ctx, &got)
+	if !errors.Is(err, errInjected) {
+		t.Fatalf("reading a result while the store is down: %v, want the store's error", err)
+	}
+	var se *codec.StoreError
+	if !errors.As(err, &se) || se.Op != "get" || len(se.SHA256) != 64 {
+		t.Fatalf("error %v is not a StoreError naming the operation and digest", err)
+	}
+
+	// Tamper with every stored blob: the reader must get ErrCorrupt, never the bytes.
+	tamperAll(t, fs.Dir())
+	fresh := srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(newCodec(t, fs, codec.Options{CacheBytes: -1}), nil)})
+	got = nil
+	err = fresh.GetWorkflow(ctx, run.GetID(), run.GetRunID()).Get(ctx, &got)
+	if !errors.Is(err, codec.ErrCorrupt) {
+		t.Fatalf("reading a tampered result: %v, want ErrCorrupt", err)
+	}
+	if got != nil {
+		t.Fatal("tampered bytes reached the caller")
+	}
+}
+
+// tamperAll flips one byte in the middle of every blob under dir.
+func tamperAll(t *testing.T, dir string) {
+	t.Helper()
+	n := 0
+	err := walkFiles(dir, func(path string) error {
+		b, err := os.ReadFile(path)
+		if err != nil || len(b) == 0 {
+			return err
+		}
+		b[len(b)/2] ^= 0xff
+		n++
+		return os.WriteFile(path, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("no blob to tamper with")
+	}
+}
