@@ -1,0 +1,178 @@
+package payloadsvc
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+)
+
+// ErrUnauthenticated is returned (wrapped) by an Authorizer when the request carries no
+// valid credentials; the service answers 401.
+var ErrUnauthenticated = errors.New("unauthenticated")
+
+// ErrForbidden is returned (wrapped) by an Authorizer when the caller is known but may
+// not use the namespace; the service answers 403.
+var ErrForbidden = errors.New("forbidden")
+
+// Authorizer decides whether a request may use a namespace. Implement it for JWT or
+// OIDC setups (the Temporal UI can pass its access token in Authorization and its ID
+// token in Authorization-Extras). Errors wrapping ErrUnauthenticated answer 401, errors
+// wrapping ErrForbidden 403; any other error (say, a key server that is down) answers
+// 503. Messages reach the caller, so they must not contain secrets.
+type Authorizer interface {
+	Authorize(r *http.Request, namespace string) error
+}
+
+// AuthorizerFunc adapts a function to Authorizer.
+type AuthorizerFunc func(r *http.Request, namespace string) error
+
+// Authorize calls f(r, namespace).
+func (f AuthorizerFunc) Authorize(r *http.Request, namespace string) error { return f(r, namespace) }
+
+// TokenAuthorizer admits bearer tokens, each to a set of namespaces or to all. Tokens are
+// kept and compared as SHA-256 digests in constant time, so neither their content nor
+// their length leaks through timing.
+type TokenAuthorizer struct {
+	entries []tokenEntry
+}
+
+type tokenEntry struct {
+	digest     [sha256.Size]byte
+	all        bool
+	namespaces map[string]bool
+}
+
+var _ Authorizer = (*TokenAuthorizer)(nil)
+
+// NewTokenAuthorizer returns an authorizer for tokens mapped to namespaces; a namespace
+// "*" admits the token everywhere.
+func NewTokenAuthorizer(tokens map[string][]string) (*TokenAuthorizer, error) {
+	a := &TokenAuthorizer{}
+	for tok, nss := range tokens {
+		if err := a.add(tok, nss); err != nil {
+			return nil, fmt.Errorf("payloadsvc: %w", err)
+		}
+	}
+	return a, nil
+}
+
+func (a *TokenAuthorizer) add(token string, namespaces []string) error {
+	if token == "" || strings.ContainsAny(token, " \t\r\n") {
+		return errors.New("token is empty or has whitespace")
+	}
+	if len(namespaces) == 0 {
+		return errors.New("token has no namespaces (use * for all)")
+	}
+	e := tokenEntry{digest: sha256.Sum256([]byte(token)), namespaces: map[string]bool{}}
+	for _, ns := range namespaces {
+		if ns == "*" {
+			e.all = true
+			continue
+		}
+		if err := codec.ValidateNamespace(ns); err != nil {
+			return err
+		}
+		e.namespaces[ns] = true
+	}
+	for _, old := range a.entries {
+		if subtle.ConstantTimeCompare(old.digest[:], e.digest[:]) == 1 {
+			return errors.New("token is listed twice")
+		}
+	}
+	a.entries = append(a.entries, e)
+	return nil
+}
+
+// Authorize admits a request whose "Authorization: Bearer <token>" names a token that
+// covers namespace.
+func (a *TokenAuthorizer) Authorize(r *http.Request, namespace string) error {
+	tok, ok := bearerToken(r)
+	if !ok {
+		return fmt.Errorf("%w: missing bearer token (send Authorization: Bearer <token>)", ErrUnauthenticated)
+	}
+	d := sha256.Sum256([]byte(tok))
+	var match *tokenEntry
+	for i := range a.entries { // every entry, so timing does not tell which matched
+		if subtle.ConstantTimeCompare(a.entries[i].digest[:], d[:]) == 1 {
+			match = &a.entries[i]
+		}
+	}
+	switch {
+	case match == nil:
+		return fmt.Errorf("%w: bearer token is not valid", ErrUnauthenticated)
+	case !match.all && !match.namespaces[namespace]:
+		return fmt.Errorf("%w: token does not cover namespace %q", ErrForbidden, namespace)
+	}
+	return nil
+}
+
+// bearerToken returns the token of "Authorization: Bearer <token>" (scheme in any case).
+func bearerToken(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != ""
+}
+
+// LoadTokensFile reads a tokens file: one token per line, followed by the namespaces it
+// may use, comma-separated, or "*" for all:
+//
+//	# team A's workers
+//	3f9a...c1 orders,billing
+//	77e2...0b *
+//
+// "#" starts a comment; blank lines are ignored. Errors name the file and line.
+func LoadTokensFile(path string) (*TokenAuthorizer, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("payloadsvc: tokens file: %w", err)
+	}
+	a := &TokenAuthorizer{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		text, _, _ := strings.Cut(sc.Text(), "#")
+		fields := strings.Fields(text)
+		if len(fields) == 0 {
+			continue
+		}
+		if len(fields) != 2 {
+			return nil, fmt.Errorf("payloadsvc: tokens file %s line %d: want \"<token> <namespace>[,<namespace>...]\" or \"<token> *\", got %d fields", path, line, len(fields))
+		}
+		if err := a.add(fields[0], strings.Split(fields[1], ",")); err != nil {
+			return nil, fmt.Errorf("payloadsvc: tokens file %s line %d: %w", path, line, err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("payloadsvc: tokens file %s: %w", path, err)
+	}
+	if len(a.entries) == 0 {
+		return nil, fmt.Errorf("payloadsvc: tokens file %s has no tokens (it would refuse every request)", path)
+	}
+	return a, nil
+}
+
+// authFailure answers an Authorizer's error: 401, 403, or 503 for anything else.
+func (h *handler) authFailure(w http.ResponseWriter, r *http.Request, ns string, err error) {
+	switch {
+	case errors.Is(err, ErrUnauthenticated):
+		w.Header().Set("WWW-Authenticate", `Bearer realm="payloadsvc"`)
+		writeError(w, r, http.StatusUnauthorized, "%v", err)
+	case errors.Is(err, ErrForbidden):
+		writeError(w, r, http.StatusForbidden, "%v", err)
+	default:
+		h.log.Error("payloadsvc: authorizer failed", "request_id", requestID(r), "namespace", ns, "error", err)
+		writeError(w, r, http.StatusServiceUnavailable, "authorization unavailable: %v", err)
+	}
+}

@@ -1,0 +1,237 @@
+package payloadsvc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/filestore"
+	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
+	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
+)
+
+// TestClientConformance runs the Store conformance suite against the Client talking to
+// a real HTTP server, backed by each local driver.
+func TestClientConformance(t *testing.T) {
+	drivers := []struct {
+		name     string
+		newStore func(t *testing.T) codec.Store
+	}{
+		{"memstore", func(t *testing.T) codec.Store { return memstore.New() }},
+		{"filestore", func(t *testing.T) codec.Store {
+			s, err := filestore.New(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}},
+	}
+	for _, d := range drivers {
+		t.Run(d.name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) codec.Store {
+				svc := startService(t, d.newStore(t), Options{})
+				return svc.client(t, ClientOptions{})
+			})
+		})
+	}
+}
+
+// countingStore counts the bytes Put receives, to show what reached the store.
+type countingStore struct {
+	codec.Store
+	puts atomic.Int64
+}
+
+func (s *countingStore) Put(ctx context.Context, key string, src io.ReadSeeker, size int64) error {
+	s.puts.Add(1)
+	return s.Store.Put(ctx, key, src, size)
+}
+
+// TestClientPutDuplicateSendsNoBody shows the Expect: 100-continue dedupe: a second Put
+// of a blob the service has is answered before the body leaves the client, and quickly
+// (not after the transport's wait for 100 Continue).
+func TestClientPutDuplicateSendsNoBody(t *testing.T) {
+	store := &countingStore{Store: memstore.New()}
+	svc := startService(t, store, Options{})
+	c := svc.client(t, ClientOptions{})
+	ctx := testCtx(t, time.Minute)
+	b, digest := randomBlob(t, 4<<20)
+	key, _ := codec.BlobKey("default", digest)
+
+	if err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
+		t.Fatal(err)
+	}
+	if got := svc.wire.n.Load(); got < int64(len(b)) {
+		t.Fatalf("first Put: server read %d bytes, want the %d-byte body", got, len(b))
+	}
+	for i := 0; i < 3; i++ {
+		before := svc.wire.n.Load()
+		start := time.Now()
+		if err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
+			t.Fatal(err)
+		}
+		if got := svc.wire.n.Load() - before; got > 4<<10 {
+			t.Fatalf("Put of a present blob: server read %d bytes, want only headers", got)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Fatalf("Put of a present blob took %s: it waited for 100 Continue", d)
+		}
+	}
+	if n := store.puts.Load(); n != 1 {
+		t.Fatalf("store saw %d Puts, want 1", n)
+	}
+}
+
+// TestClientErrors pins how answers map to errors and which are retried.
+func TestClientErrors(t *testing.T) {
+	_, digest := randomBlob(t, 10)
+	key, _ := codec.BlobKey("default", digest)
+	tests := []struct {
+		name        string
+		status      int
+		wantAttempt int // attempts the client makes (the policy allows 4)
+		wantIs      error
+		permanent   bool
+	}{
+		{"404 is not found", http.StatusNotFound, 1, codec.ErrNotFound, true},
+		{"400 is permanent", http.StatusBadRequest, 1, nil, true},
+		{"403 is permanent", http.StatusForbidden, 1, nil, true},
+		{"413 is permanent", http.StatusRequestEntityTooLarge, 1, nil, true},
+		{"429 is retried", http.StatusTooManyRequests, 4, nil, false},
+		{"500 is retried", http.StatusInternalServerError, 4, nil, false},
+		{"503 is retried", http.StatusServiceUnavailable, 4, nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var attempts atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				attempts.Add(1)
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tc.status)
+				_, _ = io.WriteString(w, `{"error":"the reason"}`)
+			}))
+			t.Cleanup(srv.Close)
+			c, err := NewClient(srv.URL, ClientOptions{Retry: codec.RetryPolicy{InitialInterval: time.Millisecond, MaxAttempts: 4}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Get(testCtx(t, 30*time.Second), key)
+			if err == nil {
+				t.Fatal("Get succeeded, want an error")
+			}
+			if tc.wantIs != nil && !errors.Is(err, tc.wantIs) {
+				t.Fatalf("err = %v, want errors.Is %v", err, tc.wantIs)
+			}
+			var se *StatusError
+			if !errors.As(err, &se) || se.StatusCode != tc.status || se.Message != "the reason" {
+				t.Fatalf("err = %v, want a *StatusError %d with the service's message", err, tc.status)
+			}
+			if got := codec.IsPermanent(err); got != tc.permanent {
+				t.Fatalf("IsPermanent = %v, want %v", got, tc.permanent)
+			}
+			if got := attempts.Load(); got != int64(tc.wantAttempt) {
+				t.Fatalf("%d attempts, want %d", got, tc.wantAttempt)
+			}
+		})
+	}
+}
+
+// TestClientRetriesTransientFailures: a service that fails twice, then works, is
+// transparent to the caller, for Put (the body is resent from the start), Get and Touch.
+func TestClientRetriesTransientFailures(t *testing.T) {
+	svc := startService(t, nil, Options{})
+	var failures atomic.Int64
+	flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if failures.Add(1)%3 != 0 { // two failures before each success
+			if r.Body != nil {
+				_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1000)) // fail mid-body
+			}
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		svc.h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(flaky.Close)
+	c, err := NewClient(flaky.URL, ClientOptions{Retry: codec.RetryPolicy{InitialInterval: time.Millisecond, MaxAttempts: 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testCtx(t, time.Minute)
+	b, digest := randomBlob(t, 300<<10)
+	key, _ := codec.BlobKey("default", digest)
+	if err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
+		t.Fatalf("Put through a flaky service: %v", err)
+	}
+	info, err := c.Touch(ctx, key)
+	if err != nil || info.Size != int64(len(b)) {
+		t.Fatalf("Touch = %+v, %v; want size %d", info, err, len(b))
+	}
+	rc, err := c.Get(ctx, key)
+	if err != nil {
+		t.Fatalf("Get through a flaky service: %v", err)
+	}
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || !bytes.Equal(got, b) {
+		t.Fatalf("Get read %d bytes, err %v; want the %d bytes put", len(got), err, len(b))
+	}
+}
+
+// TestClientSendsToken: the bearer token reaches the service, and a wrong one is a
+// permanent error naming the problem.
+func TestClientSendsToken(t *testing.T) {
+	auth, err := NewTokenAuthorizer(map[string][]string{"s3cret": {"default"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := startService(t, nil, Options{Authorizer: auth})
+	ctx := testCtx(t, time.Minute)
+	b, digest := randomBlob(t, 1000)
+	key, _ := codec.BlobKey("default", digest)
+
+	if err := svc.client(t, ClientOptions{Token: "s3cret"}).Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
+		t.Fatalf("Put with the right token: %v", err)
+	}
+	_, err = svc.client(t, ClientOptions{Token: "wrong"}).Touch(ctx, key)
+	var se *StatusError
+	if !errors.As(err, &se) || se.StatusCode != http.StatusUnauthorized || !codec.IsPermanent(err) {
+		t.Fatalf("Touch with a wrong token: err = %v, want a permanent 401", err)
+	}
+	if strings.Contains(err.Error(), "wrong") {
+		t.Fatalf("error %q repeats the token", err)
+	}
+	other, _ := codec.BlobKey("other", digest)
+	_, err = svc.client(t, ClientOptions{Token: "s3cret"}).Get(ctx, other)
+	if !errors.As(err, &se) || se.StatusCode != http.StatusForbidden || !strings.Contains(se.Message, `"other"`) {
+		t.Fatalf("Get in another namespace: err = %v, want 403 naming the namespace", err)
+	}
+}
+
+// TestClientRejectsBadKeys: keys outside the grammar never leave the process.
+func TestClientRejectsBadKeys(t *testing.T) {
+	c, err := NewClient("http://127.0.0.1:1", ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"", "v1/ns/sha256/xyz", "v2/ns/sha256/" + strings.Repeat("a", 64), "v1/../sha256/" + strings.Repeat("a", 64), "a/b"} {
+		if _, err := c.Get(context.Background(), key); !errors.Is(err, codec.ErrInvalidKey) {
+			t.Errorf("Get(%q) err = %v, want ErrInvalidKey", key, err)
+		}
+	}
+}
+
+func TestNewClientRejectsBadURLs(t *testing.T) {
+	for _, u := range []string{"", "ftp://x", "http://", "127.0.0.1:8080", "http://x/?a=b"} {
+		if _, err := NewClient(u, ClientOptions{}); err == nil {
+			t.Errorf("NewClient(%q) succeeded, want an error", u)
+		}
+	}
+}

@@ -1,0 +1,184 @@
+package payloadsvc
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
+)
+
+// service is a handler under test behind a real loopback HTTP server.
+type service struct {
+	URL   string
+	store codec.Store
+	h     *handler
+	logs  *syncBuffer
+	wire  *countingListener
+}
+
+// startService serves store (memstore when nil) with opts on a loopback httptest server.
+func startService(t testing.TB, store codec.Store, opts Options) *service {
+	t.Helper()
+	if store == nil {
+		store = memstore.New()
+	}
+	logs := &syncBuffer{}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	if opts.TempDir == "" {
+		opts.TempDir = t.TempDir()
+	}
+	hh, err := NewHandler(store, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(hh)
+	wire := &countingListener{Listener: srv.Listener}
+	srv.Listener = wire
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return &service{URL: srv.URL, store: store, h: hh.(*handler), logs: logs, wire: wire}
+}
+
+// countingListener counts the bytes the server reads off the wire, on all connections.
+type countingListener struct {
+	net.Listener
+	n atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: c, n: &l.n}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// client returns a Client for the service with fast retries.
+func (s *service) client(t testing.TB, opts ClientOptions) *Client {
+	t.Helper()
+	if opts.Retry == (codec.RetryPolicy{}) {
+		opts.Retry = codec.RetryPolicy{InitialInterval: 5 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsed: 5 * time.Second}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	c, err := NewClient(s.URL, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.CloseIdleConnections)
+	return c
+}
+
+// do sends one request to the service and returns the status, headers and body.
+func (s *service) do(t testing.TB, method, path string, body []byte, hdr map[string]string) (int, http.Header, []byte) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var rd *bytes.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	var req *http.Request
+	var err error
+	if rd != nil {
+		req, err = http.NewRequestWithContext(ctx, method, s.URL+path, rd)
+	} else {
+		req, err = http.NewRequestWithContext(ctx, method, s.URL+path, nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range hdr {
+		if k == "Host" {
+			req.Host = v
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	var out bytes.Buffer
+	if _, err := out.ReadFrom(resp.Body); err != nil {
+		t.Fatalf("%s %s: read body: %v", method, path, err)
+	}
+	return resp.StatusCode, resp.Header, out.Bytes()
+}
+
+// randomBlob returns n random bytes and their hex SHA-256.
+func randomBlob(t testing.TB, n int) ([]byte, string) {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b, sha256Hex(b)
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func testCtx(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers (the access log).
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// bytesInFor reads the request-bytes counter of a route.
+func (m *metrics) bytesInFor(route string) int64 {
+	var out dto.Metric
+	if err := m.bytesIn.WithLabelValues(route).Write(&out); err != nil {
+		panic(err)
+	}
+	return int64(out.GetCounter().GetValue())
+}

@@ -1,0 +1,112 @@
+package payloadsvc
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the service's Prometheus series.
+type metrics struct {
+	requests    *prometheus.CounterVec   // route, method, code
+	duration    *prometheus.HistogramVec // route, method
+	bytesIn     *prometheus.CounterVec   // route
+	bytesOut    *prometheus.CounterVec   // route
+	storeErrors *prometheus.CounterVec   // op, kind
+	inFlight    prometheus.Gauge
+	http        http.Handler
+}
+
+func newMetrics(reg *prometheus.Registry) (*metrics, error) {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "payloadsvc_requests_total",
+			Help: "HTTP requests by route, method and status code.",
+		}, []string{"route", "method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "payloadsvc_request_duration_seconds",
+			Help:    "HTTP request latency by route and method, body transfer included.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120},
+		}, []string{"route", "method"}),
+		bytesIn: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "payloadsvc_request_bytes_total",
+			Help: "Request body bytes read, by route.",
+		}, []string{"route"}),
+		bytesOut: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "payloadsvc_response_bytes_total",
+			Help: "Response body bytes written, by route.",
+		}, []string{"route"}),
+		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "payloadsvc_store_errors_total",
+			Help: "Failed store operations by operation and kind (corrupt: bytes failed verification; unavailable: the store failed or timed out). Missing blobs are not errors.",
+		}, []string{"op", "kind"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "payloadsvc_requests_in_flight",
+			Help: "HTTP requests being served.",
+		}),
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.bytesIn, m.bytesOut, m.storeErrors, m.inFlight} {
+		if err := reg.Register(c); err != nil {
+			// Two handlers on one registry share the series.
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				return nil, fmt.Errorf("payloadsvc: register metrics: %w", err)
+			}
+			if err := adopt(m, c, are.ExistingCollector); err != nil {
+				return nil, err
+			}
+		}
+	}
+	m.http = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	return m, nil
+}
+
+// adopt replaces a new collector of m with the one already registered.
+func adopt(m *metrics, mine, existing prometheus.Collector) error {
+	var ok bool
+	switch mine {
+	case m.requests:
+		m.requests, ok = existing.(*prometheus.CounterVec)
+	case m.duration:
+		m.duration, ok = existing.(*prometheus.HistogramVec)
+	case m.bytesIn:
+		m.bytesIn, ok = existing.(*prometheus.CounterVec)
+	case m.bytesOut:
+		m.bytesOut, ok = existing.(*prometheus.CounterVec)
+	case m.storeErrors:
+		m.storeErrors, ok = existing.(*prometheus.CounterVec)
+	case m.inFlight:
+		m.inFlight, ok = existing.(prometheus.Gauge)
+	}
+	if !ok {
+		return fmt.Errorf("payloadsvc: register metrics: a different collector is registered as %T", existing)
+	}
+	return nil
+}
+
+func (m *metrics) observe(route, method string, status int, in, out int64, d time.Duration) {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodOptions:
+	default:
+		method = "other" // clients choose methods: keep the label set bounded
+	}
+	m.requests.WithLabelValues(route, method, statusText(status)).Inc()
+	m.duration.WithLabelValues(route, method).Observe(d.Seconds())
+	if in > 0 {
+		m.bytesIn.WithLabelValues(route).Add(float64(in))
+	}
+	if out > 0 {
+		m.bytesOut.WithLabelValues(route).Add(float64(out))
+	}
+}
+
+func (m *metrics) serve(w http.ResponseWriter, r *http.Request) { m.http.ServeHTTP(w, r) }
