@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-	sdkinterceptor "go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 	"gopkg.in/DataDog/dd-trace-go.v1/ddtrace/tracer"
 
@@ -47,12 +46,19 @@ type harness struct {
 
 func newHarness(t testing.TB, opts interceptor.Options) *harness {
 	t.Helper()
+	return newHarnessWith(t, opts, client.Options{})
+}
+
+// newHarnessWith is newHarness with client options (the interceptor is added to them).
+func newHarnessWith(t testing.TB, opts interceptor.Options, copts client.Options) *harness {
+	t.Helper()
 	srv := testenv.SharedTemporal(t)
 	ic, err := interceptor.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := srv.Client(t, client.Options{Interceptors: []sdkinterceptor.ClientInterceptor{ic}})
+	copts.Interceptors = append(copts.Interceptors, ic)
+	c := srv.Client(t, copts)
 	return &harness{t: t, client: c, ic: ic, queue: fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano()), ns: srv.Namespace}
 }
 

@@ -192,9 +192,9 @@ func randomSpanID() uint64 {
 // noopSpan is what StartSpan returns in a workflow without the interceptor.
 type noopSpan struct{}
 
-func (noopSpan) SetTag(string, any)                  {}
-func (noopSpan) SetOperationName(string)             {}
-func (noopSpan) BaggageItem(string) string           { return "" }
-func (noopSpan) SetBaggageItem(string, string)       {}
-func (noopSpan) Finish(...ddtrace.FinishOption)      {}
-func (noopSpan) Context() ddtrace.SpanContext        { return spanContext{} }
+func (noopSpan) SetTag(string, any)             {}
+func (noopSpan) SetOperationName(string)        {}
+func (noopSpan) BaggageItem(string) string      { return "" }
+func (noopSpan) SetBaggageItem(string, string)  {}
+func (noopSpan) Finish(...ddtrace.FinishOption) {}
+func (noopSpan) Context() ddtrace.SpanContext   { return spanContext{} }

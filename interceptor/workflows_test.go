@@ -88,7 +88,8 @@ func waitWorkflow(ctx workflow.Context, d time.Duration) error {
 	return workflow.Sleep(ctx, d)
 }
 
-// handlersWorkflow has a signal, a query and an update, and ends on the "done" signal.
+// handlersWorkflow has a signal, a query and an update, and ends on the "done" signal,
+// or canceled.
 func handlersWorkflow(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, "state", func() (string, error) { return "ok", nil }); err != nil {
 		return err
@@ -96,8 +97,11 @@ func handlersWorkflow(ctx workflow.Context) error {
 	if err := workflow.SetUpdateHandler(ctx, "set", func(ctx workflow.Context, v string) (string, error) { return v, nil }); err != nil {
 		return err
 	}
-	workflow.GetSignalChannel(ctx, "done").Receive(ctx, nil)
-	return nil
+	sel := workflow.NewSelector(ctx)
+	sel.AddReceive(workflow.GetSignalChannel(ctx, "done"), func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
+	sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
+	sel.Select(ctx)
+	return ctx.Err()
 }
 
 // failingWorkflow runs a failing activity, then fails itself with its error.
