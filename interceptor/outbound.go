@@ -60,6 +60,8 @@ func (o *workflowOutbound) ExecuteChildWorkflow(ctx workflow.Context, childWorkf
 	return f
 }
 
+// NewTimer traces timers, workflow.Sleep's too: the SDK's Sleep calls NewTimer through
+// the interceptor chain.
 func (o *workflowOutbound) NewTimer(ctx workflow.Context, d time.Duration) workflow.Future {
 	s := o.st.startSpan(ctx, operationPrefix+"Timer", d.String(), kindInternal)
 	f := o.Next.NewTimer(ctx, d)
@@ -76,13 +78,6 @@ func (o *workflowOutbound) NewTimerWithOptions(ctx workflow.Context, d time.Dura
 	f := o.Next.NewTimerWithOptions(ctx, d, options)
 	o.endWith(ctx, f, s)
 	return f
-}
-
-func (o *workflowOutbound) Sleep(ctx workflow.Context, d time.Duration) error {
-	s := o.st.startSpan(ctx, operationPrefix+"Timer", d.String(), kindInternal)
-	err := o.Next.Sleep(ctx, d)
-	s.end(ctx, err)
-	return err
 }
 
 func (o *workflowOutbound) SignalExternalWorkflow(ctx workflow.Context, workflowID, runID, signalName string, arg any) workflow.Future {

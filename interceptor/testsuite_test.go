@@ -29,6 +29,9 @@ func TestThreeDayTimer(t *testing.T) {
 	}
 
 	got := spans(agent.WaitFor(t, 10*time.Second, all(has("RunWorkflow", "waitWorkflow", 1), has("Timer", "", 1))))
+	if n := len(got.named("Timer")); n != 1 {
+		t.Fatalf("Timer spans = %d, want 1", n)
+	}
 	run, timer := got.named("RunWorkflow")[0], got.named("Timer")[0]
 	if want := int64(72 * time.Hour); run.Duration != want || timer.Duration != want {
 		t.Errorf("RunWorkflow lasted %s, Timer %s; want 72h both", time.Duration(run.Duration), time.Duration(timer.Duration))

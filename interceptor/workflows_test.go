@@ -9,6 +9,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+	"gopkg.in/DataDog/dd-trace-go.v1/ddtrace/tracer"
+
+	"github.com/seed-a62fcf0e/longhaul/interceptor"
 )
 
 func registerAll(w worker.Registry) {
@@ -18,6 +21,7 @@ func registerAll(w worker.Registry) {
 	w.RegisterWorkflow(handlersWorkflow)
 	w.RegisterWorkflow(failingWorkflow)
 	w.RegisterWorkflow(activitiesWorkflow)
+	w.RegisterWorkflow(userSpanWorkflow)
 	w.RegisterActivity(stepActivity)
 	w.RegisterActivity(failActivity)
 }
@@ -119,4 +123,19 @@ func activitiesWorkflow(ctx workflow.Context, n int) error {
 		}
 	}
 	return nil
+}
+
+// userSpanWorkflow wraps an activity and a timer in a span of its own.
+func userSpanWorkflow(ctx workflow.Context) error {
+	ctx = workflow.WithActivityOptions(ctx, activityOptions)
+	span, spanCtx := interceptor.StartSpan(ctx, "migrate.batch", tracer.ResourceName("batch-1"), tracer.Tag("rows", 1000))
+	if cur, ok := interceptor.SpanFromWorkflowContext(spanCtx); !ok || cur.Context().SpanID() != span.Context().SpanID() {
+		return errors.New("SpanFromWorkflowContext does not return the span StartSpan started")
+	}
+	err := workflow.ExecuteActivity(spanCtx, stepActivity, "batch").Get(spanCtx, nil)
+	if err == nil {
+		err = workflow.Sleep(spanCtx, 100*time.Millisecond)
+	}
+	span.Finish(tracer.WithError(err))
+	return err
 }

@@ -1,0 +1,55 @@
+package interceptor_test
+
+import (
+	"context"
+	"log"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdkinterceptor "go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"gopkg.in/DataDog/dd-trace-go.v1/ddtrace/tracer"
+
+	"github.com/seed-a62fcf0e/longhaul/interceptor"
+)
+
+// ExampleNew traces a client and the workers made from it. It needs a Temporal server
+// and a Datadog agent, so it is compiled but not run.
+func ExampleNew() {
+	tracer.Start(tracer.WithService("migrations"))
+	defer tracer.Stop()
+
+	tracing, err := interceptor.New(interceptor.Options{
+		// Show running workflows in Datadog every 5 minutes.
+		SnapshotInterval: 5 * time.Minute,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := client.Dial(client.Options{
+		HostPort:     "127.0.0.1:7233",
+		Interceptors: []sdkinterceptor.ClientInterceptor{tracing},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	w := worker.New(c, "migrations", worker.Options{}) // inherits the interceptor
+	w.RegisterWorkflow(func(ctx workflow.Context) error {
+		// A replay-safe span of your own.
+		span, ctx := interceptor.StartSpan(ctx, "migrate.table", tracer.ResourceName("orders"))
+		err := workflow.Sleep(ctx, time.Hour)
+		span.Finish(tracer.WithError(err))
+		return err
+	})
+	if err := w.Start(); err != nil {
+		log.Fatal(err)
+	}
+	defer w.Stop()
+
+	if _, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{TaskQueue: "migrations"}, "func1"); err != nil {
+		log.Fatal(err)
+	}
+}
