@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -100,21 +102,24 @@ func (s *service) client(t testing.TB, opts ClientOptions) *Client {
 // do sends one request to the service and returns the status, headers and body.
 func (s *service) do(t testing.TB, method, path string, body []byte, hdr map[string]string) (int, http.Header, []byte) {
 	t.Helper()
+	status, h, b, err := s.try(method, path, body, hdr)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return status, h, b
+}
+
+// try is do for goroutines: it returns the error instead of failing the test.
+func (s *service) try(method, path string, body []byte, hdr map[string]string) (int, http.Header, []byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var rd *bytes.Reader
+	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	var req *http.Request
-	var err error
-	if rd != nil {
-		req, err = http.NewRequestWithContext(ctx, method, s.URL+path, rd)
-	} else {
-		req, err = http.NewRequestWithContext(ctx, method, s.URL+path, nil)
-	}
+	req, err := http.NewRequestWithContext(ctx, method, s.URL+path, rd)
 	if err != nil {
-		t.Fatal(err)
+		return 0, nil, nil, err
 	}
 	for k, v := range hdr {
 		if k == "Host" {
@@ -125,14 +130,14 @@ func (s *service) do(t testing.TB, method, path string, body []byte, hdr map[str
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
-	var out bytes.Buffer
-	if _, err := out.ReadFrom(resp.Body); err != nil {
-		t.Fatalf("%s %s: read body: %v", method, path, err)
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("read body: %w", err)
 	}
-	return resp.StatusCode, resp.Header, out.Bytes()
+	return resp.StatusCode, resp.Header, out, nil
 }
 
 // randomBlob returns n random bytes and their hex SHA-256.
@@ -181,4 +186,12 @@ func (m *metrics) bytesInFor(route string) int64 {
 		panic(err)
 	}
 	return int64(out.GetCounter().GetValue())
+}
+
+// short keeps failure messages readable when a body is megabytes long.
+func short(b []byte) string {
+	if len(b) > 300 {
+		return fmt.Sprintf("%s... (%d bytes)", b[:300], len(b))
+	}
+	return string(b)
 }
