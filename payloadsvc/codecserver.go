@@ -96,6 +96,8 @@ func (h *handler) readPayloads(w http.ResponseWriter, r *http.Request) ([]*commo
 	ps, err := parsePayloads(data)
 	if err != nil {
 		writeError(w, r, http.StatusBadRequest, "%v", err)
+		// The parser quotes the body, which may be payload data: keep it out of the log.
+		requestInfoFrom(r.Context()).errMsg = "malformed request body (details in the response only)"
 		return nil, false
 	}
 	return ps, true

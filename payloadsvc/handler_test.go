@@ -30,8 +30,10 @@ type brokenStore struct{}
 var errStoreDown = errors.New("dial tcp 10.0.0.1:9000: connect: connection refused")
 
 func (brokenStore) Put(context.Context, string, io.ReadSeeker, int64) error { return errStoreDown }
-func (brokenStore) Get(context.Context, string) (io.ReadCloser, error)    { return nil, errStoreDown }
-func (brokenStore) Touch(context.Context, string) (codec.Info, error)     { return codec.Info{}, errStoreDown }
+func (brokenStore) Get(context.Context, string) (io.ReadCloser, error)      { return nil, errStoreDown }
+func (brokenStore) Touch(context.Context, string) (codec.Info, error) {
+	return codec.Info{}, errStoreDown
+}
 
 // refTo returns a reference payload for a blob of stored bytes b (no compression).
 func refTo(t testing.TB, b []byte) *commonpb.Payload {

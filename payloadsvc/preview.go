@@ -1,6 +1,7 @@
 package payloadsvc
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -110,13 +111,15 @@ func (h *handler) preview(r *http.Request, ns string, ref codec.Reference, decod
 		Download: h.baseURL(r) + h.downloadPath(ns, ref, exp),
 		Expires:  exp.UTC(),
 	}}
-	body, err := json.Marshal(w)
-	if err != nil {
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false) // people read the link: keep "&" as is
+	if err := enc.Encode(w); err != nil {
 		return nil, err
 	}
 	return &commonpb.Payload{
 		Metadata: map[string][]byte{"encoding": []byte("json/plain"), PreviewMetadataKey: []byte("1")},
-		Data:     body,
+		Data:     bytes.TrimSuffix(body.Bytes(), []byte("\n")),
 	}, nil
 }
 
