@@ -16,7 +16,7 @@ export LONGHAUL_TOOLS_DIR := $(TOOLS_DIR)
 LIB_PKGS := ./codec/... ./interceptor/... ./payloadsvc/... ./internal/... .
 TEST_FLAGS ?= -count=1 -timeout 25m
 
-.PHONY: all tools test demo bench lint fmt
+.PHONY: all tools test fuzz demo bench lint fmt
 
 all: lint test
 
@@ -31,9 +31,21 @@ $(VERSITYGW):
 	@echo ">> installing versitygw $(VERSITYGW_VERSION) into $(dir $@)"
 	GOBIN=$(dir $@) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
 
+# Fuzz targets run briefly in every `make test`; `make fuzz FUZZTIME=5m` runs them longer.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := ./codec:FuzzParseReference
+
 test: tools
 	$(GO) test $(TEST_FLAGS) -race $(LIB_PKGS)
 	$(GO) test $(TEST_FLAGS) ./examples/...
+	@$(MAKE) --no-print-directory fuzz
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo ">> fuzz $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 demo: $(TEMPORAL)
 	$(GO) run ./examples/quickstart
