@@ -4,23 +4,42 @@
 SHELL := /bin/bash
 GO ?= go
 
-TEMPORAL_VERSION  := v1.5.1
-VERSITYGW_VERSION := v1.8.0
+TEMPORAL_VERSION   := v1.5.1
+VERSITYGW_VERSION  := v1.8.0
+PLAYWRIGHT_VERSION := 1.65.1
 
 TOOLS_DIR ?= $(or $(LONGHAUL_TOOLS_DIR),$(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME)/longhaul/tools,$(HOME)/.cache/longhaul/tools))
 TEMPORAL  := $(TOOLS_DIR)/temporal-$(TEMPORAL_VERSION)/temporal
 VERSITYGW := $(TOOLS_DIR)/versitygw-$(VERSITYGW_VERSION)/versitygw
+PLAYWRIGHT_DIR := $(TOOLS_DIR)/playwright-core-$(PLAYWRIGHT_VERSION)
+CHROMIUM  := /usr/bin/chromium
 export LONGHAUL_TOOLS_DIR := $(TOOLS_DIR)
+export LONGHAUL_PLAYWRIGHT_DIR := $(PLAYWRIGHT_DIR)
+# Root installs Debian packages directly; anyone else through sudo.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 # Library packages run under the race detector; examples run without it.
 LIB_PKGS := ./codec/... ./interceptor/... ./payloadsvc/... ./internal/... .
 TEST_FLAGS ?= -count=1 -timeout 25m
 
-.PHONY: all tools test fuzz demo bench lint fmt
+.PHONY: all tools browser test fuzz demo bench lint fmt
 
 all: lint test
 
-tools: $(TEMPORAL) $(VERSITYGW)
+tools: $(TEMPORAL) $(VERSITYGW) browser
+
+# The browser test drives Debian's Chromium with npm's playwright-core (no browser download).
+browser: $(CHROMIUM) $(PLAYWRIGHT_DIR)/node_modules/playwright-core/package.json
+
+$(CHROMIUM):
+	@echo ">> installing Debian chromium"
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+$(PLAYWRIGHT_DIR)/node_modules/playwright-core/package.json:
+	@echo ">> installing playwright-core $(PLAYWRIGHT_VERSION) into $(PLAYWRIGHT_DIR)"
+	mkdir -p $(PLAYWRIGHT_DIR)
+	cd $(PLAYWRIGHT_DIR) && npm install --no-save --no-audit --no-fund --loglevel=error playwright-core@$(PLAYWRIGHT_VERSION)
 
 # The Temporal CLI v1.5.1 embeds server 1.29.1 and UI 2.42.1 (about 7 minutes to build on 2 cores).
 $(TEMPORAL):
