@@ -167,7 +167,7 @@ func (s *Store) completeMultipart(ctx context.Context, okey, uploadID string, pa
 			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
 		}, noRetry)
 		if err != nil && attempts > 1 && isCode(err, "NoSuchUpload") {
-			if info, herr := s.head(ctx, okey); herr == nil && info.size == size {
+			if info, herr := s.headOnce(ctx, okey); herr == nil && info.size == size {
 				return nil
 			}
 		}

@@ -152,15 +152,21 @@ type objectInfo struct {
 func (s *Store) head(ctx context.Context, okey string) (objectInfo, error) {
 	var info objectInfo
 	err := s.retry(ctx, "head", okey, func(ctx context.Context) error {
-		out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{
-			Bucket: aws.String(s.bucket),
-			Key:    aws.String(okey),
-		}, noRetry)
-		if err != nil {
-			return err
-		}
-		info = objectInfo{size: aws.ToInt64(out.ContentLength), modTime: aws.ToTime(out.LastModified)}
-		return nil
+		var err error
+		info, err = s.headOnce(ctx, okey)
+		return err
 	})
 	return info, err
+}
+
+// headOnce is one HEAD request, for use inside another request's retry loop.
+func (s *Store) headOnce(ctx context.Context, okey string) (objectInfo, error) {
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{
+		Bucket: aws.String(s.bucket),
+		Key:    aws.String(okey),
+	}, noRetry)
+	if err != nil {
+		return objectInfo{}, err
+	}
+	return objectInfo{size: aws.ToInt64(out.ContentLength), modTime: aws.ToTime(out.LastModified)}, nil
 }
