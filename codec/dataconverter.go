@@ -46,10 +46,12 @@ var (
 // fails; the SDK turns it into a workflow task failure, which Temporal retries.
 type WorkflowTaskPanic struct{ Err error }
 
+// Error explains why the workflow task failed.
 func (p WorkflowTaskPanic) Error() string {
 	return "longhaul codec failed inside workflow code; failing the workflow task so it is retried: " + p.Err.Error()
 }
 
+// Unwrap returns the codec's error.
 func (p WorkflowTaskPanic) Unwrap() error { return p.Err }
 
 func (d *dataConverter) fail(err error) error {

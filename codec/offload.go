@@ -27,10 +27,12 @@ type StoreError struct {
 	Err       error
 }
 
+// Error names the operation, namespace, digest and store.
 func (e *StoreError) Error() string {
 	return fmt.Sprintf("codec %s: namespace %s: sha256 %s: store %s: %v", e.Op, e.Namespace, e.SHA256, e.Store, e.Err)
 }
 
+// Unwrap returns the driver's error.
 func (e *StoreError) Unwrap() error { return e.Err }
 
 func (c *Codec) storeErr(op, digest string, err error) error {
