@@ -1,0 +1,212 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is the binary's configuration: flags, each defaulting to a LONGHAUL_*
+// environment variable, which defaults to a built-in value.
+type config struct {
+	listen          string
+	store           string
+	authTokensFile  string
+	corsOrigins     listFlag
+	tlsCert         string
+	tlsKey          string
+	maxBlobBytes    sizeFlag
+	maxCodecBody    sizeFlag
+	previewBytes    sizeFlag
+	publicURL       string
+	signingKeyFile  string
+	downloadTTL     time.Duration
+	tempDir         string
+	requestTimeout  time.Duration
+	shutdownTimeout time.Duration
+	logFormat       string
+	logLevel        string
+}
+
+// flagDef describes one flag for parsing and for --help.
+type flagDef struct {
+	name, env, def, usage string
+	value                 flag.Value
+}
+
+func (c *config) defs() []flagDef {
+	return []flagDef{
+		{"listen", "", "127.0.0.1:8080", "address to listen on, host:port (port 0 picks a free one)", (*stringFlag)(&c.listen)},
+		{"store", "", "mem://", "blob store URL: mem://, file:///dir or s3://bucket/prefix?endpoint=&region= (AWS credentials from the default chain)", (*stringFlag)(&c.store)},
+		{"auth-tokens-file", "", "", `bearer tokens file, one "<token> <namespace>[,<namespace>...]" or "<token> *" per line, # comments; empty = no auth`, (*stringFlag)(&c.authTokensFile)},
+		{"cors-origin", "", "", "browser origin allowed to call the service, exactly scheme://host[:port], e.g. the Temporal UI's; repeatable (variable: comma-separated)", &c.corsOrigins},
+		{"tls-cert", "", "", "TLS certificate file (PEM); with --tls-key, serve HTTPS", (*stringFlag)(&c.tlsCert)},
+		{"tls-key", "", "", "TLS private key file (PEM)", (*stringFlag)(&c.tlsKey)},
+		{"max-blob-bytes", "", "1GiB", "largest blob a PUT may store (bytes, or with KiB/MiB/GiB)", &c.maxBlobBytes},
+		{"max-codec-body-bytes", "", "64MiB", "largest /encode or /decode request body", &c.maxCodecBody},
+		{"preview-bytes", "", "1MiB", "decoded payloads over this size are shown to browsers as a preview with a download link; 0 = all offloaded payloads, -1 = never", &c.previewBytes},
+		{"public-url", "", "", "base URL people reach the service at, for download links (default: from each request's Host)", (*stringFlag)(&c.publicURL)},
+		{"signing-key-file", "", "", "file with the key that signs download links (32+ random bytes; share it between replicas); empty = a random key per process", (*stringFlag)(&c.signingKeyFile)},
+		{"download-ttl", "", "15m", "how long a download link works", (*durationFlag)(&c.downloadTTL)},
+		{"temp-dir", "", "", "directory for PUT bodies being verified (default: the system's)", (*stringFlag)(&c.tempDir)},
+		{"request-timeout", "", "30m", "longest a request may take to read and to answer, bodies included", (*durationFlag)(&c.requestTimeout)},
+		{"shutdown-timeout", "", "30s", "on SIGTERM or SIGINT, how long in-flight requests may take to finish", (*durationFlag)(&c.shutdownTimeout)},
+		{"log-format", "", "text", "log format: text or json", (*stringFlag)(&c.logFormat)},
+		{"log-level", "", "info", "log level: debug, info, warn or error", (*stringFlag)(&c.logLevel)},
+	}
+}
+
+// envName is a flag's variable: LONGHAUL_ and the name in upper snake case.
+func envName(flagName string) string {
+	return "LONGHAUL_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseConfig applies built-in defaults, then the environment, then the command line.
+// It returns flag.ErrHelp for --help, having written the help to out.
+func parseConfig(args []string, getenv func(string) string, out io.Writer) (*config, error) {
+	c := &config{}
+	fs := flag.NewFlagSet("payloadsvc", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	defs := c.defs()
+	for i := range defs {
+		d := &defs[i]
+		d.env = envName(d.name)
+		if err := d.value.Set(d.def); err != nil {
+			return nil, fmt.Errorf("built-in default of --%s: %w", d.name, err)
+		}
+		if v := getenv(d.env); v != "" {
+			if err := d.value.Set(v); err != nil {
+				return nil, fmt.Errorf("%s=%q: %w", d.env, v, err)
+			}
+		}
+		if l, ok := d.value.(*listFlag); ok {
+			l.fromDefault = true // the command line replaces, not extends, the variable
+		}
+		fs.Var(d.value, d.name, d.usage)
+	}
+	fs.Usage = func() { printHelp(out, defs) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printHelp(out, defs)
+		}
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (all settings are flags)", fs.Arg(0))
+	}
+	return c, c.validate()
+}
+
+func (c *config) validate() error {
+	switch {
+	case (c.tlsCert == "") != (c.tlsKey == ""):
+		return errors.New("--tls-cert and --tls-key go together")
+	case c.logFormat != "text" && c.logFormat != "json":
+		return fmt.Errorf("--log-format %q: want text or json", c.logFormat)
+	case c.maxBlobBytes <= 0:
+		return fmt.Errorf("--max-blob-bytes %d: want a positive size", c.maxBlobBytes)
+	case c.maxCodecBody <= 0:
+		return fmt.Errorf("--max-codec-body-bytes %d: want a positive size", c.maxCodecBody)
+	case c.downloadTTL <= 0 || c.requestTimeout <= 0 || c.shutdownTimeout <= 0:
+		return errors.New("--download-ttl, --request-timeout and --shutdown-timeout must be positive")
+	}
+	return nil
+}
+
+func printHelp(w io.Writer, defs []flagDef) {
+	fmt.Fprint(w, `payloadsvc: longhaul's payload service. It stores offloaded Temporal payloads for
+workers (a blob API used by payloadsvc.Client) and decodes them for the Temporal UI and
+CLI (a codec server: --ui-codec-endpoint http://HOST/codec, or
+--codec-endpoint 'http://HOST/codec/{namespace}').
+
+Usage: payloadsvc [flags]
+
+Every flag can also be set by its environment variable; a flag on the command line wins.
+
+Flags:
+`)
+	for _, d := range defs {
+		def := d.def
+		if def == "" {
+			def = `""`
+		}
+		fmt.Fprintf(w, "  --%s\n        %s\n        (default %s; env %s)\n", d.name, d.usage, def, d.env)
+	}
+	fmt.Fprint(w, `
+Endpoints: PUT/GET/HEAD /v1/namespaces/{ns}/blobs/sha256/{hex}; POST /codec/encode,
+/codec/decode (X-Namespace) and /codec/{ns}/encode|decode; GET /v1/download/... (signed
+links); /healthz, /readyz (store reachable), /metrics (Prometheus).
+`)
+}
+
+type stringFlag string
+
+func (s *stringFlag) String() string     { return string(*s) }
+func (s *stringFlag) Set(v string) error { *s = stringFlag(v); return nil }
+
+type durationFlag time.Duration
+
+func (d *durationFlag) String() string { return time.Duration(*d).String() }
+func (d *durationFlag) Set(v string) error {
+	x, err := time.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("want a duration like 90s or 15m")
+	}
+	*d = durationFlag(x)
+	return nil
+}
+
+// listFlag is a repeatable flag; from a variable or default it is comma-separated.
+type listFlag struct {
+	values      []string
+	fromDefault bool
+}
+
+func (l *listFlag) String() string { return strings.Join(l.values, ",") }
+func (l *listFlag) Set(v string) error {
+	if l.fromDefault {
+		l.values, l.fromDefault = nil, false
+	}
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			l.values = append(l.values, s)
+		}
+	}
+	return nil
+}
+
+// sizeFlag is a byte count: digits, optionally with B, KiB, MiB or GiB.
+type sizeFlag int64
+
+func (s *sizeFlag) String() string { return strconv.FormatInt(int64(*s), 10) }
+func (s *sizeFlag) Set(v string) error {
+	n, err := parseSize(v)
+	if err != nil {
+		return err
+	}
+	*s = sizeFlag(n)
+	return nil
+}
+
+func parseSize(v string) (int64, error) {
+	t := strings.TrimSpace(v)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n > (1<<62)/mult {
+		return 0, fmt.Errorf("size %q: want bytes, or a number with KiB, MiB or GiB", v)
+	}
+	return n * mult, nil
+}
