@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/DataDog/dd-trace-go/v2/ddtrace/ext"
 	v2 "github.com/DataDog/dd-trace-go/v2/ddtrace/tracer"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/interceptor"
@@ -35,8 +36,8 @@ func (a *activityInbound) ExecuteActivity(ctx context.Context, in *interceptor.E
 	opts := []v2.StartSpanOption{
 		v2.StartTime(start),
 		v2.ResourceName(info.ActivityType.Name),
-		v2.Tag("span.kind", kindServer),
-		v2.Tag("component", "temporal"),
+		v2.Tag(ext.SpanKind, kindServer),
+		v2.Tag(ext.Component, "temporal"),
 		v2.Tag(tagWorkflowID, info.WorkflowExecution.ID),
 		v2.Tag(tagRunID, info.WorkflowExecution.RunID),
 		v2.Tag(tagWorkflowType, info.WorkflowType.Name),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/DataDog/dd-trace-go/v2/ddtrace/ext"
 	v2 "github.com/DataDog/dd-trace-go/v2/ddtrace/tracer"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -21,8 +22,8 @@ type clientOutbound struct {
 func (c *clientOutbound) start(ctx context.Context, operation, resource, workflowID string) (*v2.Span, context.Context) {
 	opts := []v2.StartSpanOption{
 		v2.ResourceName(resource),
-		v2.Tag("span.kind", kindClient),
-		v2.Tag("component", "temporal"),
+		v2.Tag(ext.SpanKind, kindClient),
+		v2.Tag(ext.Component, "temporal"),
 	}
 	if workflowID != "" {
 		opts = append(opts, v2.Tag(tagWorkflowID, workflowID))

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	contrib "go.temporal.io/sdk/contrib/datadog/tracing"
 	"go.temporal.io/sdk/client"
+	contrib "go.temporal.io/sdk/contrib/datadog/tracing"
 	sdkinterceptor "go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 

@@ -37,19 +37,21 @@ func ExampleNew() {
 	defer c.Close()
 
 	w := worker.New(c, "migrations", worker.Options{}) // inherits the interceptor
-	w.RegisterWorkflow(func(ctx workflow.Context) error {
-		// A replay-safe span of your own.
-		span, ctx := interceptor.StartSpan(ctx, "migrate.table", tracer.ResourceName("orders"))
-		err := workflow.Sleep(ctx, time.Hour)
-		span.Finish(tracer.WithError(err))
-		return err
-	})
+	w.RegisterWorkflow(migrateTable)
 	if err := w.Start(); err != nil {
 		log.Fatal(err)
 	}
 	defer w.Stop()
 
-	if _, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{TaskQueue: "migrations"}, "func1"); err != nil {
+	if _, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{TaskQueue: "migrations"}, migrateTable, "orders"); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// migrateTable wraps its work in a replay-safe span of its own.
+func migrateTable(ctx workflow.Context, table string) error {
+	span, ctx := interceptor.StartSpan(ctx, "migrate.table", tracer.ResourceName(table))
+	err := workflow.Sleep(ctx, time.Hour)
+	span.Finish(tracer.WithError(err))
+	return err
 }

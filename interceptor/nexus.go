@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/DataDog/dd-trace-go/v2/ddtrace/ext"
 	v2 "github.com/DataDog/dd-trace-go/v2/ddtrace/tracer"
 	"github.com/nexus-rpc/sdk-go/nexus"
 	"go.temporal.io/sdk/interceptor"
@@ -20,8 +21,8 @@ func (n *nexusInbound) span(ctx context.Context, operation string, header nexus.
 	info := nexus.ExtractHandlerInfo(ctx)
 	opts := []v2.StartSpanOption{
 		v2.ResourceName(info.Service + "/" + info.Operation),
-		v2.Tag("span.kind", kindServer),
-		v2.Tag("component", "temporal"),
+		v2.Tag(ext.SpanKind, kindServer),
+		v2.Tag(ext.Component, "temporal"),
 	}
 	parent, err := extract(header)
 	if err != nil {
