@@ -11,9 +11,10 @@ type Stats struct {
 	Gets int64
 	// Touches counts age checks of existing objects: Touch calls and Puts of existing keys.
 	Touches int64
-	// Copies counts self-copies that refreshed an object's age.
+	// Copies counts refreshes: self-copies that gave an object a new LastModified.
 	Copies int64
-	// MultipartUploads counts multipart uploads started (for Put and for large copies).
+	// MultipartUploads counts multipart uploads started: by Put, and by refreshes of
+	// objects over 5 GiB or on servers where CopyObject keeps LastModified.
 	MultipartUploads int64
 	// Aborts counts multipart uploads aborted after a failure or cancellation.
 	Aborts int64
