@@ -40,3 +40,20 @@ func TestThreeDayTimer(t *testing.T) {
 		t.Errorf("timer %d/%d under run %d/%d (parent %d)", timer.ParentID, timer.TraceID, run.SpanID, run.TraceID, run.ParentID)
 	}
 }
+
+// TestWithoutTracer: with no tracer started, the interceptor stays out of the way.
+func TestWithoutTracer(t *testing.T) {
+	ic, err := interceptor.New(interceptor.Options{SnapshotInterval: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetWorkerOptions(worker.Options{Interceptors: []sdkinterceptor.WorkerInterceptor{ic}})
+	env.RegisterWorkflow(userSpanWorkflow)
+	env.RegisterActivity(stepActivity)
+	env.ExecuteWorkflow(userSpanWorkflow)
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+}
