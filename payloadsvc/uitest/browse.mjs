@@ -1,30 +1,38 @@
-// browse.mjs drives headless Chromium for the uitest package: it opens one page,
-// waits until the page's text contains one of the wanted strings (or the deadline
-// passes), takes a full-page screenshot and prints one JSON object on stdout.
+// browse.mjs is the browser half of the uitest package: it opens one page in headless
+// Chromium, waits until the page's text holds every string of `want` (or any string of
+// `stopOn`, or the deadline passes), saves a full-page screenshot and prints one JSON
+// report on stdout. The Go test decides what the report means.
 //
-// Usage: node browse.mjs '<json config>'   with NODE_PATH=<dir>/node_modules
+//   NODE_PATH=<playwright dir>/node_modules node browse.mjs '<config JSON>'
 //
-// config: {url, want: [string], screenshot, timeoutMs, executablePath}
-// result: {found, text, screenshot, codecRequests, consoleErrors, elapsedMs, error}
+// config: {url, want: [string], stopOn: [string], screenshot, timeoutMs, executablePath}
+// report: {found, stoppedOn, text, screenshot, consoleErrors, elapsedMs, error}
+//
+// It never waits for "networkidle": the Temporal UI polls, so the network is never idle.
 import { createRequire } from 'node:module';
 
-const require = createRequire(import.meta.url); // honours NODE_PATH, unlike import
+// require, unlike import, resolves through NODE_PATH: playwright-core lives in the tool
+// cache, not next to this script.
+const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
 
 const cfg = JSON.parse(process.argv[2]);
 const started = Date.now();
-const result = { found: null, text: '', screenshot: '', codecRequests: [], consoleErrors: [], elapsedMs: 0, error: '' };
-
-// A hard stop in case Chromium hangs: the Go test must always get an answer.
-const hard = setTimeout(() => {
-  result.error = `browse.mjs: hard timeout after ${cfg.timeoutMs + 15000} ms`;
-  finish(3);
-}, cfg.timeoutMs + 15000);
+const report = {
+  found: false, stoppedOn: '', text: '', screenshot: '', consoleErrors: [], elapsedMs: 0, error: '',
+};
 
 function finish(code) {
-  result.elapsedMs = Date.now() - started;
-  process.stdout.write(JSON.stringify(result) + '\n', () => process.exit(code));
+  report.elapsedMs = Date.now() - started;
+  process.stdout.write(JSON.stringify(report) + '\n', () => process.exit(code));
 }
+
+// If Chromium hangs past every deadline below, still answer (and exit, which closes
+// the pipe Chromium is driven through, so it exits too).
+const hardStop = setTimeout(() => {
+  report.error = `browse.mjs: no result ${cfg.timeoutMs + 20000} ms after start`;
+  finish(3);
+}, cfg.timeoutMs + 20000);
 
 let browser;
 try {
@@ -32,35 +40,36 @@ try {
     executablePath: cfg.executablePath,
     headless: true,
     timeout: 30000,
+    // Root in a container: no sandbox. Loopback only: nothing that phones home.
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  page.on('console', (m) => { if (m.type() === 'error') result.consoleErrors.push(m.text()); });
-  page.on('request', (r) => {
-    if (new URL(r.url()).pathname.startsWith('/codec/')) {
-      result.codecRequests.push({ method: r.method(), url: r.url(), origin: r.headers()['origin'] || '' });
-    }
-  });
+  page.on('console', (m) => { if (m.type() === 'error') report.consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => report.consoleErrors.push(String(e)));
+
   await page.goto(cfg.url, { waitUntil: 'domcontentloaded', timeout: cfg.timeoutMs });
+  const left = Math.max(1000, cfg.timeoutMs - (Date.now() - started));
   try {
-    const handle = await page.waitForFunction((want) => {
+    const outcome = await page.waitForFunction(({ want, stopOn }) => {
       const text = document.body ? document.body.innerText : '';
-      return want.find((w) => text.includes(w)) || null;
-    }, cfg.want, { timeout: Math.max(1000, cfg.timeoutMs - (Date.now() - started)), polling: 200 });
-    result.found = await handle.jsonValue();
+      const stop = stopOn.find((s) => text.includes(s));
+      if (stop !== undefined) return { found: false, stoppedOn: stop };
+      return want.every((w) => text.includes(w)) ? { found: true, stoppedOn: '' } : null;
+    }, { want: cfg.want || [], stopOn: cfg.stopOn || [] }, { timeout: left, polling: 250 });
+    Object.assign(report, await outcome.jsonValue());
   } catch (e) {
-    if (!/Timeout/.test(String(e))) throw e;
+    if (e.name !== 'TimeoutError') throw e; // a timeout is a report (found: false), not an error
   }
-  result.text = await page.evaluate(() => document.body.innerText);
+  report.text = await page.evaluate(() => document.body.innerText);
   if (cfg.screenshot) {
-    await page.screenshot({ path: cfg.screenshot, fullPage: true });
-    result.screenshot = cfg.screenshot;
+    await page.screenshot({ path: cfg.screenshot, fullPage: true, timeout: 30000 });
+    report.screenshot = cfg.screenshot;
   }
 } catch (e) {
-  result.error = String(e && e.stack || e);
+  report.error = String((e && e.stack) || e);
 } finally {
   if (browser) await browser.close().catch(() => {});
-  clearTimeout(hard);
-  finish(result.error ? 1 : 0);
+  clearTimeout(hardStop);
+  finish(report.error ? 1 : 0);
 }

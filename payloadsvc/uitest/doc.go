@@ -1,0 +1,28 @@
+// Package uitest proves, in a real browser, what a codec server is for: a person
+// opens the Temporal UI and reads a payload that was offloaded.
+//
+// The test starts the Temporal dev server with its web UI and
+// --ui-codec-endpoint pointing at a payloadsvc handler, runs workflows whose
+// inputs are offloaded by the codec into the store that handler serves, and
+// drives headless Chromium (browse.mjs, through npm playwright-core) to each
+// workflow's history page. It checks that
+//
+//   - a 3 MiB input is shown decoded (its marker is on the page);
+//   - with the UI's origin missing from the CORS allowlist, the UI shows its
+//     codec error banner instead, the marker is absent, and payloadsvc logged
+//     the refused preflight;
+//   - a 40 MiB input is shown as a preview (size, digest, first KiB), whose
+//     signed download link serves the whole payload, and is refused (403) with
+//     a changed signature or once expired.
+//
+// Screenshots of every page are kept as artifacts in $LONGHAUL_ARTIFACTS_DIR, or
+// in a new longhaul-uitest-* directory under the system temp dir; the test logs
+// their paths.
+//
+// Tools, all installed by `make tools`: the pinned Temporal CLI (see testenv),
+// node, Chromium ($LONGHAUL_CHROMIUM, default /usr/bin/chromium) and
+// playwright-core ($LONGHAUL_PLAYWRIGHT_DIR, a directory holding
+// node_modules/playwright-core; default: the newest playwright-core-* directory
+// in the tool cache). Without them the test is skipped, except with CI=true,
+// where it fails.
+package uitest
