@@ -37,7 +37,7 @@ func requireBrowser(t *testing.T) *browser {
 	b, err := findBrowser()
 	if err != nil {
 		if testenv.InCI() {
-			t.Fatalf("%v; CI=true, so a missing tool is a failure", err)
+			t.Fatalf("%v; run `make tools` (CI=true, so a missing tool is a failure)", err)
 		}
 		t.Skipf("%v (run `make tools`)", err)
 	}
