@@ -28,9 +28,14 @@
 // into the Temporal header under "dd_trace_span", in the format of Temporal's
 // contrib/datadog interceptor, so a fleet can migrate one worker at a time.
 //
-// A span is sent again only in one case: the worker sends it and then fails to report
-// the workflow task that ended it (it crashes or loses the server), so another worker
-// runs that task again outside replay.
+// A span is sent twice only when the workflow task that ended it does not count: the
+// worker crashes or loses the server before it reports the task, or the server rejects
+// the task's completion (a signal arrived while the task completed the workflow), so the
+// task runs again outside replay. The interceptor cannot see this from workflow code.
+//
+// The sequence counts traced operations, so change the Disable* options only between
+// deployments whose workflows have drained: a span started under one setting and ended
+// under another gets a different id than the one its children were given.
 //
 // The tracer is dd-trace-go (gopkg.in/DataDog/dd-trace-go.v1, a layer over v2's tracer,
 // so applications on either major version share one tracer); start it as usual with

@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"gopkg.in/DataDog/dd-trace-go.v1/ddtrace/tracer"
 
@@ -57,32 +56,5 @@ func TestUserSpan(t *testing.T) {
 		if len(ss) != 1 || byID[ss[0].ParentID].Name != "migrate.batch" {
 			t.Errorf("%s spans %d, want one under the user span", op, len(ss))
 		}
-	}
-}
-
-// TestSignalWithStart: the signal of SignalWithStart is handled before the workflow
-// function runs, before the start header is read; its span still joins the caller's
-// trace under RunWorkflow.
-func TestSignalWithStart(t *testing.T) {
-	agent := startTracer(t)
-	h := newHarness(t, interceptor.Options{})
-	h.worker(worker.Options{})
-	ctx := testContext(t, time.Minute)
-	run, err := h.client.SignalWithStartWorkflow(ctx, "sws-"+h.queue, "done", nil,
-		client.StartWorkflowOptions{TaskQueue: h.queue}, handlersWorkflow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := run.Get(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	got := spans(agent.WaitFor(t, 15*time.Second, all(has("RunWorkflow", "", 1), has("HandleSignal", "done", 1))))
-	runWF, sig := got.named("RunWorkflow")[0], got.named("HandleSignal")[0]
-	start := got.named("SignalWithStartWorkflow")
-	if len(start) != 1 || runWF.ParentID != start[0].SpanID {
-		t.Fatalf("RunWorkflow parent %d, SignalWithStartWorkflow spans %+v", runWF.ParentID, start)
-	}
-	if sig.ParentID != runWF.SpanID || sig.TraceID != runWF.TraceID {
-		t.Errorf("HandleSignal parent %d trace %d; want RunWorkflow %d trace %d", sig.ParentID, sig.TraceID, runWF.SpanID, runWF.TraceID)
 	}
 }

@@ -22,6 +22,8 @@ func registerAll(w worker.Registry) {
 	w.RegisterWorkflow(failingWorkflow)
 	w.RegisterWorkflow(activitiesWorkflow)
 	w.RegisterWorkflow(userSpanWorkflow)
+	w.RegisterWorkflow(localActivityWorkflow)
+	w.RegisterWorkflow(signalerWorkflow)
 	w.RegisterActivity(stepActivity)
 	w.RegisterActivity(failActivity)
 }
@@ -138,4 +140,15 @@ func userSpanWorkflow(ctx workflow.Context) error {
 	}
 	span.Finish(tracer.WithError(err))
 	return err
+}
+
+// localActivityWorkflow runs a local activity.
+func localActivityWorkflow(ctx workflow.Context) error {
+	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
+	return workflow.ExecuteLocalActivity(ctx, stepActivity, "local").Get(ctx, nil)
+}
+
+// signalerWorkflow signals another workflow.
+func signalerWorkflow(ctx workflow.Context, target string) error {
+	return workflow.SignalExternalWorkflow(ctx, target, "", "done", nil).Get(ctx, nil)
 }

@@ -9,10 +9,12 @@ package ddagent
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -30,6 +32,10 @@ type Agent struct {
 	// Flush, when set, is called while WaitFor waits, so spans buffered in the
 	// tracer are sent (tests set it to tracer.Flush).
 	Flush func()
+	// Discard makes the agent read payloads without decoding or keeping them, as a
+	// real agent in another process costs the traced process nothing (benchmarks).
+	// Only Payloads counts them.
+	Discard atomic.Bool
 
 	srv *http.Server
 	ln  net.Listener
@@ -81,6 +87,14 @@ func (a *Agent) Close() error { return a.srv.Close() }
 func (a *Agent) serve(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != TracesPath || (r.Method != http.MethodPost && r.Method != http.MethodPut) {
 		http.NotFound(w, r)
+		return
+	}
+	if a.Discard.Load() {
+		_, _ = io.Copy(io.Discard, r.Body)
+		a.mu.Lock()
+		a.payloads++
+		a.mu.Unlock()
+		_, _ = w.Write([]byte(`{"rate_by_service":{}}`))
 		return
 	}
 	traces, err := decodeTraces(r.Body)
