@@ -1,0 +1,149 @@
+package payloadsvc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	commonpb "go.temporal.io/api/common/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
+)
+
+// discardStore accepts every Put and keeps nothing, so encode fuzzing does not grow.
+type discardStore struct{}
+
+func (discardStore) Put(_ context.Context, _ string, src io.ReadSeeker, _ int64) error {
+	_, err := io.Copy(io.Discard, src)
+	return err
+}
+func (discardStore) Get(context.Context, string) (io.ReadCloser, error) { return nil, codec.ErrNotFound }
+func (discardStore) Touch(context.Context, string) (codec.Info, error) {
+	return codec.Info{}, codec.ErrNotFound
+}
+
+// fuzzHandler serves store with small limits and a small threshold, so short inputs
+// reach the offload, fetch and preview paths.
+func fuzzHandler(t testing.TB, store codec.Store) http.Handler {
+	h, err := NewHandler(store, Options{
+		MaxCodecBodyBytes: 64 << 10,
+		PreviewBytes:      512,
+		Logger:            slog.New(slog.DiscardHandler),
+		Codec:             codec.Options{Threshold: 1 << 10, InlineBudget: 4 << 10},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// codecSeeds are request bodies worth starting from: valid, odd and broken.
+func codecSeeds(f *testing.F, refs ...*commonpb.Payload) {
+	small := &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("json/plain")}, Data: []byte(`{"a":1}`)}
+	big := &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("binary/plain")}, Data: bytes.Repeat([]byte("xy"), 2<<10)}
+	seeds := []string{
+		``, `{}`, `[]`, `null`, `{"payloads":[]}`, `{"payloads":null}`, `{"payloads":[null]}`, `{"payloads":[{}]}`,
+		`{"payloads":[{"metadata":{"encoding":"anNvbi9wbGFpbg=="},"data":"IjQyIg=="}]}`,
+		`{"payloads":[{"metadata":{"encoding":"anNvbi9wbGFpbg=="},"data":"IjQyIg==","externalPayloads":[{"sizeBytes":"9"}],"future":1}],"x":[1,{"y":null}]}`,
+		`{"payloads":[{"metadata":{"encoding":"anNvbi9wbGFpbg=="},"data":"IjQyIg==","external_payloads":null}]}`, // encoding/json form
+		`{"payloads":[{"metadata":{"encoding":"anNvbi9sb25naGF1bC1yZWY="},"data":"eyJ2IjoxfQ=="}]}`,                 // ref without fields
+		`{"payloads":[{"metadata":{"encoding":"anNvbi9sb25naGF1bC1yZWY="},"data":"bm90IGpzb24="}]}`,                 // ref not JSON
+		`{"payloads":[{"metadata":{"encoding":"anNvbi9sb25naGF1bC1yZWY="},"data":"eyJ2IjoyLCJzaGEyNTYiOiIifQ=="}]}`, // ref v2
+		`{"payloads":[{"data":"!!!"}]}`, `{"payloads":[{"data":1e999}]}`, `{"payloads":{"0":{}}}`, "\x00\xff{",
+		string(payloadsJSON(f, small)), string(payloadsJSON(f, small, big, small)),
+	}
+	for _, r := range refs {
+		seeds = append(seeds, string(payloadsJSON(f, r)), string(payloadsJSON(f, small, r, r)))
+		legacy, _ := json.Marshal(commonpb.Payloads{Payloads: []*commonpb.Payload{r}}) // what the SDK's remote codec sends
+		seeds = append(seeds, string(legacy))
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s), false)
+		f.Add([]byte(s), true)
+	}
+}
+
+// checkCodecAnswer holds for every answer: a known status, a JSON error body naming
+// something, or as many payloads as were sent with the foreign ones untouched.
+func checkCodecAnswer(t *testing.T, body []byte, rec *httptest.ResponseRecorder, allowed ...int) {
+	t.Helper()
+	if !slices.Contains(allowed, rec.Code) {
+		t.Fatalf("status %d for body %q: %s", rec.Code, short(body), short(rec.Body.Bytes()))
+	}
+	if rec.Code != http.StatusOK {
+		var eb errorBody
+		if err := json.Unmarshal(rec.Body.Bytes(), &eb); err != nil || eb.Error == "" {
+			t.Fatalf("status %d with body %q, want {\"error\": ...}", rec.Code, short(rec.Body.Bytes()))
+		}
+		return
+	}
+	in, err := parsePayloads(body)
+	if err != nil {
+		t.Fatalf("200 for a body the parser refuses: %v", err)
+	}
+	var out commonpb.Payloads
+	if err := protojson.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+		t.Fatalf("answer is not protojson Payloads: %v", err)
+	}
+	if len(out.Payloads) != len(in) {
+		t.Fatalf("%d payloads in, %d out", len(in), len(out.Payloads))
+	}
+	for i, p := range in {
+		if !codec.IsReference(p) && proto.Size(p) <= 1<<10 && !proto.Equal(p, out.Payloads[i]) {
+			t.Fatalf("payload %d is not ours and small, yet it changed", i)
+		}
+	}
+}
+
+func serveCodec(h http.Handler, path string, body []byte, preview bool) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+	if preview {
+		req.Header.Set(PreviewHeader, "1")
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// FuzzDecodeRequest sends arbitrary bodies to /codec/{ns}/decode over a store holding
+// one offloaded payload: the service never panics or answers 5xx for its own reasons.
+// Missing blobs are 404 and corrupt ones 502; the store here is never down.
+func FuzzDecodeRequest(f *testing.F) {
+	store := memstore.New()
+	c, err := codec.New(store, codec.Options{Namespace: "fuzz", Threshold: 1 << 10})
+	if err != nil {
+		f.Fatal(err)
+	}
+	ref, err := c.Offload(context.Background(), &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("json/plain")}, Data: []byte(`"` + strings.Repeat("fuzz ", 1000) + `"`)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	missing, _ := codec.Reference{V: 1, SHA256: strings.Repeat("ab", 32), Size: 10, RawSize: 10, Compression: "none"}.Payload()
+	codecSeeds(f, ref, missing)
+	h := fuzzHandler(f, store)
+	f.Fuzz(func(t *testing.T, body []byte, preview bool) {
+		rec := serveCodec(h, "/codec/fuzz/decode", body, preview)
+		checkCodecAnswer(t, body, rec, 200, 400, 404, 413, 502)
+	})
+}
+
+// FuzzEncodeRequest sends arbitrary bodies to /codec/{ns}/encode: payloads over 1 KiB
+// are offloaded (to a store that keeps nothing), the rest pass through.
+func FuzzEncodeRequest(f *testing.F) {
+	codecSeeds(f)
+	h := fuzzHandler(f, discardStore{})
+	f.Fuzz(func(t *testing.T, body []byte, _ bool) {
+		rec := serveCodec(h, "/codec/fuzz/encode", body, false)
+		checkCodecAnswer(t, body, rec, 200, 400, 413)
+	})
+}
