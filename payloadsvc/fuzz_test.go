@@ -27,7 +27,9 @@ func (discardStore) Put(_ context.Context, _ string, src io.ReadSeeker, _ int64)
 	_, err := io.Copy(io.Discard, src)
 	return err
 }
-func (discardStore) Get(context.Context, string) (io.ReadCloser, error) { return nil, codec.ErrNotFound }
+func (discardStore) Get(context.Context, string) (io.ReadCloser, error) {
+	return nil, codec.ErrNotFound
+}
 func (discardStore) Touch(context.Context, string) (codec.Info, error) {
 	return codec.Info{}, codec.ErrNotFound
 }
@@ -55,7 +57,7 @@ func codecSeeds(f *testing.F, refs ...*commonpb.Payload) {
 		``, `{}`, `[]`, `null`, `{"payloads":[]}`, `{"payloads":null}`, `{"payloads":[null]}`, `{"payloads":[{}]}`,
 		`{"payloads":[{"metadata":{"encoding":"anNvbi9wbGFpbg=="},"data":"IjQyIg=="}]}`,
 		`{"payloads":[{"metadata":{"encoding":"anNvbi9wbGFpbg=="},"data":"IjQyIg==","externalPayloads":[{"sizeBytes":"9"}],"future":1}],"x":[1,{"y":null}]}`,
-		`{"payloads":[{"metadata":{"encoding":"anNvbi9wbGFpbg=="},"data":"IjQyIg==","external_payloads":null}]}`, // encoding/json form
+		`{"payloads":[{"metadata":{"encoding":"anNvbi9wbGFpbg=="},"data":"IjQyIg==","external_payloads":null}]}`,    // encoding/json form
 		`{"payloads":[{"metadata":{"encoding":"anNvbi9sb25naGF1bC1yZWY="},"data":"eyJ2IjoxfQ=="}]}`,                 // ref without fields
 		`{"payloads":[{"metadata":{"encoding":"anNvbi9sb25naGF1bC1yZWY="},"data":"bm90IGpzb24="}]}`,                 // ref not JSON
 		`{"payloads":[{"metadata":{"encoding":"anNvbi9sb25naGF1bC1yZWY="},"data":"eyJ2IjoyLCJzaGEyNTYiOiIifQ=="}]}`, // ref v2
