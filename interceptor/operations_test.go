@@ -7,6 +7,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
+	"gopkg.in/DataDog/dd-trace-go.v1/ddtrace/tracer"
 
 	"github.com/seed-a62fcf0e/longhaul/interceptor"
 )
@@ -114,5 +115,40 @@ func TestSignalWithStart(t *testing.T) {
 	}
 	if sig.ParentID != runWF.SpanID || sig.TraceID != runWF.TraceID {
 		t.Errorf("HandleSignal parent %d trace %d; want RunWorkflow %d trace %d", sig.ParentID, sig.TraceID, runWF.SpanID, runWF.TraceID)
+	}
+}
+
+// TestQueryClosedWorkflow: a query to a completed workflow replays its whole history,
+// completion included, and sends nothing but the query's own spans.
+func TestQueryClosedWorkflow(t *testing.T) {
+	agent := startTracer(t)
+	h := newHarness(t, interceptor.Options{})
+	h.worker(worker.Options{})
+	ctx := testContext(t, time.Minute)
+	run := h.start(ctx, "closed-"+h.queue, handlersWorkflow)
+	if err := h.client.SignalWorkflow(ctx, run.GetID(), "", "done", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Get(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	agent.WaitFor(t, 15*time.Second, all(has("RunWorkflow", "", 1), has("HandleSignal", "", 1)))
+	agent.Reset()
+
+	v, err := h.client.QueryWorkflow(ctx, run.GetID(), "", "state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state string
+	if err := v.Get(&state); err != nil || state != "ok" {
+		t.Fatalf("query = %q, %v", state, err)
+	}
+	got := spans(agent.WaitFor(t, 15*time.Second, all(has("QueryWorkflow", "state", 1), has("HandleQuery", "state", 1))))
+	tracer.Flush()
+	got = spans(agent.Spans())
+	for _, s := range got {
+		if s.Name != "temporal.QueryWorkflow" && s.Name != "temporal.HandleQuery" {
+			t.Errorf("query replay sent %s %q", s.Name, s.Resource)
+		}
 	}
 }
