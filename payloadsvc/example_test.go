@@ -1,0 +1,96 @@
+package payloadsvc_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	"go.temporal.io/sdk/converter"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
+	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
+)
+
+// A payload service for workers of namespace "orders", and the Temporal UI at
+// localhost:8233, over an in-memory store. Production would use OpenStore with a
+// file:// or s3:// URL, LoadTokensFile, and cmd/payloadsvc.
+func ExampleNewHandler() {
+	auth, err := payloadsvc.NewTokenAuthorizer(map[string][]string{"orders-worker-token": {"orders"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	h, err := payloadsvc.NewHandler(memstore.New(), payloadsvc.Options{
+		Authorizer:  auth,
+		CORSOrigins: []string{"http://localhost:8233"},
+		Logger:      slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := httptest.NewServer(h) // or http.ListenAndServe(":8080", h)
+	defer srv.Close()
+
+	blob := []byte("a large payload, already serialized")
+	sum := sha256.Sum256(blob)
+	url := srv.URL + "/v1/namespaces/orders/blobs/sha256/" + hex.EncodeToString(sum[:])
+	for _, token := range []string{"", "orders-worker-token"} {
+		req, _ := http.NewRequest(http.MethodPut, url, bytes.NewReader(blob))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			log.Fatal(err)
+		}
+		resp.Body.Close()
+		fmt.Println("PUT with token", token != "", "->", resp.Status)
+	}
+	// Output:
+	// PUT with token false -> 401 Unauthorized
+	// PUT with token true -> 201 Created
+}
+
+// A worker's codec stores large payloads through the payload service instead of
+// holding S3 credentials. Pass codec.NewDataConverter(c, nil) as the DataConverter of
+// the Temporal client that the worker and starters use.
+func ExampleNewClient() {
+	h, err := payloadsvc.NewHandler(memstore.New(), payloadsvc.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := httptest.NewServer(h) // the service, e.g. https://payloads.internal:8080
+	defer srv.Close()
+
+	store, err := payloadsvc.NewClient(srv.URL, payloadsvc.ClientOptions{Token: "orders-worker-token"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := codec.New(store, codec.Options{Namespace: "orders"})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	dc := codec.NewDataConverter(c, converter.GetDefaultDataConverter())
+	big := strings.Repeat("line item\n", 100_000) // 1 MB: over the 256 KiB threshold
+	p, err := dc.ToPayload(big)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("offloaded:", codec.IsReference(p), "- reference bytes under 300:", len(p.Data) < 300)
+
+	var back string
+	if err := dc.FromPayload(p, &back); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("round trip intact:", back == big)
+	// Output:
+	// offloaded: true - reference bytes under 300: true
+	// round trip intact: true
+}
