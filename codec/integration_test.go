@@ -6,12 +6,9 @@ import (
 	"testing"
 	"time"
 
-	commonpb "go.temporal.io/api/common/v1"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/filestore"
@@ -79,58 +76,29 @@ func (e *env) start(t *testing.T, ctx context.Context, wf any, args ...any) clie
 	return run
 }
 
-// assertHistorySmall walks every payload in the workflow's history (all runs of the chain)
-// and fails if one is over the threshold; it returns how many references it saw.
+// assertHistorySmall checks every payload in the workflow's history (latest run) is under
+// the threshold; it returns how many references it saw.
 func assertHistorySmall(t *testing.T, cl client.Client, workflowID string, threshold int) int {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	refs, total := 0, 0
-	iter := cl.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for iter.HasNext() {
-		ev, err := iter.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		walkPayloads(ev.ProtoReflect(), func(p *commonpb.Payload) {
-			total++
-			if n := proto.Size(p); n > threshold {
-				t.Errorf("history event %d (%s) holds a %d-byte payload, over the %d threshold", ev.EventId, ev.EventType, n, threshold)
-			}
-			if codec.IsReference(p) {
-				refs++
-			}
-		})
+	ps, err := testenv.HistoryPayloads(ctx, cl, workflowID, "")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if total == 0 {
+	if len(ps) == 0 {
 		t.Fatal("found no payloads in history")
 	}
-	return refs
-}
-
-var payloadName = (&commonpb.Payload{}).ProtoReflect().Descriptor().FullName()
-
-func walkPayloads(m protoreflect.Message, fn func(*commonpb.Payload)) {
-	if m.Descriptor().FullName() == payloadName {
-		fn(m.Interface().(*commonpb.Payload))
-		return
-	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		switch {
-		case fd.IsMap() && fd.MapValue().Kind() == protoreflect.MessageKind:
-			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
-				walkPayloads(mv.Message(), fn)
-				return true
-			})
-		case fd.IsList() && fd.Kind() == protoreflect.MessageKind:
-			for i := 0; i < v.List().Len(); i++ {
-				walkPayloads(v.List().Get(i).Message(), fn)
-			}
-		case !fd.IsList() && !fd.IsMap() && fd.Kind() == protoreflect.MessageKind:
-			walkPayloads(v.Message(), fn)
+	refs := 0
+	for _, hp := range ps {
+		if n := proto.Size(hp.Payload); n > threshold {
+			t.Errorf("history event %d (%s) holds a %d-byte payload, over the %d threshold", hp.Event.EventId, hp.Event.EventType, n, threshold)
 		}
-		return true
-	})
+		if codec.IsReference(hp.Payload) {
+			refs++
+		}
+	}
+	return refs
 }
 
 const (

@@ -10,7 +10,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,7 +18,6 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -33,6 +31,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/filestore"
+	"github.com/seed-a62fcf0e/longhaul/internal/bytesize"
 	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
 
@@ -146,16 +145,16 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		}
 		after := c.Stats()
 		fmt.Fprintf(out, "\nworkflow %s (run %d of %d) completed in %s\n", run.GetID(), i, cfg.runs, time.Since(t0).Round(time.Millisecond))
-		fmt.Fprintf(out, "  workflow and activity input: %s (sha256 %s...)\n", human(int64(res.InputSize)), res.InputSHA256[:16])
-		fmt.Fprintf(out, "  activity result:             %s, verified by the workflow\n", human(int64(res.ResultSize)))
-		fmt.Fprintf(out, "  history:                     %d events, %s in all, largest event %s\n", events, human(hist), human(largest))
+		fmt.Fprintf(out, "  workflow and activity input: %s (sha256 %s...)\n", bytesize.Format(int64(res.InputSize)), res.InputSHA256[:16])
+		fmt.Fprintf(out, "  activity result:             %s, verified by the workflow\n", bytesize.Format(int64(res.ResultSize)))
+		fmt.Fprintf(out, "  history:                     %d events, %s in all, largest event %s\n", events, bytesize.Format(hist), bytesize.Format(largest))
 		fmt.Fprintf(out, "  payloads offloaded:          %d\n", after.PayloadsOffloaded-before.PayloadsOffloaded)
-		fmt.Fprintf(out, "  blobs stored:                %d (%s after compression)\n", after.BlobsStored-before.BlobsStored, human(after.BytesStored-before.BytesStored))
+		fmt.Fprintf(out, "  blobs stored:                %d (%s after compression)\n", after.BlobsStored-before.BlobsStored, bytesize.Format(after.BytesStored-before.BytesStored))
 		fmt.Fprintf(out, "  dedupe hits:                 %d\n", after.DedupeHits-before.DedupeHits)
 	}
 	st := c.Stats()
 	fmt.Fprintf(out, "\ntotal: %d blobs, %s stored, %d dedupe hits, %d cache hits; elapsed %s\n",
-		st.BlobsStored, human(st.BytesStored), st.DedupeHits, st.CacheHits, time.Since(start).Round(time.Millisecond))
+		st.BlobsStored, bytesize.Format(st.BytesStored), st.DedupeHits, st.CacheHits, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -234,29 +233,10 @@ func historySize(ctx context.Context, cl client.Client, id string) (total int64,
 	return total, events, largest, nil
 }
 
-func human(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
 func parseSize(s string) (int, error) {
-	units := []struct {
-		suffix string
-		mult   int
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}, {"", 1}}
-	for _, u := range units {
-		if num, ok := strings.CutSuffix(s, u.suffix); ok {
-			v, err := strconv.Atoi(strings.TrimSpace(num))
-			if err != nil || v <= 0 {
-				return 0, fmt.Errorf("-size %q: want a positive number with an optional KiB, MiB or GiB suffix", s)
-			}
-			return v * u.mult, nil
-		}
+	n, err := bytesize.Parse(s)
+	if err != nil || n <= 0 || n > 4<<30 {
+		return 0, fmt.Errorf("-size %q: want a positive size up to 4GiB, e.g. 50MiB", s)
 	}
-	return 0, errors.New("unreachable")
+	return int(n), nil
 }

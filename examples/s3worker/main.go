@@ -22,8 +22,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -38,6 +36,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
+	"github.com/seed-a62fcf0e/longhaul/internal/bytesize"
 )
 
 type settings struct {
@@ -206,17 +205,9 @@ func digest(b []byte) string {
 }
 
 func parseSize(s string) (int, error) {
-	for _, u := range []struct {
-		suffix string
-		mult   int
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"", 1}} {
-		if num, ok := strings.CutSuffix(s, u.suffix); ok {
-			v, err := strconv.Atoi(num)
-			if err != nil || v <= 0 {
-				return 0, fmt.Errorf("-size %q: want a positive number with an optional KiB, MiB or GiB suffix", s)
-			}
-			return v * u.mult, nil
-		}
+	n, err := bytesize.Parse(s)
+	if err != nil || n <= 0 || n > 4<<30 {
+		return 0, fmt.Errorf("-size %q: want a positive size up to 4GiB, e.g. 50MiB", s)
 	}
-	return 0, fmt.Errorf("-size %q: not a size", s)
+	return int(n), nil
 }

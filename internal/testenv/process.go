@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -136,4 +137,26 @@ func waitFor(ctx context.Context, p *process, deadline time.Duration, ready func
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// server is what forTest needs of a started server.
+type server interface {
+	Stop()
+	LogTail() string
+}
+
+// forTest fails the test if the server did not start, and otherwise stops it in
+// t.Cleanup, printing the end of its log first when the test failed.
+func forTest[S server](t testing.TB, name string, s S, err error) S {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%s log, last 8 KiB:\n%s", name, s.LogTail())
+		}
+		s.Stop()
+	})
+	return s
 }

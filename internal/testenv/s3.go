@@ -182,16 +182,7 @@ func S3(t testing.TB, opts S3Options) *S3Server {
 		opts.Dir = t.TempDir()
 	}
 	s, err := StartS3(context.Background(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("versitygw log (%s), last 8 KiB:\n%s", s.LogPath, s.LogTail())
-		}
-		s.Stop()
-	})
-	return s
+	return forTest(t, "versitygw", s, err)
 }
 
 func randHex(n int) string {

@@ -185,16 +185,7 @@ func Temporal(t testing.TB, opts DevServerOptions) *DevServer {
 		opts.Dir = t.TempDir()
 	}
 	s, err := StartDevServer(context.Background(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("temporal dev server log (%s), last 8 KiB:\n%s", s.LogPath, s.LogTail())
-		}
-		s.Stop()
-	})
-	return s
+	return forTest(t, "temporal dev server", s, err)
 }
 
 // Client dials the server for one test and closes the client in t.Cleanup.
