@@ -160,8 +160,8 @@ func (c *Client) Put(ctx context.Context, key string, src io.ReadSeeker, size in
 	return nil
 }
 
-func (c *Client) putOnce(ctx context.Context, u string, src io.ReadSeeker, size int64) error {
-	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+func (c *Client) putOnce(parent context.Context, u string, src io.ReadSeeker, size int64) error {
+	ctx, cancel := context.WithTimeout(parent, c.opts.Timeout)
 	defer cancel()
 	up := &upload{src: src, size: size}
 	defer up.close() // after Do: the transport may read a body after it returns
@@ -188,7 +188,7 @@ func (c *Client) putOnce(ctx context.Context, u string, src io.ReadSeeker, size 
 		if srcErr := up.sourceErr(); srcErr != nil {
 			return codec.Permanent(srcErr) // resending the same source fails the same way
 		}
-		return err
+		return c.attemptErr(parent, ctx, err)
 	}
 	defer drainClose(resp.Body)
 	if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusCreated {
@@ -215,14 +215,14 @@ func (c *Client) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 		resp, err := c.hc.Do(req)
 		if err != nil {
 			cancel()
-			return err
+			return c.attemptErr(ctx, actx, err)
 		}
 		if resp.StatusCode != http.StatusOK {
 			defer cancel()
 			defer drainClose(resp.Body)
 			return statusErr(resp)
 		}
-		rc = &getBody{ReadCloser: resp.Body, cancel: cancel}
+		rc = &getBody{ReadCloser: resp.Body, cancel: cancel, c: c, parent: ctx, attempt: actx}
 		return nil
 	}, c.onRetry("get", key))
 	if err != nil {
@@ -238,8 +238,8 @@ func (c *Client) Touch(ctx context.Context, key string) (codec.Info, error) {
 		return codec.Info{}, fmt.Errorf("payloadsvc touch: %w", err)
 	}
 	var info codec.Info
-	err = codec.Retry(ctx, c.opts.Retry, func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	err = codec.Retry(ctx, c.opts.Retry, func(parent context.Context) error {
+		ctx, cancel := context.WithTimeout(parent, c.opts.Timeout)
 		defer cancel()
 		req, err := c.newRequest(ctx, http.MethodHead, u, nil)
 		if err != nil {
@@ -247,7 +247,7 @@ func (c *Client) Touch(ctx context.Context, key string) (codec.Info, error) {
 		}
 		resp, err := c.hc.Do(req)
 		if err != nil {
-			return err
+			return c.attemptErr(parent, ctx, err)
 		}
 		defer drainClose(resp.Body)
 		if resp.StatusCode != http.StatusOK {
@@ -302,10 +302,30 @@ func drainClose(rc io.ReadCloser) {
 	rc.Close()
 }
 
+// attemptErr marks an error caused by the request's own Timeout, not by the caller's
+// context: codec.Retry treats context deadlines as final, but a request that hung is
+// worth another attempt.
+func (c *Client) attemptErr(parent, attempt context.Context, err error) error {
+	if attempt.Err() != nil && parent.Err() == nil {
+		return fmt.Errorf("%w (%s): %v", ErrRequestTimeout, c.opts.Timeout, err)
+	}
+	return err
+}
+
 // getBody ends the request's timeout context when the caller closes the body.
 type getBody struct {
 	io.ReadCloser
-	cancel context.CancelFunc
+	cancel          context.CancelFunc
+	c               *Client
+	parent, attempt context.Context
+}
+
+func (b *getBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = b.c.attemptErr(b.parent, b.attempt, err)
+	}
+	return n, err
 }
 
 func (b *getBody) Close() error {
@@ -314,5 +334,9 @@ func (b *getBody) Close() error {
 	return err
 }
 
-// errors for an upload source.
+// ErrRequestTimeout is returned (wrapped) when one request to the service takes longer
+// than ClientOptions.Timeout. Unlike the caller's own deadline, it is retried.
+var ErrRequestTimeout = errors.New("payloadsvc request timed out")
+
+// errBodyClosed is what a request body reads after the client is done with it.
 var errBodyClosed = errors.New("request body closed")

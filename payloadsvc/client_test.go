@@ -235,3 +235,82 @@ func TestNewClientRejectsBadURLs(t *testing.T) {
 		}
 	}
 }
+
+// TestClientTimeout: a request that hangs is cut at Timeout and retried; the caller's
+// own deadline ends the call.
+func TestClientTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	c, err := NewClient(srv.URL, ClientOptions{Timeout: 200 * time.Millisecond, Retry: codec.RetryPolicy{MaxAttempts: 2, InitialInterval: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, digest := randomBlob(t, 10)
+	key, _ := codec.BlobKey("default", digest)
+	start := time.Now()
+	_, err = c.Touch(context.Background(), key)
+	elapsed := time.Since(start)
+	if !errors.Is(err, ErrRequestTimeout) || codec.IsPermanent(err) {
+		t.Fatalf("Touch of a hung service: err = %v, want a retryable ErrRequestTimeout", err)
+	}
+	if elapsed < 400*time.Millisecond || elapsed > 5*time.Second {
+		t.Fatalf("Touch of a hung service took %s, want two attempts of 200ms", elapsed)
+	}
+
+	// The caller's own deadline is final: no retry after it.
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err = c.Touch(ctx, key)
+	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrRequestTimeout) {
+		t.Fatalf("Touch past the caller's deadline: err = %v, want context.DeadlineExceeded", err)
+	}
+}
+
+// failingReadStore returns readers that fail after half the blob, as a store whose
+// connection breaks mid-read does.
+type failingReadStore struct{ codec.Store }
+
+func (s failingReadStore) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	rc, err := s.Store.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	data, _ := io.ReadAll(rc)
+	rc.Close()
+	return io.NopCloser(io.MultiReader(bytes.NewReader(data[:len(data)/2]), errReader{})), nil
+}
+
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, errors.New("connection reset by peer") }
+
+// TestGetBrokenMidStream: when the store fails mid-blob, the service aborts the
+// response, so the client's read fails rather than ending short and looking complete,
+// and a Codec over the client reports the blob unavailable, never corrupt data.
+func TestGetBrokenMidStream(t *testing.T) {
+	mem := memstore.New()
+	svc := startService(t, failingReadStore{mem}, Options{})
+	c := svc.client(t, ClientOptions{})
+	ctx := testCtx(t, time.Minute)
+	b, digest := randomBlob(t, 1<<20)
+	key, _ := codec.BlobKey("default", digest)
+	if err := mem.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := c.Get(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	if err == nil {
+		t.Fatalf("read %d of %d bytes with no error: a broken stream looked complete", len(got), len(b))
+	}
+}
