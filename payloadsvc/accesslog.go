@@ -86,7 +86,11 @@ func (h *handler) observe(w http.ResponseWriter, r *http.Request, next http.Hand
 		if info.errMsg != "" {
 			attrs = append(attrs, slog.String("error", info.errMsg))
 		}
-		h.log.LogAttrs(r.Context(), slog.LevelInfo, "payloadsvc: request", attrs...)
+		level := slog.LevelInfo
+		if (info.route == routeHealthz || info.route == routeReadyz || info.route == routeMetrics) && status < 400 {
+			level = slog.LevelDebug // probes and scrapes would drown the log
+		}
+		h.log.LogAttrs(r.Context(), level, "payloadsvc: request", attrs...)
 	}()
 	next(rec, r)
 }

@@ -9,8 +9,6 @@ import (
 
 	commonpb "go.temporal.io/api/common/v1"
 	"google.golang.org/protobuf/encoding/protojson"
-
-	"github.com/seed-a62fcf0e/longhaul/codec"
 )
 
 // Temporal's codec-server protocol: the body and the answer are protojson
@@ -30,7 +28,6 @@ func (h *handler) serveCodec(w http.ResponseWriter, r *http.Request, rt route) {
 	if !rt.hasNS {
 		ns = r.Header.Get("X-Namespace")
 		if ns == "" {
-			requestInfoFrom(r.Context()).namespace = ""
 			writeError(w, r, http.StatusBadRequest, "bad namespace: none given (send X-Namespace or use /codec/{namespace}/%s)", rt.name)
 			return
 		}
@@ -116,6 +113,3 @@ func parsePayloads(data []byte) ([]*commonpb.Payload, error) {
 	}
 	return ps.Payloads, nil
 }
-
-// isRef reports whether p is ours; for the preview, which replaces only references.
-func isRef(p *commonpb.Payload) bool { return codec.IsReference(p) }

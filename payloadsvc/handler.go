@@ -66,15 +66,15 @@ func NewHandler(store codec.Store, opts Options) (http.Handler, error) {
 
 // Route names, used as the metrics label and in the access log.
 const (
-	routeBlob     = "blob"
-	routeEncode   = "encode"
-	routeDecode   = "decode"
-	routeDownload = "download"
-	routeHealthz  = "healthz"
-	routeReadyz   = "readyz"
-	routeMetrics  = "metrics"
-	routePreflght = "preflight"
-	routeUnknown  = "unknown"
+	routeBlob      = "blob"
+	routeEncode    = "encode"
+	routeDecode    = "decode"
+	routeDownload  = "download"
+	routeHealthz   = "healthz"
+	routeReadyz    = "readyz"
+	routeMetrics   = "metrics"
+	routePreflight = "preflight"
+	routeUnknown   = "unknown"
 )
 
 // route is a parsed request path. Segments are unescaped one by one, so a namespace
@@ -146,7 +146,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 	info := requestInfoFrom(r.Context())
 	if h.cors(w, r) {
-		info.route = routePreflght
+		info.route = routePreflight
 		return
 	}
 	rt := parseRoute(r.URL.EscapedPath())

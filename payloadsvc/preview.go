@@ -60,7 +60,7 @@ func (h *handler) previews(r *http.Request, ns string, in, out []*commonpb.Paylo
 		return out, nil
 	}
 	for i, p := range in {
-		if !isRef(p) || len(out[i].GetData()) <= limit {
+		if !codec.IsReference(p) || len(out[i].GetData()) <= limit {
 			continue
 		}
 		ref, err := codec.ParseReference(p)

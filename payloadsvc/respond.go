@@ -60,22 +60,23 @@ func (h *handler) storeFailure(w http.ResponseWriter, r *http.Request, op string
 		return
 	}
 	status := storeStatus(err)
+	var what string
 	switch status {
+	case http.StatusBadRequest:
+		what = "bad request"
+	case http.StatusNotFound:
+		what = "not found"
 	case http.StatusBadGateway:
+		what = "corrupt blob"
 		h.metrics.storeErrors.WithLabelValues(op, "corrupt").Inc()
-	case http.StatusServiceUnavailable:
+	default:
+		what = "store unavailable"
 		h.metrics.storeErrors.WithLabelValues(op, "unavailable").Inc()
 	}
 	if status >= 500 {
 		h.log.Error("payloadsvc: store operation failed", "op", op, "request_id", requestID(r), "error", err)
 	}
-	prefix := map[int]string{
-		http.StatusBadRequest:         "bad request",
-		http.StatusNotFound:           "not found",
-		http.StatusBadGateway:         "corrupt blob",
-		http.StatusServiceUnavailable: "store unavailable",
-	}[status]
-	writeError(w, r, status, "%s: %s: %v", op, prefix, err)
+	writeError(w, r, status, "%s: %s: %v", op, what, err)
 }
 
 // statusClientClosed is what the access log records for a request whose client left
