@@ -16,7 +16,6 @@ import (
 	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
-	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
@@ -25,7 +24,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
@@ -135,44 +133,18 @@ func historyPayloads(t *testing.T, cl client.Client, id string) []*commonpb.Payl
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	var out []*commonpb.Payload
-	iter := cl.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for iter.HasNext() {
-		ev, err := iter.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		walkPayloads(ev.ProtoReflect(), func(p *commonpb.Payload) { out = append(out, p) })
+	found, err := testenv.HistoryPayloads(ctx, cl, id, "")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(out) == 0 {
+	if len(found) == 0 {
 		t.Fatalf("no payloads in the history of %s", id)
 	}
-	return out
-}
-
-var payloadName = (&commonpb.Payload{}).ProtoReflect().Descriptor().FullName()
-
-func walkPayloads(m protoreflect.Message, fn func(*commonpb.Payload)) {
-	if m.Descriptor().FullName() == payloadName {
-		fn(m.Interface().(*commonpb.Payload))
-		return
+	out := make([]*commonpb.Payload, len(found))
+	for i, f := range found {
+		out[i] = f.Payload
 	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		switch {
-		case fd.IsMap() && fd.MapValue().Kind() == protoreflect.MessageKind:
-			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
-				walkPayloads(mv.Message(), fn)
-				return true
-			})
-		case fd.IsList() && fd.Kind() == protoreflect.MessageKind:
-			for i := 0; i < v.List().Len(); i++ {
-				walkPayloads(v.List().Get(i).Message(), fn)
-			}
-		case !fd.IsList() && !fd.IsMap() && fd.Kind() == protoreflect.MessageKind:
-			walkPayloads(v.Message(), fn)
-		}
-		return true
-	})
+	return out
 }
 
 // TestCLIShowDecodes: `temporal workflow show --codec-endpoint .../codec/{namespace}`

@@ -73,16 +73,17 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
-func TestParseSize(t *testing.T) {
-	for in, want := range map[string]int64{"0": 0, "-1": -1, "1024": 1024, "1KiB": 1024, "64MiB": 64 << 20, "1 GiB": 1 << 30, "10B": 10} {
-		if got, err := parseSize(in); err != nil || got != want {
-			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
-		}
+// TestSizeFlags: sizes take binary units; a bad one names the flag.
+func TestSizeFlags(t *testing.T) {
+	c, err := parseConfig([]string{"--max-blob-bytes", "64MiB", "--preview-bytes", "-1", "--max-codec-body-bytes", "512KiB"}, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, in := range []string{"", "1TB", "1.5MiB", "MiB", "99999999999999GiB"} {
-		if _, err := parseSize(in); err == nil {
-			t.Errorf("parseSize(%q) succeeded, want an error", in)
-		}
+	if c.maxBlobBytes != 64<<20 || c.previewBytes != -1 || c.maxCodecBody != 512<<10 {
+		t.Fatalf("sizes %d %d %d", c.maxBlobBytes, c.previewBytes, c.maxCodecBody)
+	}
+	if _, err := parseConfig([]string{"--max-blob-bytes", "1.5MiB"}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "max-blob-bytes") {
+		t.Fatalf("bad size: err = %v, want one naming the flag", err)
 	}
 }
 
