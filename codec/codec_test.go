@@ -367,3 +367,27 @@ func TestContextCancelled(t *testing.T) {
 		t.Fatalf("EncodeContext with a cancelled context: %v, want context.Canceled", err)
 	}
 }
+
+// TestCacheIsPerNamespace: codecs from WithNamespace share a cache, but a payload cached in
+// one namespace is not served to another (which must find the blob under its own key).
+func TestCacheIsPerNamespace(t *testing.T) {
+	store := memstore.New()
+	a := newCodec(t, store, codec.Options{Namespace: "team-a"})
+	b, err := a.WithNamespace("team-b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := a.Encode([]*commonpb.Payload{payload(randomBytes(1<<20, 21))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Decode(enc); err != nil {
+		t.Fatalf("own namespace: %v", err)
+	}
+	if _, err := b.Decode(enc); !errors.Is(err, codec.ErrNotFound) {
+		t.Fatalf("another namespace decoded team-a's cached payload: err = %v, want ErrNotFound", err)
+	}
+	if _, err := a.WithNamespace("../x"); !errors.Is(err, codec.ErrInvalidKey) {
+		t.Fatalf("WithNamespace(\"../x\"): %v, want ErrInvalidKey", err)
+	}
+}

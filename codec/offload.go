@@ -81,7 +81,7 @@ func (c *Codec) offload(ctx context.Context, p *commonpb.Payload) (*commonpb.Pay
 	}
 	c.ctr.add(&c.ctr.payloadsOffloaded, 1)
 	c.ctr.add(&c.ctr.bytesOffloaded, int64(len(raw)))
-	c.cache.put(digest, p)
+	c.cache.put(c.cacheKey(digest), p)
 
 	ref := Reference{
 		V:           RefVersion,
@@ -105,7 +105,7 @@ func (c *Codec) Resolve(ctx context.Context, p *commonpb.Payload) (*commonpb.Pay
 	if err != nil {
 		return nil, fmt.Errorf("codec decode: %w", err)
 	}
-	if cached, ok := c.cache.get(ref.SHA256); ok {
+	if cached, ok := c.cache.get(c.cacheKey(ref.SHA256)); ok {
 		c.ctr.add(&c.ctr.cacheHits, 1)
 		c.ctr.add(&c.ctr.payloadsDecoded, 1)
 		return cached, nil
@@ -130,9 +130,13 @@ func (c *Codec) Resolve(ctx context.Context, p *commonpb.Payload) (*commonpb.Pay
 		return nil, c.corrupt(ref, fmt.Errorf("unmarshal payload: %v", err))
 	}
 	c.ctr.add(&c.ctr.payloadsDecoded, 1)
-	c.cache.put(ref.SHA256, out)
+	c.cache.put(c.cacheKey(ref.SHA256), out)
 	return out, nil
 }
+
+// cacheKey scopes cache entries to the namespace: codecs made by WithNamespace share one
+// cache, and a digest seen in one namespace must not be readable from another.
+func (c *Codec) cacheKey(digest string) string { return c.opts.Namespace + "/" + digest }
 
 func (c *Codec) corrupt(ref Reference, why error) error {
 	key, _ := BlobKey(c.opts.Namespace, ref.SHA256)

@@ -17,10 +17,15 @@ const RefVersion = 1
 
 const metadataEncoding = "encoding"
 
-// Compression names how a blob's bytes were compressed before storage.
+// Values of Reference.Compression: how a blob's bytes were compressed before storage.
 const (
-	compressionZstd = "zstd"
-	compressionNone = "none"
+	RefCompressionZstd = "zstd"
+	RefCompressionNone = "none"
+)
+
+const (
+	compressionZstd = RefCompressionZstd
+	compressionNone = RefCompressionNone
 )
 
 // Reference is the claim check left in history in place of an offloaded payload: readable

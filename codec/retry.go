@@ -42,6 +42,9 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 
 // IsPermanent reports whether retrying err is pointless: not found, corrupt, an invalid
 // key or reference, a cancelled or expired context, or an error marked with Permanent.
+// Any context.DeadlineExceeded counts as the caller's deadline: a driver that bounds one
+// attempt with a timeout of its own must return that as a different error to have it
+// retried.
 func IsPermanent(err error) bool {
 	var pe permanentError
 	return errors.As(err, &pe) ||

@@ -26,12 +26,11 @@ const (
 // no CORS origins, a random signing key.
 type Options struct {
 	// Codec configures the codec behind the codec-server endpoints. Its Namespace is
-	// ignored: every request is served by a codec for the request's namespace. Two
-	// defaults differ here: Codec.Retry.MaxElapsed is 15s, so a person waiting on the UI
-	// gets a 503 for a store that is down rather than a minute of retries; and the
-	// decode cache is off (CacheBytes -1), because the codec keys it by digest alone and
-	// shares it across namespaces, which would let one namespace read another's cached
-	// payloads. Set CacheBytes only where all namespaces trust each other.
+	// ignored: every request is served by a codec for the request's namespace; all of
+	// them share one decode cache (CacheBytes, default 128 MiB), scoped by namespace, so
+	// the UI's repeated decodes of a page do not reach the store. One default differs:
+	// Codec.Retry.MaxElapsed is 15s, so a person waiting on the UI gets a 503 for a store
+	// that is down rather than a minute of retries.
 	Codec codec.Options
 	// Authorizer decides who may use a namespace; nil lets everyone use every namespace.
 	Authorizer Authorizer
@@ -102,9 +101,6 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
-	}
-	if o.Codec.CacheBytes == 0 {
-		o.Codec.CacheBytes = -1
 	}
 	if o.Codec.Retry.MaxElapsed == 0 {
 		o.Codec.Retry.MaxElapsed = DefaultCodecRetryElapsed
