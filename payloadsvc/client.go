@@ -60,6 +60,7 @@ type StatusError struct {
 	Message string
 }
 
+// Error gives the status and the service's message.
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("%d %s: %s", e.StatusCode, http.StatusText(e.StatusCode), e.Message)
 }
