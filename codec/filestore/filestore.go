@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/internal/ctxio"
 )
 
 var _ codec.Store = (*Store)(nil)
@@ -106,7 +107,7 @@ func (s *Store) Put(ctx context.Context, key string, src io.ReadSeeker, size int
 			os.Remove(tmp.Name())
 		}
 	}()
-	n, err := io.Copy(tmp, io.LimitReader(&ctxReader{ctx: ctx, r: src}, size))
+	n, err := io.Copy(tmp, io.LimitReader(ctxio.Reader(ctx, src), size))
 	if err != nil {
 		return fmt.Errorf("filestore put %s: write: %w", key, err)
 	}
@@ -200,17 +201,4 @@ func syncDir(dir string) {
 		_ = d.Sync()
 		d.Close()
 	}
-}
-
-// ctxReader stops a long copy when the context is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

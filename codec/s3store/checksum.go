@@ -11,6 +11,8 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/seed-a62fcf0e/longhaul/internal/ctxio"
 )
 
 // digest is the SHA-256 of one request body: S3 checks it (x-amz-checksum-sha256)
@@ -23,7 +25,7 @@ func (d digest) base64() string { return base64.StdEncoding.EncodeToString(d[:])
 // hashSection returns the SHA-256 of n bytes of ra at off; fewer bytes is a source error.
 func hashSection(ctx context.Context, ra io.ReaderAt, off, n int64) (digest, error) {
 	h := sha256.New()
-	got, err := io.Copy(h, &ctxReader{ctx: ctx, r: io.NewSectionReader(ra, off, n)})
+	got, err := io.Copy(h, ctxio.Reader(ctx, io.NewSectionReader(ra, off, n)))
 	if err != nil {
 		if ctx.Err() != nil {
 			return digest{}, ctx.Err()

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/seed-a62fcf0e/longhaul/internal/ctxio"
 )
 
 // sourceError is a failure of the caller's source: retrying the request cannot fix it.
@@ -60,22 +62,9 @@ func (b *body) finish(err error) error {
 
 var errBodyDone = errors.New("s3store: request body read after its request ended")
 
-// ctxReader stops a long read when the context ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
 // readPart reads exactly len(buf) bytes of a sequential source into buf.
 func readPart(ctx context.Context, src io.Reader, buf []byte, off, size int64) error {
-	n, err := io.ReadFull(&ctxReader{ctx: ctx, r: src}, buf)
+	n, err := io.ReadFull(ctxio.Reader(ctx, src), buf)
 	switch {
 	case err == nil:
 		return nil
