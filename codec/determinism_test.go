@@ -17,62 +17,86 @@ import (
 )
 
 // TestStoreOutageFailsWorkflowTaskNotWorkflow: while the worker's store cannot be read,
-// decoding the activity result inside workflow code fails the workflow task (Temporal
-// retries it) instead of handing workflow code an error; once the store is back the
-// workflow completes with the right data.
+// decoding a reference inside workflow code — the workflow's input, an activity result, a
+// signal — fails the workflow task (Temporal retries it) instead of handing workflow code
+// an error; once the store is back the workflow completes with the right data.
 func TestStoreOutageFailsWorkflowTaskNotWorkflow(t *testing.T) {
 	srv := testenv.SharedTemporal(t)
-	fs, err := filestore.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The client and the worker are separate processes in real life: separate codecs,
-	// and the worker has no cache, so its reads reach the store.
-	clientCodec := newCodec(t, fs, codec.Options{})
-	flaky := &faultStore{Store: fs}
-	flaky.failReads.Store(true)
-	workerCodec := newCodec(t, flaky, codec.Options{CacheBytes: -1, Timeout: 500 * time.Millisecond, Retry: fastRetry})
+	for _, tc := range []struct {
+		name string
+		run  func(ctx context.Context, cl client.Client, tq string) (client.WorkflowRun, string, error)
+	}{
+		{"WorkflowInput", func(ctx context.Context, cl client.Client, tq string) (client.WorkflowRun, string, error) {
+			data := gen(seed+10, 3*mib)
+			run, err := cl.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: tq}, InputWorkflow, data)
+			return run, digest(data), err
+		}},
+		{"ActivityResult", func(ctx context.Context, cl client.Client, tq string) (client.WorkflowRun, string, error) {
+			run, err := cl.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: tq}, ReadsActivityResultWorkflow, uint64(seed), 3*mib)
+			return run, digest(gen(seed, 3*mib)), err
+		}},
+		{"Signal", func(ctx context.Context, cl client.Client, tq string) (client.WorkflowRun, string, error) {
+			data := gen(seed+11, 3*mib)
+			run, err := cl.SignalWithStartWorkflow(ctx, "outage-signal-"+tq, "data", data, client.StartWorkflowOptions{TaskQueue: tq}, SignalWorkflow)
+			return run, digest(data), err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs, err := filestore.New(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The client and the worker are separate processes in real life: separate
+			// codecs, and the worker has no cache, so its reads reach the store.
+			clientCodec := newCodec(t, fs, codec.Options{})
+			flaky := &faultStore{Store: fs}
+			flaky.failReads.Store(true)
+			workerCodec := newCodec(t, flaky, codec.Options{CacheBytes: -1, Timeout: 500 * time.Millisecond, Retry: fastRetry})
 
-	cl := srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(clientCodec, nil)})
-	wcl := srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(workerCodec, nil)})
-	tq := "codec-outage"
-	w := worker.New(wcl, tq, worker.Options{})
-	w.RegisterWorkflow(ReadsActivityResultWorkflow)
-	w.RegisterActivity(GenActivity)
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Stop)
+			cl := srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(clientCodec, nil)})
+			wcl := srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(workerCodec, nil)})
+			tq := "codec-outage-" + tc.name
+			w := worker.New(wcl, tq, worker.Options{})
+			w.RegisterWorkflow(InputWorkflow)
+			w.RegisterWorkflow(ReadsActivityResultWorkflow)
+			w.RegisterWorkflow(SignalWorkflow)
+			w.RegisterActivity(GenActivity)
+			if err := w.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(w.Stop)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	// Reads fail for the next few seconds: the activity stores its result fine, and the
-	// workflow task that must read it fails until the outage ends.
-	flaky.failFor(4 * time.Second)
-	run, err := cl.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: tq}, ReadsActivityResultWorkflow, uint64(seed), 3*mib)
-	if err != nil {
-		t.Fatal(err)
-	}
-	expectResult(t, ctx, run, digest(gen(seed, 3*mib)))
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			// Reads fail for the next few seconds; writes (the client's, the activity's)
+			// succeed, and the workflow tasks that must read fail until the outage ends.
+			flaky.failFor(4 * time.Second)
+			run, want, err := tc.run(ctx, cl, tq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			expectResult(t, ctx, run, want)
 
-	failed := 0
-	iter := cl.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for iter.HasNext() {
-		ev, err := iter.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ev.EventType == enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED {
-			failed++
-		}
+			failed := 0
+			iter := cl.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+			for iter.HasNext() {
+				ev, err := iter.Next()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ev.EventType == enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED {
+					failed++
+				}
+			}
+			if failed == 0 {
+				t.Fatal("no WorkflowTaskFailed event: the outage never reached the workflow task")
+			}
+			if flaky.count("get") < 2 {
+				t.Fatalf("worker read the store %d times, want failed reads and a successful one", flaky.count("get"))
+			}
+			t.Logf("workflow completed after %d failed workflow task(s)", failed)
+		})
 	}
-	if failed == 0 {
-		t.Fatal("no WorkflowTaskFailed event: the outage never reached the workflow task")
-	}
-	if flaky.count("get") < 2 {
-		t.Fatalf("worker read the store %d times, want failed reads and a successful one", flaky.count("get"))
-	}
-	t.Logf("workflow completed after %d failed workflow task(s)", failed)
 }
 
 // TestClientReadsResultWhileStoreDown: a client (plain context) gets a wrapped error,
