@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -124,6 +125,8 @@ type Codec struct {
 	name  string
 	cache *cache
 	ctr   *counters
+
+	nsWarning *sync.Once // shared by WithNamespace copies: one warning per codec
 }
 
 var _ converter.PayloadCodec = (*Codec)(nil)
@@ -137,7 +140,7 @@ func New(store Store, opts Options) (*Codec, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Codec{opts: opts, raw: store, name: storeName(store), cache: newCache(opts.CacheBytes), ctr: newCounters(opts.MetricsHandler)}
+	c := &Codec{opts: opts, raw: store, name: storeName(store), cache: newCache(opts.CacheBytes), ctr: newCounters(opts.MetricsHandler), nsWarning: new(sync.Once)}
 	c.store = WithRetry(store, opts.Retry, c.onRetry)
 	return c, nil
 }
@@ -155,6 +158,7 @@ func (c *Codec) WithNamespace(namespace string) (*Codec, error) {
 	}
 	n := *c
 	n.opts.Namespace = namespace
+	n.nsWarning = new(sync.Once)
 	return &n, nil
 }
 

@@ -167,7 +167,28 @@ func (d *dataConverter) WithContext(ctx context.Context) converter.DataConverter
 }
 
 func (d *dataConverter) WithSerializationContext(sc converter.SerializationContext) converter.DataConverter {
+	d.codec.checkNamespace(sc)
 	n := *d
 	n.parent = converter.WithDataConverterSerializationContext(d.parent, sc)
 	return &n
+}
+
+// checkNamespace warns, once per codec, when the SDK converts for a namespace other than
+// Options.Namespace: blobs are then stored under a key the codec server of the real
+// namespace will not look at, so the UI and CLI could not decode them.
+func (c *Codec) checkNamespace(sc converter.SerializationContext) {
+	var ns string
+	switch v := sc.(type) {
+	case converter.WorkflowSerializationContext:
+		ns = v.Namespace
+	case converter.ActivitySerializationContext:
+		ns = v.Namespace
+	}
+	if ns == "" || ns == c.opts.Namespace {
+		return
+	}
+	c.nsWarning.Do(func() {
+		c.opts.Logger.Warn("longhaul: codec Options.Namespace differs from the namespace being converted for; blobs are keyed by Options.Namespace, so a codec server asked about the real namespace will not find them",
+			"options_namespace", c.opts.Namespace, "namespace", ns)
+	})
 }
