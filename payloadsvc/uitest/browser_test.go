@@ -36,11 +36,9 @@ func requireBrowser(t *testing.T) *browser {
 	t.Helper()
 	b, err := findBrowser()
 	if err != nil {
-		if testenv.InCI() {
-			t.Fatalf("%v; run `make tools` (CI=true, so a missing tool is a failure)", err)
-		}
-		t.Skipf("%v (run `make tools`)", err)
+		err = fmt.Errorf("%w (run `make tools`)", err)
 	}
+	testenv.Require(t, err)
 	return b
 }
 
