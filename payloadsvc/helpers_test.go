@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
+	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
 
 // service is a handler under test behind a real loopback HTTP server.
@@ -28,7 +28,7 @@ type service struct {
 	URL   string
 	store codec.Store
 	h     *handler
-	logs  *syncBuffer
+	logs  *testenv.SyncBuffer
 	wire  *countingListener
 }
 
@@ -38,7 +38,7 @@ func startService(t testing.TB, store codec.Store, opts Options) *service {
 	if store == nil {
 		store = memstore.New()
 	}
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
@@ -159,24 +159,6 @@ func testCtx(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers (the access log).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // bytesInFor reads the request-bytes counter of a route.

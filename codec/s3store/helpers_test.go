@@ -3,9 +3,7 @@ package s3store_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -18,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
+	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
 
@@ -65,19 +63,7 @@ func testCtx(t testing.TB, d time.Duration) context.Context {
 }
 
 // blob returns n random bytes and their content-address key.
-func blob(t testing.TB, n int) ([]byte, string) {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(b)
-	key, err := codec.BlobKey("s3test", hex.EncodeToString(sum[:]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b, key
-}
+func blob(t testing.TB, n int) ([]byte, string) { return storetest.RandomBlob(t, "s3test", n) }
 
 func mustGet(t testing.TB, ctx context.Context, s *s3store.Store, key string) []byte {
 	t.Helper()

@@ -68,20 +68,23 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
-// blob returns random bytes and their content-address key in namespace "storetest".
-func blob(t *testing.T, n int) ([]byte, string) {
+// RandomBlob returns n random bytes and their content-address key in namespace, for
+// driver tests of their own.
+func RandomBlob(t testing.TB, namespace string, n int) ([]byte, string) {
 	t.Helper()
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(b)
-	key, err := codec.BlobKey("storetest", hex.EncodeToString(sum[:]))
+	key, err := codec.BlobKey(namespace, hex.EncodeToString(sum[:]))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b, key
 }
+
+func blob(t *testing.T, n int) ([]byte, string) { return RandomBlob(t, "storetest", n) }
 
 func put(t *testing.T, s codec.Store, key string, b []byte) {
 	t.Helper()

@@ -160,3 +160,27 @@ func forTest[S server](t testing.TB, name string, s S, err error) S {
 	})
 	return s
 }
+
+// workDir is a server's directory: the caller's, or a temporary one it removes.
+type workDir struct {
+	path  string
+	owned bool
+}
+
+func newWorkDir(dir, pattern string) (workDir, error) {
+	if dir != "" {
+		return workDir{path: dir}, nil
+	}
+	d, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		return workDir{}, fmt.Errorf("testenv: work dir: %w", err)
+	}
+	return workDir{path: d, owned: true}, nil
+}
+
+// remove deletes the directory if it is a temporary one of ours.
+func (d workDir) remove() {
+	if d.owned {
+		_ = os.RemoveAll(d.path)
+	}
+}

@@ -42,11 +42,10 @@ type S3Server struct {
 	Root    string
 	LogPath string
 
-	opts    S3Options
-	port    int
-	proc    *process
-	dir     string
-	tempDir bool
+	opts S3Options
+	port int
+	proc *process
+	dir  workDir
 }
 
 // StartS3 starts versitygw on a random loopback port with generated credentials and
@@ -65,19 +64,17 @@ func StartS3(ctx context.Context, opts S3Options) (*S3Server, error) {
 	if opts.ReadyTimeout == 0 {
 		opts.ReadyTimeout = 30 * time.Second
 	}
-	s := &S3Server{opts: opts, Region: "us-east-1", Bucket: opts.Bucket, dir: opts.Dir}
-	if s.dir == "" {
-		d, err := os.MkdirTemp("", "longhaul-s3-")
-		if err != nil {
-			return nil, fmt.Errorf("testenv: s3 dir: %w", err)
-		}
-		s.dir, s.tempDir = d, true
+	s := &S3Server{opts: opts, Region: "us-east-1", Bucket: opts.Bucket}
+	dir, err := newWorkDir(opts.Dir, "longhaul-s3-")
+	if err != nil {
+		return nil, err
 	}
-	s.Root = filepath.Join(s.dir, "root")
+	s.dir = dir
+	s.Root = filepath.Join(s.dir.path, "root")
 	if err := os.MkdirAll(s.Root, 0o755); err != nil {
 		return nil, fmt.Errorf("testenv: s3 root: %w", err)
 	}
-	s.LogPath = filepath.Join(s.dir, "versitygw.log")
+	s.LogPath = filepath.Join(s.dir.path, "versitygw.log")
 	s.AccessKey = "AK" + randHex(9)
 	s.SecretKey = randHex(20)
 
@@ -96,11 +93,11 @@ func StartS3(ctx context.Context, opts S3Options) (*S3Server, error) {
 		}
 	}
 	if lastErr != nil {
-		s.cleanupDir()
+		s.dir.remove()
 		return nil, lastErr
 	}
 	c := s.NewClient()
-	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(s.Bucket)})
+	_, err = c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(s.Bucket)})
 	if err != nil {
 		s.Stop()
 		return nil, fmt.Errorf("testenv: create bucket %s: %w", s.Bucket, err)
@@ -141,13 +138,7 @@ func (s *S3Server) Stop() {
 	if s.proc != nil {
 		s.proc.stop(5 * time.Second)
 	}
-	s.cleanupDir()
-}
-
-func (s *S3Server) cleanupDir() {
-	if s.tempDir {
-		_ = os.RemoveAll(s.dir)
-	}
+	s.dir.remove()
 }
 
 // LogTail returns the end of the server log.

@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -45,9 +44,8 @@ type DevServer struct {
 	// LogPath is the server's combined stdout/stderr.
 	LogPath string
 
-	proc    *process
-	tempDir bool
-	dir     string
+	proc *process
+	dir  workDir
 }
 
 // StartDevServer starts a dev server on random loopback ports and waits until its
@@ -63,15 +61,13 @@ func StartDevServer(ctx context.Context, opts DevServerOptions) (*DevServer, err
 	if opts.ReadyTimeout == 0 {
 		opts.ReadyTimeout = 60 * time.Second
 	}
-	s := &DevServer{Namespace: "default", dir: opts.Dir}
-	if s.dir == "" {
-		d, err := os.MkdirTemp("", "longhaul-temporal-")
-		if err != nil {
-			return nil, fmt.Errorf("testenv: temporal dir: %w", err)
-		}
-		s.dir, s.tempDir = d, true
+	s := &DevServer{Namespace: "default"}
+	dir, err := newWorkDir(opts.Dir, "longhaul-temporal-")
+	if err != nil {
+		return nil, err
 	}
-	s.LogPath = filepath.Join(s.dir, "temporal.log")
+	s.dir = dir
+	s.LogPath = filepath.Join(s.dir.path, "temporal.log")
 
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ { // a port taken between FreePort and bind: retry
@@ -88,7 +84,7 @@ func StartDevServer(ctx context.Context, opts DevServerOptions) (*DevServer, err
 			"--port", strconv.Itoa(ports[0]),
 			"--http-port", strconv.Itoa(ports[1]),
 			"--metrics-port", strconv.Itoa(ports[2]),
-			"--db-filename", filepath.Join(s.dir, "temporal.db"),
+			"--db-filename", filepath.Join(s.dir.path, "temporal.db"),
 			"--log-level", "warn",
 		}
 		if opts.UI || opts.UICodecEndpoint != "" {
@@ -121,7 +117,7 @@ func StartDevServer(ctx context.Context, opts DevServerOptions) (*DevServer, err
 			break
 		}
 	}
-	s.cleanupDir()
+	s.dir.remove()
 	return nil, lastErr
 }
 
@@ -162,13 +158,7 @@ func (s *DevServer) Stop() {
 	if s.proc != nil {
 		s.proc.stop(10 * time.Second)
 	}
-	s.cleanupDir()
-}
-
-func (s *DevServer) cleanupDir() {
-	if s.tempDir {
-		_ = os.RemoveAll(s.dir)
-	}
+	s.dir.remove()
 }
 
 // LogTail returns the end of the server log.
