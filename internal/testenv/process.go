@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -17,6 +18,7 @@ import (
 type process struct {
 	name    string
 	logPath string
+	logFrom int64 // log size when this run started: the log is shared by restarts
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -32,6 +34,11 @@ func startProcess(name, logPath string, env []string, bin string, args ...string
 	if err != nil {
 		return nil, fmt.Errorf("testenv: %s log: %w", name, err)
 	}
+	st, err := logf.Stat()
+	if err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("testenv: %s log: %w", name, err)
+	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout = logf
@@ -43,7 +50,7 @@ func startProcess(name, logPath string, env []string, bin string, args ...string
 		logf.Close()
 		return nil, fmt.Errorf("testenv: start %s: %w", name, err)
 	}
-	p := &process{name: name, logPath: logPath, cmd: cmd, done: make(chan struct{})}
+	p := &process{name: name, logPath: logPath, logFrom: st.Size(), cmd: cmd, done: make(chan struct{})}
 	go func() {
 		err := cmd.Wait()
 		logf.Close()
@@ -94,6 +101,32 @@ func (p *process) tail(n int64) string {
 	return tailFile(p.logPath, n)
 }
 
+// startupErrors returns the error and panic lines this run logged: a panic's stack is long
+// and the tail alone loses the line that says why.
+func (p *process) startupErrors() string {
+	b, err := os.ReadFile(p.logPath)
+	if err != nil || int64(len(b)) < p.logFrom {
+		return ""
+	}
+	var out []string
+	for _, line := range strings.Split(string(b[p.logFrom:]), "\n") {
+		if strings.Contains(line, "level=ERROR") || strings.HasPrefix(line, "panic:") ||
+			strings.HasPrefix(line, "fatal error:") || strings.Contains(line, "address already in use") {
+			out = append(out, line)
+			if len(out) == 10 {
+				break
+			}
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// portTaken reports whether this run failed because a port was bound by someone else
+// between being chosen and being listened on; a restart on new ports fixes that.
+func (p *process) portTaken() bool {
+	return strings.Contains(p.startupErrors(), "address already in use")
+}
+
 func tailFile(path string, n int64) string {
 	f, err := os.Open(path)
 	if err != nil {
@@ -120,7 +153,8 @@ func waitFor(ctx context.Context, p *process, deadline time.Duration, ready func
 	var last error
 	for {
 		if ok, err := p.exited(); ok {
-			return fmt.Errorf("testenv: %s exited before it was ready: %v\n%s", p.name, err, p.tail(4096))
+			return fmt.Errorf("testenv: %s exited before it was ready: %v\nerrors logged:\n%s\nlog tail:\n%s",
+				p.name, err, p.startupErrors(), p.tail(4096))
 		}
 		attempt, cancelAttempt := context.WithTimeout(ctx, 2*time.Second)
 		last = ready(attempt)

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -88,7 +87,7 @@ func StartS3(ctx context.Context, opts S3Options) (*S3Server, error) {
 		if lastErr = s.Start(ctx); lastErr == nil {
 			break
 		}
-		if !strings.Contains(lastErr.Error(), "address already in use") {
+		if s.proc == nil || !s.proc.portTaken() {
 			break
 		}
 	}

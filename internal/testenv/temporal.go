@@ -113,7 +113,9 @@ func StartDevServer(ctx context.Context, opts DevServerOptions) (*DevServer, err
 			return s, nil
 		}
 		proc.stop(5 * time.Second)
-		if !strings.Contains(lastErr.Error(), "address already in use") {
+		// The CLI also picks ports for its internal services itself, so a collision
+		// can surface as a panic; the logged bind error tells.
+		if !proc.portTaken() {
 			break
 		}
 	}

@@ -104,5 +104,18 @@ func FreePort() (int, error) {
 		return 0, fmt.Errorf("testenv: free port: %w", err)
 	}
 	defer l.Close()
+	// Leave the port in TIME_WAIT on our side (the server closes first), so the kernel
+	// does not hand it to another bind(:0) for a while; an explicit bind still works
+	// because Go sets SO_REUSEADDR. The Temporal CLI picks its own ports the same way.
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		return 0, fmt.Errorf("testenv: free port: %w", err)
+	}
+	defer c.Close()
+	sc, err := l.Accept()
+	if err != nil {
+		return 0, fmt.Errorf("testenv: free port: %w", err)
+	}
+	sc.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }

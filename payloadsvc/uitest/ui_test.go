@@ -92,17 +92,9 @@ func newEnv(t *testing.T) *env {
 	rand.Read(e.signingKey)
 
 	// The UI learns its codec endpoint at start, so the service's port comes first.
-	var ln net.Listener
-	for attempt := 0; ; attempt++ { // FreePort can race with another process: retry
-		port, err := testenv.FreePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ln, err = net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
-			break
-		} else if attempt == 2 {
-			t.Fatal(err)
-		}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
 	e.svc = "http://" + ln.Addr().String()
 	var unset http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
