@@ -121,10 +121,13 @@ func (p *process) startupErrors() string {
 	return strings.Join(out, "\n")
 }
 
-// portTaken reports whether this run failed because a port was bound by someone else
-// between being chosen and being listened on; a restart on new ports fixes that.
-func (p *process) portTaken() bool {
-	return strings.Contains(p.startupErrors(), "address already in use")
+// transientStartFailure reports whether this run died of a port bound by someone else
+// between being chosen and being listened on, or of a panic (how the Temporal CLI dies
+// when one of the ports it picked for itself was taken: it logs the bind error, goes
+// on with a nil listener, and panics). A restart on new ports fixes that.
+func (p *process) transientStartFailure() bool {
+	errs := p.startupErrors()
+	return strings.Contains(errs, "address already in use") || strings.Contains(errs, "panic:")
 }
 
 func tailFile(path string, n int64) string {

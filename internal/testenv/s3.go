@@ -87,7 +87,7 @@ func StartS3(ctx context.Context, opts S3Options) (*S3Server, error) {
 		if lastErr = s.Start(ctx); lastErr == nil {
 			break
 		}
-		if s.proc == nil || !s.proc.portTaken() {
+		if s.proc == nil || !s.proc.transientStartFailure() {
 			break
 		}
 	}

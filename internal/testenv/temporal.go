@@ -114,8 +114,8 @@ func StartDevServer(ctx context.Context, opts DevServerOptions) (*DevServer, err
 		}
 		proc.stop(5 * time.Second)
 		// The CLI also picks ports for its internal services itself, so a collision
-		// can surface as a panic; the logged bind error tells.
-		if !proc.portTaken() {
+		// can surface as a panic.
+		if !proc.transientStartFailure() {
 			break
 		}
 	}
