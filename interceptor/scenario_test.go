@@ -42,7 +42,10 @@ func TestScenario(t *testing.T) {
 		t.Fatalf("workflow status after the first activity span arrived = %v, want running", st)
 	}
 
-	// Replacement 1, while the workflow waits for the signal.
+	// Replacement 1, while the workflow waits for the signal. The span is exported while
+	// the workflow task that saw the result is still running; stopping its worker then
+	// could lose the task, and a query would wait for its 10 s timeout.
+	waitNoWorkflowTask(t, h, run.GetID(), firstRunID)
 	stopWorker()
 	stopWorker = h.worker(worker.Options{})
 
@@ -73,6 +76,7 @@ func TestScenario(t *testing.T) {
 	// Replacement 2, during the 3 s timer: the HandleSignal span arrives from the task
 	// that handled the signal and started the timer.
 	agent.WaitFor(t, 30*time.Second, has("HandleSignal", "go", 1))
+	waitNoWorkflowTask(t, h, run.GetID(), firstRunID)
 	stopWorker()
 	h.worker(worker.Options{})
 
@@ -208,6 +212,24 @@ func describe(t testing.TB, h *harness, id, runID string) *workflowservice.Descr
 		t.Fatal(err)
 	}
 	return d
+}
+
+// waitNoWorkflowTask waits until the run has no workflow task scheduled or running: the
+// workflow is blocked on something outside it (a signal, a timer), and a worker can be
+// replaced without losing work in flight.
+func waitNoWorkflowTask(t testing.TB, h *harness, id, runID string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		d := describe(t, h, id, runID)
+		if d.PendingWorkflowTask == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("workflow %s still has a workflow task after 30s: %v", id, d.PendingWorkflowTask)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // checkExactlyOnce fails for every span id that arrived more than once.
