@@ -21,6 +21,8 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # Library packages run under the race detector; examples run without it.
 LIB_PKGS := ./codec/... ./interceptor/... ./payloadsvc/... ./internal/... .
 TEST_FLAGS ?= -count=1 -timeout 25m
+# Test artifacts (the browser test's screenshots) are kept here by `make test`.
+ARTIFACTS ?= $(CURDIR)/artifacts
 
 .PHONY: all tools browser test fuzz loadtest demo bench lint fmt
 
@@ -55,7 +57,8 @@ FUZZTIME ?= 10s
 FUZZ_TARGETS := ./codec:FuzzParseReference ./payloadsvc:FuzzDecodeRequest ./payloadsvc:FuzzEncodeRequest
 
 test: tools
-	$(GO) test $(TEST_FLAGS) -race $(LIB_PKGS)
+	rm -rf $(ARTIFACTS) && mkdir -p $(ARTIFACTS)
+	$(GO) test $(TEST_FLAGS) -race -artifacts -outputdir $(ARTIFACTS) $(LIB_PKGS)
 	$(GO) test $(TEST_FLAGS) ./examples/...
 	@$(MAKE) --no-print-directory fuzz
 

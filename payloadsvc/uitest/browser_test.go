@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -175,24 +174,12 @@ func (s seen) describe() string {
 // downloadLinkRE finds a preview's download link in page text.
 var downloadLinkRE = regexp.MustCompile(`https?://[^\s"]+/v1/download/[^\s"]+`)
 
-// artifacts is the directory screenshots are kept in: it outlives the test, unlike
-// t.TempDir, so a person (or CI) can look at them afterwards.
-var artifacts = sync.OnceValues(func() (string, error) {
-	if dir := os.Getenv("LONGHAUL_ARTIFACTS_DIR"); dir != "" {
-		return dir, os.MkdirAll(dir, 0o755)
-	}
-	return os.MkdirTemp("", "longhaul-uitest-")
-})
-
-// screenshotPath returns where the current test's screenshot goes.
+// screenshotPath returns where the current test's screenshot goes: its artifact directory,
+// a temporary one unless `go test -artifacts` keeps it (make test does, under artifacts/).
 func screenshotPath(t *testing.T) string {
 	t.Helper()
-	dir, err := artifacts()
-	if err != nil {
-		t.Fatalf("artifacts dir: %v", err)
-	}
 	name := strings.NewReplacer("/", "-", " ", "_").Replace(t.Name())
-	return filepath.Join(dir, name+".png")
+	return filepath.Join(t.ArtifactDir(), name+".png")
 }
 
 // isPNG reports whether the file at path starts with the PNG signature.

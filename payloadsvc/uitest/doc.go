@@ -15,9 +15,10 @@
 //     signed download link serves the whole payload, and is refused (403) with
 //     a changed signature or once expired.
 //
-// Screenshots of every page are kept as artifacts in $LONGHAUL_ARTIFACTS_DIR, or
-// in a new longhaul-uitest-* directory under the system temp dir; the test logs
-// their paths.
+// A screenshot of every page is saved in the test's artifact directory
+// (testing.T.ArtifactDir) and its path logged. That directory is temporary unless
+// go test runs with -artifacts, as `make test` does: then the screenshots are
+// kept under artifacts/ in the repository.
 //
 // Tools, all installed by `make tools`: the pinned Temporal CLI (see testenv),
 // node, Chromium ($LONGHAUL_CHROMIUM, default /usr/bin/chromium) and
