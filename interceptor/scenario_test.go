@@ -2,11 +2,13 @@ package interceptor_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
@@ -51,13 +53,8 @@ func TestScenario(t *testing.T) {
 
 	// A query (answered by replaying the whole history on the new worker), an update, and
 	// the signal.
-	v, err := h.client.QueryWorkflow(ctx, run.GetID(), firstRunID, "progress")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var progress string
-	if err := v.Get(&progress); err != nil || progress != "waiting" {
-		t.Fatalf("query = %q, %v", progress, err)
+	if progress := queryString(t, ctx, h, run.GetID(), firstRunID, "progress"); progress != "waiting" {
+		t.Fatalf("query = %q, want %q", progress, "waiting")
 	}
 	upd, err := h.client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: run.GetID(), RunID: firstRunID, UpdateName: "bump", Args: []any{2},
@@ -212,6 +209,31 @@ func describe(t testing.TB, h *harness, id, runID string) *workflowservice.Descr
 		t.Fatal(err)
 	}
 	return d
+}
+
+// queryString queries the workflow, retrying an attempt that timed out: right after a
+// worker stops, matching can still hand a query to that worker's last poll, which nobody
+// reads any more, and the query is lost (a client sees DeadlineExceeded). A new attempt
+// goes to the live worker.
+func queryString(t testing.TB, ctx context.Context, h *harness, id, runID, name string) string {
+	t.Helper()
+	for {
+		attempt, cancel := context.WithTimeout(ctx, 5*time.Second)
+		v, err := h.client.QueryWorkflow(attempt, id, runID, name)
+		cancel()
+		if err == nil {
+			var s string
+			if err := v.Get(&s); err != nil {
+				t.Fatalf("query %s result: %v", name, err)
+			}
+			return s
+		}
+		var dl *serviceerror.DeadlineExceeded
+		if ctx.Err() != nil || !(errors.Is(err, context.DeadlineExceeded) || errors.As(err, &dl)) {
+			t.Fatalf("query %s: %v", name, err)
+		}
+		t.Logf("query %s timed out (%v); asking again", name, err)
+	}
 }
 
 // waitNoWorkflowTask waits until the run has no workflow task scheduled or running: the
