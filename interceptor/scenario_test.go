@@ -212,9 +212,10 @@ func describe(t testing.TB, h *harness, id, runID string) *workflowservice.Descr
 }
 
 // queryString queries the workflow, retrying an attempt that timed out: right after a
-// worker stops, matching can still hand a query to that worker's last poll, which nobody
-// reads any more, and the query is lost (a client sees DeadlineExceeded). A new attempt
-// goes to the live worker.
+// worker stops, the server (1.29) can still hand a query to that worker's cancelled poll,
+// and the query is lost (the client sees DeadlineExceeded). Newer servers and SDKs close
+// that race (temporalio/temporal#9203, temporalio/sdk-go#2199). A new attempt goes to the
+// live worker.
 func queryString(t testing.TB, ctx context.Context, h *harness, id, runID, name string) string {
 	t.Helper()
 	for {
