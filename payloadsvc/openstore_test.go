@@ -45,11 +45,12 @@ func TestOpenStoreLocal(t *testing.T) {
 	}
 }
 
-// TestOpenStoreS3 opens an s3:// URL against versitygw, credentials from the
-// environment as in production, and round-trips a blob through the service into the
-// bucket under the prefix.
+// TestOpenStoreS3 opens an s3:// URL against versitygw in eu-central-1 (so the URL's
+// region must reach the client: the server refuses requests signed for another),
+// credentials from the environment as in production, and round-trips a blob through
+// the service into the bucket under the prefix.
 func TestOpenStoreS3(t *testing.T) {
-	srv := testenv.S3(t, testenv.S3Options{})
+	srv := testenv.S3(t, testenv.S3Options{Region: "eu-central-1"})
 	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))

@@ -8,10 +8,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"syscall"
 	"testing"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -112,6 +114,37 @@ func TestParseContentRange(t *testing.T) {
 		}
 		if err != nil || start != tc.start || end != tc.end || size != tc.size {
 			t.Errorf("parseContentRange(%q) = %d, %d, %d, %v; want %d, %d, %d", tc.in, start, end, size, err, tc.start, tc.end, tc.size)
+		}
+	}
+}
+
+// TestRefusalHint: a refusal for signature, credentials or region says what to check;
+// a refusal of the content and a missing object keep their own message.
+func TestRefusalHint(t *testing.T) {
+	s, err := New(s3.New(s3.Options{Region: "eu-west-3"}), "bkt", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		err  error
+		hint bool
+	}{
+		{apiErr(400, "BadRequest"), true}, // HEAD: no body, the code comes from the status
+		{apiErr(403, "SignatureDoesNotMatch"), true},
+		{apiErr(400, "AuthorizationHeaderMalformed"), true},
+		{apiErr(403, "AccessDenied"), true},
+		{apiErr(400, "BadDigest"), false},
+		{apiErr(400, "XAmzContentChecksumMismatch"), false},
+		{fmt.Errorf("%w: %w", codec.ErrNotFound, apiErr(404, "NotFound")), false},
+		{errors.New("no status"), false},
+	} {
+		got := s.refusalHint(codec.Permanent(tc.err))
+		hinted := strings.Contains(got.Error(), `bucket "bkt" is in region "eu-west-3"`)
+		if hinted != tc.hint {
+			t.Errorf("%v: hinted = %v, want %v (%v)", tc.err, hinted, tc.hint, got)
+		}
+		if !errors.Is(got, tc.err) || !codec.IsPermanent(got) {
+			t.Errorf("%v: hint lost the wrapped error or its permanence: %v", tc.err, got)
 		}
 	}
 }

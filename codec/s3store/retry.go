@@ -58,10 +58,33 @@ func (s *Store) retryTimeout(ctx context.Context, op, okey string, bounded bool,
 	case ctx.Err() != nil && !errors.Is(err, ctx.Err()):
 		return fmt.Errorf("%w (last error: %w)", ctx.Err(), err)
 	case codec.IsPermanent(err):
-		return err
+		return s.refusalHint(err)
 	default:
 		return codec.Permanent(err)
 	}
+}
+
+// refusalHint adds what to check to a request the server refused for its signature,
+// credentials or region. For HEAD there is no error body, so the bare status is all a
+// user would see ("400 Bad Request"); a request signed for the wrong region or with
+// wrong credentials is the usual cause. Refusals of the content (a bad checksum) keep
+// their own message.
+func (s *Store) refusalHint(err error) error {
+	var apiErr smithy.APIError
+	if errors.Is(err, codec.ErrNotFound) || !errors.As(err, &apiErr) || !refusalCodes[apiErr.ErrorCode()] {
+		return err
+	}
+	return fmt.Errorf("%w (the server refused the request: check that bucket %q is in region %q, which the client signs for, and the credentials and permissions)",
+		err, s.bucket, s.client.Options().Region)
+}
+
+// refusalCodes are the S3 error codes of requests refused for who sent them or where,
+// and the generic codes a body-less (HEAD) refusal gets from its status.
+var refusalCodes = map[string]bool{
+	"BadRequest": true, "Forbidden": true, "Unauthorized": true, "MovedPermanently": true,
+	"AccessDenied": true, "SignatureDoesNotMatch": true, "InvalidAccessKeyId": true,
+	"AuthorizationHeaderMalformed": true, "AuthorizationQueryParametersError": true,
+	"InvalidToken": true, "ExpiredToken": true, "PermanentRedirect": true,
 }
 
 // retryableStatus are the HTTP statuses worth another attempt.

@@ -25,6 +25,9 @@ type S3Options struct {
 	Dir string
 	// Bucket is created at start; default "longhaul-test".
 	Bucket string
+	// Region is the server's region (versitygw --region); requests signed for another
+	// region are refused. Default "us-east-1".
+	Region string
 	// ReadyTimeout bounds the wait for the server; default 30s.
 	ReadyTimeout time.Duration
 }
@@ -63,7 +66,10 @@ func StartS3(ctx context.Context, opts S3Options) (*S3Server, error) {
 	if opts.ReadyTimeout == 0 {
 		opts.ReadyTimeout = 30 * time.Second
 	}
-	s := &S3Server{opts: opts, Region: "us-east-1", Bucket: opts.Bucket}
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	s := &S3Server{opts: opts, Region: opts.Region, Bucket: opts.Bucket}
 	dir, err := newWorkDir(opts.Dir, "longhaul-s3-")
 	if err != nil {
 		return nil, err
@@ -110,7 +116,7 @@ func (s *S3Server) Start(ctx context.Context) error {
 	s.Endpoint = "http://127.0.0.1:" + strconv.Itoa(s.port)
 	env := []string{"ROOT_ACCESS_KEY_ID=" + s.AccessKey, "ROOT_SECRET_ACCESS_KEY=" + s.SecretKey}
 	proc, err := startProcess("versitygw", s.LogPath, env, s.opts.Bin,
-		"--port", "127.0.0.1:"+strconv.Itoa(s.port), "posix", s.Root)
+		"--port", "127.0.0.1:"+strconv.Itoa(s.port), "--region", s.Region, "posix", s.Root)
 	if err != nil {
 		return err
 	}
