@@ -121,15 +121,6 @@ func (p *process) startupErrors() string {
 	return strings.Join(out, "\n")
 }
 
-// transientStartFailure reports whether this run died of a port bound by someone else
-// between being chosen and being listened on, or of a panic (how the Temporal CLI dies
-// when one of the ports it picked for itself was taken: it logs the bind error, goes
-// on with a nil listener, and panics). A restart on new ports fixes that.
-func (p *process) transientStartFailure() bool {
-	errs := p.startupErrors()
-	return strings.Contains(errs, "address already in use") || strings.Contains(errs, "panic:")
-}
-
 func tailFile(path string, n int64) string {
 	f, err := os.Open(path)
 	if err != nil {
@@ -150,14 +141,14 @@ func tailFile(path string, n int64) string {
 }
 
 // waitFor polls ready until it returns nil, the process exits, or the deadline passes.
+// A failed start is a *startError.
 func waitFor(ctx context.Context, p *process, deadline time.Duration, ready func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
 	var last error
 	for {
 		if ok, err := p.exited(); ok {
-			return fmt.Errorf("testenv: %s exited before it was ready: %v\nerrors logged:\n%s\nlog tail:\n%s",
-				p.name, err, p.startupErrors(), p.tail(4096))
+			return p.startError(fmt.Sprintf("exited before it was ready: %v", err))
 		}
 		attempt, cancelAttempt := context.WithTimeout(ctx, 2*time.Second)
 		last = ready(attempt)
@@ -168,12 +159,52 @@ func waitFor(ctx context.Context, p *process, deadline time.Duration, ready func
 		select {
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return fmt.Errorf("testenv: %s not ready after %s: %v\n%s", p.name, deadline, last, p.tail(4096))
+				return p.startError(fmt.Sprintf("not ready after %s: %v", deadline, last))
 			}
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// startError is a server that did not become ready, with what its run logged.
+type startError struct {
+	msg    string
+	logged string // the run's error and panic lines
+	tail   string
+}
+
+func (p *process) startError(what string) *startError {
+	return &startError{msg: "testenv: " + p.name + " " + what, logged: p.startupErrors(), tail: p.tail(4096)}
+}
+
+func (e *startError) Error() string {
+	return e.msg + "\nerrors logged:\n" + e.logged + "\nlog tail:\n" + e.tail
+}
+
+// transient reports whether the run failed on a port bound by someone else between being
+// chosen and being listened on, or of a panic: how the Temporal CLI dies when a port it
+// picked for its own internal services was taken (it logs the bind error, goes on with a
+// nil listener, and panics). A start on new ports fixes that.
+func (e *startError) transient() bool {
+	return strings.Contains(e.logged, "address already in use") || strings.Contains(e.logged, "panic:")
+}
+
+// startAttempts bounds how often a server is started on fresh ports.
+const startAttempts = 3
+
+// retryStart runs start, which picks fresh ports, starts the server and waits for it,
+// again while it fails transiently (see startError.transient).
+func retryStart(start func() error) error {
+	var err error
+	for range startAttempts {
+		err = start()
+		var se *startError
+		if !errors.As(err, &se) || !se.transient() {
+			return err
+		}
+	}
+	return err
 }
 
 // server is what forTest needs of a started server.

@@ -83,23 +83,17 @@ func StartS3(ctx context.Context, opts S3Options) (*S3Server, error) {
 	s.AccessKey = "AK" + randHex(9)
 	s.SecretKey = randHex(20)
 
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
+	err = retryStart(func() error {
 		port, err := FreePort()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s.port = port
-		if lastErr = s.Start(ctx); lastErr == nil {
-			break
-		}
-		if s.proc == nil || !s.proc.transientStartFailure() {
-			break
-		}
-	}
-	if lastErr != nil {
+		return s.Start(ctx)
+	})
+	if err != nil {
 		s.dir.remove()
-		return nil, lastErr
+		return nil, err
 	}
 	c := s.NewClient()
 	_, err = c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(s.Bucket)})

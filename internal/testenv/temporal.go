@@ -69,13 +69,12 @@ func StartDevServer(ctx context.Context, opts DevServerOptions) (*DevServer, err
 	s.dir = dir
 	s.LogPath = filepath.Join(s.dir.path, "temporal.log")
 
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ { // a port taken between FreePort and bind: retry
+	err = retryStart(func() error {
 		ports := make([]int, 4)
 		for i := range ports {
 			p, err := FreePort()
 			if err != nil {
-				return nil, err
+				return err
 			}
 			ports[i] = p
 		}
@@ -100,27 +99,25 @@ func StartDevServer(ctx context.Context, opts DevServerOptions) (*DevServer, err
 		s.Address = "127.0.0.1:" + strconv.Itoa(ports[0])
 		proc, err := startProcess("temporal dev server", s.LogPath, nil, opts.Bin, args...)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s.proc = proc
-		lastErr = waitFor(ctx, proc, opts.ReadyTimeout, s.healthy)
-		if lastErr == nil && s.UIAddress != "" {
-			lastErr = waitFor(ctx, proc, opts.ReadyTimeout, func(ctx context.Context) error {
+		err = waitFor(ctx, proc, opts.ReadyTimeout, s.healthy)
+		if err == nil && s.UIAddress != "" {
+			err = waitFor(ctx, proc, opts.ReadyTimeout, func(ctx context.Context) error {
 				return dialOK(ctx, strings.TrimPrefix(s.UIAddress, "http://"))
 			})
 		}
-		if lastErr == nil {
-			return s, nil
+		if err != nil {
+			proc.stop(5 * time.Second)
 		}
-		proc.stop(5 * time.Second)
-		// The CLI also picks ports for its internal services itself, so a collision
-		// can surface as a panic.
-		if !proc.transientStartFailure() {
-			break
-		}
+		return err
+	})
+	if err != nil {
+		s.dir.remove()
+		return nil, err
 	}
-	s.dir.remove()
-	return nil, lastErr
+	return s, nil
 }
 
 func dialOK(ctx context.Context, addr string) error {
