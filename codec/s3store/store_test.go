@@ -14,25 +14,19 @@ import (
 // read back as parallel ranges or as one stream). One case runs against a server in
 // another region than us-east-1, so every request kind is signed for that region.
 func TestConformance(t *testing.T) {
-	servers := map[string]*testenv.S3Server{}
-	server := func(t *testing.T, region string) *testenv.S3Server {
-		if servers[region] == nil {
-			servers[region] = testenv.S3(t, testenv.S3Options{Region: region})
-		}
-		return servers[region]
-	}
+	us := testenv.S3(t, testenv.S3Options{})
+	eu := testenv.S3(t, testenv.S3Options{Region: "eu-central-1"})
 	for _, tc := range []struct {
-		name   string
-		region string
-		opts   s3store.Options
+		name string
+		srv  *testenv.S3Server
+		opts s3store.Options
 	}{
-		{"Defaults", "us-east-1", s3store.Options{}},
-		{"SmallPartsParallel", "eu-central-1", s3store.Options{PartSize: 5 << 20, Concurrency: 4}},
-		{"SmallPartsSequential", "us-east-1", s3store.Options{PartSize: 5 << 20, Concurrency: 1}},
+		{"Defaults", us, s3store.Options{}},
+		{"SmallPartsParallel", eu, s3store.Options{PartSize: 5 << 20, Concurrency: 4}},
+		{"SmallPartsSequential", us, s3store.Options{PartSize: 5 << 20, Concurrency: 1}},
 	} {
-		srv := server(t, tc.region)
 		t.Run(tc.name, func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) codec.Store { return newStore(t, srv, "", tc.opts) })
+			storetest.Run(t, func(t *testing.T) codec.Store { return newStore(t, tc.srv, "", tc.opts) })
 		})
 	}
 }
