@@ -174,15 +174,7 @@ func TestClientRetriesTransientFailures(t *testing.T) {
 	if err != nil || info.Size != int64(len(b)) {
 		t.Fatalf("Touch = %+v, %v; want size %d", info, err, len(b))
 	}
-	rc, err := c.Get(ctx, key)
-	if err != nil {
-		t.Fatalf("Get through a flaky service: %v", err)
-	}
-	got, err := io.ReadAll(rc)
-	rc.Close()
-	if err != nil || !bytes.Equal(got, b) {
-		t.Fatalf("Get read %d bytes, err %v; want the %d bytes put", len(got), err, len(b))
-	}
+	storetest.EqualBlobs(t, storetest.ReadBlob(t, ctx, c, key), b) // through a flaky service
 }
 
 // TestClientSendsToken: the bearer token reaches the service, and a wrong one is a

@@ -2,7 +2,6 @@ package payloadsvc
 
 import (
 	"bytes"
-	"io"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/filestore"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
+	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
 
@@ -73,15 +73,7 @@ func TestOpenStoreS3(t *testing.T) {
 	if err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatal(err)
 	}
-	rc, err := c.Get(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := io.ReadAll(rc)
-	rc.Close()
-	if err != nil || !bytes.Equal(got, b) {
-		t.Fatalf("Get through the service from S3: %d bytes, %v", len(got), err)
-	}
+	storetest.EqualBlobs(t, storetest.ReadBlob(t, ctx, c, key), b) // through the service from S3
 	head, err := srv.NewClient().HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(srv.Bucket), Key: aws.String("team-a/payloads/" + key)})
 	if err != nil || aws.ToInt64(head.ContentLength) != int64(len(b)) {
 		t.Fatalf("object team-a/payloads/%s in the bucket: %v", key, err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/filestore"
+	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 )
 
 // blobFor returns the i-th test blob (256 KiB, reproducible) and its key.
@@ -99,15 +100,7 @@ func TestSeveralProcesses(t *testing.T) {
 	}
 	for i := 0; i < mpBlobs; i++ {
 		b, key := blobFor(i)
-		r, err := s.Get(ctx, key)
-		if err != nil {
-			t.Fatalf("blob %d: %v", i, err)
-		}
-		got, _ := io.ReadAll(r)
-		r.Close()
-		if !bytes.Equal(got, b) {
-			t.Fatalf("blob %d corrupted: %d bytes", i, len(got))
-		}
+		storetest.EqualBlobs(t, storetest.ReadBlob(t, ctx, s, key), b)
 	}
 	if left, _ := os.ReadDir(dir + "/.tmp"); len(left) != 0 {
 		t.Fatalf("%d temporary files left behind", len(left))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
+	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
 
@@ -71,7 +72,7 @@ func TestRetryOnSlowDown(t *testing.T) {
 					t.Errorf("server saw %d UploadPart requests, want %d (each 503'd part resent alone)", got, tc.wantParts+extra)
 				}
 			}
-			mustEqual(t, mustGet(t, ctx, s, key), b)
+			storetest.EqualBlobs(t, storetest.ReadBlob(t, ctx, s, key), b)
 		})
 	}
 
@@ -90,7 +91,7 @@ func TestRetryOnSlowDown(t *testing.T) {
 		if err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 			t.Fatal(err)
 		}
-		mustEqual(t, mustGet(t, ctx, s, key), b)
+		storetest.EqualBlobs(t, storetest.ReadBlob(t, ctx, s, key), b)
 		if st := s.Stats(); st.Retries != n || st.BytesDown != int64(len(b)) {
 			t.Errorf("Stats() = %+v, want Retries %d, BytesDown %d", st, n, len(b))
 		}

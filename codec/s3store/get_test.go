@@ -15,6 +15,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
+	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
 
@@ -103,7 +104,7 @@ func TestGetShortBody(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ReadAll: %v", err)
 			}
-			mustEqual(t, got, b)
+			storetest.EqualBlobs(t, got, b)
 			if st.Retries != 1 || st.BytesDown != int64(len(b)) {
 				t.Errorf("Stats() = %+v, want Retries 1, BytesDown %d", st, len(b))
 			}

@@ -3,10 +3,8 @@ package s3store_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync/atomic"
 	"testing"
@@ -64,27 +62,6 @@ func testCtx(t testing.TB, d time.Duration) context.Context {
 
 // blob returns n random bytes and their content-address key.
 func blob(t testing.TB, n int) ([]byte, string) { return storetest.RandomBlob(t, "s3test", n) }
-
-func mustGet(t testing.TB, ctx context.Context, s *s3store.Store, key string) []byte {
-	t.Helper()
-	r, err := s.Get(ctx, key)
-	if err != nil {
-		t.Fatalf("Get(%s): %v", key, err)
-	}
-	defer r.Close()
-	b, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatalf("Get(%s): read: %v", key, err)
-	}
-	return b
-}
-
-func mustEqual(t testing.TB, got, want []byte) {
-	t.Helper()
-	if !bytes.Equal(got, want) {
-		t.Fatalf("got %d bytes (sha256 %x), want %d bytes (sha256 %x)", len(got), sha256.Sum256(got), len(want), sha256.Sum256(want))
-	}
-}
 
 // headObject returns the object's HEAD, or nil when it does not exist.
 func headObject(t testing.TB, ctx context.Context, srv *testenv.S3Server, s *s3store.Store, key string) *s3.HeadObjectOutput {

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
+	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
 
@@ -79,7 +80,7 @@ func TestMultipartUpload(t *testing.T) {
 			if st.Puts != 1 || st.BytesUp != int64(len(b)) || st.Aborts != 0 {
 				t.Errorf("Stats() = %+v, want Puts 1, BytesUp %d, Aborts 0", st, len(b))
 			}
-			mustEqual(t, mustGet(t, ctx, s, key), b)
+			storetest.EqualBlobs(t, storetest.ReadBlob(t, ctx, s, key), b)
 		})
 	}
 }

@@ -95,7 +95,14 @@ func put(t *testing.T, s codec.Store, key string, b []byte) {
 
 func get(t *testing.T, s codec.Store, key string) []byte {
 	t.Helper()
-	r, err := s.Get(ctx(t), key)
+	return ReadBlob(t, ctx(t), s, key)
+}
+
+// ReadBlob returns the whole blob under key, failing the test on any error, for driver
+// tests of their own.
+func ReadBlob(t testing.TB, ctx context.Context, s codec.Store, key string) []byte {
+	t.Helper()
+	r, err := s.Get(ctx, key)
 	if err != nil {
 		t.Fatalf("Get(%s): %v", key, err)
 	}
@@ -107,7 +114,9 @@ func get(t *testing.T, s codec.Store, key string) []byte {
 	return b
 }
 
-func mustEqual(t *testing.T, got, want []byte) {
+// EqualBlobs fails the test unless got and want are the same bytes; the message gives
+// sizes and digests, not the bytes.
+func EqualBlobs(t testing.TB, got, want []byte) {
 	t.Helper()
 	if !bytes.Equal(got, want) {
 		t.Fatalf("got %d bytes (sha256 %x), want %d bytes (sha256 %x)", len(got), sha256.Sum256(got), len(want), sha256.Sum256(want))
@@ -117,19 +126,19 @@ func mustEqual(t *testing.T, got, want []byte) {
 func testRoundTrip(t *testing.T, s codec.Store) {
 	b, key := blob(t, 4096)
 	put(t, s, key, b)
-	mustEqual(t, get(t, s, key), b)
+	EqualBlobs(t, get(t, s, key), b)
 }
 
 func testEmptyBlob(t *testing.T, s codec.Store) {
 	b, key := blob(t, 0)
 	put(t, s, key, b)
-	mustEqual(t, get(t, s, key), b)
+	EqualBlobs(t, get(t, s, key), b)
 }
 
 func testLarge(t *testing.T, s codec.Store, n int) {
 	b, key := blob(t, n)
 	put(t, s, key, b)
-	mustEqual(t, get(t, s, key), b)
+	EqualBlobs(t, get(t, s, key), b)
 }
 
 func testGetMissing(t *testing.T, s codec.Store) {
@@ -164,7 +173,7 @@ func testIdempotent(t *testing.T, s codec.Store) {
 	b, key := blob(t, 2048)
 	put(t, s, key, b)
 	put(t, s, key, b)
-	mustEqual(t, get(t, s, key), b)
+	EqualBlobs(t, get(t, s, key), b)
 }
 
 // testRewind hands Put a source positioned at its end: Put must read from offset 0.
@@ -177,7 +186,7 @@ func testRewind(t *testing.T, s codec.Store) {
 	if err := s.Put(ctx(t), key, r, int64(len(b))); err != nil {
 		t.Fatalf("Put: %v", err)
 	}
-	mustEqual(t, get(t, s, key), b)
+	EqualBlobs(t, get(t, s, key), b)
 }
 
 func testConcurrentPut(t *testing.T, s codec.Store) {
@@ -198,7 +207,7 @@ func testConcurrentPut(t *testing.T, s codec.Store) {
 			t.Fatalf("concurrent Put: %v", err)
 		}
 	}
-	mustEqual(t, get(t, s, key), b)
+	EqualBlobs(t, get(t, s, key), b)
 }
 
 // testNoPartialObjectVisible reads the key in a loop while a slow Put writes it: every
@@ -229,9 +238,9 @@ func testNoPartial(t *testing.T, s codec.Store) {
 		if err != nil {
 			t.Fatalf("Get during Put: read: %v", err)
 		}
-		mustEqual(t, got, b)
+		EqualBlobs(t, got, b)
 	}
-	mustEqual(t, get(t, s, key), b)
+	EqualBlobs(t, get(t, s, key), b)
 }
 
 func testFailedSource(t *testing.T, s codec.Store) {
@@ -298,7 +307,7 @@ func testManyKeys(t *testing.T, s codec.Store) {
 		}
 	}
 	for _, e := range all {
-		mustEqual(t, get(t, s, e.key), e.b)
+		EqualBlobs(t, get(t, s, e.key), e.b)
 	}
 }
 

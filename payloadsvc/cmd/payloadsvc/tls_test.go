@@ -10,7 +10,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"io"
 	"math/big"
 	"net"
 	"os"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
 )
 
@@ -84,15 +84,7 @@ func TestBinaryTLS(t *testing.T) {
 	if err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatalf("Put over TLS: %v", err)
 	}
-	rc, err := c.Get(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := io.ReadAll(rc)
-	rc.Close()
-	if err != nil || !bytes.Equal(got, b) {
-		t.Fatalf("Get over TLS: %d bytes, %v", len(got), err)
-	}
+	storetest.EqualBlobs(t, storetest.ReadBlob(t, ctx, c, key), b) // over TLS
 	plain, err := payloadsvc.NewClient("http://"+p.addr, payloadsvc.ClientOptions{Retry: codec.RetryPolicy{MaxAttempts: -1}})
 	if err != nil {
 		t.Fatal(err)
