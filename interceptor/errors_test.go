@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/worker"
 	"gopkg.in/DataDog/dd-trace-go.v1/ddtrace"
 
 	"github.com/seed-a62fcf0e/longhaul/interceptor"
@@ -15,10 +14,7 @@ import (
 // TestErrorTags: a failure marks the spans it passes through with the application
 // error's type and message; a cancellation does not mark RunWorkflow.
 func TestErrorTags(t *testing.T) {
-	agent := startTracer(t)
-	h := newHarness(t, interceptor.Options{})
-	h.worker(worker.Options{})
-	ctx := testContext(t, time.Minute)
+	agent, h, ctx := traced(t, interceptor.Options{})
 
 	failing := h.start(ctx, "failing-"+h.queue, failingWorkflow)
 	if err := failing.Get(ctx, nil); err == nil {
@@ -56,8 +52,7 @@ func TestErrorTags(t *testing.T) {
 
 // TestOnFinish: OnFinish replaces the default error tagging and sees every span's error.
 func TestOnFinish(t *testing.T) {
-	agent := startTracer(t)
-	h := newHarness(t, interceptor.Options{
+	agent, h, ctx := traced(t, interceptor.Options{
 		Tags: map[string]any{"team": "storage"},
 		OnFinish: func(span ddtrace.Span, err error) {
 			if err != nil {
@@ -65,8 +60,6 @@ func TestOnFinish(t *testing.T) {
 			}
 		},
 	})
-	h.worker(worker.Options{})
-	ctx := testContext(t, time.Minute)
 	if err := h.start(ctx, "onfinish-"+h.queue, failingWorkflow).Get(ctx, nil); err == nil {
 		t.Fatal("failingWorkflow succeeded")
 	}

@@ -6,7 +6,6 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 	"gopkg.in/DataDog/dd-trace-go.v1/ddtrace/tracer"
 
 	"github.com/seed-a62fcf0e/longhaul/interceptor"
@@ -15,10 +14,7 @@ import (
 // TestLocalActivity: a local activity is traced from schedule to result in the
 // workflow, and its execution continues the trace through the header.
 func TestLocalActivity(t *testing.T) {
-	agent := startTracer(t)
-	h := newHarness(t, interceptor.Options{})
-	h.worker(worker.Options{})
-	ctx := testContext(t, time.Minute)
+	agent, h, ctx := traced(t, interceptor.Options{})
 	if err := h.start(ctx, "local-"+h.queue, localActivityWorkflow).Get(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -35,10 +31,7 @@ func TestLocalActivity(t *testing.T) {
 // TestUpdateWithStart: UpdateWithStartWorkflow is a client span whose context reaches the
 // new workflow's RunWorkflow and the update's handler.
 func TestUpdateWithStart(t *testing.T) {
-	agent := startTracer(t)
-	h := newHarness(t, interceptor.Options{})
-	h.worker(worker.Options{})
-	ctx := testContext(t, time.Minute)
+	agent, h, ctx := traced(t, interceptor.Options{})
 	id := "uws-" + h.queue
 	op := h.client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID: id, TaskQueue: h.queue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
@@ -73,10 +66,7 @@ func TestUpdateWithStart(t *testing.T) {
 // TestSignalExternal: a signal sent by a workflow is a span of the sender, and the
 // receiver's HandleSignal links to it.
 func TestSignalExternal(t *testing.T) {
-	agent := startTracer(t)
-	h := newHarness(t, interceptor.Options{})
-	h.worker(worker.Options{})
-	ctx := testContext(t, time.Minute)
+	agent, h, ctx := traced(t, interceptor.Options{})
 	target := h.start(ctx, "target-"+h.queue, handlersWorkflow)
 	if err := h.start(ctx, "sender-"+h.queue, signalerWorkflow, target.GetID()).Get(ctx, nil); err != nil {
 		t.Fatal(err)
@@ -95,10 +85,7 @@ func TestSignalExternal(t *testing.T) {
 // function runs, before the start header is read; its span still joins the caller's
 // trace under RunWorkflow.
 func TestSignalWithStart(t *testing.T) {
-	agent := startTracer(t)
-	h := newHarness(t, interceptor.Options{})
-	h.worker(worker.Options{})
-	ctx := testContext(t, time.Minute)
+	agent, h, ctx := traced(t, interceptor.Options{})
 	run, err := h.client.SignalWithStartWorkflow(ctx, "sws-"+h.queue, "done", nil,
 		client.StartWorkflowOptions{TaskQueue: h.queue}, handlersWorkflow)
 	if err != nil {
@@ -121,10 +108,7 @@ func TestSignalWithStart(t *testing.T) {
 // TestQueryClosedWorkflow: a query to a completed workflow replays its whole history,
 // completion included, and sends nothing but the query's own spans.
 func TestQueryClosedWorkflow(t *testing.T) {
-	agent := startTracer(t)
-	h := newHarness(t, interceptor.Options{})
-	h.worker(worker.Options{})
-	ctx := testContext(t, time.Minute)
+	agent, h, ctx := traced(t, interceptor.Options{})
 	run := h.start(ctx, "closed-"+h.queue, handlersWorkflow)
 	if err := h.client.SignalWorkflow(ctx, run.GetID(), "", "done", nil); err != nil {
 		t.Fatal(err)
@@ -135,13 +119,8 @@ func TestQueryClosedWorkflow(t *testing.T) {
 	agent.WaitFor(t, 15*time.Second, all(has("RunWorkflow", "", 1), has("HandleSignal", "", 1)))
 	agent.Reset()
 
-	v, err := h.client.QueryWorkflow(ctx, run.GetID(), "", "state")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var state string
-	if err := v.Get(&state); err != nil || state != "ok" {
-		t.Fatalf("query = %q, %v", state, err)
+	if state := queryString(t, ctx, h, run.GetID(), "", "state"); state != "ok" {
+		t.Fatalf("query = %q, want %q", state, "ok")
 	}
 	got := spans(agent.WaitFor(t, 15*time.Second, all(has("QueryWorkflow", "state", 1), has("HandleQuery", "state", 1))))
 	tracer.Flush()

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/seed-a62fcf0e/longhaul/interceptor"
 	"github.com/seed-a62fcf0e/longhaul/internal/ddagent"
@@ -31,19 +30,11 @@ func TestDisableOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			agent := startTracer(t)
-			h := newHarness(t, tt.opts)
-			h.worker(worker.Options{})
-			ctx := testContext(t, time.Minute)
+			agent, h, ctx := traced(t, tt.opts)
 			run := h.start(ctx, "handlers-"+h.queue, handlersWorkflow)
 
-			v, err := h.client.QueryWorkflow(ctx, run.GetID(), "", "state")
-			if err != nil {
-				t.Fatal(err)
-			}
-			var state string
-			if err := v.Get(&state); err != nil || state != "ok" {
-				t.Fatalf("query = %q, %v", state, err)
+			if state := queryString(t, ctx, h, run.GetID(), "", "state"); state != "ok" {
+				t.Fatalf("query = %q, want %q", state, "ok")
 			}
 			upd, err := h.client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 				WorkflowID: run.GetID(), UpdateName: "set", Args: []any{"x"}, WaitForStage: client.WorkflowUpdateStageCompleted,

@@ -2,13 +2,11 @@ package interceptor_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
@@ -209,32 +207,6 @@ func describe(t testing.TB, h *harness, id, runID string) *workflowservice.Descr
 		t.Fatal(err)
 	}
 	return d
-}
-
-// queryString queries the workflow, retrying an attempt that timed out: right after a
-// worker stops, the server (1.29) can still hand a query to that worker's cancelled poll,
-// and the query is lost (the client sees DeadlineExceeded). Newer servers and SDKs close
-// that race (temporalio/temporal#9203, temporalio/sdk-go#2199). A new attempt goes to the
-// live worker.
-func queryString(t testing.TB, ctx context.Context, h *harness, id, runID, name string) string {
-	t.Helper()
-	for {
-		attempt, cancel := context.WithTimeout(ctx, 5*time.Second)
-		v, err := h.client.QueryWorkflow(attempt, id, runID, name)
-		cancel()
-		if err == nil {
-			var s string
-			if err := v.Get(&s); err != nil {
-				t.Fatalf("query %s result: %v", name, err)
-			}
-			return s
-		}
-		var dl *serviceerror.DeadlineExceeded
-		if ctx.Err() != nil || !(errors.Is(err, context.DeadlineExceeded) || errors.As(err, &dl)) {
-			t.Fatalf("query %s: %v", name, err)
-		}
-		t.Logf("query %s timed out (%v); asking again", name, err)
-	}
 }
 
 // waitNoWorkflowTask waits until the run has no workflow task scheduled or running: the

@@ -4,8 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/worker"
-
 	"github.com/seed-a62fcf0e/longhaul/interceptor"
 	"github.com/seed-a62fcf0e/longhaul/internal/ddagent"
 )
@@ -14,10 +12,7 @@ import (
 // while it waits 5 s is sent as partial RunWorkflow copies (same ids, increasing
 // _dd.partial_version), and then once as the final span, marked as long-running.
 func TestSnapshots(t *testing.T) {
-	agent := startTracer(t)
-	h := newHarness(t, interceptor.Options{SnapshotInterval: time.Second})
-	h.worker(worker.Options{})
-	ctx := testContext(t, time.Minute)
+	agent, h, ctx := traced(t, interceptor.Options{SnapshotInterval: time.Second})
 
 	run := h.start(ctx, "snapshots-"+h.queue, waitWorkflow, 5*time.Second)
 	if err := run.Get(ctx, nil); err != nil {

@@ -17,10 +17,7 @@ import (
 func TestUserSpan(t *testing.T) {
 	worker.SetStickyWorkflowCacheSize(0)
 	t.Cleanup(func() { worker.SetStickyWorkflowCacheSize(10000) })
-	agent := startTracer(t)
-	h := newHarness(t, interceptor.Options{})
-	h.worker(worker.Options{})
-	ctx := testContext(t, time.Minute)
+	agent, h, ctx := traced(t, interceptor.Options{})
 	run := h.start(ctx, "user-"+h.queue, userSpanWorkflow)
 	if err := run.Get(ctx, nil); err != nil {
 		t.Fatal(err)
