@@ -53,7 +53,7 @@ func startEnv(t *testing.T, store codec.Store, opts codec.Options) *env {
 		ReadsActivityResultWorkflow} {
 		w.RegisterWorkflow(wf)
 	}
-	w.RegisterActivity(RotateActivity)
+	w.RegisterActivity(testenv.RotateActivity)
 	w.RegisterActivity(GenActivity)
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
@@ -141,7 +141,7 @@ var pathCases = []struct {
 	}, false},
 	{"ActivityInputAndResult50MiB", func(t *testing.T, ctx context.Context, e *env) string {
 		run := e.start(t, ctx, ActivityRoundTripWorkflow, uint64(seed), 50*mib)
-		expectResult(t, ctx, run, digest(rotate(gen(seed, 50*mib))))
+		expectResult(t, ctx, run, digest(testenv.Rotate(gen(seed, 50*mib))))
 		return run.GetID()
 	}, false},
 	{"LocalActivityResult5MiB", func(t *testing.T, ctx context.Context, e *env) string {
@@ -193,7 +193,7 @@ var pathCases = []struct {
 		if err := h.Get(ctx, &got); err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(got, rotate(data)) {
+		if !bytes.Equal(got, testenv.Rotate(data)) {
 			t.Fatal("update result is not the rotated argument")
 		}
 		if err := e.client.SignalWorkflow(ctx, run.GetID(), "", "done", nil); err != nil {

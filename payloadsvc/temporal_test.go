@@ -17,7 +17,6 @@ import (
 
 	commonpb "go.temporal.io/api/common/v1"
 	historypb "go.temporal.io/api/history/v1"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
@@ -66,7 +65,7 @@ func startTemporal(t *testing.T) *temporalEnv {
 	w := worker.New(e.client, e.taskQueue, worker.Options{})
 	w.RegisterWorkflow(EchoWorkflow)
 	w.RegisterWorkflow(RoundTripWorkflow)
-	w.RegisterActivity(RotateActivity)
+	w.RegisterActivity(testenv.RotateActivity)
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -86,31 +85,15 @@ func EchoWorkflow(ctx workflow.Context, input string) (string, error) {
 	return hex.EncodeToString(s[:]) + "/" + strconv.Itoa(len(input)), nil
 }
 
-// RoundTripWorkflow hands its input to RotateActivity and returns what comes back.
+// RoundTripWorkflow hands its input to testenv.RotateActivity and returns what comes back.
 func RoundTripWorkflow(ctx workflow.Context, data []byte) ([]byte, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 3 * time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 2},
 	})
 	var out []byte
-	err := workflow.ExecuteActivity(ctx, RotateActivity, data).Get(ctx, &out)
+	err := workflow.ExecuteActivity(ctx, testenv.RotateActivity, data).Get(ctx, &out)
 	return out, err
-}
-
-// RotateActivity returns its input rotated left by one byte: a different blob.
-func RotateActivity(ctx context.Context, data []byte) ([]byte, error) {
-	activity.GetLogger(ctx).Info("rotating", "bytes", len(data))
-	return rotate(data), nil
-}
-
-func rotate(b []byte) []byte {
-	if len(b) == 0 {
-		return b
-	}
-	out := make([]byte, len(b))
-	copy(out, b[1:])
-	out[len(b)-1] = b[0]
-	return out
 }
 
 // runCLI runs the pinned temporal CLI against the dev server.
@@ -274,7 +257,7 @@ func TestWorkerOverClient50MiB(t *testing.T) {
 	if err := run.Get(ctx, &out); err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(out, rotate(data)) {
+	if !bytes.Equal(out, testenv.Rotate(data)) {
 		t.Fatalf("result: %d bytes, sha256 %x; want the %d input bytes rotated", len(out), sha256.Sum256(out), len(data))
 	}
 	refs := 0
