@@ -30,17 +30,14 @@ func (s *Store) partSizeFor(size int64) int64 {
 	return p
 }
 
-// putMultipart writes the object as a multipart upload with SHA-256 part checksums,
-// Concurrency parts in flight, each part retried on its own. Any failure aborts the
-// upload after the parts in flight have ended.
-func (s *Store) putMultipart(ctx context.Context, okey string, src io.ReadSeeker, size int64) (err error) {
-	ra, inPlace := src.(io.ReaderAt)
-	if !inPlace {
-		if _, err := src.Seek(0, io.SeekStart); err != nil {
-			return &sourceError{fmt.Errorf("rewind: %w", err)}
-		}
-	}
-	uploadID, err := s.createMultipart(ctx, okey, types.ChecksumAlgorithmSha256)
+// multipart runs one multipart upload of an object of size bytes: it creates the upload
+// (parts carrying checksums of algo, "" for none), lets sendParts start one task per part
+// on g (Concurrency at a time, each filling its slot of parts), and completes the upload.
+// Any failure aborts it after the parts in flight have ended, so nothing is visible and no
+// parts are left.
+func (s *Store) multipart(ctx context.Context, okey string, algo types.ChecksumAlgorithm, size int64,
+	sendParts func(g *errgroup.Group, gctx context.Context, uploadID string, partSize int64, parts []types.CompletedPart)) (err error) {
+	uploadID, err := s.createMultipart(ctx, okey, algo)
 	if err != nil {
 		return err
 	}
@@ -49,48 +46,61 @@ func (s *Store) putMultipart(ctx context.Context, okey string, src io.ReadSeeker
 			s.abort(ctx, okey, uploadID, err)
 		}
 	}()
-
 	partSize := s.partSizeFor(size)
-	n := int((size + partSize - 1) / partSize)
-	parts := make([]types.CompletedPart, n)
+	parts := make([]types.CompletedPart, (size+partSize-1)/partSize)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.opts.Concurrency)
-	// At most Concurrency buffers upload while one more fills; they are reused.
-	free := make(chan []byte, s.opts.Concurrency+1)
-	for i := 0; i < n && gctx.Err() == nil; i++ {
-		off := int64(i) * partSize
-		plen := min(partSize, size-off)
-		pra, poff := ra, off
-		var buf []byte
-		if !inPlace {
-			select {
-			case buf = <-free:
-			default:
-				buf = make([]byte, partSize)
-			}
-			buf = buf[:plen]
-			if err := readPart(gctx, src, buf, off, size); err != nil {
-				g.Go(func() error { return err }) // fail the group; Wait reports the first error
-				break
-			}
-			pra, poff = bytes.NewReader(buf), 0
-		}
-		g.Go(func() error {
-			part, err := s.uploadPart(gctx, okey, uploadID, int32(i+1), pra, poff, plen)
-			if buf != nil {
-				free <- buf[:cap(buf)]
-			}
-			parts[i] = part
-			return err
-		})
-	}
+	sendParts(g, gctx, uploadID, partSize, parts)
 	if err := g.Wait(); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := s.completeMultipart(ctx, okey, uploadID, parts, size); err != nil {
+	return s.completeMultipart(ctx, okey, uploadID, parts, size)
+}
+
+// putMultipart writes the object as a multipart upload with SHA-256 part checksums,
+// each part retried on its own.
+func (s *Store) putMultipart(ctx context.Context, okey string, src io.ReadSeeker, size int64) error {
+	ra, inPlace := src.(io.ReaderAt)
+	if !inPlace {
+		if _, err := src.Seek(0, io.SeekStart); err != nil {
+			return &sourceError{fmt.Errorf("rewind: %w", err)}
+		}
+	}
+	err := s.multipart(ctx, okey, types.ChecksumAlgorithmSha256, size, func(g *errgroup.Group, gctx context.Context, uploadID string, partSize int64, parts []types.CompletedPart) {
+		// At most Concurrency buffers upload while one more fills; they are reused.
+		free := make(chan []byte, s.opts.Concurrency+1)
+		for i := 0; i < len(parts) && gctx.Err() == nil; i++ {
+			off := int64(i) * partSize
+			plen := min(partSize, size-off)
+			pra, poff := ra, off
+			var buf []byte
+			if !inPlace {
+				select {
+				case buf = <-free:
+				default:
+					buf = make([]byte, partSize)
+				}
+				buf = buf[:plen]
+				if err := readPart(gctx, src, buf, off, size); err != nil {
+					g.Go(func() error { return err }) // fail the group; Wait reports the first error
+					break
+				}
+				pra, poff = bytes.NewReader(buf), 0
+			}
+			g.Go(func() error {
+				part, err := s.uploadPart(gctx, okey, uploadID, int32(i+1), pra, poff, plen)
+				if buf != nil {
+					free <- buf[:cap(buf)]
+				}
+				parts[i] = part
+				return err
+			})
+		}
+	})
+	if err != nil {
 		return err
 	}
 	s.stats.puts.Add(1)

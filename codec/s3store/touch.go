@@ -109,55 +109,37 @@ func (s *Store) copySelf(ctx context.Context, okey string) (time.Time, error) {
 // a time; S3 copies the bytes, the worker only sends requests. The upload has no
 // checksum algorithm: S3 copies internally, and some servers would hand back the
 // source's whole-object checksum for each part.
-func (s *Store) copyMultipart(ctx context.Context, okey string, size int64) (mod time.Time, err error) {
-	uploadID, err := s.createMultipart(ctx, okey, "")
-	if err != nil {
-		return mod, err
-	}
-	defer func() {
-		if err != nil {
-			s.abort(ctx, okey, uploadID, err)
-		}
-	}()
-	partSize := s.partSizeFor(size)
-	n := int((size + partSize - 1) / partSize)
-	parts := make([]types.CompletedPart, n)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(s.opts.Concurrency)
-	for i := 0; i < n && gctx.Err() == nil; i++ {
-		first := int64(i) * partSize
-		last := min(first+partSize, size) - 1
-		g.Go(func() error {
-			num := int32(i + 1)
-			return s.retry(gctx, fmt.Sprintf("copy part %d", num), okey, func(ctx context.Context) error {
-				out, err := s.client.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
-					Bucket:          aws.String(s.bucket),
-					Key:             aws.String(okey),
-					UploadId:        aws.String(uploadID),
-					PartNumber:      aws.Int32(num),
-					CopySource:      s.copySource(okey),
-					CopySourceRange: aws.String(fmt.Sprintf("bytes=%d-%d", first, last)),
-				}, noRetry)
-				if err != nil {
-					return err
-				}
-				p := types.CompletedPart{PartNumber: aws.Int32(num)}
-				if r := out.CopyPartResult; r != nil {
-					p.ETag = r.ETag
-				}
-				parts[i] = p
-				return nil
+func (s *Store) copyMultipart(ctx context.Context, okey string, size int64) (time.Time, error) {
+	err := s.multipart(ctx, okey, "", size, func(g *errgroup.Group, gctx context.Context, uploadID string, partSize int64, parts []types.CompletedPart) {
+		for i := 0; i < len(parts) && gctx.Err() == nil; i++ {
+			first := int64(i) * partSize
+			last := min(first+partSize, size) - 1
+			g.Go(func() error {
+				num := int32(i + 1)
+				return s.retry(gctx, fmt.Sprintf("copy part %d", num), okey, func(ctx context.Context) error {
+					out, err := s.client.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
+						Bucket:          aws.String(s.bucket),
+						Key:             aws.String(okey),
+						UploadId:        aws.String(uploadID),
+						PartNumber:      aws.Int32(num),
+						CopySource:      s.copySource(okey),
+						CopySourceRange: aws.String(fmt.Sprintf("bytes=%d-%d", first, last)),
+					}, noRetry)
+					if err != nil {
+						return err
+					}
+					p := types.CompletedPart{PartNumber: aws.Int32(num)}
+					if r := out.CopyPartResult; r != nil {
+						p.ETag = r.ETag
+					}
+					parts[i] = p
+					return nil
+				})
 			})
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return mod, err
-	}
-	if err := ctx.Err(); err != nil {
-		return mod, err
-	}
-	if err := s.completeMultipart(ctx, okey, uploadID, parts, size); err != nil {
-		return mod, err
+		}
+	})
+	if err != nil {
+		return time.Time{}, err
 	}
 	info, err := s.head(ctx, okey)
 	return info.modTime, err
