@@ -16,6 +16,7 @@
 package codec
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -74,9 +75,7 @@ type Options struct {
 }
 
 func (o Options) withDefaults() (Options, error) {
-	if o.Namespace == "" {
-		o.Namespace = DefaultNamespace
-	}
+	o.Namespace = cmp.Or(o.Namespace, DefaultNamespace)
 	if err := ValidateNamespace(o.Namespace); err != nil {
 		return o, fmt.Errorf("codec: Options.Namespace: %w", err)
 	}
@@ -92,24 +91,12 @@ func (o Options) withDefaults() (Options, error) {
 	case o.Compression != Zstd && o.Compression != NoCompression:
 		return o, fmt.Errorf("codec: Options.Compression %d is not Zstd or NoCompression", int(o.Compression))
 	}
-	if o.Threshold == 0 {
-		o.Threshold = DefaultThreshold
-	}
-	if o.InlineBudget == 0 {
-		o.InlineBudget = DefaultInlineBudget
-	}
-	if o.CacheBytes == 0 {
-		o.CacheBytes = DefaultCacheBytes
-	}
-	if o.Concurrency == 0 {
-		o.Concurrency = DefaultConcurrency
-	}
-	if o.Timeout == 0 {
-		o.Timeout = DefaultTimeout
-	}
-	if o.Retry.MaxElapsed == 0 {
-		o.Retry.MaxElapsed = o.Timeout
-	}
+	o.Threshold = cmp.Or(o.Threshold, DefaultThreshold)
+	o.InlineBudget = cmp.Or(o.InlineBudget, DefaultInlineBudget)
+	o.CacheBytes = cmp.Or(o.CacheBytes, DefaultCacheBytes)
+	o.Concurrency = cmp.Or(o.Concurrency, DefaultConcurrency)
+	o.Timeout = cmp.Or(o.Timeout, DefaultTimeout)
+	o.Retry.MaxElapsed = cmp.Or(o.Retry.MaxElapsed, o.Timeout)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}

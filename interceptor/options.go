@@ -1,6 +1,7 @@
 package interceptor
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"time"
@@ -60,9 +61,7 @@ type Options struct {
 }
 
 func (o Options) withDefaults() (Options, error) {
-	if o.HeaderKey == "" {
-		o.HeaderKey = DefaultHeaderKey
-	}
+	o.HeaderKey = cmp.Or(o.HeaderKey, DefaultHeaderKey)
 	if o.SnapshotInterval < 0 {
 		return o, fmt.Errorf("%w: negative SnapshotInterval %s", ErrInvalidOptions, o.SnapshotInterval)
 	}

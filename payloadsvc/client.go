@@ -1,6 +1,7 @@
 package payloadsvc
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -75,9 +76,7 @@ func NewClient(baseURL string, opts ClientOptions) (*Client, error) {
 	if opts.Timeout < 0 {
 		return nil, fmt.Errorf("payloadsvc: ClientOptions.Timeout is negative (%s)", opts.Timeout)
 	}
-	if opts.Timeout == 0 {
-		opts.Timeout = DefaultClientTimeout
-	}
+	opts.Timeout = cmp.Or(opts.Timeout, DefaultClientTimeout)
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}

@@ -1,6 +1,7 @@
 package payloadsvc
 
 import (
+	"cmp"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
@@ -76,18 +77,10 @@ func (o Options) withDefaults() (Options, error) {
 	case o.SigningKey != nil && len(o.SigningKey) < 16:
 		return o, fmt.Errorf("payloadsvc: Options.SigningKey is %d bytes, want at least 16", len(o.SigningKey))
 	}
-	if o.MaxBlobBytes == 0 {
-		o.MaxBlobBytes = DefaultMaxBlobBytes
-	}
-	if o.MaxCodecBodyBytes == 0 {
-		o.MaxCodecBodyBytes = DefaultMaxCodecBodyBytes
-	}
-	if o.PreviewBytes == 0 {
-		o.PreviewBytes = DefaultPreviewBytes
-	}
-	if o.DownloadTTL == 0 {
-		o.DownloadTTL = DefaultDownloadTTL
-	}
+	o.MaxBlobBytes = cmp.Or(o.MaxBlobBytes, DefaultMaxBlobBytes)
+	o.MaxCodecBodyBytes = cmp.Or(o.MaxCodecBodyBytes, DefaultMaxCodecBodyBytes)
+	o.PreviewBytes = cmp.Or(o.PreviewBytes, DefaultPreviewBytes)
+	o.DownloadTTL = cmp.Or(o.DownloadTTL, DefaultDownloadTTL)
 	if o.SigningKey == nil {
 		o.SigningKey = make([]byte, 32)
 		_, _ = rand.Read(o.SigningKey) // never fails on supported platforms

@@ -1,6 +1,7 @@
 package s3store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -101,9 +102,7 @@ func New(client *s3.Client, bucket string, opts Options) (*Store, error) {
 		}
 		prefix += "/"
 	}
-	if opts.PartSize == 0 {
-		opts.PartSize = DefaultPartSize
-	}
+	opts.PartSize = cmp.Or(opts.PartSize, DefaultPartSize)
 	if opts.PartSize < minPartSize || opts.PartSize > maxPartSize {
 		return nil, fmt.Errorf("s3store: part size %d outside S3's limits [5 MiB, 5 GiB]", opts.PartSize)
 	}

@@ -5,6 +5,7 @@ package storetest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -33,9 +34,7 @@ func Run(t *testing.T, newStore func(t *testing.T) codec.Store) {
 
 // RunWithOptions is Run with Options.
 func RunWithOptions(t *testing.T, newStore func(t *testing.T) codec.Store, opts Options) {
-	if opts.LargeSize == 0 {
-		opts.LargeSize = 9 << 20
-	}
+	opts.LargeSize = cmp.Or(opts.LargeSize, 9<<20)
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, s codec.Store)
