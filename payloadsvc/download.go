@@ -2,7 +2,7 @@ package payloadsvc
 
 import (
 	"context"
-		"fmt"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -15,10 +15,10 @@ import (
 // already read are skipped), under the Client's retry policy; the caller sees either the
 // whole blob or an error.
 type getBody struct {
-	c    *Client
-	ctx  context.Context
-	url  string
-	key  string
+	c      *Client
+	ctx    context.Context
+	url    string
+	key    string
 	size   int64 // -1: unknown
 	pos    int64
 	stalls int

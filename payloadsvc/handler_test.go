@@ -32,7 +32,7 @@ var errStoreDown = errors.New("dial tcp 10.0.0.1:9000: connect: connection refus
 func (brokenStore) Put(context.Context, string, io.Reader, int64) (bool, error) {
 	return false, errStoreDown
 }
-func (brokenStore) Get(context.Context, string) (io.ReadCloser, error)      { return nil, errStoreDown }
+func (brokenStore) Get(context.Context, string) (io.ReadCloser, error) { return nil, errStoreDown }
 func (brokenStore) Touch(context.Context, string) (codec.Info, error) {
 	return codec.Info{}, errStoreDown
 }
