@@ -228,7 +228,7 @@ func (c *Client) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	}
 	b := &getBody{c: c, ctx: ctx, url: u, key: key, size: -1}
 	if err := b.open(0); err != nil {
-		return nil, fmt.Errorf("payloadsvc get %s: %w", key, err)
+		return nil, fmt.Errorf("payloadsvc get %s: %w", key, spent(err))
 	}
 	return b, nil
 }

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"sync/atomic"
+
+	commonpb "go.temporal.io/api/common/v1"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
+	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
+)
+
+var discard = slog.New(slog.DiscardHandler)
+
+// newPayload wraps data as the SDK's binary payload.
+func newPayload(data []byte) *commonpb.Payload {
+	return &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("binary/plain")}, Data: data}
+}
+
+// roundTrip encodes p with c (it must be offloaded) and decodes the reference back.
+func roundTrip(c *codec.Codec, p *commonpb.Payload) (*commonpb.Payload, *commonpb.Payload, error) {
+	enc, err := c.Encode([]*commonpb.Payload{p})
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode: %w", err)
+	}
+	if !codec.IsReference(enc[0]) {
+		return nil, nil, fmt.Errorf("payload of %d bytes was not offloaded", len(p.Data))
+	}
+	dec, err := c.Decode(enc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("decode: %w", err)
+	}
+	return enc[0], dec[0], nil
+}
+
+// sameData checks a decoded payload against the original.
+func sameData(got *commonpb.Payload, want []byte) error {
+	if got == nil || !bytes.Equal(got.Data, want) {
+		return fmt.Errorf("decoded data differs from what was encoded")
+	}
+	return nil
+}
+
+// codecCase is Encode+Decode round trips of data through a codec over the store
+// newStore returns (called before each iteration, untimed, so nothing deduplicates),
+// with the decode cache off.
+func codecCase(name string, data []byte, opts codec.Options, newStore func() codec.Store) bench {
+	opts.CacheBytes = -1
+	opts.Logger = discard
+	var (
+		c   *codec.Codec
+		dec *commonpb.Payload
+	)
+	p := newPayload(data)
+	setup := func(int) error {
+		var err error
+		c, err = codec.New(newStore(), opts)
+		return err
+	}
+	run := func(int) error {
+		var err error
+		_, dec, err = roundTrip(c, p)
+		return err
+	}
+	check := func(int) error {
+		err := sameData(dec, data)
+		dec = nil
+		return err
+	}
+	return bench{name: name, size: len(data), setup: setup, run: run, check: check}
+}
+
+// swapStore is a Store whose backing memstore is replaced between iterations, so the
+// service behind a long-lived listener starts each round trip empty.
+type swapStore struct{ cur atomic.Pointer[memstore.Store] }
+
+func (s *swapStore) reset() { s.cur.Store(memstore.New()) }
+
+func (s *swapStore) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
+	return s.cur.Load().Put(ctx, key, src, size)
+}
+
+func (s *swapStore) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	return s.cur.Load().Get(ctx, key)
+}
+
+func (s *swapStore) Touch(ctx context.Context, key string) (codec.Info, error) {
+	return s.cur.Load().Touch(ctx, key)
+}
+
+// service is payloadsvc's handler over a swapStore on a loopback listener, and a
+// Client for it.
+type service struct {
+	srv    *httptest.Server
+	store  *swapStore
+	client *payloadsvc.Client
+}
+
+func startService() (*service, error) {
+	st := &swapStore{}
+	st.reset()
+	h, err := payloadsvc.NewHandler(st, payloadsvc.Options{Logger: discard})
+	if err != nil {
+		return nil, err
+	}
+	srv := httptest.NewServer(h)
+	cl, err := payloadsvc.NewClient(srv.URL, payloadsvc.ClientOptions{Logger: discard})
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	return &service{srv: srv, store: st, client: cl}, nil
+}
+
+func (s *service) close() {
+	s.client.CloseIdleConnections()
+	s.srv.Close()
+}
+
+// memstoreCase: the codec over memstore, a fresh store each iteration.
+func memstoreCase(kind string, data []byte) bench {
+	return codecCase(fmt.Sprintf("memstore %s %s", sizeName(len(data)), kind), data, codec.Options{},
+		func() codec.Store { return memstore.New() })
+}
+
+// serviceCase: the codec over payloadsvc.Client -> HTTP on loopback -> NewHandler over
+// memstore, the service's store emptied each iteration.
+func serviceCase(svc *service, kind string, data []byte) bench {
+	return codecCase(fmt.Sprintf("payloadsvc %s %s", sizeName(len(data)), kind), data, codec.Options{},
+		func() codec.Store { svc.store.reset(); return svc.client })
+}
+
+func sizeName(n int) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%dMiB", n>>20)
+	}
+	return fmt.Sprintf("%dKiB", n>>10)
+}

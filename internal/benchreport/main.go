@@ -1,0 +1,237 @@
+// Command benchreport is longhaul's performance acceptance report (`make bench`): in one
+// run it measures SHA-256 and memcpy, then codec round trips (Encode+Decode, decode cache
+// off, nothing deduplicated) through memstore, through payloadsvc on loopback and through
+// s3store on a loopback versitygw, against a plain S3 client as Temporal's S3 driver
+// works, and prints each figure as a ratio to the SHA-256 and memcpy passes measured
+// interleaved with it, next to issue 11's targets.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	commonpb "go.temporal.io/api/common/v1"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
+	"github.com/seed-a62fcf0e/longhaul/internal/benchdata"
+)
+
+func main() {
+	var (
+		skipS3 = flag.Bool("skip-s3", false, "skip the versitygw cases (they need `make tools`)")
+		quick  = flag.Bool("quick", false, "fewer iterations (a smoke run; figures are noisier)")
+		strict = flag.Bool("strict", false, "exit 1 when a target is missed")
+	)
+	flag.Parse()
+	r := &report{}
+	if err := run(r, *skipS3, *quick); err != nil {
+		fmt.Fprintln(os.Stderr, "benchreport:", err)
+		os.Exit(2)
+	}
+	r.print(os.Stdout)
+	if *strict && r.missed > 0 {
+		os.Exit(1)
+	}
+}
+
+func run(r *report, skipS3, quick bool) error {
+	ctx := context.Background()
+	local := budget{minIters: 5, maxIters: 40, minTime: 1500 * time.Millisecond}
+	remote := budget{minIters: 3, maxIters: 6, minTime: 3 * time.Second}
+	if quick {
+		local = budget{minIters: 2, maxIters: 3, minTime: 0}
+		remote = budget{minIters: 1, maxIters: 1, minTime: 0}
+	}
+	start := time.Now()
+	r.header = fmt.Sprintf("%s, GOMAXPROCS %d, %s/%s", time.Now().UTC().Format(time.RFC3339), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
+	for _, n := range []int{16 << 20, 64 << 20} {
+		sha, cp := reference(n, 7)
+		r.refs = append(r.refs, fmt.Sprintf("SHA-256 %s: %.0f MB/s, memcpy %s: %.0f MB/s", sizeName(n), sha, sizeName(n), cp))
+	}
+	if r.allocs = smallAllocs(); r.allocs != [2]float64{} {
+		r.missed++
+	}
+	ref := newRefs(16 << 20)
+
+	kinds := []string{benchdata.Random, benchdata.Text}
+	for _, n := range []int{1 << 20, 16 << 20, 64 << 20} {
+		for _, kind := range kinds {
+			res, err := measure(local, ref, memstoreCase(kind, benchdata.Make(kind, n, 1)))
+			if err != nil {
+				return err
+			}
+			r.add(res[0], atLeast(n >= 16<<20, 0.40))
+		}
+	}
+	svc, err := startService()
+	if err != nil {
+		return err
+	}
+	defer svc.close()
+	for _, n := range []int{1 << 20, 16 << 20, 64 << 20} {
+		for _, kind := range kinds {
+			res, err := measure(local, ref, serviceCase(svc, kind, benchdata.Make(kind, n, 2)))
+			if err != nil {
+				return err
+			}
+			r.add(res[0], atLeast(n >= 16<<20, 0.30))
+		}
+	}
+	if skipS3 {
+		r.notes = append(r.notes, "s3 cases skipped (-skip-s3)")
+		r.elapsed = time.Since(start)
+		return nil
+	}
+	e, err := startS3(ctx)
+	if err != nil {
+		return fmt.Errorf("versitygw: %w (run `make tools`, or pass -skip-s3)", err)
+	}
+	defer e.close()
+	for _, n := range []int{32 << 20, 200 << 20} {
+		text := benchdata.Make(benchdata.Text, n, 3)
+		res, err := measure(remote, ref,
+			e.codecCase(ctx, fmt.Sprintf("s3 %s text zstd", sizeName(n)), text, codec.Zstd, true),
+			e.codecCase(ctx, fmt.Sprintf("s3 %s text none", sizeName(n)), text, codec.NoCompression, false))
+		if err != nil {
+			return err
+		}
+		r.add(res[0], noTarget)
+		r.add(res[1], noTarget)
+		r.compare(res[0], res[1], 0.95)
+	}
+	for _, n := range []int{32 << 20, 200 << 20} {
+		random := benchdata.Make(benchdata.Random, n, 4)
+		res, err := measure(remote, ref,
+			e.codecCase(ctx, fmt.Sprintf("s3 %s random longhaul", sizeName(n)), random, codec.Zstd, false),
+			e.baselineCase(ctx, fmt.Sprintf("s3 %s random baseline", sizeName(n)), random))
+		if err != nil {
+			return err
+		}
+		r.add(res[0], noTarget)
+		r.add(res[1], noTarget)
+		r.compare(res[0], res[1], 1.3)
+	}
+	r.elapsed = time.Since(start)
+	return nil
+}
+
+// smallAllocs reports the allocations of Encode and Decode of payloads under the
+// threshold (which pass through): the target is 0.
+func smallAllocs() [2]float64 {
+	c, err := codec.New(memstore.New(), codec.Options{Logger: discard})
+	if err != nil {
+		panic(err)
+	}
+	in := []*commonpb.Payload{newPayload([]byte(`"small"`)), newPayload(make([]byte, 100<<10))}
+	enc := testing.AllocsPerRun(100, func() { _, _ = c.Encode(in) })
+	dec := testing.AllocsPerRun(100, func() { _, _ = c.Decode(in) })
+	return [2]float64{enc, dec}
+}
+
+// target is a lower bound on a ratio to SHA-256 (or of two cases); zero means none.
+type target float64
+
+const noTarget target = 0
+
+func atLeast(applies bool, v float64) target {
+	if !applies {
+		return noTarget
+	}
+	return target(v)
+}
+
+type row struct {
+	res    result
+	target target
+}
+
+type comparison struct {
+	a, b   result
+	target target
+}
+
+// report collects the figures of one run.
+type report struct {
+	header  string
+	refs    []string
+	allocs  [2]float64
+	rows    []row
+	cmps    []comparison
+	notes   []string
+	missed  int
+	elapsed time.Duration
+}
+
+func (r *report) add(res result, t target) {
+	r.rows = append(r.rows, row{res, t})
+	if t != noTarget && res.vsSHA() < float64(t) {
+		r.missed++
+	}
+}
+
+func (r *report) compare(a, b result, t target) {
+	r.cmps = append(r.cmps, comparison{a, b, t})
+	if a.mbps/b.mbps < float64(t) {
+		r.missed++
+	}
+}
+
+func verdict(got float64, t target) string {
+	if t == noTarget {
+		return ""
+	}
+	if got >= float64(t) {
+		return fmt.Sprintf(">= %.2f ok", float64(t))
+	}
+	return fmt.Sprintf(">= %.2f MISSED", float64(t))
+}
+
+func (r *report) print(w *os.File) {
+	fmt.Fprintf(w, "longhaul benchmark report: %s\n", r.header)
+	for _, s := range r.refs {
+		fmt.Fprintln(w, "  "+s)
+	}
+	fmt.Fprintln(w, "Round trip = Encode+Decode of one payload, decode cache off, a new blob each time;")
+	fmt.Fprintln(w, "MB/s of payload bytes, median; xSHA and xmemcpy divide by SHA-256 and memcpy of 16 MiB")
+	fmt.Fprintln(w, "measured interleaved with the case.")
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "case\tMB/s\txSHA\txmemcpy\titers\ttarget xSHA\t")
+	for _, x := range r.rows {
+		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%.3f\t%d\t%s\t\n", x.res.name, x.res.mbps, x.res.vsSHA(), x.res.vsMemcpy(), x.res.iters, verdict(x.res.vsSHA(), x.target))
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "comparison (same run, interleaved)\tratio\ttarget\t")
+	for _, c := range r.cmps {
+		fmt.Fprintf(tw, "%s / %s\t%.2f\t%s\t\n", c.a.name, strings.TrimPrefix(c.b.name, commonPrefix(c.a.name, c.b.name)), c.a.mbps/c.b.mbps, verdict(c.a.mbps/c.b.mbps, c.target))
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	alloc := "ok"
+	if r.allocs != [2]float64{} {
+		alloc = "MISSED"
+	}
+	fmt.Fprintf(w, "small payloads (under the threshold): Encode %.0f allocs, Decode %.0f allocs (target 0: %s)\n", r.allocs[0], r.allocs[1], alloc)
+	for _, n := range r.notes {
+		fmt.Fprintln(w, n)
+	}
+	fmt.Fprintf(w, "targets missed: %d; took %s\n", r.missed, r.elapsed.Round(time.Second))
+}
+
+func commonPrefix(a, b string) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	return a[:i]
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/seed-a62fcf0e/longhaul/internal/benchdata"
+)
+
+// budget bounds how long one case is measured: at least minIters round trips and
+// minTime, at most maxIters.
+type budget struct {
+	minIters, maxIters int
+	minTime            time.Duration
+}
+
+// result is one measured case: the payload size, the round-trip rate and the rates
+// of SHA-256 and memcpy measured next to it (interleaved, so a neighbour's load hits
+// all three alike).
+type result struct {
+	name        string
+	size        int
+	iters       int
+	mbps        float64 // median payload MB/s
+	sha, memcpy float64 // median MB/s of the reference passes interleaved with it
+}
+
+func (r result) vsSHA() float64    { return r.mbps / r.sha }
+func (r result) vsMemcpy() float64 { return r.mbps / r.memcpy }
+
+// refs holds the buffers the reference passes run over.
+type refs struct {
+	src, dst []byte
+}
+
+func newRefs(size int) *refs {
+	return &refs{src: benchdata.Make(benchdata.Random, size, 99), dst: make([]byte, size)}
+}
+
+// shaOnce hashes the reference buffer and returns MB/s.
+func (r *refs) shaOnce() float64 {
+	start := time.Now()
+	sum := sha256.Sum256(r.src)
+	el := time.Since(start)
+	sink ^= sum[0]
+	return mbps(len(r.src), el)
+}
+
+// memcpyOnce copies the reference buffer and returns MB/s.
+func (r *refs) memcpyOnce() float64 {
+	start := time.Now()
+	copy(r.dst, r.src)
+	el := time.Since(start)
+	sink ^= r.dst[len(r.dst)/2]
+	return mbps(len(r.src), el)
+}
+
+// sink keeps the reference passes from being optimized away.
+var sink byte
+
+func mbps(n int, d time.Duration) float64 { return float64(n) / 1e6 / d.Seconds() }
+
+// bench is one case: run does the timed work of iteration i; setup and check, if not
+// nil, run untimed before and after it.
+type bench struct {
+	name              string
+	size              int
+	setup, run, check func(i int) error
+}
+
+// measure runs cases round-robin (so a neighbour's load hits those compared alike):
+// each iteration of each case does a SHA-256 pass, a memcpy pass and one round trip,
+// after a GC, until every case has met the budget (minTime counts per case).
+func measure(b budget, ref *refs, cases ...bench) ([]result, error) {
+	rates := make([][]float64, len(cases))
+	shas := make([][]float64, len(cases))
+	copies := make([][]float64, len(cases))
+	start := time.Now()
+	minTime := b.minTime * time.Duration(len(cases))
+	for i := 0; i < b.maxIters && (i < b.minIters || time.Since(start) < minTime); i++ {
+		for j, c := range cases {
+			if c.setup != nil {
+				if err := c.setup(i); err != nil {
+					return nil, fmt.Errorf("%s: setup: %w", c.name, err)
+				}
+			}
+			runtime.GC()
+			shas[j] = append(shas[j], ref.shaOnce())
+			copies[j] = append(copies[j], ref.memcpyOnce())
+			t0 := time.Now()
+			if err := c.run(i); err != nil {
+				return nil, fmt.Errorf("%s: %w", c.name, err)
+			}
+			rates[j] = append(rates[j], mbps(c.size, time.Since(t0)))
+			if c.check != nil {
+				if err := c.check(i); err != nil {
+					return nil, fmt.Errorf("%s: check: %w", c.name, err)
+				}
+			}
+		}
+	}
+	out := make([]result, len(cases))
+	for j, c := range cases {
+		out[j] = result{name: c.name, size: c.size, iters: len(rates[j]), mbps: median(rates[j]), sha: median(shas[j]), memcpy: median(copies[j])}
+	}
+	return out, nil
+}
+
+// reference measures SHA-256 and memcpy alone over size bytes (n passes each).
+func reference(size, n int) (sha, cp float64) {
+	r := newRefs(size)
+	var shas, copies []float64
+	for range n {
+		shas = append(shas, r.shaOnce())
+		copies = append(copies, r.memcpyOnce())
+	}
+	return median(shas), median(copies)
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	commonpb "go.temporal.io/api/common/v1"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
+	"github.com/seed-a62fcf0e/longhaul/internal/benchdata"
+	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+)
+
+// s3env is a versitygw server on loopback with an s3store over it.
+type s3env struct {
+	srv    *testenv.S3Server
+	client *s3.Client
+	store  *s3store.Store
+	stamp  int // distinct stamp per iteration of every case
+}
+
+func startS3(ctx context.Context) (*s3env, error) {
+	srv, err := testenv.StartS3(ctx, testenv.S3Options{})
+	if err != nil {
+		return nil, err
+	}
+	cl := srv.NewClient()
+	st, err := s3store.New(cl, srv.Bucket, s3store.Options{Logger: discard})
+	if err != nil {
+		srv.Stop()
+		return nil, err
+	}
+	return &s3env{srv: srv, client: cl, store: st}, nil
+}
+
+func (e *s3env) close() { e.srv.Stop() }
+
+func (e *s3env) remove(ctx context.Context, okey string) error {
+	_, err := e.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(e.srv.Bucket), Key: aws.String(okey)})
+	return err
+}
+
+// codecCase is a round trip through the codec over s3store. Every iteration stamps the
+// payload anew (no dedupe) and deletes the object afterwards (untimed), so the server's
+// disk holds one object at a time. wantZstd checks that the blob was compressed.
+func (e *s3env) codecCase(ctx context.Context, name string, data []byte, comp codec.Compression, wantZstd bool) bench {
+	var (
+		c        *codec.Codec
+		ref, dec *commonpb.Payload
+	)
+	p := newPayload(data)
+	return bench{name: name, size: len(data),
+		setup: func(int) error {
+			e.stamp++
+			benchdata.Stamp(data, e.stamp)
+			var err error
+			c, err = codec.New(e.store, codec.Options{Compression: comp, CacheBytes: -1, Logger: discard})
+			return err
+		},
+		run: func(int) error {
+			var err error
+			ref, dec, err = roundTrip(c, p)
+			return err
+		},
+		check: func(int) error {
+			if err := sameData(dec, data); err != nil {
+				return err
+			}
+			dec = nil
+			r, err := codec.ParseReference(ref)
+			if err != nil {
+				return err
+			}
+			if wantZstd && r.Compression != codec.Zstd.String() {
+				return fmt.Errorf("stored with compression %q, want zstd", r.Compression)
+			}
+			key, err := codec.BlobKey(c.Namespace(), r.SHA256)
+			if err != nil {
+				return err
+			}
+			okey, err := e.store.ObjectKey(key)
+			if err != nil {
+				return err
+			}
+			return e.remove(ctx, okey)
+		},
+	}
+}
+
+// baselineCase is the simplest S3 offloader, as Temporal's own S3 driver works: the
+// payload serialized with proto, its SHA-256 as the key, HEAD, one PutObject of the
+// whole body; then one GetObject, io.ReadAll, SHA-256 verify, proto.Unmarshal. The
+// client is aws-sdk-go-v2 with its defaults.
+func (e *s3env) baselineCase(ctx context.Context, name string, data []byte) bench {
+	var (
+		key string
+		dec *commonpb.Payload
+	)
+	p := newPayload(data)
+	bucket := aws.String(e.srv.Bucket)
+	put := func() (string, [32]byte, error) {
+		blob, err := proto.MarshalOptions{Deterministic: true}.Marshal(p)
+		if err != nil {
+			return "", [32]byte{}, err
+		}
+		sum := sha256.Sum256(blob)
+		k := "baseline/v0/d/sha256/" + hex.EncodeToString(sum[:])
+		_, err = e.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: bucket, Key: aws.String(k)})
+		var nf *types.NotFound
+		switch {
+		case err == nil:
+			return k, sum, nil
+		case !errors.As(err, &nf):
+			return "", sum, fmt.Errorf("head: %w", err)
+		}
+		_, err = e.client.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String(k), Body: bytes.NewReader(blob), ContentLength: aws.Int64(int64(len(blob)))})
+		return k, sum, err
+	}
+	get := func(k string, sum [32]byte) (*commonpb.Payload, error) {
+		out, err := e.client.GetObject(ctx, &s3.GetObjectInput{Bucket: bucket, Key: aws.String(k)})
+		if err != nil {
+			return nil, err
+		}
+		defer out.Body.Close()
+		blob, err := io.ReadAll(out.Body)
+		if err != nil {
+			return nil, err
+		}
+		if sha256.Sum256(blob) != sum {
+			return nil, errors.New("sha256 mismatch")
+		}
+		var got commonpb.Payload
+		if err := proto.Unmarshal(blob, &got); err != nil {
+			return nil, err
+		}
+		return &got, nil
+	}
+	return bench{name: name, size: len(data),
+		setup: func(int) error {
+			e.stamp++
+			benchdata.Stamp(data, e.stamp)
+			return nil
+		},
+		run: func(int) error {
+			k, sum, err := put()
+			if err != nil {
+				return fmt.Errorf("put: %w", err)
+			}
+			key = k
+			dec, err = get(k, sum)
+			return err
+		},
+		check: func(int) error {
+			if err := sameData(dec, data); err != nil {
+				return err
+			}
+			dec = nil
+			return e.remove(ctx, key)
+		},
+	}
+}
