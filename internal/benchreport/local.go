@@ -7,12 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 
 	commonpb "go.temporal.io/api/common/v1"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
+	"github.com/seed-a62fcf0e/longhaul/internal/benchdata"
 	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
 )
 
@@ -47,18 +49,31 @@ func sameData(got *commonpb.Payload, want []byte) error {
 	return nil
 }
 
-// codecCase is Encode+Decode round trips of data through a codec over the store
+// input is a benchmark payload's bytes, made on first use (only for the cases -only
+// selects) and shared by the cases that compare on it.
+type input struct {
+	kind string
+	size int
+	get  func() []byte
+}
+
+func newInput(kind string, n int, seed uint64) input {
+	return input{kind: kind, size: n, get: sync.OnceValue(func() []byte { return benchdata.Make(kind, n, seed) })}
+}
+
+// codecCase is Encode+Decode round trips of in through a codec over the store
 // newStore returns (called before each iteration, untimed, so nothing deduplicates),
 // with the decode cache off.
-func codecCase(name string, data []byte, opts codec.Options, newStore func() codec.Store) bench {
+func codecCase(name string, in input, opts codec.Options, newStore func() codec.Store) bench {
 	opts.CacheBytes = -1
 	opts.Logger = discard
 	var (
 		c   *codec.Codec
+		p   *commonpb.Payload
 		dec *commonpb.Payload
 	)
-	p := newPayload(data)
 	setup := func(int) error {
+		p = newPayload(in.get())
 		var err error
 		c, err = codec.New(newStore(), opts)
 		return err
@@ -69,11 +84,11 @@ func codecCase(name string, data []byte, opts codec.Options, newStore func() cod
 		return err
 	}
 	check := func(int) error {
-		err := sameData(dec, data)
+		err := sameData(dec, p.Data)
 		dec = nil
 		return err
 	}
-	return bench{name: name, size: len(data), setup: setup, run: run, check: check}
+	return bench{name: name, size: in.size, setup: setup, run: run, check: check}
 }
 
 // swapStore is a Store whose backing memstore is replaced between iterations, so the
@@ -124,15 +139,15 @@ func (s *service) close() {
 }
 
 // memstoreCase: the codec over memstore, a fresh store each iteration.
-func memstoreCase(kind string, data []byte) bench {
-	return codecCase(fmt.Sprintf("memstore %s %s", sizeName(len(data)), kind), data, codec.Options{},
+func memstoreCase(in input) bench {
+	return codecCase(fmt.Sprintf("memstore %s %s", sizeName(in.size), in.kind), in, codec.Options{},
 		func() codec.Store { return memstore.New() })
 }
 
 // serviceCase: the codec over payloadsvc.Client -> HTTP on loopback -> NewHandler over
 // memstore, the service's store emptied each iteration.
-func serviceCase(svc *service, kind string, data []byte) bench {
-	return codecCase(fmt.Sprintf("payloadsvc %s %s", sizeName(len(data)), kind), data, codec.Options{},
+func serviceCase(svc *service, in input) bench {
+	return codecCase(fmt.Sprintf("payloadsvc %s %s", sizeName(in.size), in.kind), in, codec.Options{},
 		func() codec.Store { svc.store.reset(); return svc.client })
 }
 

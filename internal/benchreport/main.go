@@ -11,7 +11,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"testing"
 	"text/tabwriter"
@@ -29,20 +31,44 @@ func main() {
 		skipS3 = flag.Bool("skip-s3", false, "skip the versitygw cases (they need `make tools`)")
 		quick  = flag.Bool("quick", false, "fewer iterations (a smoke run; figures are noisier)")
 		strict = flag.Bool("strict", false, "exit 1 when a target is missed")
+		only   = flag.String("only", "", "run only the cases whose name matches this regular expression")
+		prof   = flag.String("cpuprofile", "", "write a CPU profile of the cases to this file")
+		iters  = flag.Int("iters", 0, "run every case exactly this many times (for profiles)")
 	)
 	flag.Parse()
+	var err error
+	if selected, err = regexp.Compile(*only); err != nil {
+		fmt.Fprintln(os.Stderr, "benchreport: -only:", err)
+		os.Exit(2)
+	}
+	if *prof != "" {
+		f, err := os.Create(*prof)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchreport:", err)
+			os.Exit(2)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "benchreport:", err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	r := &report{}
-	if err := run(r, *skipS3, *quick); err != nil {
+	if err = run(r, *skipS3, *quick, *iters); err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)
 		os.Exit(2)
 	}
 	r.print(os.Stdout)
 	if *strict && r.missed > 0 {
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(r *report, skipS3, quick bool) error {
+// selected picks the cases to run (-only).
+var selected *regexp.Regexp
+
+func run(r *report, skipS3, quick bool, iters int) error {
 	ctx := context.Background()
 	local := budget{minIters: 5, maxIters: 40, minTime: 1500 * time.Millisecond}
 	remote := budget{minIters: 3, maxIters: 6, minTime: 3 * time.Second}
@@ -50,8 +76,12 @@ func run(r *report, skipS3, quick bool) error {
 		local = budget{minIters: 2, maxIters: 3, minTime: 0}
 		remote = budget{minIters: 1, maxIters: 1, minTime: 0}
 	}
+	if iters > 0 {
+		local = budget{minIters: iters, maxIters: iters}
+		remote = local
+	}
 	start := time.Now()
-	r.header = fmt.Sprintf("%s, GOMAXPROCS %d, %s/%s", time.Now().UTC().Format(time.RFC3339), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
+	r.header = fmt.Sprintf("%s, GOMAXPROCS %d, %s/%s, load average %s", time.Now().UTC().Format(time.RFC3339), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, loadavg())
 	for _, n := range []int{16 << 20, 64 << 20} {
 		sha, cp := reference(n, 7)
 		r.refs = append(r.refs, fmt.Sprintf("SHA-256 %s: %.0f MB/s, memcpy %s: %.0f MB/s", sizeName(n), sha, sizeName(n), cp))
@@ -64,11 +94,9 @@ func run(r *report, skipS3, quick bool) error {
 	kinds := []string{benchdata.Random, benchdata.Text}
 	for _, n := range []int{1 << 20, 16 << 20, 64 << 20} {
 		for _, kind := range kinds {
-			res, err := measure(local, ref, memstoreCase(kind, benchdata.Make(kind, n, 1)))
-			if err != nil {
+			if err := r.measure(local, ref, atLeast(n >= 16<<20, 0.40), noTarget, memstoreCase(newInput(kind, n, 1))); err != nil {
 				return err
 			}
-			r.add(res[0], atLeast(n >= 16<<20, 0.40))
 		}
 	}
 	svc, err := startService()
@@ -78,15 +106,14 @@ func run(r *report, skipS3, quick bool) error {
 	defer svc.close()
 	for _, n := range []int{1 << 20, 16 << 20, 64 << 20} {
 		for _, kind := range kinds {
-			res, err := measure(local, ref, serviceCase(svc, kind, benchdata.Make(kind, n, 2)))
-			if err != nil {
+			if err := r.measure(local, ref, atLeast(n >= 16<<20, 0.30), noTarget, serviceCase(svc, newInput(kind, n, 2))); err != nil {
 				return err
 			}
-			r.add(res[0], atLeast(n >= 16<<20, 0.30))
 		}
 	}
-	if skipS3 {
-		r.notes = append(r.notes, "s3 cases skipped (-skip-s3)")
+	s3sizes := []int{32 << 20, 200 << 20}
+	if skipS3 || !anyS3(s3sizes) {
+		r.notes = append(r.notes, "s3 cases skipped")
 		r.elapsed = time.Since(start)
 		return nil
 	}
@@ -95,31 +122,55 @@ func run(r *report, skipS3, quick bool) error {
 		return fmt.Errorf("versitygw: %w (run `make tools`, or pass -skip-s3)", err)
 	}
 	defer e.close()
-	for _, n := range []int{32 << 20, 200 << 20} {
-		text := benchdata.Make(benchdata.Text, n, 3)
-		res, err := measure(remote, ref,
-			e.codecCase(ctx, fmt.Sprintf("s3 %s text zstd", sizeName(n)), text, codec.Zstd, true),
-			e.codecCase(ctx, fmt.Sprintf("s3 %s text none", sizeName(n)), text, codec.NoCompression, false))
+	for _, n := range s3sizes {
+		text := newInput(benchdata.Text, n, 3)
+		err := r.measure(remote, ref, noTarget, 0.95,
+			e.codecCase(ctx, s3Name(n, "text zstd"), text, codec.Zstd, true),
+			e.codecCase(ctx, s3Name(n, "text none"), text, codec.NoCompression, false))
 		if err != nil {
 			return err
 		}
-		r.add(res[0], noTarget)
-		r.add(res[1], noTarget)
-		r.compare(res[0], res[1], 0.95)
 	}
-	for _, n := range []int{32 << 20, 200 << 20} {
-		random := benchdata.Make(benchdata.Random, n, 4)
-		res, err := measure(remote, ref,
-			e.codecCase(ctx, fmt.Sprintf("s3 %s random longhaul", sizeName(n)), random, codec.Zstd, false),
-			e.baselineCase(ctx, fmt.Sprintf("s3 %s random baseline", sizeName(n)), random))
+	for _, n := range s3sizes {
+		random := newInput(benchdata.Random, n, 4)
+		err := r.measure(remote, ref, noTarget, 1.3,
+			e.codecCase(ctx, s3Name(n, "random longhaul"), random, codec.Zstd, false),
+			e.baselineCase(ctx, s3Name(n, "random baseline"), random))
 		if err != nil {
 			return err
 		}
-		r.add(res[0], noTarget)
-		r.add(res[1], noTarget)
-		r.compare(res[0], res[1], 1.3)
 	}
 	r.elapsed = time.Since(start)
+	return nil
+}
+
+func s3Name(n int, what string) string { return fmt.Sprintf("s3 %s %s", sizeName(n), what) }
+
+// anyS3 reports whether -only selects an s3 case.
+func anyS3(sizes []int) bool {
+	for _, n := range sizes {
+		for _, w := range []string{"text zstd", "text none", "random longhaul", "random baseline"} {
+			if selected.MatchString(s3Name(n, w)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// measure runs cases together and records them: each against t (a ratio to SHA-256),
+// and, when both ran, the first against the second against cmp.
+func (r *report) measure(b budget, ref *refs, t, cmp target, cases ...bench) error {
+	res, err := measure(b, ref, cases...)
+	if err != nil {
+		return err
+	}
+	for _, x := range res {
+		r.add(x, t)
+	}
+	if cmp != noTarget && len(res) == 2 {
+		r.compare(res[0], res[1], cmp)
+	}
 	return nil
 }
 
@@ -200,13 +251,15 @@ func (r *report) print(w *os.File) {
 		fmt.Fprintln(w, "  "+s)
 	}
 	fmt.Fprintln(w, "Round trip = Encode+Decode of one payload, decode cache off, a new blob each time;")
-	fmt.Fprintln(w, "MB/s of payload bytes, median; xSHA and xmemcpy divide by SHA-256 and memcpy of 16 MiB")
-	fmt.Fprintln(w, "measured interleaved with the case.")
+	fmt.Fprintln(w, "MB/s of payload bytes, median; xSHA and xmemcpy divide by SHA-256 of 16 MiB and memcpy of 64 MiB")
+	fmt.Fprintln(w, "measured interleaved with the case. MB/CPU-s and xSHA CPU: the same per second of this process's")
+	fmt.Fprintln(w, "CPU time (all threads; versitygw's not counted), steadier than wall time on a busy machine.")
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "case\tMB/s\txSHA\txmemcpy\titers\ttarget xSHA\t")
+	fmt.Fprintln(tw, "case\tMB/s\txSHA\txmemcpy\titers\ttarget xSHA\t\tMB/CPU-s\txSHA CPU\t")
 	for _, x := range r.rows {
-		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%.3f\t%d\t%s\t\n", x.res.name, x.res.mbps, x.res.vsSHA(), x.res.vsMemcpy(), x.res.iters, verdict(x.res.vsSHA(), x.target))
+		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%.3f\t%d\t%s\t\t%.0f\t%.2f\t\n", x.res.name, x.res.mbps, x.res.vsSHA(), x.res.vsMemcpy(), x.res.iters, verdict(x.res.vsSHA(), x.target),
+			x.res.cpuMBps, x.res.cpuVsSHA())
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
@@ -225,7 +278,7 @@ func (r *report) print(w *os.File) {
 	for _, n := range r.notes {
 		fmt.Fprintln(w, n)
 	}
-	fmt.Fprintf(w, "targets missed: %d; took %s\n", r.missed, r.elapsed.Round(time.Second))
+	fmt.Fprintf(w, "targets missed: %d; took %s; load average at the end %s\n", r.missed, r.elapsed.Round(time.Second), loadavg())
 }
 
 func commonPrefix(a, b string) string {
@@ -234,4 +287,17 @@ func commonPrefix(a, b string) string {
 		i++
 	}
 	return a[:i]
+}
+
+// loadavg is the first three fields of /proc/loadavg: how busy the machine was.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }

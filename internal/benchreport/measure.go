@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/seed-a62fcf0e/longhaul/internal/benchdata"
@@ -26,27 +27,47 @@ type result struct {
 	iters       int
 	mbps        float64 // median payload MB/s
 	sha, memcpy float64 // median MB/s of the reference passes interleaved with it
+	// cpuMBps and cpuSHA are the same per second of this process's CPU time: less
+	// sensitive to a busy machine than wall time, but blind to work in other processes
+	// (versitygw) and to parallelism.
+	cpuMBps, cpuSHA float64
 }
 
 func (r result) vsSHA() float64    { return r.mbps / r.sha }
 func (r result) vsMemcpy() float64 { return r.mbps / r.memcpy }
+func (r result) cpuVsSHA() float64 { return r.cpuMBps / r.cpuSHA }
 
 // refs holds the buffers the reference passes run over.
 type refs struct {
 	src, dst []byte
+	shaSize  int
 }
 
+// newRefs makes the reference buffers: SHA-256 runs over the first size bytes, memcpy
+// copies 64 MiB (at least size), more than a CPU cache holds, so it measures memory.
 func newRefs(size int) *refs {
-	return &refs{src: benchdata.Make(benchdata.Random, size, 99), dst: make([]byte, size)}
+	n := max(size, 64<<20)
+	return &refs{src: benchdata.Make(benchdata.Random, n, 99), dst: make([]byte, n), shaSize: size}
 }
 
-// shaOnce hashes the reference buffer and returns MB/s.
-func (r *refs) shaOnce() float64 {
+// shaOnce hashes the reference buffer and returns MB/s of wall and of CPU time.
+func (r *refs) shaOnce() (wall, cpu float64) {
+	c0 := cpuTime()
 	start := time.Now()
-	sum := sha256.Sum256(r.src)
+	sum := sha256.Sum256(r.src[:r.shaSize])
 	el := time.Since(start)
+	cel := cpuTime() - c0
 	sink ^= sum[0]
-	return mbps(len(r.src), el)
+	return mbps(r.shaSize, el), mbps(r.shaSize, cel)
+}
+
+// cpuTime is the CPU time this process has used (user and system, all threads).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // memcpyOnce copies the reference buffer and returns MB/s.
@@ -75,9 +96,15 @@ type bench struct {
 // each iteration of each case does a SHA-256 pass, a memcpy pass and one round trip,
 // after a GC, until every case has met the budget (minTime counts per case).
 func measure(b budget, ref *refs, cases ...bench) ([]result, error) {
+	cases = slices.DeleteFunc(cases, func(c bench) bool { return !selected.MatchString(c.name) })
+	if len(cases) == 0 {
+		return nil, nil
+	}
 	rates := make([][]float64, len(cases))
 	shas := make([][]float64, len(cases))
 	copies := make([][]float64, len(cases))
+	cpuRates := make([][]float64, len(cases))
+	cpuShas := make([][]float64, len(cases))
 	start := time.Now()
 	minTime := b.minTime * time.Duration(len(cases))
 	for i := 0; i < b.maxIters && (i < b.minIters || time.Since(start) < minTime); i++ {
@@ -88,13 +115,17 @@ func measure(b budget, ref *refs, cases ...bench) ([]result, error) {
 				}
 			}
 			runtime.GC()
-			shas[j] = append(shas[j], ref.shaOnce())
+			sha, cpuSHA := ref.shaOnce()
+			shas[j] = append(shas[j], sha)
+			cpuShas[j] = append(cpuShas[j], cpuSHA)
 			copies[j] = append(copies[j], ref.memcpyOnce())
+			c0 := cpuTime()
 			t0 := time.Now()
 			if err := c.run(i); err != nil {
 				return nil, fmt.Errorf("%s: %w", c.name, err)
 			}
 			rates[j] = append(rates[j], mbps(c.size, time.Since(t0)))
+			cpuRates[j] = append(cpuRates[j], mbps(c.size, cpuTime()-c0))
 			if c.check != nil {
 				if err := c.check(i); err != nil {
 					return nil, fmt.Errorf("%s: check: %w", c.name, err)
@@ -104,17 +135,19 @@ func measure(b budget, ref *refs, cases ...bench) ([]result, error) {
 	}
 	out := make([]result, len(cases))
 	for j, c := range cases {
-		out[j] = result{name: c.name, size: c.size, iters: len(rates[j]), mbps: median(rates[j]), sha: median(shas[j]), memcpy: median(copies[j])}
+		out[j] = result{name: c.name, size: c.size, iters: len(rates[j]), mbps: median(rates[j]), sha: median(shas[j]), memcpy: median(copies[j]),
+			cpuMBps: median(cpuRates[j]), cpuSHA: median(cpuShas[j])}
 	}
 	return out, nil
 }
 
 // reference measures SHA-256 and memcpy alone over size bytes (n passes each).
 func reference(size, n int) (sha, cp float64) {
-	r := newRefs(size)
+	r := &refs{src: benchdata.Make(benchdata.Random, size, 99), dst: make([]byte, size), shaSize: size}
 	var shas, copies []float64
 	for range n {
-		shas = append(shas, r.shaOnce())
+		sha, _ := r.shaOnce()
+		shas = append(shas, sha)
 		copies = append(copies, r.memcpyOnce())
 	}
 	return median(shas), median(copies)

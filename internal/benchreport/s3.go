@@ -53,16 +53,16 @@ func (e *s3env) remove(ctx context.Context, okey string) error {
 // codecCase is a round trip through the codec over s3store. Every iteration stamps the
 // payload anew (no dedupe) and deletes the object afterwards (untimed), so the server's
 // disk holds one object at a time. wantZstd checks that the blob was compressed.
-func (e *s3env) codecCase(ctx context.Context, name string, data []byte, comp codec.Compression, wantZstd bool) bench {
+func (e *s3env) codecCase(ctx context.Context, name string, in input, comp codec.Compression, wantZstd bool) bench {
 	var (
-		c        *codec.Codec
-		ref, dec *commonpb.Payload
+		c           *codec.Codec
+		p, ref, dec *commonpb.Payload
 	)
-	p := newPayload(data)
-	return bench{name: name, size: len(data),
+	return bench{name: name, size: in.size,
 		setup: func(int) error {
+			p = newPayload(in.get())
 			e.stamp++
-			benchdata.Stamp(data, e.stamp)
+			benchdata.Stamp(p.Data, e.stamp)
 			var err error
 			c, err = codec.New(e.store, codec.Options{Compression: comp, CacheBytes: -1, Logger: discard})
 			return err
@@ -73,7 +73,7 @@ func (e *s3env) codecCase(ctx context.Context, name string, data []byte, comp co
 			return err
 		},
 		check: func(int) error {
-			if err := sameData(dec, data); err != nil {
+			if err := sameData(dec, p.Data); err != nil {
 				return err
 			}
 			dec = nil
@@ -101,12 +101,11 @@ func (e *s3env) codecCase(ctx context.Context, name string, data []byte, comp co
 // payload serialized with proto, its SHA-256 as the key, HEAD, one PutObject of the
 // whole body; then one GetObject, io.ReadAll, SHA-256 verify, proto.Unmarshal. The
 // client is aws-sdk-go-v2 with its defaults.
-func (e *s3env) baselineCase(ctx context.Context, name string, data []byte) bench {
+func (e *s3env) baselineCase(ctx context.Context, name string, in input) bench {
 	var (
-		key string
-		dec *commonpb.Payload
+		key    string
+		p, dec *commonpb.Payload
 	)
-	p := newPayload(data)
 	bucket := aws.String(e.srv.Bucket)
 	put := func() (string, [32]byte, error) {
 		blob, err := proto.MarshalOptions{Deterministic: true}.Marshal(p)
@@ -145,10 +144,11 @@ func (e *s3env) baselineCase(ctx context.Context, name string, data []byte) benc
 		}
 		return &got, nil
 	}
-	return bench{name: name, size: len(data),
+	return bench{name: name, size: in.size,
 		setup: func(int) error {
+			p = newPayload(in.get())
 			e.stamp++
-			benchdata.Stamp(data, e.stamp)
+			benchdata.Stamp(p.Data, e.stamp)
 			return nil
 		},
 		run: func(int) error {
@@ -161,7 +161,7 @@ func (e *s3env) baselineCase(ctx context.Context, name string, data []byte) benc
 			return err
 		},
 		check: func(int) error {
-			if err := sameData(dec, data); err != nil {
+			if err := sameData(dec, p.Data); err != nil {
 				return err
 			}
 			dec = nil
