@@ -80,9 +80,13 @@ func wantCounts(t *testing.T, what string, got, want map[string]int) {
 // TestS3RequestsPerBlob counts what one new 32 MiB blob costs through the whole path
 // Client -> service -> s3store -> S3 (versitygw), with 16 MiB parts: the minimum the
 // protocol needs, one existence check end to end (HEAD, create, two parts, complete) and
-// one HTTP PUT; a second Put of the same blob costs one HEAD and sends no body. Before
-// issue 11 a new blob cost three existence checks (codec Touch -> HTTP HEAD -> S3 HEAD,
-// the service's Touch -> S3 HEAD, s3store's own HEAD) and was spooled to a file.
+// one HTTP PUT; a second Put of the same blob costs one HEAD and sends no body.
+//
+// Before issue 11 (commit f7a10e0, the same test adapted to the old API): Client.Put of a
+// new 32 MiB blob sent 6 S3 requests (2 HEAD: the service's Touch, then s3store's), after
+// spooling the body to a temporary file; a codec Encode of a 32 MiB payload sent an HTTP
+// HEAD and a PUT and 8 S3 requests (3 HEAD, 3 parts: the 31 bytes of framing over 32 MiB
+// were a part of their own, and a third GET on Decode). Now: 5 and 5, one HTTP PUT.
 func TestS3RequestsPerBlob(t *testing.T) {
 	srv := testenv.S3(t, testenv.S3Options{})
 	var s3n, httpn tally
@@ -141,7 +145,8 @@ func TestS3RequestsPerBlob(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		parts := int((ref.Size + 16<<20 - 1) / (16 << 20)) // 32 MiB and a header: 3
+		// 32 MiB and a few bytes of framing: two parts, the last taking the tail.
+		const parts = 2
 		wantCounts(t, fmt.Sprintf("Encode (%d-byte blob), S3", ref.Size), s3n.take(),
 			map[string]int{"HeadObject": 1, "CreateMultipartUpload": 1, "UploadPart": parts, "CompleteMultipartUpload": 1})
 		wantCounts(t, "Encode, service", httpn.take(), map[string]int{"PUT": 1})
@@ -159,5 +164,24 @@ func TestS3RequestsPerBlob(t *testing.T) {
 		}
 		wantCounts(t, "Decode, S3", s3n.take(), map[string]int{"GetObject": parts})
 		wantCounts(t, "Decode, service", httpn.take(), map[string]int{"GET": 1})
+	})
+
+	t.Run("16 MiB payload is one PutObject", func(t *testing.T) {
+		// 16 MiB of data and its framing: within PartSize and its tail, so no multipart.
+		cd, err := codec.New(c, codec.Options{CacheBytes: -1, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := randomBlob(t, 16<<20)
+		s3n.take()
+		enc, err := cd.Encode([]*commonpb.Payload{{Data: data}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantCounts(t, "Encode, S3", s3n.take(), map[string]int{"HeadObject": 1, "PutObject": 1})
+		if _, err := cd.Decode(enc); err != nil {
+			t.Fatal(err)
+		}
+		wantCounts(t, "Decode, S3", s3n.take(), map[string]int{"GetObject": 1})
 	})
 }

@@ -30,6 +30,32 @@ func (s *Store) partSizeFor(size int64) int64 {
 	return p
 }
 
+// tailSlack is how many bytes past a multiple of the part size ride with the last part
+// instead of making a part (and, on Get, a request) of their own: a codec blob is a
+// payload and a few bytes of framing, so a 16 MiB payload would otherwise be a multipart
+// upload whose second part holds 31 bytes, and a 32 MiB one three parts read back with
+// three GETs. It keeps parts within S3's 5 GiB limit.
+func tailSlack(partSize int64) int64 { return min(partSize/16, maxPartSize-partSize) }
+
+// partCount returns how many parts an object of size bytes is cut into: parts of
+// partSize, the last one also taking a remainder of up to tailSlack.
+func partCount(size, partSize int64) int64 {
+	n := size / partSize
+	if rem := size % partSize; n == 0 || rem > tailSlack(partSize) {
+		n++
+	}
+	return n
+}
+
+// partRange returns the offset and length of part i (from 0) of n.
+func partRange(i, n, partSize, size int64) (off, length int64) {
+	off = i * partSize
+	if i == n-1 {
+		return off, size - off
+	}
+	return off, partSize
+}
+
 // multipart runs one multipart upload of an object of size bytes: it creates the upload
 // (parts carrying checksums of algo, "" for none), lets sendParts start one task per part
 // on g (Concurrency at a time, each filling its slot of parts), and completes the upload.
@@ -47,7 +73,7 @@ func (s *Store) multipart(ctx context.Context, okey string, algo types.ChecksumA
 		}
 	}()
 	partSize := s.partSizeFor(size)
-	parts := make([]types.CompletedPart, (size+partSize-1)/partSize)
+	parts := make([]types.CompletedPart, partCount(size, partSize))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.opts.Concurrency)
 	sendParts(g, gctx, uploadID, partSize, parts)
@@ -68,15 +94,16 @@ func (s *Store) putMultipart(ctx context.Context, okey string, src io.Reader, si
 		// At most Concurrency buffers upload while one more fills; they are reused.
 		free := make(chan []byte, s.opts.Concurrency+1)
 		for i := 0; i < len(parts) && gctx.Err() == nil; i++ {
-			off := int64(i) * partSize
-			plen := min(partSize, size-off)
+			off, plen := partRange(int64(i), int64(len(parts)), partSize, size)
 			pra, poff := ra, off
 			var buf []byte
 			if !inPlace {
 				select {
 				case buf = <-free:
 				default:
-					buf = make([]byte, partSize)
+				}
+				if int64(cap(buf)) < plen { // the first parts, and a last one with a tail
+					buf = make([]byte, plen)
 				}
 				buf = buf[:plen]
 				if err := readPart(gctx, src, buf, off, size); err != nil {

@@ -17,3 +17,29 @@ func TestPartSizeFor(t *testing.T) {
 		}
 	}
 }
+
+func TestPartLayout(t *testing.T) {
+	const part = 16 << 20
+	for _, tc := range []struct {
+		size      int64
+		wantParts int64
+		wantLast  int64
+	}{
+		{part, 1, part},
+		{part + 1, 1, part + 1},              // a 1-byte tail rides with the part
+		{part + part/16, 1, part + part/16},  // up to a sixteenth
+		{part + part/16 + 1, 2, part/16 + 1}, // over it: a part of its own
+		{2*part + 31, 2, part + 31},          // a 32 MiB payload and its framing
+		{3 * part, 3, part},                  // exact multiple
+		{5 << 20, 1, 5 << 20},                // under one part
+	} {
+		n := partCount(tc.size, part)
+		off, last := partRange(n-1, n, part, tc.size)
+		if n != tc.wantParts || last != tc.wantLast || off+last != tc.size {
+			t.Errorf("size %d: %d parts, last %d at %d; want %d parts, last %d", tc.size, n, last, off, tc.wantParts, tc.wantLast)
+		}
+	}
+	if got := tailSlack(maxPartSize); got != 0 {
+		t.Errorf("tailSlack(5 GiB) = %d, want 0 (parts may not exceed 5 GiB)", got)
+	}
+}

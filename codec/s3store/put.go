@@ -18,8 +18,9 @@ import (
 const contentType = "application/octet-stream"
 
 // Put stores size bytes from src under key. An existing object of that size is not
-// rewritten, only refreshed (see Touch). Objects up to PartSize go up in one PutObject,
-// larger ones as a multipart upload with Concurrency parts in flight; every request
+// rewritten, only refreshed (see Touch). Objects up to PartSize (and a sixteenth) go up
+// in one PutObject, larger ones as a multipart upload with Concurrency parts in flight,
+// the last part taking a remainder of up to a sixteenth of PartSize; every request
 // carries the SHA-256 of its body, so S3 rejects a body corrupted on the way. A failed
 // or cancelled multipart upload is aborted, so nothing is visible and no parts are left.
 //
@@ -60,7 +61,7 @@ func (s *Store) put(ctx context.Context, okey string, src io.Reader, size int64)
 	case !errors.Is(err, codec.ErrNotFound):
 		return false, err
 	}
-	if size > s.opts.PartSize {
+	if size > s.opts.PartSize+tailSlack(s.opts.PartSize) {
 		return true, s.putMultipart(ctx, okey, src, size)
 	}
 	return true, s.putSingle(ctx, okey, src, size)

@@ -51,7 +51,9 @@ func (r *reader) open() error {
 	var sp span
 	var err error
 	if s.opts.Concurrency > 1 {
-		sp, err = s.getSpan(r.ctx, r.okey, 0, s.opts.PartSize)
+		// A tail of up to tailSlack rides with the first range, as with the last part
+		// on Put: an object just over PartSize is one GET.
+		sp, err = s.getSpan(r.ctx, r.okey, 0, s.opts.PartSize+tailSlack(s.opts.PartSize))
 		if isCode(err, "InvalidRange") { // an empty object has no byte 0
 			sp, err = s.getSpan(r.ctx, r.okey, 0, -1)
 		}
@@ -65,7 +67,7 @@ func (r *reader) open() error {
 	if sp.size > sp.end && sp.end > 0 && s.opts.Concurrency > 1 {
 		r.streamEnd = sp.end
 		r.chunkSize = s.opts.PartSize
-		n := int((r.size - r.streamEnd + r.chunkSize - 1) / r.chunkSize)
+		n := int(partCount(r.size-r.streamEnd, r.chunkSize))
 		r.chunks = make([]chan chunk, n)
 		for i := range r.chunks {
 			r.chunks[i] = make(chan chunk, 1)
@@ -88,8 +90,8 @@ func (r *reader) prefetch() {
 		case <-r.ctx.Done():
 			return
 		}
-		off := r.streamEnd + int64(i)*r.chunkSize
-		n := min(r.chunkSize, r.size-off)
+		off, n := partRange(int64(i), int64(len(r.chunks)), r.chunkSize, r.size-r.streamEnd)
+		off += r.streamEnd
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
@@ -97,7 +99,9 @@ func (r *reader) prefetch() {
 			select {
 			case buf = <-r.free:
 			default:
-				buf = make([]byte, r.chunkSize)
+			}
+			if int64(cap(buf)) < n { // the first chunks, and a last one with a tail
+				buf = make([]byte, n)
 			}
 			buf = buf[:n]
 			err := r.s.fetchRange(r.ctx, r.okey, off, buf)
@@ -189,7 +193,7 @@ func (r *reader) readStream(p []byte) (int, error) {
 // readChunk reads from the prefetched chunks, releasing each once it is read.
 func (r *reader) readChunk(p []byte) (int, error) {
 	if r.cur == nil {
-		i := (r.pos - r.streamEnd) / r.chunkSize
+		i := min((r.pos-r.streamEnd)/r.chunkSize, int64(len(r.chunks)-1)) // the last takes the tail
 		select {
 		case c := <-r.chunks[i]:
 			if c.err != nil {

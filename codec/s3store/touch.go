@@ -112,8 +112,8 @@ func (s *Store) copySelf(ctx context.Context, okey string) (time.Time, error) {
 func (s *Store) copyMultipart(ctx context.Context, okey string, size int64) (time.Time, error) {
 	err := s.multipart(ctx, okey, "", size, func(g *errgroup.Group, gctx context.Context, uploadID string, partSize int64, parts []types.CompletedPart) {
 		for i := 0; i < len(parts) && gctx.Err() == nil; i++ {
-			first := int64(i) * partSize
-			last := min(first+partSize, size) - 1
+			first, n := partRange(int64(i), int64(len(parts)), partSize, size)
+			last := first + n - 1
 			g.Go(func() error {
 				num := int32(i + 1)
 				return s.retry(gctx, fmt.Sprintf("copy part %d", num), okey, func(ctx context.Context) error {
