@@ -93,7 +93,9 @@ func codecCase(name string, in input, opts codec.Options, newStore func() codec.
 
 // swapStore is a Store whose backing memstore is replaced between iterations, so the
 // service behind a long-lived listener starts each round trip empty.
-type swapStore struct{ cur atomic.Pointer[memstore.Store] }
+type swapStore struct {
+	cur atomic.Pointer[memstore.Store]
+}
 
 func (s *swapStore) reset() { s.cur.Store(memstore.New()) }
 
