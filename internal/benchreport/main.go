@@ -34,6 +34,7 @@ func main() {
 		only   = flag.String("only", "", "run only the cases whose name matches this regular expression")
 		prof   = flag.String("cpuprofile", "", "write a CPU profile of the cases to this file")
 		iters  = flag.Int("iters", 0, "run every case exactly this many times (for profiles)")
+		unsig  = flag.Bool("s3-unsigned", false, "s3store's client sends UNSIGNED-PAYLOAD (an experiment)")
 	)
 	flag.Parse()
 	var err error
@@ -54,6 +55,7 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 	r := &report{}
+	s3Unsigned = *unsig
 	if err = run(r, *skipS3, *quick, *iters); err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)
 		os.Exit(2)
@@ -65,8 +67,12 @@ func main() {
 	}
 }
 
-// selected picks the cases to run (-only).
-var selected *regexp.Regexp
+var (
+	// selected picks the cases to run (-only).
+	selected *regexp.Regexp
+	// s3Unsigned: -s3-unsigned.
+	s3Unsigned bool
+)
 
 func run(r *report, skipS3, quick bool, iters int) error {
 	ctx := context.Background()
@@ -117,7 +123,7 @@ func run(r *report, skipS3, quick bool, iters int) error {
 		r.elapsed = time.Since(start)
 		return nil
 	}
-	e, err := startS3(ctx)
+	e, err := startS3(ctx, s3Unsigned)
 	if err != nil {
 		return fmt.Errorf("versitygw: %w (run `make tools`, or pass -skip-s3)", err)
 	}
@@ -253,13 +259,18 @@ func (r *report) print(w *os.File) {
 	fmt.Fprintln(w, "Round trip = Encode+Decode of one payload, decode cache off, a new blob each time;")
 	fmt.Fprintln(w, "MB/s of payload bytes, median; xSHA and xmemcpy divide by SHA-256 of 16 MiB and memcpy of 64 MiB")
 	fmt.Fprintln(w, "measured interleaved with the case. MB/CPU-s and xSHA CPU: the same per second of this process's")
-	fmt.Fprintln(w, "CPU time (all threads; versitygw's not counted), steadier than wall time on a busy machine.")
+	fmt.Fprintln(w, "CPU time (all threads; versitygw's not counted), steadier than wall time on a busy machine;")
+	fmt.Fprintln(w, "server MB/CPU-s: per second of versitygw's CPU time (10 ms ticks).")
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "case\tMB/s\txSHA\txmemcpy\titers\ttarget xSHA\t\tMB/CPU-s\txSHA CPU\t")
+	fmt.Fprintln(tw, "case\tMB/s\txSHA\txmemcpy\titers\ttarget xSHA\t\tMB/CPU-s\txSHA CPU\tserver MB/CPU-s\t")
 	for _, x := range r.rows {
-		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%.3f\t%d\t%s\t\t%.0f\t%.2f\t\n", x.res.name, x.res.mbps, x.res.vsSHA(), x.res.vsMemcpy(), x.res.iters, verdict(x.res.vsSHA(), x.target),
-			x.res.cpuMBps, x.res.cpuVsSHA())
+		srv := ""
+		if x.res.serverMBps > 0 {
+			srv = fmt.Sprintf("%.0f", x.res.serverMBps)
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%.3f\t%d\t%s\t\t%.0f\t%.2f\t%s\t\n", x.res.name, x.res.mbps, x.res.vsSHA(), x.res.vsMemcpy(), x.res.iters, verdict(x.res.vsSHA(), x.target),
+			x.res.cpuMBps, x.res.cpuVsSHA(), srv)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)

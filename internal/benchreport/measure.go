@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"syscall"
 	"time"
@@ -31,6 +36,8 @@ type result struct {
 	// sensitive to a busy machine than wall time, but blind to work in other processes
 	// (versitygw) and to parallelism.
 	cpuMBps, cpuSHA float64
+	// serverMBps is payload MB per second of the server process's CPU time (0: none).
+	serverMBps float64
 }
 
 func (r result) vsSHA() float64    { return r.mbps / r.sha }
@@ -90,6 +97,8 @@ type bench struct {
 	name              string
 	size              int
 	setup, run, check func(i int) error
+	// serverCPU, if set, reads the CPU time of a server process the case talks to.
+	serverCPU func() time.Duration
 }
 
 // measure runs cases round-robin (so a neighbour's load hits those compared alike):
@@ -105,6 +114,16 @@ func measure(b budget, ref *refs, cases ...bench) ([]result, error) {
 	copies := make([][]float64, len(cases))
 	cpuRates := make([][]float64, len(cases))
 	cpuShas := make([][]float64, len(cases))
+	serverRates := make([][]float64, len(cases))
+	// Each group starts from the same state whatever ran before (memory handed back to
+	// the OS), then warms up untimed: connections, coders, and a heap grown to what the
+	// round trip needs, as in a worker that moves such payloads all day.
+	debug.FreeOSMemory()
+	for _, c := range cases {
+		if err := once(c, -1); err != nil {
+			return nil, fmt.Errorf("%s: warm-up: %w", c.name, err)
+		}
+	}
 	start := time.Now()
 	minTime := b.minTime * time.Duration(len(cases))
 	for i := 0; i < b.maxIters && (i < b.minIters || time.Since(start) < minTime); i++ {
@@ -119,6 +138,10 @@ func measure(b budget, ref *refs, cases ...bench) ([]result, error) {
 			shas[j] = append(shas[j], sha)
 			cpuShas[j] = append(cpuShas[j], cpuSHA)
 			copies[j] = append(copies[j], ref.memcpyOnce())
+			var s0 time.Duration
+			if c.serverCPU != nil {
+				s0 = c.serverCPU()
+			}
 			c0 := cpuTime()
 			t0 := time.Now()
 			if err := c.run(i); err != nil {
@@ -126,6 +149,9 @@ func measure(b budget, ref *refs, cases ...bench) ([]result, error) {
 			}
 			rates[j] = append(rates[j], mbps(c.size, time.Since(t0)))
 			cpuRates[j] = append(cpuRates[j], mbps(c.size, cpuTime()-c0))
+			if c.serverCPU != nil {
+				serverRates[j] = append(serverRates[j], mbps(c.size, max(c.serverCPU()-s0, 10*time.Millisecond)))
+			}
 			if c.check != nil {
 				if err := c.check(i); err != nil {
 					return nil, fmt.Errorf("%s: check: %w", c.name, err)
@@ -136,9 +162,21 @@ func measure(b budget, ref *refs, cases ...bench) ([]result, error) {
 	out := make([]result, len(cases))
 	for j, c := range cases {
 		out[j] = result{name: c.name, size: c.size, iters: len(rates[j]), mbps: median(rates[j]), sha: median(shas[j]), memcpy: median(copies[j]),
-			cpuMBps: median(cpuRates[j]), cpuSHA: median(cpuShas[j])}
+			cpuMBps: median(cpuRates[j]), cpuSHA: median(cpuShas[j]), serverMBps: median(serverRates[j])}
 	}
 	return out, nil
+}
+
+// once runs one untimed iteration of c.
+func once(c bench, i int) error {
+	for _, f := range []func(int) error{c.setup, c.run, c.check} {
+		if f != nil {
+			if err := f(i); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // reference measures SHA-256 and memcpy alone over size bytes (n passes each).
@@ -163,4 +201,25 @@ func median(v []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// procCPU returns the CPU time (user and system, all threads) of process pid, from
+// /proc/pid/stat in clock ticks (10 ms on Linux); 0 when it cannot be read.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces: count fields after its ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64) // utime, field 14
+	st, _ := strconv.ParseInt(f[12], 10, 64) // stime, field 15
+	return time.Duration(ut+st) * (time.Second / 100)
 }

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	commonpb "go.temporal.io/api/common/v1"
@@ -29,21 +31,30 @@ type s3env struct {
 	stamp  int // distinct stamp per iteration of every case
 }
 
-func startS3(ctx context.Context) (*s3env, error) {
+// startS3 starts versitygw; unsigned makes s3store's client send UNSIGNED-PAYLOAD (the
+// SHA-256 checksum header, which is signed, still guards each body).
+func startS3(ctx context.Context, unsigned bool) (*s3env, error) {
 	srv, err := testenv.StartS3(ctx, testenv.S3Options{})
 	if err != nil {
 		return nil, err
 	}
-	cl := srv.NewClient()
+	var opts []func(*s3.Options)
+	if unsigned {
+		opts = append(opts, s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware))
+	}
+	cl := srv.NewClient(opts...)
 	st, err := s3store.New(cl, srv.Bucket, s3store.Options{Logger: discard})
 	if err != nil {
 		srv.Stop()
 		return nil, err
 	}
-	return &s3env{srv: srv, client: cl, store: st}, nil
+	return &s3env{srv: srv, client: srv.NewClient(), store: st}, nil
 }
 
 func (e *s3env) close() { e.srv.Stop() }
+
+// serverCPU is versitygw's CPU time so far.
+func (e *s3env) serverCPU() time.Duration { return procCPU(e.srv.Pid()) }
 
 func (e *s3env) remove(ctx context.Context, okey string) error {
 	_, err := e.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(e.srv.Bucket), Key: aws.String(okey)})
@@ -58,7 +69,7 @@ func (e *s3env) codecCase(ctx context.Context, name string, in input, comp codec
 		c           *codec.Codec
 		p, ref, dec *commonpb.Payload
 	)
-	return bench{name: name, size: in.size,
+	return bench{name: name, size: in.size, serverCPU: e.serverCPU,
 		setup: func(int) error {
 			p = newPayload(in.get())
 			e.stamp++
@@ -144,7 +155,7 @@ func (e *s3env) baselineCase(ctx context.Context, name string, in input) bench {
 		}
 		return &got, nil
 	}
-	return bench{name: name, size: in.size,
+	return bench{name: name, size: in.size, serverCPU: e.serverCPU,
 		setup: func(int) error {
 			p = newPayload(in.get())
 			e.stamp++

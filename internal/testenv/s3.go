@@ -140,6 +140,20 @@ func (s *S3Server) Stop() {
 	s.dir.remove()
 }
 
+// Pid returns the server process's id (0 when it is not running), e.g. to read its
+// CPU time in benchmarks.
+func (s *S3Server) Pid() int {
+	if s.proc == nil {
+		return 0
+	}
+	s.proc.mu.Lock()
+	defer s.proc.mu.Unlock()
+	if s.proc.cmd == nil || s.proc.cmd.Process == nil {
+		return 0
+	}
+	return s.proc.cmd.Process.Pid
+}
+
 // LogTail returns the end of the server log.
 func (s *S3Server) LogTail() string { return tailFile(s.LogPath, 8192) }
 
