@@ -5,11 +5,11 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
