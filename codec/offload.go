@@ -96,10 +96,10 @@ func (c *Codec) offload(ctx context.Context, p *commonpb.Payload) (*commonpb.Pay
 
 // Resolve returns the payload a reference stands for: from the cache, else fetched,
 // verified against its SHA-256, decompressed and unmarshalled. A payload that is not a
-// reference is returned as is.
+// reference of ours or of a configured Reader is returned as is.
 func (c *Codec) Resolve(ctx context.Context, p *commonpb.Payload) (*commonpb.Payload, error) {
 	if !IsReference(p) {
-		return p, nil
+		return c.resolveForeign(ctx, p)
 	}
 	ref, err := ParseReference(p)
 	if err != nil {
