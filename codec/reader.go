@@ -24,10 +24,10 @@ type Reader interface {
 	Read(ctx context.Context, namespace string, p *commonpb.Payload) (*commonpb.Payload, error)
 }
 
-// decodes reports whether Decode must replace p: a longhaul reference or one a Reader
-// recognizes.
+// decodes reports whether Decode must replace p: a longhaul reference, an External
+// Storage reference written by codec/extstore, or one a Reader recognizes.
 func (c *Codec) decodes(p *commonpb.Payload) bool {
-	return IsReference(p) || c.readerFor(p) != nil
+	return IsReference(p) || isOwnStorageRef(p) || c.readerFor(p) != nil
 }
 
 func (c *Codec) readerFor(p *commonpb.Payload) Reader {
@@ -42,6 +42,9 @@ func (c *Codec) readerFor(p *commonpb.Payload) Reader {
 // resolveForeign resolves p with the first Reader that recognizes it; other payloads
 // pass through.
 func (c *Codec) resolveForeign(ctx context.Context, p *commonpb.Payload) (*commonpb.Payload, error) {
+	if isOwnStorageRef(p) {
+		return c.resolveOwnStorageRef(ctx, p)
+	}
 	r := c.readerFor(p)
 	if r == nil {
 		return p, nil
