@@ -135,7 +135,7 @@ func TestDataDogReferences(t *testing.T) {
 		store := memstore.New()
 		sum := sha256.Sum256(orig.Data)
 		key, _ := codec.BlobKey("default", hex.EncodeToString(sum[:]))
-		if err := store.Put(context.Background(), key, strings.NewReader(string(orig.Data)), int64(len(orig.Data))); err != nil {
+		if _, err := store.Put(context.Background(), key, strings.NewReader(string(orig.Data)), int64(len(orig.Data))); err != nil {
 			t.Fatal(err)
 		}
 		c := newCodec(t, memstore.New(), codec.Options{Readers: []codec.Reader{ddReader(t, codec.DataDogOptions{Store: store})}})
