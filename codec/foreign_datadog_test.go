@@ -4,104 +4,17 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	commonpb "go.temporal.io/api/common/v1"
-	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
+	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
-
-// ddService is an in-test DataDog large-payload service, written from its documented
-// format: the blob is the payload's Data alone; v2 reads by key, v1 by digest.
-type ddService struct {
-	*httptest.Server
-	mu     sync.Mutex
-	blobs  map[string][]byte // key or digest -> data
-	gets   atomic.Int64
-	tamper atomic.Bool
-}
-
-func newDDService(t testing.TB) *ddService {
-	s := &ddService{blobs: map[string][]byte{}}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var id string
-		switch r.URL.Path {
-		case "/v2/blobs/get":
-			id = r.URL.Query().Get("key")
-		case "/v1/blobs/get":
-			id = r.URL.Query().Get("digest")
-		default:
-			http.NotFound(w, r)
-			return
-		}
-		s.gets.Add(1)
-		s.mu.Lock()
-		b, ok := s.blobs[id]
-		s.mu.Unlock()
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		if s.tamper.Load() && len(b) > 0 {
-			b = append([]byte(nil), b...)
-			b[len(b)/2] ^= 1
-		}
-		_, _ = w.Write(b)
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-// ref stores p's data like the DataDog codec does and returns its reference payload.
-func (s *ddService) ref(version, ns string, p *commonpb.Payload) *commonpb.Payload {
-	sum := sha256.Sum256(p.GetData())
-	digest := "sha256:" + hex.EncodeToString(sum[:])
-	key := ns + "/" + digest
-	s.mu.Lock()
-	s.blobs[key] = p.GetData()
-	s.blobs[digest] = p.GetData()
-	s.mu.Unlock()
-	data, err := json.Marshal(map[string]any{"metadata": p.GetMetadata(), "size": len(p.GetData()), "digest": digest, "key": key})
-	if err != nil {
-		panic(err)
-	}
-	return &commonpb.Payload{
-		Metadata: map[string][]byte{"encoding": []byte("json/plain"), "temporal.io/remote-codec": []byte(version)},
-		Data:     data,
-	}
-}
-
-// ddCodec is a client-side PayloadCodec that writes DataDog references (v2) for payloads
-// over 1 KiB: it puts "old" references into history for the replay tests.
-type ddCodec struct {
-	svc *ddService
-	ns  string
-}
-
-func (c ddCodec) Encode(ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
-	out := make([]*commonpb.Payload, len(ps))
-	for i, p := range ps {
-		out[i] = p
-		if proto.Size(p) > 1<<10 {
-			out[i] = c.svc.ref("v2", c.ns, p)
-		}
-	}
-	return out, nil
-}
-
-func (c ddCodec) Decode(ps []*commonpb.Payload) ([]*commonpb.Payload, error) { return ps, nil }
-
-var _ converter.PayloadCodec = ddCodec{}
 
 func ddReader(t testing.TB, opts codec.DataDogOptions) *codec.DataDogReader {
 	t.Helper()
@@ -115,19 +28,19 @@ func ddReader(t testing.TB, opts codec.DataDogOptions) *codec.DataDogReader {
 // TestDataDogReferences: v1 and v2 references decode through the service, or from a
 // longhaul Store holding the same bytes; tampered or oversized data is ErrCorrupt.
 func TestDataDogReferences(t *testing.T) {
-	svc := newDDService(t)
+	svc := testenv.StartDataDogService(t)
 	orig := payload(randomBytes(200<<10, 11))
 	orig.Metadata["messageType"] = []byte("x.Y")
 	for _, version := range []string{"v1", "v2"} {
 		t.Run(version, func(t *testing.T) {
 			c := newCodec(t, memstore.New(), codec.Options{CacheBytes: -1, Readers: []codec.Reader{ddReader(t, codec.DataDogOptions{URL: svc.URL})}})
-			before := svc.gets.Load()
-			out := roundTripDecode(t, c, svc.ref(version, "default", orig))
+			before := svc.Gets()
+			out := roundTripDecode(t, c, svc.Ref(version, "default", orig))
 			if !proto.Equal(out, orig) {
 				t.Fatal("decoded payload differs from the original")
 			}
-			if svc.gets.Load() != before+1 {
-				t.Fatalf("%d GETs, want 1", svc.gets.Load()-before)
+			if svc.Gets() != before+1 {
+				t.Fatalf("%d GETs, want 1", svc.Gets()-before)
 			}
 		})
 	}
@@ -139,22 +52,22 @@ func TestDataDogReferences(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := newCodec(t, memstore.New(), codec.Options{Readers: []codec.Reader{ddReader(t, codec.DataDogOptions{Store: store})}})
-		if out := roundTripDecode(t, c, svc.ref("v2", "default", orig)); !proto.Equal(out, orig) {
+		if out := roundTripDecode(t, c, svc.Ref("v2", "default", orig)); !proto.Equal(out, orig) {
 			t.Fatal("decoded payload differs from the original")
 		}
 	})
 	t.Run("tampered", func(t *testing.T) {
-		svc.tamper.Store(true)
-		defer svc.tamper.Store(false)
+		svc.Tamper(true)
+		defer svc.Tamper(false)
 		c := newCodec(t, memstore.New(), codec.Options{Readers: []codec.Reader{ddReader(t, codec.DataDogOptions{URL: svc.URL})}})
-		out, err := c.Decode([]*commonpb.Payload{svc.ref("v2", "default", orig)})
+		out, err := c.Decode([]*commonpb.Payload{svc.Ref("v2", "default", orig)})
 		if !errors.Is(err, codec.ErrCorrupt) || out != nil {
 			t.Fatalf("got %d payloads, %v; want ErrCorrupt", len(out), err)
 		}
 	})
 	t.Run("over MaxSize", func(t *testing.T) {
 		c := newCodec(t, memstore.New(), codec.Options{Readers: []codec.Reader{ddReader(t, codec.DataDogOptions{URL: svc.URL, MaxSize: 1 << 10})}})
-		ref := svc.ref("v2", "default", orig)
+		ref := svc.Ref("v2", "default", orig)
 		// A reference that lies about the size must not get past MaxSize either.
 		ref.Data = []byte(strings.Replace(string(ref.Data), `"size":204800`, `"size":10`, 1))
 		if _, err := c.Decode([]*commonpb.Payload{ref}); !errors.Is(err, codec.ErrCorrupt) {
@@ -166,7 +79,7 @@ func TestDataDogReferences(t *testing.T) {
 // TestDataDogBadReferences: malformed references are ErrInvalidReference; a blob the
 // service does not have is ErrNotFound.
 func TestDataDogBadReferences(t *testing.T) {
-	svc := newDDService(t)
+	svc := testenv.StartDataDogService(t)
 	c := newCodec(t, memstore.New(), codec.Options{Readers: []codec.Reader{ddReader(t, codec.DataDogOptions{URL: svc.URL})}})
 	mk := func(version, data string) *commonpb.Payload {
 		return &commonpb.Payload{Metadata: map[string][]byte{"temporal.io/remote-codec": []byte(version)}, Data: []byte(data)}
