@@ -94,7 +94,7 @@ func assertHistorySmall(t *testing.T, cl client.Client, workflowID string, thres
 		if n := proto.Size(hp.Payload); n > threshold {
 			t.Errorf("history event %d (%s) holds a %d-byte payload, over the %d threshold", hp.Event.EventId, hp.Event.EventType, n, threshold)
 		}
-		if codec.IsReference(hp.Payload) {
+		if codec.IsReference(hp.Payload) || codec.IsStorageReference(hp.Payload) { // codec or extstore
 			refs++
 		}
 	}

@@ -1,0 +1,262 @@
+package codec_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"maps"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	sdkpb "go.temporal.io/api/sdk/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/extstore"
+	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
+	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+)
+
+// HoldWorkflow waits for a "go" signal, then returns the digest of its input: a worker
+// that picks it up after the signal replays the history, input included.
+func HoldWorkflow(ctx workflow.Context, data []byte) (string, error) {
+	workflow.GetSignalChannel(ctx, "go").Receive(ctx, nil)
+	return digest(data), nil
+}
+
+// replayCase starts HoldWorkflow with input through starter, lets a first worker run its
+// first task, stops it and empties the sticky cache, signals, and lets a second worker
+// (made by newWorker, so nothing is cached) replay the history and finish. It returns
+// the workflow id.
+func replayCase(t *testing.T, starter client.Client, newWorker func(taskQueue string) worker.Worker, input []byte) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	tq := "replay-" + t.Name()
+	w1 := newWorker(tq)
+	w1.RegisterWorkflow(HoldWorkflow)
+	if err := w1.Start(); err != nil {
+		t.Fatal(err)
+	}
+	run, err := starter.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: tq, WorkflowTaskTimeout: time.Minute}, HoldWorkflow, input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitForEvent(t, ctx, starter, run.GetID(), enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+	w1.Stop()
+	worker.PurgeStickyWorkflowCache()
+
+	w2 := newWorker(tq)
+	w2.RegisterWorkflow(HoldWorkflow)
+	if err := w2.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w2.Stop)
+	if err := starter.SignalWorkflow(ctx, run.GetID(), "", "go", nil); err != nil {
+		t.Fatal(err)
+	}
+	expectResult(t, ctx, run, digest(input))
+	return run.GetID()
+}
+
+// waitForEvent waits until the workflow's history has an event of type et.
+func waitForEvent(t *testing.T, ctx context.Context, c client.Client, id string, et enumspb.EventType) {
+	t.Helper()
+	for {
+		it := c.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for it.HasNext() {
+			ev, err := it.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.GetEventType() == et {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("workflow %s: no %s event: %v", id, et, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// TestDataDogReferencesReplay: a history whose input is a DataDog v2 reference (written
+// by a client on the DataDog codec) is decoded by longhaul workers, also by one that
+// replays it from scratch.
+func TestDataDogReferencesReplay(t *testing.T) {
+	srv := testenv.SharedTemporal(t)
+	dd := testenv.StartDataDogService(t)
+	starter := srv.Client(t, client.Options{DataConverter: converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), dd.Codec("default"))})
+	input := gen(seed+20, 2*mib)
+	var before int64
+	newWorker := func(tq string) worker.Worker {
+		before = dd.Gets()
+		c := newCodec(t, memstore.New(), codec.Options{Readers: []codec.Reader{ddReader(t, codec.DataDogOptions{URL: dd.URL})}})
+		cl := srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(c, nil)})
+		return worker.New(cl, tq, worker.Options{})
+	}
+	id := replayCase(t, starter, newWorker, input)
+	if dd.Gets() == before {
+		t.Fatal("the replaying worker did not fetch the DataDog blob")
+	}
+	ps, err := testenv.HistoryPayloads(context.Background(), starter, id, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) == 0 || string(ps[0].Payload.GetMetadata()["temporal.io/remote-codec"]) != "v2" {
+		t.Fatal("the input in history is not a DataDog v2 reference")
+	}
+}
+
+// countingGets counts the GetObject calls of an S3 client.
+type countingGets struct {
+	extstore.S3GetObjectAPI
+	n atomic.Int64
+}
+
+func (c *countingGets) GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	c.n.Add(1)
+	return c.S3GetObjectAPI.GetObject(ctx, in, opts...)
+}
+
+// primarySelector stores every payload with one driver; the others only read.
+type primarySelector struct{ d converter.StorageDriver }
+
+func (s primarySelector) SelectDriver(converter.StorageDriverSelectContext, *commonpb.Payload) (converter.StorageDriver, error) {
+	return s.d, nil
+}
+
+// TestTemporalS3ClaimsReplay: a history whose input was stored by Temporal's S3 driver
+// (its documented object layout, on a real versitygw) is read by longhaul workers whose
+// External Storage lists extstore.S3Reader under the old driver's name next to the
+// extstore Driver that stores new payloads; also by a worker replaying from scratch.
+func TestTemporalS3ClaimsReplay(t *testing.T) {
+	srv := testenv.SharedTemporal(t)
+	s3srv := testenv.S3(t, testenv.S3Options{})
+	writer := &testenv.TemporalS3Writer{Client: s3srv.NewClient(), Bucket: s3srv.Bucket}
+	starter := srv.Client(t, client.Options{ExternalStorage: converter.ExternalStorage{Drivers: []converter.StorageDriver{writer}, PayloadSizeThreshold: 1 << 10}})
+	gets := &countingGets{S3GetObjectAPI: s3srv.NewClient()}
+	var before int64
+	newWorker := func(tq string) worker.Worker {
+		before = gets.n.Load()
+		primary, err := extstore.New(memstore.New(), extstore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		old, err := extstore.NewS3Reader(extstore.S3ReaderOptions{Client: gets, Buckets: []string{s3srv.Bucket}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl := srv.Client(t, client.Options{ExternalStorage: converter.ExternalStorage{
+			Drivers: []converter.StorageDriver{primary, old}, DriverSelector: primarySelector{primary},
+		}})
+		return worker.New(cl, tq, worker.Options{})
+	}
+	input := gen(seed+21, 2*mib)
+	id := replayCase(t, starter, newWorker, input)
+	if gets.n.Load() == before {
+		t.Fatal("the replaying worker did not read the S3 object")
+	}
+	ps, err := testenv.HistoryPayloads(context.Background(), starter, id, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := codec.ParseStorageReference(ps[0].Payload)
+	if err != nil || ref.DriverName != "aws.s3driver" || !strings.HasPrefix(ref.ClaimData["key"], "v0/ns/default/wt/HoldWorkflow/wi/") {
+		t.Fatalf("the input in history is not a Temporal S3 claim: %+v, %v", ref, err)
+	}
+}
+
+// TestS3ReaderVerifies reads Temporal S3 objects on a real versitygw: intact ones decode;
+// a tampered object is ErrCorrupt; an object over MaxSize, a bucket not allowed, a key
+// for another namespace or not ending in the hash are refused before use.
+func TestS3ReaderVerifies(t *testing.T) {
+	s3srv := testenv.S3(t, testenv.S3Options{})
+	cl := s3srv.NewClient()
+	writer := &testenv.TemporalS3Writer{Client: cl, Bucket: s3srv.Bucket}
+	ctx := context.Background()
+	target := converter.StorageDriverWorkflowInfo{Namespace: "prod", WorkflowType: "My Type/ü", WorkflowID: "id 1", RunID: "r"}
+	orig := payload(gen(seed+22, 300<<10))
+	claim, err := writer.Put(ctx, target, orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "v0/ns/prod/wt/My%20Type%2F%C3%BC/wi/id%201/ri/r/d/sha256/" + claim["hash_value"]; claim["key"] != want {
+		t.Fatalf("key %s, want %s", claim["key"], want)
+	}
+	r, err := extstore.NewS3Reader(extstore.S3ReaderOptions{Client: cl, Buckets: []string{s3srv.Bucket}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	retrieve := func(r *extstore.S3Reader, claim map[string]string) ([]*commonpb.Payload, error) {
+		return r.Retrieve(converter.StorageDriverRetrieveContext{Context: ctx}, []converter.StorageDriverClaim{{ClaimData: claim}})
+	}
+	out, err := retrieve(r, claim)
+	if err != nil || !proto.Equal(out[0], orig) {
+		t.Fatalf("intact object: %v", err)
+	}
+	// Through the codec (the codec server's path), for the key's namespace only.
+	refp := storageRefPayload(t, "aws.s3driver", claim)
+	c := newCodec(t, memstore.New(), codec.Options{Namespace: "prod", Readers: []codec.Reader{r}})
+	if got, err := c.Decode([]*commonpb.Payload{refp}); err != nil || !proto.Equal(got[0], orig) {
+		t.Fatalf("codec decode: %v", err)
+	}
+	other, _ := c.WithNamespace("qa")
+	if _, err := other.Decode([]*commonpb.Payload{refp}); !errors.Is(err, codec.ErrInvalidReference) {
+		t.Fatalf("decode for another namespace: %v, want ErrInvalidReference", err)
+	}
+
+	small, _ := extstore.NewS3Reader(extstore.S3ReaderOptions{Client: cl, Buckets: []string{s3srv.Bucket}, MaxSize: 1 << 10})
+	if _, err := retrieve(small, claim); !errors.Is(err, codec.ErrCorrupt) {
+		t.Fatalf("object over MaxSize: %v, want ErrCorrupt", err)
+	}
+	with := func(k, v string) map[string]string { m := maps.Clone(claim); m[k] = v; return m }
+	for name, bad := range map[string]map[string]string{
+		"bucket not allowed": with("bucket", "elsewhere"),
+		"key without hash":   with("key", "v0/ns/prod/d/sha256/"+strings.Repeat("0", 64)),
+		"not v0":             with("key", "v1/d/sha256/"+claim["hash_value"]),
+		"md5":                with("hash_algorithm", "md5"),
+	} {
+		if _, err := retrieve(r, bad); !errors.Is(err, codec.ErrInvalidReference) {
+			t.Errorf("%s: %v, want ErrInvalidReference", name, err)
+		}
+	}
+
+	// Tamper: same key, other bytes.
+	data, _ := proto.Marshal(orig)
+	data[len(data)/2] ^= 1
+	if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: &s3srv.Bucket, Key: aws.String(claim["key"]), Body: bytes.NewReader(data)}); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := retrieve(r, claim); !errors.Is(err, codec.ErrCorrupt) || out != nil {
+		t.Fatalf("tampered object: %d payloads, %v; want ErrCorrupt", len(out), err)
+	}
+	if _, err := c.Decode([]*commonpb.Payload{refp}); !errors.Is(err, codec.ErrCorrupt) {
+		t.Fatalf("codec decode of a tampered object: %v, want ErrCorrupt", err)
+	}
+}
+
+// storageRefPayload is the reference the SDK leaves in history for a claim.
+func storageRefPayload(t *testing.T, driver string, claim map[string]string) *commonpb.Payload {
+	t.Helper()
+	ref := &sdkpb.ExternalStorageReference{DriverName: driver, ClaimData: claim}
+	data, err := protojson.Marshal(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &commonpb.Payload{Metadata: map[string][]byte{
+		"encoding": []byte("json/protobuf"), "messageType": []byte("temporal.api.sdk.v1.ExternalStorageReference"),
+	}, Data: data}
+}
