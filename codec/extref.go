@@ -170,3 +170,16 @@ func (c *Codec) resolveOwnStorageRef(ctx context.Context, p *commonpb.Payload) (
 	}
 	return c.ResolveClaim(ctx, r.ClaimData)
 }
+
+// Payload returns the reference payload the SDK writes to history for r (tests and
+// migration tools build references with it).
+func (r StorageReference) Payload() (*commonpb.Payload, error) {
+	data, err := protojson.Marshal(&sdkpb.ExternalStorageReference{DriverName: r.DriverName, ClaimData: r.ClaimData})
+	if err != nil {
+		return nil, fmt.Errorf("marshal External Storage reference: %w", err)
+	}
+	return &commonpb.Payload{Metadata: map[string][]byte{
+		metadataEncoding:    []byte(storageRefEncoding),
+		metadataMessageType: []byte(storageRefMessageType),
+	}, Data: data}, nil
+}

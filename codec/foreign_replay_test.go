@@ -14,12 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
-	sdkpb "go.temporal.io/api/sdk/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
@@ -251,12 +249,9 @@ func TestS3ReaderVerifies(t *testing.T) {
 // storageRefPayload is the reference the SDK leaves in history for a claim.
 func storageRefPayload(t *testing.T, driver string, claim map[string]string) *commonpb.Payload {
 	t.Helper()
-	ref := &sdkpb.ExternalStorageReference{DriverName: driver, ClaimData: claim}
-	data, err := protojson.Marshal(ref)
+	p, err := codec.StorageReference{DriverName: driver, ClaimData: claim}.Payload()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &commonpb.Payload{Metadata: map[string][]byte{
-		"encoding": []byte("json/protobuf"), "messageType": []byte("temporal.api.sdk.v1.ExternalStorageReference"),
-	}, Data: data}
+	return p
 }
