@@ -129,13 +129,6 @@ func (c *countingGets) GetObject(ctx context.Context, in *s3.GetObjectInput, opt
 	return c.S3GetObjectAPI.GetObject(ctx, in, opts...)
 }
 
-// primarySelector stores every payload with one driver; the others only read.
-type primarySelector struct{ d converter.StorageDriver }
-
-func (s primarySelector) SelectDriver(converter.StorageDriverSelectContext, *commonpb.Payload) (converter.StorageDriver, error) {
-	return s.d, nil
-}
-
 // TestTemporalS3ClaimsReplay: a history whose input was stored by Temporal's S3 driver
 // (its documented object layout, on a real versitygw) is read by longhaul workers whose
 // External Storage lists extstore.S3Reader under the old driver's name next to the
@@ -158,7 +151,7 @@ func TestTemporalS3ClaimsReplay(t *testing.T) {
 			t.Fatal(err)
 		}
 		cl := srv.Client(t, client.Options{ExternalStorage: converter.ExternalStorage{
-			Drivers: []converter.StorageDriver{primary, old}, DriverSelector: primarySelector{primary},
+			Drivers: []converter.StorageDriver{primary, old}, DriverSelector: extstore.Always(primary),
 		}})
 		return worker.New(cl, tq, worker.Options{})
 	}
