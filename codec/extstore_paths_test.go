@@ -8,7 +8,6 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
-	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
@@ -48,18 +47,7 @@ func startExtEnv(t *testing.T, store codec.Store) (*env, *extstore.Driver) {
 	}
 	cl := srv.Client(t, client.Options{ExternalStorage: converter.ExternalStorage{Drivers: []converter.StorageDriver{d}}})
 	e := &env{client: cl, store: store, taskQueue: "extstore-" + t.Name()}
-	w := worker.New(cl, e.taskQueue, worker.Options{})
-	for _, wf := range []any{InputWorkflow, ActivityRoundTripWorkflow, LocalActivityWorkflow, SignalWorkflow,
-		QueryWorkflow, UpdateWorkflow, ParentWorkflow, ChildWorkflow, ContinueAsNewWorkflow, ResultWorkflow,
-		ReadsActivityResultWorkflow} {
-		w.RegisterWorkflow(wf)
-	}
-	w.RegisterActivity(testenv.RotateActivity)
-	w.RegisterActivity(GenActivity)
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Stop)
+	startPathsWorker(t, cl, e.taskQueue)
 	return e, d
 }
 

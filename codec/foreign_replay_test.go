@@ -199,7 +199,7 @@ func TestS3ReaderVerifies(t *testing.T) {
 		t.Fatalf("intact object: %v", err)
 	}
 	// Through the codec (the codec server's path), for the key's namespace only.
-	refp := storageRefPayload(t, "aws.s3driver", claim)
+	refp := testenv.StorageRef("aws.s3driver", claim)
 	c := newCodec(t, memstore.New(), codec.Options{Namespace: "prod", Readers: []codec.Reader{r}})
 	if got, err := c.Decode([]*commonpb.Payload{refp}); err != nil || !proto.Equal(got[0], orig) {
 		t.Fatalf("codec decode: %v", err)
@@ -237,14 +237,4 @@ func TestS3ReaderVerifies(t *testing.T) {
 	if _, err := c.Decode([]*commonpb.Payload{refp}); !errors.Is(err, codec.ErrCorrupt) {
 		t.Fatalf("codec decode of a tampered object: %v, want ErrCorrupt", err)
 	}
-}
-
-// storageRefPayload is the reference the SDK leaves in history for a claim.
-func storageRefPayload(t *testing.T, driver string, claim map[string]string) *commonpb.Payload {
-	t.Helper()
-	p, err := codec.StorageReference{DriverName: driver, ClaimData: claim}.Payload()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }

@@ -47,7 +47,15 @@ func startEnv(t *testing.T, store codec.Store, opts codec.Options) *env {
 	c := newCodec(t, store, opts)
 	cl := srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(c, nil)})
 	e := &env{client: cl, codec: c, store: store, taskQueue: "codec-" + t.Name()}
-	w := worker.New(cl, e.taskQueue, worker.Options{})
+	startPathsWorker(t, cl, e.taskQueue)
+	return e
+}
+
+// startPathsWorker runs a worker with every workflow and activity of the path tests
+// until the test ends.
+func startPathsWorker(t *testing.T, cl client.Client, taskQueue string) {
+	t.Helper()
+	w := worker.New(cl, taskQueue, worker.Options{})
 	for _, wf := range []any{InputWorkflow, ActivityRoundTripWorkflow, LocalActivityWorkflow, SignalWorkflow,
 		QueryWorkflow, UpdateWorkflow, ParentWorkflow, ChildWorkflow, ContinueAsNewWorkflow, ResultWorkflow,
 		ReadsActivityResultWorkflow} {
@@ -59,7 +67,6 @@ func startEnv(t *testing.T, store codec.Store, opts codec.Options) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	return e
 }
 
 func (e *env) start(t *testing.T, ctx context.Context, wf any, args ...any) client.WorkflowRun {

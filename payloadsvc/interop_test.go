@@ -125,7 +125,7 @@ func TestCodecServerDecodesOtherOffloaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s3ref := storageRef(t, "aws.s3driver", claim)
+	s3ref := testenv.StorageRef("aws.s3driver", claim)
 	plain := jsonPayload(t, "small")
 	in := []*commonpb.Payload{dd.Ref("v1", "default", orig), dd.Ref("v2", "default", orig), s3ref, plain}
 	dec := svc.postPayloads(t, "/codec/default/decode", nil, in...)
@@ -146,17 +146,7 @@ func TestCodecServerDecodesOtherOffloaders(t *testing.T) {
 		other[k] = v
 	}
 	other["key"] = strings.Replace(claim["key"], "v0/ns/default/", "v0/ns/secret/", 1)
-	if status, _, body := svc.do(t, "POST", "/codec/default/decode", payloadsJSON(t, storageRef(t, "aws.s3driver", other)), nil); status != 400 {
+	if status, _, body := svc.do(t, "POST", "/codec/default/decode", payloadsJSON(t, testenv.StorageRef("aws.s3driver", other)), nil); status != 400 {
 		t.Fatalf("claim naming another namespace: %d %s, want 400", status, short(body))
 	}
-}
-
-// storageRef is the payload the SDK leaves in history for a driver's claim.
-func storageRef(t *testing.T, driver string, claim map[string]string) *commonpb.Payload {
-	t.Helper()
-	p, err := codec.StorageReference{DriverName: driver, ClaimData: claim}.Payload()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }

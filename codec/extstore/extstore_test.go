@@ -33,13 +33,19 @@ func payload(data []byte) *commonpb.Payload {
 	return &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("binary/plain")}, Data: data}
 }
 
+// newDriver returns a driver over s; New fails only on invalid Options.
 func newDriver(t testing.TB, s codec.Store, opts extstore.Options) *extstore.Driver {
 	t.Helper()
 	d, err := extstore.New(s, opts)
+	check(t, err)
+	return d
+}
+
+func check(t testing.TB, err error) {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return d
 }
 
 func storeCtx(ns string) converter.StorageDriverStoreContext {

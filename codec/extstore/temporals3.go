@@ -182,7 +182,7 @@ func (r *S3Reader) parseClaim(claim map[string]string, namespace string) (bucket
 	switch {
 	case claim[s3ClaimHashAlgo] != "sha256":
 		return "", "", "", bad("hash_algorithm is %q, want \"sha256\"", trunc(claim[s3ClaimHashAlgo]))
-	case !isHex64(sum):
+	case !isContentAddress(sum):
 		return "", "", "", bad("hash_value %q is not 64 lowercase hex digits", trunc(sum))
 	case !slices.Contains(r.opts.Buckets, bucket):
 		return "", "", "", bad("bucket %q is not in S3ReaderOptions.Buckets", trunc(bucket))
@@ -225,21 +225,16 @@ func (r *S3Reader) get(ctx context.Context, bucket, key string) ([]byte, error) 
 	return buf.Bytes(), nil
 }
 
-func isHex64(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
 func trunc(s string) string {
 	if len(s) <= 80 {
 		return s
 	}
 	return s[:80] + "..."
+}
+
+// isContentAddress reports whether s is 64 lowercase hex digits, the grammar of the
+// codec's content addresses.
+func isContentAddress(s string) bool {
+	_, err := codec.BlobKey(codec.DefaultNamespace, s)
+	return err == nil
 }

@@ -17,7 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	commonpb "go.temporal.io/api/common/v1"
+	sdkpb "go.temporal.io/api/sdk/v1"
 	"go.temporal.io/sdk/converter"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -201,4 +203,15 @@ func pctSegment(s string) string {
 		b.WriteByte("0123456789ABCDEF"[c&15])
 	}
 	return b.String()
+}
+
+// StorageRef is the reference payload the SDK leaves in history for a driver's claim.
+func StorageRef(driver string, claim map[string]string) *commonpb.Payload {
+	data, err := protojson.Marshal(&sdkpb.ExternalStorageReference{DriverName: driver, ClaimData: claim})
+	if err != nil {
+		panic(err)
+	}
+	return &commonpb.Payload{Metadata: map[string][]byte{
+		"encoding": []byte("json/protobuf"), "messageType": []byte("temporal.api.sdk.v1.ExternalStorageReference"),
+	}, Data: data}
 }

@@ -3,6 +3,7 @@ package uitest
 import (
 	"context"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 
@@ -76,12 +77,17 @@ func TestTemporalUIExternalStorage(t *testing.T) {
 	if err := isPNG(got.Screenshot); err != nil {
 		t.Errorf("screenshot %s: %v", got.Screenshot, err)
 	}
-	whole := false
-	for _, rec := range logs.records(map[string]any{"route": "decode", "status": 200, "namespace": "default", "origin": e.ui}) {
-		n, _ := rec["bytes_out"].(float64)
-		whole = whole || n >= float64(len(data))
-	}
-	if !whole {
+	if !decodedWhole(logs, e.ui, len(data)) {
 		t.Errorf("payloadsvc logged no decode of the %d-byte input from origin %s:\n%s", len(data), e.ui, logs)
 	}
+}
+
+// decodedWhole reports whether payloadsvc logged a successful decode for origin that
+// answered at least n bytes: the page's payload came through the service, whole.
+func decodedWhole(logs *logBuffer, origin string, n int) bool {
+	recs := logs.records(map[string]any{"route": "decode", "status": 200, "namespace": "default", "origin": origin})
+	return slices.ContainsFunc(recs, func(rec map[string]any) bool {
+		out, _ := rec["bytes_out"].(float64)
+		return out >= float64(n)
+	})
 }
