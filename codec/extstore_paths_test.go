@@ -8,6 +8,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
@@ -47,7 +48,10 @@ func startExtEnv(t *testing.T, store codec.Store) (*env, *extstore.Driver) {
 	}
 	cl := srv.Client(t, client.Options{ExternalStorage: converter.ExternalStorage{Drivers: []converter.StorageDriver{d}}})
 	e := &env{client: cl, store: store, taskQueue: "extstore-" + t.Name()}
-	startPathsWorker(t, cl, e.taskQueue)
+	// With External Storage the data converter runs inside workflow code with the deadlock
+	// detector on (longhaul's DataConverter suspends it): JSON-encoding 50 MiB there takes
+	// over the 1s default on two shared, loaded cores.
+	startPathsWorker(t, cl, e.taskQueue, worker.Options{DeadlockDetectionTimeout: 30 * time.Second})
 	return e, d
 }
 

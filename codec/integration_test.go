@@ -47,15 +47,15 @@ func startEnv(t *testing.T, store codec.Store, opts codec.Options) *env {
 	c := newCodec(t, store, opts)
 	cl := srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(c, nil)})
 	e := &env{client: cl, codec: c, store: store, taskQueue: "codec-" + t.Name()}
-	startPathsWorker(t, cl, e.taskQueue)
+	startPathsWorker(t, cl, e.taskQueue, worker.Options{})
 	return e
 }
 
 // startPathsWorker runs a worker with every workflow and activity of the path tests
 // until the test ends.
-func startPathsWorker(t *testing.T, cl client.Client, taskQueue string) {
+func startPathsWorker(t *testing.T, cl client.Client, taskQueue string, opts worker.Options) {
 	t.Helper()
-	w := worker.New(cl, taskQueue, worker.Options{})
+	w := worker.New(cl, taskQueue, opts)
 	for _, wf := range []any{InputWorkflow, ActivityRoundTripWorkflow, LocalActivityWorkflow, SignalWorkflow,
 		QueryWorkflow, UpdateWorkflow, ParentWorkflow, ChildWorkflow, ContinueAsNewWorkflow, ResultWorkflow,
 		ReadsActivityResultWorkflow} {
