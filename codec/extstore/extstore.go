@@ -26,6 +26,12 @@
 // A new format gets a new "longhaul" version; old versions keep decoding. The longhaul
 // codec server (payloadsvc) decodes these references too, so the Temporal UI and CLI show
 // External Storage payloads decoded.
+//
+// # Coming from Temporal's S3 driver
+//
+// S3Reader reads the claims Temporal's own S3 driver left in history. List it in
+// ExternalStorage.Drivers under that driver's name next to the Driver, with
+// Always(driver) as the DriverSelector, and in the codec server's codec.Options.Readers.
 package extstore
 
 import (
