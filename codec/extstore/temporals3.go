@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	commonpb "go.temporal.io/api/common/v1"
@@ -205,6 +206,10 @@ func (r *S3Reader) get(ctx context.Context, bucket, key string) ([]byte, error) 
 		var nsk *types.NoSuchKey
 		if errors.As(err, &nsk) {
 			return nil, fmt.Errorf("%w: %v", codec.ErrNotFound, err)
+		}
+		var re *awshttp.ResponseError
+		if errors.As(err, &re) && re.HTTPStatusCode() >= 400 && re.HTTPStatusCode() < 500 && re.HTTPStatusCode() != 429 {
+			return nil, codec.Permanent(err) // denied, bad request: asking again will not help
 		}
 		return nil, err
 	}
