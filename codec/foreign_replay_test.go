@@ -213,16 +213,21 @@ func TestS3ReaderVerifies(t *testing.T) {
 	if _, err := retrieve(small, claim); !errors.Is(err, codec.ErrCorrupt) {
 		t.Fatalf("object over MaxSize: %v, want ErrCorrupt", err)
 	}
-	with := func(k, v string) map[string]string { m := maps.Clone(claim); m[k] = v; return m }
+	with := func(c map[string]string, k, v string) map[string]string { m := maps.Clone(c); m[k] = v; return m }
 	for name, bad := range map[string]map[string]string{
-		"bucket not allowed": with("bucket", "elsewhere"),
-		"key without hash":   with("key", "v0/ns/prod/d/sha256/"+strings.Repeat("0", 64)),
-		"not v0":             with("key", "v1/d/sha256/"+claim["hash_value"]),
-		"md5":                with("hash_algorithm", "md5"),
+		"bucket not allowed": with(claim, "bucket", "elsewhere"),
+		"key without hash":   with(claim, "key", "v0/ns/prod/d/sha256/"+strings.Repeat("0", 64)),
+		"not v0":             with(claim, "key", "v1/d/sha256/"+claim["hash_value"]),
+		"md5":                with(claim, "hash_algorithm", "md5"),
 	} {
 		if _, err := retrieve(r, bad); !errors.Is(err, codec.ErrInvalidReference) {
 			t.Errorf("%s: %v, want ErrInvalidReference", name, err)
 		}
+	}
+
+	missing := strings.Repeat("0", 64)
+	if _, err := retrieve(r, with(with(claim, "hash_value", missing), "key", "v0/d/sha256/"+missing)); !errors.Is(err, codec.ErrNotFound) {
+		t.Errorf("missing object: %v, want ErrNotFound", err)
 	}
 
 	// Tamper: same key, other bytes.
