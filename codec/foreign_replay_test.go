@@ -22,6 +22,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/extstore"
+	"github.com/seed-a62fcf0e/longhaul/codec/extstore/temporals3"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
@@ -120,25 +121,25 @@ func TestDataDogReferencesReplay(t *testing.T) {
 
 // countingGets counts the GetObject calls of an S3 client.
 type countingGets struct {
-	extstore.S3GetObjectAPI
+	temporals3.GetObjectAPI
 	n atomic.Int64
 }
 
 func (c *countingGets) GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
 	c.n.Add(1)
-	return c.S3GetObjectAPI.GetObject(ctx, in, opts...)
+	return c.GetObjectAPI.GetObject(ctx, in, opts...)
 }
 
 // TestTemporalS3ClaimsReplay: a history whose input was stored by Temporal's S3 driver
 // (its documented object layout, on a real versitygw) is read by longhaul workers whose
-// External Storage lists extstore.S3Reader under the old driver's name next to the
+// External Storage lists temporals3.Reader under the old driver's name next to the
 // extstore Driver that stores new payloads; also by a worker replaying from scratch.
 func TestTemporalS3ClaimsReplay(t *testing.T) {
 	srv := testenv.SharedTemporal(t)
 	s3srv := testenv.S3(t, testenv.S3Options{})
 	writer := &testenv.TemporalS3Writer{Client: s3srv.NewClient(), Bucket: s3srv.Bucket}
 	starter := srv.Client(t, client.Options{ExternalStorage: converter.ExternalStorage{Drivers: []converter.StorageDriver{writer}, PayloadSizeThreshold: 1 << 10}})
-	gets := &countingGets{S3GetObjectAPI: s3srv.NewClient()}
+	gets := &countingGets{GetObjectAPI: s3srv.NewClient()}
 	var before int64
 	newWorker := func(tq string) worker.Worker {
 		before = gets.n.Load()
@@ -146,7 +147,7 @@ func TestTemporalS3ClaimsReplay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		old, err := extstore.NewS3Reader(extstore.S3ReaderOptions{Client: gets, Buckets: []string{s3srv.Bucket}})
+		old, err := temporals3.New(temporals3.Options{Client: gets, Buckets: []string{s3srv.Bucket}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,11 +188,11 @@ func TestS3ReaderVerifies(t *testing.T) {
 	if want := "v0/ns/prod/wt/My%20Type%2F%C3%BC/wi/id%201/ri/r/d/sha256/" + claim["hash_value"]; claim["key"] != want {
 		t.Fatalf("key %s, want %s", claim["key"], want)
 	}
-	r, err := extstore.NewS3Reader(extstore.S3ReaderOptions{Client: cl, Buckets: []string{s3srv.Bucket}})
+	r, err := temporals3.New(temporals3.Options{Client: cl, Buckets: []string{s3srv.Bucket}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	retrieve := func(r *extstore.S3Reader, claim map[string]string) ([]*commonpb.Payload, error) {
+	retrieve := func(r *temporals3.Reader, claim map[string]string) ([]*commonpb.Payload, error) {
 		return r.Retrieve(converter.StorageDriverRetrieveContext{Context: ctx}, []converter.StorageDriverClaim{{ClaimData: claim}})
 	}
 	out, err := retrieve(r, claim)
@@ -209,7 +210,7 @@ func TestS3ReaderVerifies(t *testing.T) {
 		t.Fatalf("decode for another namespace: %v, want ErrInvalidReference", err)
 	}
 
-	small, _ := extstore.NewS3Reader(extstore.S3ReaderOptions{Client: cl, Buckets: []string{s3srv.Bucket}, MaxSize: 1 << 10})
+	small, _ := temporals3.New(temporals3.Options{Client: cl, Buckets: []string{s3srv.Bucket}, MaxSize: 1 << 10})
 	if _, err := retrieve(small, claim); !errors.Is(err, codec.ErrCorrupt) {
 		t.Fatalf("object over MaxSize: %v, want ErrCorrupt", err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/extstore"
+	"github.com/seed-a62fcf0e/longhaul/codec/extstore/temporals3"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
@@ -112,7 +113,7 @@ func TestCodecServerDecodesOtherOffloaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s3r, err := extstore.NewS3Reader(extstore.S3ReaderOptions{Client: s3srv.NewClient(), Buckets: []string{s3srv.Bucket}})
+	s3r, err := temporals3.New(temporals3.Options{Client: s3srv.NewClient(), Buckets: []string{s3srv.Bucket}})
 	if err != nil {
 		t.Fatal(err)
 	}

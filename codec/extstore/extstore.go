@@ -29,15 +29,15 @@
 //
 // # Coming from Temporal's S3 driver
 //
-// S3Reader reads the claims Temporal's own S3 driver left in history. List it in
-// ExternalStorage.Drivers under that driver's name next to the Driver, with
-// Always(driver) as the DriverSelector, and in the codec server's codec.Options.Readers.
+// temporals3.Reader (codec/extstore/temporals3) reads the claims Temporal's own S3 driver
+// left in history. List it in ExternalStorage.Drivers under that driver's name next to
+// the Driver, with Always(driver) as the DriverSelector, and in the codec server's
+// codec.Options.Readers.
 package extstore
 
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -179,6 +179,3 @@ func targetNamespace(t converter.StorageDriverTargetInfo) string {
 	}
 	return ""
 }
-
-// errReadOnly is returned by Store of drivers that only read what another driver wrote.
-var errReadOnly = errors.New("read-only driver: configure another driver to store new payloads")

@@ -7,7 +7,7 @@ import (
 
 // Always returns a DriverSelector that stores every payload over the threshold with d.
 // The SDK requires a selector when ExternalStorage lists several drivers, e.g. the
-// longhaul Driver for new payloads next to an S3Reader that only reads old claims.
+// longhaul Driver for new payloads next to a temporals3.Reader that only reads old claims.
 func Always(d converter.StorageDriver) converter.StorageDriverSelector { return always{d} }
 
 type always struct{ d converter.StorageDriver }

@@ -1,4 +1,8 @@
-package extstore
+// Package temporals3 reads the claims Temporal's own S3 External Storage driver
+// (go.temporal.io/sdk/contrib/aws/s3driver and its peers in other SDKs) left in history,
+// so a team switching to longhaul keeps decoding them. It is its own package so that
+// codec/extstore does not link the AWS SDK.
+package temporals3
 
 import (
 	"bytes"
@@ -37,34 +41,34 @@ const (
 	s3ClaimHashAlgo = "hash_algorithm"
 	s3ClaimHash     = "hash_value"
 
-	// TemporalS3DriverName is the default name of Temporal's S3 driver.
-	TemporalS3DriverName = "aws.s3driver"
-	// DefaultS3MaxSize is the default bound of one object read: Temporal's S3 driver
+	// DriverName is the default name of Temporal's S3 driver.
+	DriverName = "aws.s3driver"
+	// DefaultMaxSize is the default bound of one object read: Temporal's S3 driver
 	// refuses payloads over 50 MiB by default.
-	DefaultS3MaxSize = 50 << 20
+	DefaultMaxSize = 50 << 20
 )
 
-// S3GetObjectAPI is the part of *s3.Client the S3Reader uses.
-type S3GetObjectAPI interface {
+// GetObjectAPI is the part of *s3.Client the Reader uses.
+type GetObjectAPI interface {
 	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 }
 
-// S3ReaderOptions configures an S3Reader.
-type S3ReaderOptions struct {
+// Options configures a Reader.
+type Options struct {
 	// Client reads the objects; required (an *s3.Client).
-	Client S3GetObjectAPI
+	Client GetObjectAPI
 	// Buckets the claims may name; required. A claim naming another bucket is refused:
 	// claims come from history, and history is not trusted to pick what we read.
 	Buckets []string
 	// Name is the driver name the claims were written under; default "aws.s3driver".
 	Name string
-	// MaxSize bounds one object; default DefaultS3MaxSize.
+	// MaxSize bounds one object; default DefaultMaxSize.
 	MaxSize int64
 	// Retry is the policy for transient S3 failures; zero value = codec's defaults.
 	Retry codec.RetryPolicy
 }
 
-// S3Reader reads the claims Temporal's S3 External Storage driver left in history, so a
+// Reader reads the claims Temporal's S3 External Storage driver left in history, so a
 // team can switch to longhaul without losing them. It is both:
 //   - a converter.StorageDriver (Retrieve only; Store fails) to list in
 //     ExternalStorage.Drivers under the old driver's name, next to the Driver that stores
@@ -74,46 +78,50 @@ type S3ReaderOptions struct {
 //
 // Every object is read through MaxSize and verified against hash_value before it is
 // unmarshalled; a mismatch is codec.ErrCorrupt.
-type S3Reader struct {
-	opts S3ReaderOptions
+type Reader struct {
+	opts Options
 }
 
 var (
-	_ converter.StorageDriver = (*S3Reader)(nil)
-	_ codec.Reader            = (*S3Reader)(nil)
+	_ converter.StorageDriver = (*Reader)(nil)
+	_ codec.Reader            = (*Reader)(nil)
 )
 
-// NewS3Reader returns a reader of Temporal S3 driver claims.
-func NewS3Reader(opts S3ReaderOptions) (*S3Reader, error) {
+// New returns a reader of Temporal S3 driver claims.
+func New(opts Options) (*Reader, error) {
 	switch {
 	case opts.Client == nil:
-		return nil, errors.New("extstore: S3ReaderOptions.Client is nil")
+		return nil, errors.New("temporals3: Options.Client is nil")
 	case len(opts.Buckets) == 0:
-		return nil, errors.New("extstore: S3ReaderOptions.Buckets is empty")
+		return nil, errors.New("temporals3: Options.Buckets is empty")
 	case opts.MaxSize < 0:
-		return nil, fmt.Errorf("extstore: S3ReaderOptions.MaxSize is negative (%d)", opts.MaxSize)
+		return nil, fmt.Errorf("temporals3: Options.MaxSize is negative (%d)", opts.MaxSize)
 	}
-	opts.Name = cmp.Or(opts.Name, TemporalS3DriverName)
-	opts.MaxSize = cmp.Or(opts.MaxSize, DefaultS3MaxSize)
-	return &S3Reader{opts: opts}, nil
+	opts.Name = cmp.Or(opts.Name, DriverName)
+	opts.MaxSize = cmp.Or(opts.MaxSize, DefaultMaxSize)
+	return &Reader{opts: opts}, nil
 }
 
 // Name implements converter.StorageDriver: the name the claims were written under.
-func (r *S3Reader) Name() string { return r.opts.Name }
+func (r *Reader) Name() string { return r.opts.Name }
 
 // Type implements converter.StorageDriver.
-func (r *S3Reader) Type() string { return "longhaul.temporal-s3-reader" }
+func (r *Reader) Type() string { return "longhaul.temporal-s3-reader" }
 
 // Store implements converter.StorageDriver; this driver only reads.
-func (r *S3Reader) Store(converter.StorageDriverStoreContext, []*commonpb.Payload) ([]converter.StorageDriverClaim, error) {
-	return nil, fmt.Errorf("extstore %s: %w", r.opts.Name, errReadOnly)
+func (r *Reader) Store(converter.StorageDriverStoreContext, []*commonpb.Payload) ([]converter.StorageDriverClaim, error) {
+	return nil, fmt.Errorf("temporals3 %s: %w", r.opts.Name, errReadOnly)
 }
 
 // Retrieve implements converter.StorageDriver.
-func (r *S3Reader) Retrieve(rc converter.StorageDriverRetrieveContext, claims []converter.StorageDriverClaim) ([]*commonpb.Payload, error) {
+func (r *Reader) Retrieve(rc converter.StorageDriverRetrieveContext, claims []converter.StorageDriverClaim) ([]*commonpb.Payload, error) {
 	out := make([]*commonpb.Payload, len(claims))
 	limiter := rc.GetLimiter()
-	g, ctx := errgroup.WithContext(ctxOf(rc.Context))
+	ctx := rc.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(codec.DefaultConcurrency)
 	for i := range claims {
 		g.Go(func() error {
@@ -125,14 +133,14 @@ func (r *S3Reader) Retrieve(rc converter.StorageDriverRetrieveContext, claims []
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, fmt.Errorf("extstore %s retrieve: %w", r.opts.Name, err)
+		return nil, fmt.Errorf("temporals3 %s retrieve: %w", r.opts.Name, err)
 	}
 	return out, nil
 }
 
 // Recognize implements codec.Reader: an External Storage reference of this driver name
 // with an S3 claim.
-func (r *S3Reader) Recognize(p *commonpb.Payload) bool {
+func (r *Reader) Recognize(p *commonpb.Payload) bool {
 	if !codec.IsStorageReference(p) {
 		return false
 	}
@@ -142,7 +150,7 @@ func (r *S3Reader) Recognize(p *commonpb.Payload) bool {
 
 // Read implements codec.Reader. A key that names a namespace must name namespace: a codec
 // server authorized for one namespace does not read another's objects.
-func (r *S3Reader) Read(ctx context.Context, namespace string, p *commonpb.Payload) (*commonpb.Payload, error) {
+func (r *Reader) Read(ctx context.Context, namespace string, p *commonpb.Payload) (*commonpb.Payload, error) {
 	ref, err := codec.ParseStorageReference(p)
 	if err != nil {
 		return nil, err
@@ -150,7 +158,7 @@ func (r *S3Reader) Read(ctx context.Context, namespace string, p *commonpb.Paylo
 	return r.read(ctx, namespace, ref.ClaimData)
 }
 
-func (r *S3Reader) read(ctx context.Context, namespace string, claim map[string]string) (*commonpb.Payload, error) {
+func (r *Reader) read(ctx context.Context, namespace string, claim map[string]string) (*commonpb.Payload, error) {
 	bucket, key, sum, err := r.parseClaim(claim, namespace)
 	if err != nil {
 		return nil, err
@@ -175,7 +183,7 @@ func (r *S3Reader) read(ctx context.Context, namespace string, claim map[string]
 
 // parseClaim validates a claim: sha256, an allowed bucket, a v0 key ending in the hash
 // and, when namespace is set, naming no other namespace.
-func (r *S3Reader) parseClaim(claim map[string]string, namespace string) (bucket, key, sum string, err error) {
+func (r *Reader) parseClaim(claim map[string]string, namespace string) (bucket, key, sum string, err error) {
 	bucket, key, sum = claim[s3ClaimBucket], claim[s3ClaimKey], claim[s3ClaimHash]
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: Temporal S3 claim: %s", codec.ErrInvalidReference, fmt.Sprintf(format, args...))
@@ -186,7 +194,7 @@ func (r *S3Reader) parseClaim(claim map[string]string, namespace string) (bucket
 	case !isContentAddress(sum):
 		return "", "", "", bad("hash_value %q is not 64 lowercase hex digits", trunc(sum))
 	case !slices.Contains(r.opts.Buckets, bucket):
-		return "", "", "", bad("bucket %q is not in S3ReaderOptions.Buckets", trunc(bucket))
+		return "", "", "", bad("bucket %q is not in Options.Buckets", trunc(bucket))
 	case len(key) > 1024 || !strings.HasPrefix(key, "v0/") || !strings.HasSuffix(key, "/d/sha256/"+sum):
 		return "", "", "", bad("key %q is not v0/.../d/sha256/<hash_value>", trunc(key))
 	}
@@ -200,7 +208,7 @@ func (r *S3Reader) parseClaim(claim map[string]string, namespace string) (bucket
 }
 
 // get reads one object through MaxSize; bytes past it are an error, not a truncation.
-func (r *S3Reader) get(ctx context.Context, bucket, key string) ([]byte, error) {
+func (r *Reader) get(ctx context.Context, bucket, key string) ([]byte, error) {
 	out, err := r.opts.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
 		var nsk *types.NoSuchKey
@@ -215,7 +223,7 @@ func (r *S3Reader) get(ctx context.Context, bucket, key string) ([]byte, error) 
 	}
 	defer out.Body.Close()
 	if n := aws.ToInt64(out.ContentLength); n > r.opts.MaxSize {
-		return nil, codec.Permanent(fmt.Errorf("%w: object is %d bytes, over the %d-byte S3ReaderOptions.MaxSize", codec.ErrCorrupt, n, r.opts.MaxSize))
+		return nil, codec.Permanent(fmt.Errorf("%w: object is %d bytes, over the %d-byte Options.MaxSize", codec.ErrCorrupt, n, r.opts.MaxSize))
 	}
 	var buf bytes.Buffer
 	if n := aws.ToInt64(out.ContentLength); n > 0 {
@@ -225,7 +233,7 @@ func (r *S3Reader) get(ctx context.Context, bucket, key string) ([]byte, error) 
 		return nil, err
 	}
 	if int64(buf.Len()) > r.opts.MaxSize {
-		return nil, codec.Permanent(fmt.Errorf("%w: object is over the %d-byte S3ReaderOptions.MaxSize", codec.ErrCorrupt, r.opts.MaxSize))
+		return nil, codec.Permanent(fmt.Errorf("%w: object is over the %d-byte Options.MaxSize", codec.ErrCorrupt, r.opts.MaxSize))
 	}
 	return buf.Bytes(), nil
 }
@@ -243,3 +251,6 @@ func isContentAddress(s string) bool {
 	_, err := codec.BlobKey(codec.DefaultNamespace, s)
 	return err == nil
 }
+
+// errReadOnly is what Store returns: this driver only reads what another driver wrote.
+var errReadOnly = errors.New("read-only driver: list a driver that stores (e.g. extstore.Driver) and select it with extstore.Always")
