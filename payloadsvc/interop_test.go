@@ -1,6 +1,7 @@
 package payloadsvc
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -100,6 +101,13 @@ func TestCodecServerDecodesExternalStorage(t *testing.T) {
 	}
 	if status, _, body := svc.do(t, "POST", "/codec/other/decode", payloadsJSON(t, ref), nil); status != 400 {
 		t.Fatalf("decode for another namespace: %d %s, want 400", status, short(body))
+	}
+	// Asked for a preview, the service previews it like its own references.
+	pv := svc.postPayloads(t, "/codec/default/decode", map[string]string{PreviewHeader: "1"}, ref)
+	sr, _ := codec.ParseStorageReference(ref)
+	var pw previewWrapper
+	if err := json.Unmarshal(pv[0].Data, &pw); err != nil || pw.Preview.SHA256 != sr.ClaimData[codec.ClaimKeySHA256] || pw.Preview.Size != len(jsonPayload(t, input).Data) {
+		t.Fatalf("preview of an External Storage reference (%v): %s", err, short(pv[0].Data))
 	}
 }
 
