@@ -43,12 +43,13 @@ func TestScenario(t *testing.T) {
 	}
 
 	// A query (answered by replaying the whole history: there is no sticky cache) and an
-	// update, both before the first replacement. Nothing that must reach a worker
-	// promptly is sent right after a worker stops: the SDK cancels a stopping worker's
-	// long polls without waiting for the server, and until the server (1.29) notices,
-	// matching can hand a query to such a poll, then fails the query with the poll's
-	// "context canceled" (it fetches the workflow's state with the dead poll's context)
-	// or loses it (DeadlineExceeded after the query's timeout).
+	// update, both before the first replacement, once the workflow task that exported the
+	// span is done. Nothing that must reach a worker promptly is sent right after a worker
+	// stops: the SDK cancels a stopping worker's long polls without waiting for the
+	// server, and until the server (1.29) notices, matching can hand a query to such a
+	// poll, then fails the query with the poll's "context canceled" (it fetches the
+	// workflow's state with the dead poll's context) or loses it (DeadlineExceeded).
+	waitNoWorkflowTask(t, h, run.GetID(), firstRunID)
 	if progress := queryString(t, ctx, h, run.GetID(), firstRunID, "progress"); progress != "waiting" {
 		t.Fatalf("query = %q, want %q", progress, "waiting")
 	}

@@ -69,7 +69,9 @@ func startServers(ctx context.Context, cfg config, store codec.Store, logger *sl
 		}
 		s.ui = "http://127.0.0.1:" + strconv.Itoa(uiPort)
 		s.payloadsvc = "http://" + ln.Addr().String()
-		h, err := payloadsvc.NewHandler(store, payloadsvc.Options{CORSOrigins: []string{s.ui}, Logger: logger})
+		// The link says 127.0.0.1, the dev server's banner localhost: allow both.
+		origins := []string{s.ui, "http://localhost:" + strconv.Itoa(uiPort)}
+		h, err := payloadsvc.NewHandler(store, payloadsvc.Options{CORSOrigins: origins, Logger: logger})
 		if err != nil {
 			ln.Close()
 			return nil, err
