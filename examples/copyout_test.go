@@ -55,6 +55,7 @@ func TestCopyOut(t *testing.T) {
 	}
 	for _, name := range examples {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel() // mostly linking: single-threaded, so two at once use two cores
 			dir := t.TempDir()
 			for _, f := range programFiles(t, name) {
 				src, err := os.ReadFile(filepath.Join(name, f))
