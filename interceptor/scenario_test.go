@@ -49,6 +49,8 @@ func TestScenario(t *testing.T) {
 	// server, and until the server (1.29) notices, matching can hand a query to such a
 	// poll, then fails the query with the poll's "context canceled" (it fetches the
 	// workflow's state with the dead poll's context) or loses it (DeadlineExceeded).
+	// Newer servers and SDKs close that race (temporalio/temporal#9203,
+	// temporalio/sdk-go#2199).
 	waitNoWorkflowTask(t, h, run.GetID(), firstRunID)
 	if progress := queryString(t, ctx, h, run.GetID(), firstRunID, "progress"); progress != "waiting" {
 		t.Fatalf("query = %q, want %q", progress, "waiting")
