@@ -20,7 +20,8 @@ const MinSnapshotInterval = 100 * time.Millisecond
 // shows up in Datadog within five minutes of its start, and each worker sends one small
 // span per cached workflow per interval (dd-trace-java's long-running traces flush every
 // two minutes; workflows that last days need no finer grain). Workflows shorter than
-// the interval send no partial copies at all.
+// the interval send no partial copies at all. Each cached workflow holds one goroutine
+// and one ticker for it while snapshots are on.
 const DefaultSnapshotInterval = 5 * time.Minute
 
 // NoSnapshots as Options.SnapshotInterval turns partial RunWorkflow copies off.
