@@ -40,6 +40,7 @@ func fuzzHandler(t testing.TB, store codec.Store) http.Handler {
 	h, err := NewHandler(store, Options{
 		MaxCodecBodyBytes: 64 << 10,
 		PreviewBytes:      512,
+		AllowedHosts:      []string{"example.com"}, // httptest.NewRequest's
 		Logger:            slog.New(slog.DiscardHandler),
 		Codec:             codec.Options{Threshold: 1 << 10, InlineBudget: 4 << 10},
 	})
@@ -109,6 +110,7 @@ func checkCodecAnswer(t *testing.T, body []byte, rec *httptest.ResponseRecorder,
 
 func serveCodec(h http.Handler, path string, body []byte, preview bool) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
 	if preview {
 		req.Header.Set(PreviewHeader, "1")
 	}
