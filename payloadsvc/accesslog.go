@@ -137,6 +137,9 @@ func (w *recorder) WriteHeader(code int) {
 		w.status = code
 		if w.closeEarly && w.in != nil && !w.in.eof.Load() {
 			w.Header().Set("Connection", "close")
+			// And no draining of the rest after the answer either: net/http would read up
+			// to 256 KiB of it before closing, holding the connection until a deadline.
+			_ = http.NewResponseController(w.ResponseWriter).SetReadDeadline(time.Now())
 		}
 	}
 	w.ResponseWriter.WriteHeader(code)

@@ -179,7 +179,17 @@ var listeningRE = regexp.MustCompile(`msg="payloadsvc: listening" addr=(\S+)`)
 // its "listening" line.
 func start(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
+	return startIn(t, "", env, args...)
+}
+
+// startIn is start with the binary run by a bash script that sets limits first (say
+// "ulimit -v 1048576"); the script execs the binary, so the process is the binary.
+func startIn(t *testing.T, limits string, env []string, args ...string) *proc {
+	t.Helper()
 	cmd := exec.Command(binary(t), args...)
+	if limits != "" {
+		cmd = exec.Command("bash", append([]string{"-c", limits + ` && exec "$0" "$@"`, binary(t)}, args...)...)
+	}
 	cmd.Env = append(os.Environ(), append([]string{"LONGHAUL_LISTEN=127.0.0.1:0"}, env...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -237,6 +247,10 @@ func request(t *testing.T, method, url string, body io.Reader, hdr ...string) (i
 		t.Fatal(err)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
+		if hdr[i] == "Host" {
+			req.Host = hdr[i+1]
+			continue
+		}
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
