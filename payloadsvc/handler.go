@@ -205,11 +205,11 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 // namespaceFor validates the request's namespace and authorizes the caller for it,
 // answering the error itself; ok reports whether to go on.
 func (h *handler) namespaceFor(w http.ResponseWriter, r *http.Request, ns string) (ok bool) {
-	requestInfoFrom(r.Context()).namespace = ns
 	if err := codec.ValidateNamespace(ns); err != nil {
-		writeError(w, r, http.StatusBadRequest, "bad namespace: %v", err)
+		writeErrorLogged(w, r, http.StatusBadRequest, "bad namespace: "+err.Error(), "bad namespace")
 		return false
 	}
+	requestInfoFrom(r.Context()).namespace = ns // valid: safe to log
 	if h.auth == nil {
 		return true
 	}

@@ -319,3 +319,64 @@ func checkErrorBody(t *testing.T, what string, out []byte, secrets ...string) {
 		}
 	}
 }
+
+// TestLogsQuoteNoRequestData runs hostile codec and blob requests whose fields carry
+// marker strings, with the log at debug level, and scans the log: none of the markers
+// appears, while the clients were told what was wrong with their requests.
+func TestLogsQuoteNoRequestData(t *testing.T) {
+	p := start(t, nil, "--log-level", "debug")
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	refEnc := b64("json/longhaul-ref")
+	ref := func(data string) string {
+		return `{"metadata":{"encoding":"` + refEnc + `"},"data":"` + b64(data) + `"}`
+	}
+	hex := strings.Repeat("ab", 32)
+	markers := []string{"zzmarkone", "MARK-COMPRESSION", "MARK-VERSION", "MARK-NOT-JSON", "MARK-META-KEY", "MARK-META-VALUE",
+		"MARK-TRUNCATED", "MARK-UNKNOWN-FIELD", "MARK-ENCODE-DATA", "MARK-ENCODE-ENCODING", "MARK-NAMESPACE", "MARK-SIZE-TEXT", "MARK-BLOB-BODY"}
+	bodies := []string{
+		`{"payloads":[` + ref(`{"v":1,"sha256":"zzmarkone","size":5,"rawSize":5,"compression":"none"}`) + `]}`,
+		`{"payloads":[` + ref(`{"v":1,"sha256":"`+hex+`","size":5,"rawSize":5,"compression":"MARK-COMPRESSION"}`) + `]}`,
+		`{"payloads":[` + ref(`{"v":"MARK-VERSION"}`) + `]}`,
+		`{"payloads":[` + ref(`MARK-NOT-JSON`) + `]}`,
+		`{"payloads":[` + ref(`{"v":1,"sha256":"`+hex+`","size":"MARK-SIZE-TEXT"}`) + `]}`,
+		`{"payloads":[{"metadata":{"MARK-META-KEY":"` + b64("MARK-META-VALUE") + `"},"data":"!!"}]}`,
+		`{"payloads":[{"data":"MARK-TRUNCATED`,
+		`{"payloads":[],"MARK-UNKNOWN-FIELD":{"x":"MARK-UNKNOWN-FIELD"}}`,
+		`{"payloads":[{"metadata":{"encoding":"MARK-META-VALUE"}}], "payloads":[]}`,
+	}
+	told := 0
+	for _, body := range bodies {
+		status, out := request(t, "POST", p.url("/codec/default/decode"), strings.NewReader(body), "Content-Type", "application/json")
+		if status == 200 && !strings.Contains(body, "UNKNOWN") {
+			t.Errorf("hostile body %q: 200 %s", short([]byte(body)), short(out))
+		}
+		if status == 400 && (strings.Contains(string(out), "MARK") || strings.Contains(string(out), "zzmark")) {
+			told++
+		}
+	}
+	if told < 2 {
+		t.Errorf("only %d answers described the bad field to the client", told)
+	}
+	enc := `{"payloads":[{"metadata":{"encoding":"` + b64("MARK-ENCODE-ENCODING") + `"},"data":"` + b64("MARK-ENCODE-DATA"+strings.Repeat("y", 300<<10)) + `"}]}`
+	if status, out := request(t, "POST", p.url("/codec/default/encode"), strings.NewReader(enc), "Content-Type", "application/json"); status != 200 {
+		t.Errorf("encode: %d %s", status, short(out))
+	}
+	if status, _ := request(t, "POST", p.url("/codec/decode"), strings.NewReader(`{"payloads":[]}`), "Content-Type", "application/json", "X-Namespace", "MARK-NAMESPACE/.."); status != 400 {
+		t.Errorf("bad X-Namespace: %d, want 400", status)
+	}
+	if status, _ := request(t, "PUT", p.url("/v1/namespaces/default/blobs/sha256/"+hex), strings.NewReader("MARK-BLOB-BODY")); status != 400 {
+		t.Errorf("PUT with a digest mismatch: %d, want 400", status)
+	}
+	logs := p.logs.String()
+	if !strings.Contains(logs, "invalid reference") || !strings.Contains(logs, "malformed request body") {
+		t.Fatalf("the log does not name the problems:\n%s", logs)
+	}
+	for _, m := range markers {
+		if strings.Contains(logs, m) {
+			t.Errorf("the log quotes the request's %q", m)
+		}
+	}
+	if t.Failed() {
+		t.Logf("log:\n%s", logs)
+	}
+}
