@@ -166,7 +166,8 @@ func (h *handler) admit(w http.ResponseWriter, r *http.Request, op string, in []
 				return false
 			}
 			need += n
-		} else if ref, err := codec.ParseReference(p); err == nil {
+		} else if ref, err := codec.ParseReference(p); err == nil && ref.Size <= h.opts.Codec.MaxSize && ref.RawSize <= h.opts.Codec.MaxSize {
+			// (The codec refuses a claim over MaxSize itself, before reading anything.)
 			need += ref.Size + ref.RawSize // both are >= 0, each at most 2^63-1: saturate
 			if need < 0 {
 				need = 1<<63 - 1

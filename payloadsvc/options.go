@@ -20,7 +20,7 @@ const (
 	DefaultMaxCodecBodyBytes = 64 << 20
 	DefaultPreviewBytes      = 1 << 20
 	DefaultDownloadTTL       = 15 * time.Minute
-	DefaultCodecRetryElapsed = 15 * time.Second
+	DefaultCodecTimeout      = 15 * time.Second
 	DefaultMaxInflightBytes  = 1 << 30
 	DefaultMaxPayloads       = 10000
 	DefaultBodyReadTimeout   = time.Minute
@@ -34,8 +34,9 @@ type Options struct {
 	// ignored: every request is served by a codec for the request's namespace; all of
 	// them share one decode cache (CacheBytes, default 128 MiB), scoped by namespace, so
 	// the UI's repeated decodes of a page do not reach the store. One default differs:
-	// Codec.Retry.MaxElapsed is 15s, so a person waiting on the UI gets a 503 for a store
-	// that is down rather than a minute of retries.
+	// Codec.Timeout (one store operation with the store driver's retries) is 15s, so a
+	// person waiting on the UI gets a 503 for a store that is down rather than minutes of
+	// retries.
 	Codec codec.Options
 	// Authorizer decides who may use a namespace; nil lets everyone use every namespace.
 	Authorizer Authorizer
@@ -61,7 +62,8 @@ type Options struct {
 	SigningKey []byte
 	// DownloadTTL is how long a download link works; default 15 minutes.
 	DownloadTTL time.Duration
-	// TempDir holds PUT bodies while they are verified; default os.TempDir().
+	// Deprecated: TempDir is unused: PUT bodies stream into the store while they are
+	// verified, with no temporary file.
 	TempDir string
 	// Logger receives the access log and errors; default slog.Default().
 	Logger *slog.Logger
@@ -137,11 +139,14 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.Codec.Retry.MaxElapsed == 0 {
-		o.Codec.Retry.MaxElapsed = DefaultCodecRetryElapsed
+	if o.Codec.Timeout == 0 {
+		o.Codec.Timeout = DefaultCodecTimeout
 	}
 	if o.Codec.Logger == nil {
 		o.Codec.Logger = o.Logger
+	}
+	if o.Codec.MaxSize == 0 {
+		o.Codec.MaxSize = o.MaxBlobBytes // what the codec stores or reads is a blob
 	}
 	return o, nil
 }

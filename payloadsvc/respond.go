@@ -67,6 +67,8 @@ func storeStatus(err error) int {
 	switch {
 	case errors.Is(err, codec.ErrInvalidReference), errors.Is(err, codec.ErrInvalidKey):
 		return http.StatusBadRequest
+	case errors.Is(err, codec.ErrTooLarge):
+		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, codec.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, codec.ErrCorrupt):
@@ -91,6 +93,9 @@ func (h *handler) storeFailure(w http.ResponseWriter, r *http.Request, op string
 	switch status {
 	case http.StatusBadRequest:
 		writeErrorLogged(w, r, status, op+": "+h.scrub(err.Error()), op+": invalid reference or key")
+		return
+	case http.StatusRequestEntityTooLarge:
+		writeError(w, r, status, "%s: a payload is over the %d-byte blob limit (--max-blob-bytes)", op, h.opts.Codec.MaxSize)
 		return
 	case http.StatusNotFound:
 		writeError(w, r, status, "%s: blob not found", op)
