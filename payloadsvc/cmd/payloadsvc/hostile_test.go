@@ -12,7 +12,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -378,5 +380,50 @@ func TestLogsQuoteNoRequestData(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("log:\n%s", logs)
+	}
+}
+
+var metricsAddrRE = regexp.MustCompile(`msg="payloadsvc: serving /metrics" addr=(\S+)`)
+
+// TestMetricsOwnAddressAndToken: with --metrics-listen, /metrics leaves the main
+// address and is served on its own, behind --metrics-token-file's token; a tokens file
+// that others may write is refused, short tokens and readable files are warned about.
+func TestMetricsOwnAddressAndToken(t *testing.T) {
+	dir := t.TempDir()
+	tokFile := filepath.Join(dir, "metrics-token")
+	if err := os.WriteFile(tokFile, []byte("scrape-token-0123456789abcdef\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, nil, "--metrics-listen", "127.0.0.1:0", "--metrics-token-file", tokFile)
+	m := metricsAddrRE.FindStringSubmatch(p.logs.String())
+	if m == nil {
+		t.Fatalf("no metrics address in the log:\n%s", p.logs.String())
+	}
+	if status, _ := request(t, "GET", p.url("/metrics"), nil); status != 404 {
+		t.Errorf("/metrics on the main address: %d, want 404", status)
+	}
+	if status, _ := request(t, "GET", "http://"+m[1]+"/metrics", nil); status != 401 {
+		t.Errorf("/metrics without the token: %d, want 401", status)
+	}
+	status, body := request(t, "GET", "http://"+m[1]+"/metrics", nil, "Authorization", "Bearer scrape-token-0123456789abcdef")
+	if status != 200 || !strings.Contains(string(body), "payloadsvc_requests_total") {
+		t.Errorf("/metrics with the token: %d", status)
+	}
+
+	tokens := filepath.Join(dir, "tokens")
+	if err := os.WriteFile(tokens, []byte("short default\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Chmod(tokens, 0o664)
+	out, err := exec.Command(binary(t), "--listen", "127.0.0.1:0", "--auth-tokens-file", tokens).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "writable by group or others") {
+		t.Errorf("group-writable tokens file: %v %s, want a refusal", err, out)
+	}
+	_ = os.Chmod(tokens, 0o644)
+	p = start(t, []string{"LONGHAUL_AUTH_TOKENS_FILE=" + tokens})
+	for _, want := range []string{"readable by group or others", "token is 5 characters, under 16"} {
+		if !strings.Contains(p.logs.String(), want) {
+			t.Errorf("no warning %q at start:\n%s", want, p.logs.String())
+		}
 	}
 }

@@ -104,13 +104,15 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if metricsSrv != nil {
+		log.Info("payloadsvc: serving /metrics", "addr", metricsSrv.ln.Addr().String())
+	}
 	log.Info("payloadsvc: listening", "addr", ln.Addr().String(), "scheme", api.scheme, "store", storeName(store),
 		"auth", cfg.authTokensFile != "", "cors_origins", cfg.corsOrigins.values, "max_connections", api.maxConns)
 
 	errc := make(chan error, 2)
 	go func() { errc <- api.serve() }()
 	if metricsSrv != nil {
-		log.Info("payloadsvc: serving /metrics", "addr", metricsSrv.ln.Addr().String())
 		go func() { errc <- metricsSrv.serve() }()
 	}
 	select {

@@ -62,6 +62,11 @@ func TestConfigErrors(t *testing.T) {
 		{[]string{"--log-format", "xml"}, nil, "--log-format"},
 		{[]string{"--nope"}, nil, "nope"},
 		{[]string{"extra"}, nil, `unexpected argument "extra"`},
+		{[]string{"--max-connections", "-1"}, nil, "--max-connections"},
+		{[]string{"--max-connections", "lots"}, nil, "max-connections"},
+		{[]string{"--max-inflight-bytes", "0"}, nil, "--max-inflight-bytes"},
+		{nil, map[string]string{"LONGHAUL_MAX_PAYLOADS_PER_REQUEST": "0"}, "--max-payloads-per-request"},
+		{[]string{"--body-read-timeout", "0s"}, nil, "--body-read-timeout"},
 	} {
 		_, err := parseConfig(tc.args, env(tc.env), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
