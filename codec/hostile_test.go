@@ -18,6 +18,19 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 )
 
+// plantRef is plant for fuzzing: it returns nil when the reference would not be valid.
+func plantRef(t testing.TB, s codec.Store, b []byte, size, rawSize int64, comp string) *commonpb.Payload {
+	sum := sha256.Sum256(b)
+	p, err := codec.Reference{V: 1, SHA256: hex.EncodeToString(sum[:]), Size: size, RawSize: rawSize, Compression: comp}.Payload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := codec.ParseReference(p); err != nil {
+		return nil
+	}
+	return plant(t, s, b, size, rawSize, comp)
+}
+
 // plant stores b under its address in namespace "default" and returns a reference to it
 // with the sizes and compression a forger chose.
 func plant(t testing.TB, s codec.Store, b []byte, size, rawSize int64, comp string) *commonpb.Payload {
