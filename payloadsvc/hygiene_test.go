@@ -280,3 +280,17 @@ func TestKeepAliveAndEarlyClose(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+// TestDedupeProbe404IsQuiet: a HEAD for a missing blob (the Client's existence check)
+// is a normal answer: it is not logged at info level, nor as an error.
+func TestDedupeProbe404IsQuiet(t *testing.T) {
+	svc := startService(t, nil, Options{})
+	if status, _, _ := svc.do(t, "HEAD", "/v1/namespaces/default/blobs/sha256/"+strings.Repeat("cd", 32), nil, nil); status != 404 {
+		t.Fatalf("HEAD of a missing blob: %d, want 404", status)
+	}
+	svc.do(t, "GET", "/nope", nil, nil) // an info line, so the log is known to work
+	logs := svc.logs.String()
+	if strings.Contains(logs, "method=HEAD") || strings.Contains(logs, "level=ERROR") || !strings.Contains(logs, "path=/nope") {
+		t.Errorf("the 404 of a dedupe probe is in the info log:\n%s", logs)
+	}
+}
