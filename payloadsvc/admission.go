@@ -82,7 +82,7 @@ type reservingReader struct {
 	reserved int64
 }
 
-const reserveStep = 1 << 20
+const reserveStep = 64 << 10
 
 func (rr *reservingReader) Read(p []byte) (int, error) {
 	if rr.read+int64(len(p)) > rr.reserved {

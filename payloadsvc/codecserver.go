@@ -105,20 +105,9 @@ func (h *handler) readPayloads(w http.ResponseWriter, r *http.Request, res *rese
 		writeError(w, r, http.StatusRequestEntityTooLarge, "request body of %d bytes is over the %d-byte limit", r.ContentLength, limit)
 		return nil, false
 	}
-	var data []byte
-	var err error
-	if r.ContentLength >= 0 {
-		if err = res.add("request body", r.ContentLength); err == nil {
-			data = make([]byte, r.ContentLength) // within the cap and reserved
-			body := http.MaxBytesReader(w, r.Body, limit)
-			if _, err = io.ReadFull(body, data); err == nil {
-				var one [1]byte
-				_, _ = body.Read(one[:]) // see the end, so the connection stays open
-			}
-		}
-	} else {
-		data, err = io.ReadAll(&reservingReader{r: http.MaxBytesReader(w, r.Body, limit), res: res})
-	}
+	// The buffer grows with the bytes that arrive (Content-Length is only a claim), and
+	// each step is reserved from the budget before it is read into.
+	data, err := io.ReadAll(&reservingReader{r: http.MaxBytesReader(w, r.Body, limit), res: res})
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
