@@ -294,3 +294,24 @@ func TestDedupeProbe404IsQuiet(t *testing.T) {
 		t.Errorf("the 404 of a dedupe probe is in the info log:\n%s", logs)
 	}
 }
+
+// TestBodyReadTimeout: a codec request whose body does not arrive within
+// BodyReadTimeout is answered 408 and its connection closed.
+func TestBodyReadTimeout(t *testing.T) {
+	svc := startService(t, nil, Options{BodyReadTimeout: 200 * time.Millisecond})
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	req, _ := http.NewRequestWithContext(testCtx(t, 10*time.Second), "POST", svc.URL+"/codec/default/decode", pr)
+	req.ContentLength = 1000
+	req.Header.Set("Content-Type", "application/json")
+	go func() { _, _ = pw.Write([]byte(`{"payloads":[`)) }()
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout || !resp.Close || time.Since(start) > 5*time.Second {
+		t.Fatalf("held-back codec body: %d, close %v after %s; want 408 and a closed connection within the timeout", resp.StatusCode, resp.Close, time.Since(start))
+	}
+}
