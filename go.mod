@@ -15,8 +15,8 @@ require (
 	github.com/prometheus/client_golang v1.22.0
 	github.com/prometheus/client_model v0.6.1
 	github.com/tinylib/msgp v1.2.5
-	go.temporal.io/api v1.64.1
-	go.temporal.io/sdk v1.50.0
+	go.temporal.io/api v1.64.3
+	go.temporal.io/sdk v1.51.0
 	go.temporal.io/sdk/contrib/datadog v0.4.0
 	golang.org/x/sync v0.23.0
 	google.golang.org/protobuf v1.36.12
