@@ -23,7 +23,7 @@ import (
 //     503 and Retry-After; then they are closed. Each has Timeout to send its request
 //     headers.
 //
-// Past Max+Reserve, new connections are closed as soon as they are accepted.
+// Past Max+Reserve, a new connection waits up to Timeout/4 for room, then is closed.
 type ConnLimit struct {
 	// Max is the number of connections served normally; required.
 	Max int
@@ -53,7 +53,7 @@ func (l ConnLimit) Listen(srv *http.Server, ln net.Listener) (net.Listener, erro
 		l.Logger = slog.Default()
 	}
 	cl := &limitListener{Listener: ln, lim: l, idle: map[net.Conn]bool{}, evicted: map[net.Conn]bool{},
-		reserve: make(chan struct{}, l.Reserve), next: srv.ConnState}
+		reserve: make(chan struct{}, l.Reserve), freed: make(chan struct{}, 1), next: srv.ConnState}
 	srv.ConnState = cl.connState
 	return cl, nil
 }
@@ -62,6 +62,7 @@ type limitListener struct {
 	net.Listener
 	lim     ConnLimit
 	reserve chan struct{} // one token per reserve connection being answered
+	freed   chan struct{} // a connection under the cap closed
 	next    func(net.Conn, http.ConnState)
 
 	mu      sync.Mutex
@@ -77,14 +78,31 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		if l.admit() {
+		if l.place(c) {
 			return c, nil
+		}
+	}
+}
+
+// place admits c (true), or hands it to the reserve. When both are full it waits a
+// little for room in either (the reserve turns over in microseconds unless clients
+// hold it by sending nothing), so a health check that arrives in a burst is queued
+// rather than reset; past that it closes c.
+func (l *limitListener) place(c net.Conn) bool {
+	wait := time.NewTimer(l.lim.Timeout / 4)
+	defer wait.Stop()
+	for {
+		if l.admit() {
+			return true
 		}
 		select {
 		case l.reserve <- struct{}{}:
 			go l.answerBusy(c)
-		default:
+			return false
+		case <-l.freed:
+		case <-wait.C:
 			c.Close()
+			return false
 		}
 	}
 }
@@ -126,6 +144,10 @@ func (l *limitListener) connState(c net.Conn, st http.ConnState) {
 			delete(l.evicted, c)
 		} else {
 			l.open--
+			select {
+			case l.freed <- struct{}{}:
+			default:
+			}
 		}
 	}
 	l.mu.Unlock()
