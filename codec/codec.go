@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -286,6 +287,10 @@ func (c *Codec) DecodeContext(ctx context.Context, payloads []*commonpb.Payload)
 	return out, nil
 }
 
+// ErrPanic is wrapped by the error a Codec returns when a goroutine it started panicked:
+// the panic is recovered there, since nobody else could, and fails the call instead.
+var ErrPanic = errors.New("codec: recovered panic")
+
 // parallel runs fn for each index with at most Options.Concurrency at once; the first
 // error cancels the rest and is returned.
 func (c *Codec) parallel(ctx context.Context, idx []int, fn func(context.Context, int) error) error {
@@ -305,6 +310,13 @@ func (c *Codec) parallel(ctx context.Context, idx []int, fn func(context.Context
 		}
 		go func() {
 			defer func() { <-sem }()
+			defer func() {
+				if p := recover(); p != nil {
+					err := fmt.Errorf("%w: %v\n%s", ErrPanic, p, debug.Stack())
+					cancel(err)
+					errs <- err
+				}
+			}()
 			if err := fn(ctx, i); err != nil {
 				cancel(err)
 				errs <- err

@@ -2,9 +2,11 @@ package payloadsvc
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -44,7 +46,6 @@ func (h *handler) observe(w http.ResponseWriter, r *http.Request, next http.Hand
 	start := time.Now()
 	info := &requestInfo{id: uuid.NewString(), route: routeUnknown}
 	w.Header().Set("X-Request-Id", info.id)
-	rec := &recorder{ResponseWriter: w}
 	// A copy: the server's own *Request must keep its body, or it cannot tell that a
 	// 100-continue was never sent and would wait for a body the client holds back.
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, info))
@@ -53,6 +54,7 @@ func (h *handler) observe(w http.ResponseWriter, r *http.Request, next http.Hand
 		in = &countingBody{ReadCloser: r.Body}
 		r.Body = in
 	}
+	rec := &recorder{ResponseWriter: w, in: in, closeEarly: r.ProtoMajor == 1}
 	h.metrics.inFlight.Inc()
 	defer func() {
 		h.metrics.inFlight.Dec()
@@ -90,29 +92,62 @@ func (h *handler) observe(w http.ResponseWriter, r *http.Request, next http.Hand
 		if (info.route == routeHealthz || info.route == routeReadyz || info.route == routeMetrics) && status < 400 {
 			level = slog.LevelDebug // probes and scrapes would drown the log
 		}
+		if info.route == routeBlob && r.Method == http.MethodHead && status == http.StatusNotFound {
+			level = slog.LevelDebug // the dedupe probe: a missing blob is the normal answer
+		}
 		h.log.LogAttrs(r.Context(), level, "payloadsvc: request", attrs...)
 	}()
+	defer h.recoverPanic(rec, r)
 	next(rec, r)
+}
+
+// recoverPanic turns a panic in a handler into a 500 (or, once the answer has begun,
+// an aborted connection) and logs it with its stack, instead of net/http's bare close.
+func (h *handler) recoverPanic(w *recorder, r *http.Request) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	if p == http.ErrAbortHandler { //nolint:errorlint // net/http compares it the same way
+		panic(p)
+	}
+	h.log.Error("payloadsvc: panic serving a request", "request_id", requestID(r), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+	if w.status != 0 {
+		panic(http.ErrAbortHandler)
+	}
+	writeError(w, r, http.StatusInternalServerError, "internal error")
 }
 
 // recorder notes the status and counts the bytes written. It forwards Flush and
 // ReadFrom (sendfile for file-backed stores) and unwraps for http.ResponseController.
+//
+// An answer sent before the request body was read to its end closes an HTTP/1
+// connection: otherwise net/http would first wait for up to 256 KiB of body that a
+// slow (or hostile) client may never send, and only then answer.
 type recorder struct {
 	http.ResponseWriter
-	status int
-	bytes  int64
+	status     int
+	bytes      int64
+	in         *countingBody
+	closeEarly bool
 }
 
 func (w *recorder) WriteHeader(code int) {
 	if w.status == 0 && code >= 200 {
 		w.status = code
+		if w.closeEarly && w.in != nil && !w.in.eof.Load() {
+			w.Header().Set("Connection", "close")
+			// And no draining of the rest after the answer either: net/http would read up
+			// to 256 KiB of it before closing, holding the connection until a deadline.
+			_ = http.NewResponseController(w.ResponseWriter).SetReadDeadline(time.Now())
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *recorder) Write(p []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
 	n, err := w.ResponseWriter.Write(p)
 	w.bytes += int64(n)
@@ -121,7 +156,7 @@ func (w *recorder) Write(p []byte) (int, error) {
 
 func (w *recorder) ReadFrom(src io.Reader) (int64, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
 	var n int64
 	var err error
@@ -146,12 +181,16 @@ func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // may still be reading (draining) while the access log is written.
 type countingBody struct {
 	io.ReadCloser
-	n atomic.Int64
+	n   atomic.Int64
+	eof atomic.Bool // read to its end
 }
 
 func (b *countingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.n.Add(int64(n))
+	if err == io.EOF {
+		b.eof.Store(true)
+	}
 	return n, err
 }
 

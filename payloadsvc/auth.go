@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -41,8 +42,17 @@ func (f AuthorizerFunc) Authorize(r *http.Request, namespace string) error { ret
 // kept and compared as SHA-256 digests in constant time, so neither their content nor
 // their length leaks through timing.
 type TokenAuthorizer struct {
-	entries []tokenEntry
+	entries  []tokenEntry
+	warnings []string
 }
+
+// MinTokenLength is the length under which a token is guessable enough to warn about
+// (see TokenAuthorizer.Warnings). Use 32 random characters or more.
+const MinTokenLength = 16
+
+// Warnings lists what is weak about the tokens, for the program to log at start:
+// tokens shorter than MinTokenLength, a tokens file that others can read.
+func (a *TokenAuthorizer) Warnings() []string { return a.warnings }
 
 type tokenEntry struct {
 	digest     [sha256.Size]byte
@@ -132,13 +142,18 @@ func bearerToken(r *http.Request) (string, bool) {
 //	3f9a...c1 orders,billing
 //	77e2...0b *
 //
-// "#" starts a comment; blank lines are ignored. Errors name the file and line.
+// "#" starts a comment; blank lines are ignored. Errors name the file and line. A file
+// that group or others may write is refused (whoever can write it can grant
+// themselves access); one they may read is accepted with a warning (see Warnings).
 func LoadTokensFile(path string) (*TokenAuthorizer, error) {
-	data, err := os.ReadFile(path)
+	data, warning, err := ReadSecretFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("payloadsvc: tokens file: %w", err)
 	}
 	a := &TokenAuthorizer{}
+	if warning != "" {
+		a.warnings = append(a.warnings, warning)
+	}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for line := 1; sc.Scan(); line++ {
@@ -152,6 +167,9 @@ func LoadTokensFile(path string) (*TokenAuthorizer, error) {
 		}
 		if err := a.add(fields[0], strings.Split(fields[1], ",")); err != nil {
 			return nil, fmt.Errorf("payloadsvc: tokens file %s line %d: %w", path, line, err)
+		}
+		if len(fields[0]) < MinTokenLength {
+			a.warnings = append(a.warnings, fmt.Sprintf("tokens file %s line %d: token is %d characters, under %d: use 32 random characters or more", path, line, len(fields[0]), MinTokenLength))
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -173,6 +191,29 @@ func (h *handler) authFailure(w http.ResponseWriter, r *http.Request, ns string,
 		writeError(w, r, http.StatusForbidden, "%v", err)
 	default:
 		h.log.Error("payloadsvc: authorizer failed", "request_id", requestID(r), "namespace", ns, "error", err)
-		writeError(w, r, http.StatusServiceUnavailable, "authorization unavailable: %v", err)
+		writeError(w, r, http.StatusServiceUnavailable, "authorization unavailable")
+		logDetail(r, err)
 	}
+}
+
+// ReadSecretFile reads a file of secrets (tokens, a signing key): it refuses one that
+// group or others may write, and returns a warning for one they may read.
+func ReadSecretFile(path string) (data []byte, warning string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, "", err
+	}
+	switch mode := st.Mode().Perm(); {
+	case mode&0o022 != 0:
+		return nil, "", fmt.Errorf("%s is writable by group or others (mode %04o): anyone who can write it can grant themselves access; chmod 600 it", path, mode)
+	case mode&0o044 != 0:
+		warning = fmt.Sprintf("%s is readable by group or others (mode %04o): chmod 600 it", path, mode)
+	}
+	data, err = io.ReadAll(io.LimitReader(f, 16<<20))
+	return data, warning, err
 }

@@ -22,4 +22,14 @@
 // Access is controlled by an Authorizer (bearer tokens mapped to namespaces with
 // LoadTokensFile, or your own for JWT/OIDC) and, for browsers, an exact CORS origin
 // allowlist. The binary in cmd/payloadsvc wires it all to flags.
+//
+// The defaults assume a hostile network. Without an Authorizer only Host names that DNS
+// rebinding cannot forge are answered (Options.AllowedHosts); codec requests must be
+// application/json, so browsers ask CORS first; codec requests reserve what they will
+// hold from Options.MaxInflightBytes before they allocate it (503 with Retry-After when
+// it is taken, 413 when one request could never fit) and their payloads are counted
+// before they are parsed; an answer sent before a body is read closes the connection;
+// client-visible errors are generic and carry the request id, while the log has the
+// details and never a request body; panics become 500s. ConnLimit caps a server's open
+// connections and keeps /healthz answering past the cap.
 package payloadsvc

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/converter"
 
@@ -93,4 +95,32 @@ func ExampleNewClient() {
 	// Output:
 	// offloaded: true - reference bytes under 300: true
 	// round trip intact: true
+}
+
+// ExampleConnLimit serves the payload service with at most 1000 connections open:
+// past that, /healthz still answers and other requests get 503 with Retry-After.
+func ExampleConnLimit() {
+	h, err := payloadsvc.NewHandler(memstore.New(), payloadsvc.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	limited, err := payloadsvc.ConnLimit{Max: 1000}.Listen(srv, ln)
+	if err != nil {
+		log.Fatal(err)
+	}
+	go srv.Serve(limited)
+	defer srv.Close()
+
+	resp, err := http.Get("http://" + ln.Addr().String() + "/healthz")
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp.Body.Close()
+	fmt.Println(resp.Status)
+	// Output: 200 OK
 }

@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	commonpb "go.temporal.io/api/common/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -40,6 +42,7 @@ func fuzzHandler(t testing.TB, store codec.Store) http.Handler {
 	h, err := NewHandler(store, Options{
 		MaxCodecBodyBytes: 64 << 10,
 		PreviewBytes:      512,
+		AllowedHosts:      []string{"example.com"}, // httptest.NewRequest's
 		Logger:            slog.New(slog.DiscardHandler),
 		Codec:             codec.Options{Threshold: 1 << 10, InlineBudget: 4 << 10},
 	})
@@ -109,6 +112,7 @@ func checkCodecAnswer(t *testing.T, body []byte, rec *httptest.ResponseRecorder,
 
 func serveCodec(h http.Handler, path string, body []byte, preview bool) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
 	if preview {
 		req.Header.Set(PreviewHeader, "1")
 	}
@@ -147,5 +151,66 @@ func FuzzEncodeRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte, _ bool) {
 		rec := serveCodec(h, "/codec/fuzz/encode", body, false)
 		checkCodecAnswer(t, body, rec, 200, 400, 413)
+	})
+}
+
+// FuzzReferenceSizes decodes references whose size and rawSize claims are anything,
+// naming a stored blob that is anything (zstd or not): the answer is a status that
+// names the problem, and one request never allocates more than a small multiple of
+// the blob limit, whatever it claims.
+func FuzzReferenceSizes(f *testing.F) {
+	var z bytes.Buffer
+	enc, _ := zstd.NewWriter(&z)
+	_, _ = enc.Write(make([]byte, 4<<20)) // a bomb: 4 MiB of zeros in a few hundred bytes
+	_ = enc.Close()
+	for _, s := range []struct {
+		size, raw int64
+		zstd      bool
+		blob      []byte
+	}{
+		{5, 5, false, []byte("hello")},
+		{1 << 30, 1 << 30, false, []byte("hello")},
+		{4 << 30, 4 << 30, false, []byte("hello")},
+		{1<<63 - 1, 1<<63 - 1, true, []byte("hello")},
+		{-1, 5, false, []byte("hello")},
+		{int64(z.Len()), 100, true, z.Bytes()},
+		{int64(z.Len()), 4 << 20, true, z.Bytes()},
+		{int64(z.Len()), 1 << 40, true, z.Bytes()},
+		{0, 0, false, nil},
+	} {
+		f.Add(s.size, s.raw, s.zstd, s.blob)
+	}
+	const maxBlob = 1 << 20
+	store := memstore.New()
+	h, err := NewHandler(store, Options{
+		MaxBlobBytes:     maxBlob,
+		MaxInflightBytes: 8 * maxBlob,
+		AllowedHosts:     []string{"example.com"},
+		Logger:           slog.New(slog.DiscardHandler),
+		Codec:            codec.Options{CacheBytes: -1},
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, size, raw int64, useZstd bool, blob []byte) {
+		digest := sha256Hex(blob)
+		key, _ := codec.BlobKey("fuzz", digest)
+		if _, err := store.Put(context.Background(), key, bytes.NewReader(blob), int64(len(blob))); err != nil {
+			t.Fatal(err)
+		}
+		comp := codec.RefCompressionNone
+		if useZstd {
+			comp = codec.RefCompressionZstd
+		}
+		data, _ := json.Marshal(map[string]any{"v": 1, "sha256": digest, "size": size, "rawSize": raw, "compression": comp})
+		body := payloadsJSON(t, &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte(codec.RefEncoding)}, Data: data})
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		rec := serveCodec(h, "/codec/fuzz/decode", body, false)
+		runtime.ReadMemStats(&after)
+		checkCodecAnswer(t, body, rec, 200, 400, 413, 502)
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 16*maxBlob {
+			t.Fatalf("size %d rawSize %d (blob of %d bytes): the request allocated %d bytes", size, raw, len(blob), grew)
+		}
 	})
 }

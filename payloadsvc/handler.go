@@ -26,6 +26,11 @@ type handler struct {
 	log     *slog.Logger
 	metrics *metrics
 	now     func() time.Time // tests pin the clock of download links
+
+	storeName string // the store's String(): a path or bucket, scrubbed from client errors
+	hosts     hostAllowlist
+	inflight  *budget
+	ready     readyCache
 }
 
 // NewHandler returns the payload service for store: the blob API, the Temporal codec
@@ -48,19 +53,26 @@ func NewHandler(store codec.Store, opts Options) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("payloadsvc: %w", err)
 	}
-	m, err := newMetrics(opts.Registry)
+	m, err := newMetrics(opts.Registry, opts.Gatherer, opts.MetricsToken)
+	if err != nil {
+		return nil, err
+	}
+	hosts, err := newHostAllowlist(opts)
 	if err != nil {
 		return nil, err
 	}
 	return &handler{
-		opts:    opts,
-		store:   store,
-		base:    base,
-		auth:    opts.Authorizer,
-		origins: origins,
-		log:     opts.Logger,
-		metrics: m,
-		now:     time.Now,
+		opts:      opts,
+		store:     store,
+		base:      base,
+		auth:      opts.Authorizer,
+		origins:   origins,
+		log:       opts.Logger,
+		metrics:   m,
+		now:       time.Now,
+		storeName: storeString(store),
+		hosts:     hosts,
+		inflight:  newBudget(opts.MaxInflightBytes),
 	}, nil
 }
 
@@ -145,12 +157,25 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // auth), routing, method check, then the route's handler.
 func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 	info := requestInfoFrom(r.Context())
+	rt := parseRoute(r.URL.EscapedPath())
+	if rt.name != routeBlob || r.Method != http.MethodPut {
+		// Only blob uploads stream long bodies; the rest get a short deadline.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.opts.BodyReadTimeout))
+	}
+	if rt.name != routeHealthz && !h.hosts.allows(r.Host) {
+		info.route = rt.name
+		h.log.Warn("payloadsvc: request for a Host that is not allowed (see --allowed-host)", "request_id", info.id, "host", truncate(r.Host, 100))
+		writeError(w, r, http.StatusMisdirectedRequest, "Host is not allowed here (the operator can add it with --allowed-host or AllowedHosts)")
+		return
+	}
 	if h.cors(w, r) {
 		info.route = routePreflight
 		return
 	}
-	rt := parseRoute(r.URL.EscapedPath())
 	info.route = rt.name
+	if rt.name == routeMetrics && h.opts.NoMetricsRoute {
+		rt.name = routeUnknown
+	}
 	if rt.name == routeUnknown {
 		writeError(w, r, http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
 		return
@@ -167,7 +192,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 	case routeReadyz:
 		h.readyz(w, r)
 	case routeMetrics:
-		h.metrics.serve(w, r)
+		h.serveMetrics(w, r)
 	case routeBlob:
 		h.serveBlob(w, r, rt)
 	case routeEncode, routeDecode:
@@ -180,11 +205,11 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 // namespaceFor validates the request's namespace and authorizes the caller for it,
 // answering the error itself; ok reports whether to go on.
 func (h *handler) namespaceFor(w http.ResponseWriter, r *http.Request, ns string) (ok bool) {
-	requestInfoFrom(r.Context()).namespace = ns
 	if err := codec.ValidateNamespace(ns); err != nil {
-		writeError(w, r, http.StatusBadRequest, "bad namespace: %v", err)
+		writeErrorLogged(w, r, http.StatusBadRequest, "bad namespace: "+err.Error(), "bad namespace")
 		return false
 	}
+	requestInfoFrom(r.Context()).namespace = ns // valid: safe to log
 	if h.auth == nil {
 		return true
 	}
@@ -216,6 +241,22 @@ func (h *handler) codecFor(ns string) (*codec.Codec, error) {
 		h.ncodecs.Add(1)
 	}
 	return actual.(*codec.Codec), nil
+}
+
+// storeString is how the codec names store in its errors.
+func storeString(store codec.Store) string {
+	if st, ok := store.(fmt.Stringer); ok {
+		return st.String()
+	}
+	return fmt.Sprintf("%T", store)
+}
+
+// truncate shortens s to n bytes for a log line.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
 }
 
 func contains(list []string, s string) bool {

@@ -124,14 +124,14 @@ func TestBadInput(t *testing.T) {
 		{"unknown codec path", svc, "POST", "/codec/default/transcode", nil, bearer(tokenAll), 404, []string{"no such endpoint"}},
 		{"wrong method on a blob", svc, "DELETE", blobPath("default", goodHex), nil, bearer(tokenDefault), 405, []string{"method DELETE not allowed", "GET, HEAD, PUT"}},
 		{"wrong method on the codec", svc, "GET", "/codec/default/decode", nil, bearer(tokenDefault), 405, []string{"method GET not allowed", "POST"}},
-		{"missing blob", svc, "GET", blobPath("default", missingHex), nil, bearer(tokenDefault), 404, []string{"not found", missingHex}},
-		{"decode a missing blob", svc, "POST", "/codec/default/decode", payloadsJSON(t, refTo(t, missing)), bearer(tokenDefault), 404, []string{"not found", missingHex}},
-		{"decode a corrupt blob", svc, "POST", "/codec/default/decode", payloadsJSON(t, refTo(t, good)), bearer(tokenDefault), 502, []string{"corrupt", goodHex}},
+		{"missing blob", svc, "GET", blobPath("default", missingHex), nil, bearer(tokenDefault), 404, []string{"blob not found"}},
+		{"decode a missing blob", svc, "POST", "/codec/default/decode", payloadsJSON(t, refTo(t, missing)), bearer(tokenDefault), 404, []string{"blob not found"}},
+		{"decode a corrupt blob", svc, "POST", "/codec/default/decode", payloadsJSON(t, refTo(t, good)), bearer(tokenDefault), 502, []string{"corrupt"}},
 		{"decode a malformed reference", svc, "POST", "/codec/default/decode", payloadsJSON(t, &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte(codec.RefEncoding)}, Data: []byte(`{"v":1,"sha256":"nope"}`)}), bearer(tokenDefault), 400, []string{"invalid reference", `"sha256"`}},
-		{"decode with the store down", down, "POST", "/codec/default/decode", payloadsJSON(t, refTo(t, good)), nil, 503, []string{"store unavailable", "connection refused"}},
-		{"encode with the store down", down, "POST", "/codec/default/encode", payloadsJSON(t, &commonpb.Payload{Data: make([]byte, 300<<10)}), nil, 503, []string{"store unavailable", "connection refused"}},
+		{"decode with the store down", down, "POST", "/codec/default/decode", payloadsJSON(t, refTo(t, good)), nil, 503, []string{"store unavailable"}},
+		{"encode with the store down", down, "POST", "/codec/default/encode", payloadsJSON(t, &commonpb.Payload{Data: make([]byte, 300<<10)}), nil, 503, []string{"store unavailable"}},
 		{"put with the store down", down, "PUT", blobPath("default", goodHex), good, nil, 503, []string{"store unavailable"}},
-		{"not ready with the store down", down, "GET", "/readyz", nil, nil, 503, []string{"store unreachable", "connection refused"}},
+		{"not ready with the store down", down, "GET", "/readyz", nil, nil, 503, []string{"store unreachable"}},
 		{"preflight from another origin", svc, "OPTIONS", "/codec/decode", nil, map[string]string{"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}, 403, []string{`origin "http://evil.example" is not allowed`}},
 	}
 	for _, tc := range tests {
@@ -147,6 +147,14 @@ func TestBadInput(t *testing.T) {
 			for _, want := range tc.wantMsg {
 				if !strings.Contains(eb.Error, want) {
 					t.Errorf("message %q does not name the problem: missing %q", eb.Error, want)
+				}
+			}
+			if eb.RequestID == "" || eb.RequestID != hdr.Get("X-Request-Id") {
+				t.Errorf("error body request id %q, header %q: want the same, not empty", eb.RequestID, hdr.Get("X-Request-Id"))
+			}
+			for _, secret := range []string{"v1/default/sha256/", "memstore", "connection refused", "payloadsvc-readyz"} {
+				if strings.Contains(eb.Error, secret) {
+					t.Errorf("message %q discloses %q", eb.Error, secret)
 				}
 			}
 			if tc.wantStatus == 405 && hdr.Get("Allow") == "" {

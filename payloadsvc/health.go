@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
@@ -23,13 +24,44 @@ func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ok\n"))
 }
 
+// readyCache holds the last store probe, so /readyz, which anyone may call, costs the
+// store at most one request per Options.ReadyInterval however often it is asked.
+type readyCache struct {
+	mu   sync.Mutex // held during a probe: concurrent callers wait for its answer
+	at   time.Time
+	err  error
+	done bool
+}
+
+// probe returns the store's readiness, probing it when the last answer is older than
+// interval.
+func (h *handler) probe() error {
+	c := &h.ready
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done && time.Since(c.at) < h.opts.ReadyInterval {
+		return c.err
+	}
+	// Not the request's context: the answer is shared by the callers that follow.
+	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+	defer cancel()
+	_, err := h.store.Touch(ctx, readyProbeKey)
+	if errors.Is(err, codec.ErrNotFound) {
+		err = nil
+	}
+	if err != nil && c.err == nil {
+		h.log.Warn("payloadsvc: not ready: store unreachable", "error", err)
+	}
+	c.at, c.err, c.done = time.Now(), err, true
+	return err
+}
+
 // readyz answers 200 when the store answers a Touch (found or not found), 503 otherwise.
 func (h *handler) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
-	defer cancel()
-	if _, err := h.store.Touch(ctx, readyProbeKey); err != nil && !errors.Is(err, codec.ErrNotFound) {
-		h.log.Warn("payloadsvc: not ready: store unreachable", "request_id", requestID(r), "error", err)
-		writeError(w, r, http.StatusServiceUnavailable, "store unreachable: %v", err)
+	if err := h.probe(); err != nil {
+		logDetail(r, err)
+		w.Header().Set("Retry-After", "5")
+		writeError(w, r, http.StatusServiceUnavailable, "store unreachable")
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

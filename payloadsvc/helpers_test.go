@@ -125,6 +125,9 @@ func (s *service) try(method, path string, body []byte, hdr map[string]string) (
 	if err != nil {
 		return 0, nil, nil, err
 	}
+	if method == http.MethodPost {
+		req.Header.Set("Content-Type", "application/json") // what the UI and the SDK send
+	}
 	for k, v := range hdr {
 		if k == "Host" {
 			req.Host = v

@@ -1,6 +1,8 @@
 package payloadsvc
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
@@ -22,10 +24,18 @@ type metrics struct {
 	http        http.Handler
 }
 
-func newMetrics(reg *prometheus.Registry) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, gather prometheus.Gatherer, token string) (*metrics, error) {
 	if reg == nil {
-		reg = prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		r := prometheus.NewRegistry()
+		r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		reg = r
+	}
+	if gather == nil {
+		g, ok := reg.(prometheus.Gatherer)
+		if !ok {
+			return nil, errors.New("payloadsvc: Options.Registry is not a prometheus.Gatherer: set Options.Gatherer to what /metrics should serve")
+		}
+		gather = g
 	}
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -66,7 +76,7 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 			}
 		}
 	}
-	m.http = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	m.http = MetricsHandler(gather, token)
 	return m, nil
 }
 
@@ -109,4 +119,28 @@ func (m *metrics) observe(route, method string, status int, in, out int64, d tim
 	}
 }
 
-func (m *metrics) serve(w http.ResponseWriter, r *http.Request) { m.http.ServeHTTP(w, r) }
+// serveMetrics serves /metrics.
+func (h *handler) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	h.metrics.http.ServeHTTP(w, r)
+}
+
+// MetricsHandler serves gather in the Prometheus text format, behind a bearer token
+// when token is not empty: what /metrics serves, for a program that serves it on
+// another address (Options.NoMetricsRoute).
+func MetricsHandler(gather prometheus.Gatherer, token string) http.Handler {
+	prom := promhttp.HandlerFor(gather, promhttp.HandlerOpts{})
+	if token == "" {
+		return prom
+	}
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, _ := bearerToken(r)
+		got := sha256.Sum256([]byte(tok))
+		if subtle.ConstantTimeCompare(want[:], got[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="payloadsvc-metrics"`)
+			writeError(w, r, http.StatusUnauthorized, "/metrics needs its bearer token")
+			return
+		}
+		prom.ServeHTTP(w, r)
+	})
+}

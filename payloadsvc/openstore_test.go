@@ -66,7 +66,7 @@ func TestOpenStoreS3(t *testing.T) {
 	if !strings.Contains(store.(interface{ String() string }).String(), "s3://"+srv.Bucket+"/team-a/payloads/") {
 		t.Fatalf("store %v: want bucket and prefix from the URL", store)
 	}
-	svc := startService(t, store, Options{})
+	svc := startService(t, store, Options{ReadyInterval: time.Nanosecond}) // probe on every /readyz
 	c := svc.client(t, ClientOptions{})
 	b, digest := randomBlob(t, 6<<20)
 	key, _ := codec.BlobKey("default", digest)

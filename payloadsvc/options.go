@@ -21,6 +21,10 @@ const (
 	DefaultPreviewBytes      = 1 << 20
 	DefaultDownloadTTL       = 15 * time.Minute
 	DefaultCodecTimeout      = 15 * time.Second
+	DefaultMaxInflightBytes  = 1 << 30
+	DefaultMaxPayloads       = 10000
+	DefaultBodyReadTimeout   = time.Minute
+	DefaultReadyInterval     = 5 * time.Second
 )
 
 // Options configures NewHandler. The zero value means the defaults: no authorization,
@@ -63,9 +67,41 @@ type Options struct {
 	TempDir string
 	// Logger receives the access log and errors; default slog.Default().
 	Logger *slog.Logger
-	// Registry receives the service's metrics and is what /metrics serves; default: a
-	// new registry with the Go and process collectors.
-	Registry *prometheus.Registry
+	// Registry receives the service's metrics; default: a new registry with the Go and
+	// process collectors. prometheus.DefaultRegisterer works.
+	Registry prometheus.Registerer
+	// Gatherer is what /metrics serves; default: Registry when it is a Gatherer too (a
+	// *prometheus.Registry, prometheus.DefaultRegisterer), else the new registry.
+	Gatherer prometheus.Gatherer
+	// MetricsToken, if set, is the bearer token /metrics requires (for the scraper);
+	// without it /metrics is open to anyone who can reach the service.
+	MetricsToken string
+	// NoMetricsRoute drops /metrics from the handler, for a program that serves Gatherer
+	// on another address (payloadsvc --metrics-listen).
+	NoMetricsRoute bool
+
+	// AllowedHosts are the Host names (without port; "*" for any) the service answers
+	// to. A Host not listed is refused with 421, which defeats DNS rebinding: a web page
+	// that points its own name at this service sends that name. Loopback names, IP
+	// literals and PublicURL's host are always allowed. When empty: any Host if an
+	// Authorizer is set, else only those always allowed.
+	AllowedHosts []string
+	// MaxInflightBytes bounds the bytes that codec requests hold at once, across
+	// requests: request bodies plus the payloads they encode or decode (a decode counts
+	// what its references claim). A request that does not fit now is answered 503 with
+	// Retry-After; one that could never fit, 413. Memory use is a small multiple of it.
+	// Default 1 GiB.
+	MaxInflightBytes int64
+	// MaxPayloadsPerRequest bounds the payloads in one codec request (counted while the
+	// body is scanned, before any is built); more is 413. Default 10,000.
+	MaxPayloadsPerRequest int
+	// BodyReadTimeout bounds the reading of a request body on routes that do not stream
+	// blobs (the codec, health, metrics), so slow senders cannot hold connections; blob
+	// PUTs are bounded by the server's ReadTimeout. Default 1 minute.
+	BodyReadTimeout time.Duration
+	// ReadyInterval: /readyz probes the store at most once per interval and answers
+	// from the last probe in between; default 5 seconds.
+	ReadyInterval time.Duration
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -76,6 +112,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("payloadsvc: Options.MaxCodecBodyBytes is negative (%d)", o.MaxCodecBodyBytes)
 	case o.DownloadTTL < 0:
 		return o, fmt.Errorf("payloadsvc: Options.DownloadTTL is negative (%s)", o.DownloadTTL)
+	case o.MaxInflightBytes < 0 || o.MaxPayloadsPerRequest < 0 || o.BodyReadTimeout < 0 || o.ReadyInterval < 0:
+		return o, fmt.Errorf("payloadsvc: Options.MaxInflightBytes, MaxPayloadsPerRequest, BodyReadTimeout and ReadyInterval must not be negative")
 	case o.SigningKey != nil && len(o.SigningKey) < 16:
 		return o, fmt.Errorf("payloadsvc: Options.SigningKey is %d bytes, want at least 16", len(o.SigningKey))
 	}
@@ -83,6 +121,10 @@ func (o Options) withDefaults() (Options, error) {
 	o.MaxCodecBodyBytes = cmp.Or(o.MaxCodecBodyBytes, DefaultMaxCodecBodyBytes)
 	o.PreviewBytes = cmp.Or(o.PreviewBytes, DefaultPreviewBytes)
 	o.DownloadTTL = cmp.Or(o.DownloadTTL, DefaultDownloadTTL)
+	o.MaxInflightBytes = cmp.Or(o.MaxInflightBytes, DefaultMaxInflightBytes)
+	o.MaxPayloadsPerRequest = cmp.Or(o.MaxPayloadsPerRequest, DefaultMaxPayloads)
+	o.BodyReadTimeout = cmp.Or(o.BodyReadTimeout, DefaultBodyReadTimeout)
+	o.ReadyInterval = cmp.Or(o.ReadyInterval, DefaultReadyInterval)
 	if o.SigningKey == nil {
 		o.SigningKey = make([]byte, 32)
 		_, _ = rand.Read(o.SigningKey) // never fails on supported platforms
@@ -102,6 +144,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Codec.Logger == nil {
 		o.Codec.Logger = o.Logger
+	}
+	if o.Codec.MaxSize == 0 {
+		o.Codec.MaxSize = o.MaxBlobBytes // what the codec stores or reads is a blob
 	}
 	return o, nil
 }

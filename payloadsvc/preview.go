@@ -163,11 +163,11 @@ func (h *handler) sign(ns, digest string, q url.Values) string {
 // link: no bearer token, since a person opens it from the UI in a new tab.
 func (h *handler) serveDownload(w http.ResponseWriter, r *http.Request, rt route) {
 	ns := rt.namespace
-	requestInfoFrom(r.Context()).namespace = ns
 	if err := codec.ValidateNamespace(ns); err != nil {
-		writeError(w, r, http.StatusBadRequest, "bad namespace: %v", err)
+		writeErrorLogged(w, r, http.StatusBadRequest, "bad namespace: "+err.Error(), "bad namespace")
 		return
 	}
+	requestInfoFrom(r.Context()).namespace = ns
 	q := r.URL.Query()
 	want, err := hex.DecodeString(q.Get("sig"))
 	got, _ := hex.DecodeString(h.sign(ns, rt.digest, q))
@@ -189,7 +189,8 @@ func (h *handler) serveDownload(w http.ResponseWriter, r *http.Request, rt route
 	ref := codec.Reference{V: codec.RefVersion, SHA256: rt.digest, Size: size, RawSize: raw, Compression: q.Get("c")}
 	refPayload, err := ref.Payload()
 	if err != nil {
-		writeError(w, r, http.StatusInternalServerError, "%v", err)
+		logDetail(r, err)
+		writeError(w, r, http.StatusInternalServerError, "internal error")
 		return
 	}
 	c, err := h.codecFor(ns)

@@ -32,6 +32,14 @@ type config struct {
 	shutdownTimeout time.Duration
 	logFormat       string
 	logLevel        string
+
+	maxConnections   intFlag
+	allowedHosts     listFlag
+	metricsListen    string
+	metricsTokenFile string
+	bodyReadTimeout  time.Duration
+	maxInflightBytes sizeFlag
+	maxPayloads      intFlag
 }
 
 // flagDef describes one flag for parsing and for --help.
@@ -57,6 +65,13 @@ func (c *config) defs() []flagDef {
 		{"temp-dir", "", "", "directory for PUT bodies being verified (default: the system's)", (*stringFlag)(&c.tempDir)},
 		{"request-timeout", "", "30m", "longest a request may take to read and to answer, bodies included", (*durationFlag)(&c.requestTimeout)},
 		{"shutdown-timeout", "", "30s", "on SIGTERM or SIGINT, how long in-flight requests may take to finish", (*durationFlag)(&c.shutdownTimeout)},
+		{"max-connections", "", "0", "open connections served at once; past it, /healthz still answers and the rest get 503 (0 = auto: 3/4 of the open-file limit, at most 4096)", &c.maxConnections},
+		{"allowed-host", "", "", "Host name the service answers to besides --public-url's, the --listen name, IP literals and localhost; \"*\" = any; repeatable (variable: comma-separated). Without auth other Hosts are refused (DNS rebinding); with auth any Host is answered unless this is set", &c.allowedHosts},
+		{"metrics-listen", "", "", "serve /metrics on this separate address (host:port) instead of --listen", (*stringFlag)(&c.metricsListen)},
+		{"metrics-token-file", "", "", "file with the bearer token /metrics requires (for the scraper); empty = /metrics is open to whoever reaches it", (*stringFlag)(&c.metricsTokenFile)},
+		{"body-read-timeout", "", "1m", "longest a request that does not upload a blob (codec, health, metrics) may take to send its body", (*durationFlag)(&c.bodyReadTimeout)},
+		{"max-inflight-bytes", "", "1GiB", "bytes that codec requests may hold at once, across requests (bodies and the payloads they encode or decode); over it: 503 with Retry-After, or 413 for a request that could never fit", &c.maxInflightBytes},
+		{"max-payloads-per-request", "", "10000", "payloads one codec request may hold; more is 413", &c.maxPayloads},
 		{"log-format", "", "text", "log format: text or json", (*stringFlag)(&c.logFormat)},
 		{"log-level", "", "info", "log level: debug, info, warn or error", (*stringFlag)(&c.logLevel)},
 	}
@@ -113,8 +128,12 @@ func (c *config) validate() error {
 		return fmt.Errorf("--max-blob-bytes %d: want a positive size", c.maxBlobBytes)
 	case c.maxCodecBody <= 0:
 		return fmt.Errorf("--max-codec-body-bytes %d: want a positive size", c.maxCodecBody)
-	case c.downloadTTL <= 0 || c.requestTimeout <= 0 || c.shutdownTimeout <= 0:
-		return errors.New("--download-ttl, --request-timeout and --shutdown-timeout must be positive")
+	case c.downloadTTL <= 0 || c.requestTimeout <= 0 || c.shutdownTimeout <= 0 || c.bodyReadTimeout <= 0:
+		return errors.New("--download-ttl, --request-timeout, --shutdown-timeout and --body-read-timeout must be positive")
+	case c.maxConnections < 0:
+		return fmt.Errorf("--max-connections %d: want 0 (auto) or a positive number", c.maxConnections)
+	case c.maxInflightBytes <= 0 || c.maxPayloads <= 0:
+		return errors.New("--max-inflight-bytes and --max-payloads-per-request must be positive")
 	}
 	return nil
 }
@@ -142,6 +161,7 @@ Flags:
 Endpoints: PUT/GET/HEAD /v1/namespaces/{ns}/blobs/sha256/{hex}; POST /codec/encode,
 /codec/decode (X-Namespace) and /codec/{ns}/encode|decode; GET /v1/download/... (signed
 links); /healthz, /readyz (store reachable), /metrics (Prometheus).
+Before exposing it beyond localhost, read "Exposing the service" in the README.
 `)
 }
 
@@ -178,6 +198,18 @@ func (l *listFlag) Set(v string) error {
 			l.values = append(l.values, s)
 		}
 	}
+	return nil
+}
+
+type intFlag int
+
+func (n *intFlag) String() string { return strconv.Itoa(int(*n)) }
+func (n *intFlag) Set(v string) error {
+	x, err := strconv.Atoi(v)
+	if err != nil {
+		return fmt.Errorf("want a whole number")
+	}
+	*n = intFlag(x)
 	return nil
 }
 

@@ -65,6 +65,11 @@ func newLogger(cfg *config, w io.Writer) (*slog.Logger, error) {
 // serve opens the store, listens, and serves until ctx ends; then it stops accepting
 // connections and lets in-flight requests finish, for up to --shutdown-timeout.
 func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
 	opts, err := handlerOptions(cfg, log)
 	if err != nil {
 		return err
@@ -73,40 +78,43 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	var metricsSrv *server
+	if cfg.metricsListen != "" {
+		if metricsSrv, err = metricsServer(cfg, &opts, log); err != nil {
+			return err
+		}
+	}
 	h, err := payloadsvc.NewHandler(store, opts)
 	if err != nil {
 		return err
-	}
-	ln, err := net.Listen("tcp", cfg.listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		// Whole-request bounds generous enough for a large blob on a slow link; a hung
 		// client is cut at request-timeout, an idle keep-alive connection at 2 minutes.
+		// Requests that do not upload blobs get --body-read-timeout from the handler.
 		ReadTimeout:    cfg.requestTimeout,
 		WriteTimeout:   cfg.requestTimeout,
 		IdleTimeout:    2 * time.Minute,
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	scheme := "http"
-	if cfg.tlsCert != "" {
-		scheme = "https"
+	api, err := newServer(cfg, srv, ln, log)
+	if err != nil {
+		return err
 	}
-	log.Info("payloadsvc: listening", "addr", ln.Addr().String(), "scheme", scheme, "store", storeName(store),
-		"auth", cfg.authTokensFile != "", "cors_origins", cfg.corsOrigins.values)
+	if metricsSrv != nil {
+		log.Info("payloadsvc: serving /metrics", "addr", metricsSrv.ln.Addr().String())
+	}
+	log.Info("payloadsvc: listening", "addr", ln.Addr().String(), "scheme", api.scheme, "store", storeName(store),
+		"auth", cfg.authTokensFile != "", "cors_origins", cfg.corsOrigins.values, "max_connections", api.maxConns)
 
-	errc := make(chan error, 1)
-	go func() {
-		if cfg.tlsCert != "" {
-			errc <- srv.ServeTLS(ln, cfg.tlsCert, cfg.tlsKey)
-		} else {
-			errc <- srv.Serve(ln)
-		}
-	}()
+	errc := make(chan error, 2)
+	go func() { errc <- api.serve() }()
+	if metricsSrv != nil {
+		go func() { errc <- metricsSrv.serve() }()
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -115,6 +123,9 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	log.Info("payloadsvc: shutting down: finishing in-flight requests", "timeout", cfg.shutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
 	defer cancel()
+	if metricsSrv != nil {
+		_ = metricsSrv.srv.Shutdown(sctx)
+	}
 	if err := srv.Shutdown(sctx); err != nil {
 		srv.Close()
 		return fmt.Errorf("shutdown: in-flight requests still running after %s: %w", cfg.shutdownTimeout, err)
@@ -127,13 +138,17 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 // settings that are fine for a demo and wrong for production.
 func handlerOptions(cfg *config, log *slog.Logger) (payloadsvc.Options, error) {
 	opts := payloadsvc.Options{
-		CORSOrigins:       cfg.corsOrigins.values,
-		MaxBlobBytes:      int64(cfg.maxBlobBytes),
-		MaxCodecBodyBytes: int64(cfg.maxCodecBody),
-		PublicURL:         cfg.publicURL,
-		DownloadTTL:       cfg.downloadTTL,
-		TempDir:           cfg.tempDir,
-		Logger:            log,
+		CORSOrigins:           cfg.corsOrigins.values,
+		MaxBlobBytes:          int64(cfg.maxBlobBytes),
+		MaxCodecBodyBytes:     int64(cfg.maxCodecBody),
+		PublicURL:             cfg.publicURL,
+		DownloadTTL:           cfg.downloadTTL,
+		TempDir:               cfg.tempDir,
+		Logger:                log,
+		AllowedHosts:          allowedHosts(cfg),
+		MaxInflightBytes:      int64(cfg.maxInflightBytes),
+		MaxPayloadsPerRequest: int(cfg.maxPayloads),
+		BodyReadTimeout:       cfg.bodyReadTimeout,
 	}
 	switch {
 	case cfg.previewBytes < 0:
@@ -148,16 +163,31 @@ func handlerOptions(cfg *config, log *slog.Logger) (payloadsvc.Options, error) {
 		if err != nil {
 			return opts, err
 		}
+		for _, w := range a.Warnings() {
+			log.Warn("payloadsvc: weak tokens: " + w)
+		}
 		opts.Authorizer = a
 	} else {
-		log.Warn("payloadsvc: no --auth-tokens-file: every caller may read and write every namespace")
+		log.Warn("payloadsvc: no --auth-tokens-file: every caller may read and write every namespace; only IP, localhost and --allowed-host names are answered")
+	}
+	if cfg.metricsTokenFile != "" {
+		tok, err := readSecret(cfg.metricsTokenFile, "metrics token", log)
+		if err != nil {
+			return opts, err
+		}
+		if len(tok) < payloadsvc.MinTokenLength {
+			log.Warn("payloadsvc: weak tokens: the metrics token is under 16 characters: use 32 random characters or more")
+		}
+		opts.MetricsToken = string(tok)
+	} else if cfg.authTokensFile != "" && cfg.metricsListen == "" {
+		log.Warn("payloadsvc: /metrics is open to every caller while the rest needs a token: set --metrics-token-file or --metrics-listen")
 	}
 	if cfg.signingKeyFile != "" {
-		key, err := os.ReadFile(cfg.signingKeyFile)
+		key, err := readSecret(cfg.signingKeyFile, "signing key", log)
 		if err != nil {
-			return opts, fmt.Errorf("signing key: %w", err)
+			return opts, err
 		}
-		if key = bytes.TrimSpace(key); len(key) < 16 {
+		if len(key) < 16 {
 			return opts, fmt.Errorf("signing key file %s holds %d bytes, want at least 16 (32 random bytes recommended)", cfg.signingKeyFile, len(key))
 		}
 		opts.SigningKey = key
@@ -168,6 +198,19 @@ func handlerOptions(cfg *config, log *slog.Logger) (payloadsvc.Options, error) {
 		log.Warn("payloadsvc: store is mem://: blobs live in this process and are lost when it exits")
 	}
 	return opts, nil
+}
+
+// readSecret reads a secret file (refusing one that others may write, warning about
+// one they may read), trimmed of surrounding white space.
+func readSecret(path, what string, log *slog.Logger) ([]byte, error) {
+	data, warning, err := payloadsvc.ReadSecretFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if warning != "" {
+		log.Warn("payloadsvc: " + what + ": " + warning)
+	}
+	return bytes.TrimSpace(data), nil
 }
 
 func storeName(s any) string {

@@ -62,6 +62,11 @@ func TestConfigErrors(t *testing.T) {
 		{[]string{"--log-format", "xml"}, nil, "--log-format"},
 		{[]string{"--nope"}, nil, "nope"},
 		{[]string{"extra"}, nil, `unexpected argument "extra"`},
+		{[]string{"--max-connections", "-1"}, nil, "--max-connections"},
+		{[]string{"--max-connections", "lots"}, nil, "max-connections"},
+		{[]string{"--max-inflight-bytes", "0"}, nil, "--max-inflight-bytes"},
+		{nil, map[string]string{"LONGHAUL_MAX_PAYLOADS_PER_REQUEST": "0"}, "--max-payloads-per-request"},
+		{[]string{"--body-read-timeout", "0s"}, nil, "--body-read-timeout"},
 	} {
 		_, err := parseConfig(tc.args, env(tc.env), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -103,7 +108,11 @@ func binary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "payloadsvc")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		// Without cgo: its threads reserve 8 MiB of address space each, which would make
+		// the address-space bound of the memory tests depend on the thread count.
+		cmd := exec.Command("go", "build", "-o", binPath, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
@@ -179,7 +188,17 @@ var listeningRE = regexp.MustCompile(`msg="payloadsvc: listening" addr=(\S+)`)
 // its "listening" line.
 func start(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
+	return startIn(t, "", env, args...)
+}
+
+// startIn is start with the binary run by a bash script that sets limits first (say
+// "ulimit -v 1048576"); the script execs the binary, so the process is the binary.
+func startIn(t *testing.T, limits string, env []string, args ...string) *proc {
+	t.Helper()
 	cmd := exec.Command(binary(t), args...)
+	if limits != "" {
+		cmd = exec.Command("bash", append([]string{"-c", limits + ` && exec "$0" "$@"`, binary(t)}, args...)...)
+	}
 	cmd.Env = append(os.Environ(), append([]string{"LONGHAUL_LISTEN=127.0.0.1:0"}, env...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -237,6 +256,10 @@ func request(t *testing.T, method, url string, body io.Reader, hdr ...string) (i
 		t.Fatal(err)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
+		if hdr[i] == "Host" {
+			req.Host = hdr[i+1]
+			continue
+		}
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
