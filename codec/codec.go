@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -37,6 +38,7 @@ const (
 	DefaultCacheBytes   = 128 << 20
 	DefaultConcurrency  = 4
 	DefaultTimeout      = 2 * time.Minute
+	DefaultMaxSize      = 1 << 30
 )
 
 // minOffloadSize is the smallest payload the inline budget may offload: below it a
@@ -64,10 +66,13 @@ type Options struct {
 	// Timeout bounds one store operation including its retries; default 2 minutes.
 	// PayloadCodec calls carry no context, so this is what stops a hung store.
 	Timeout time.Duration
-	// Retry is the policy for transient store failures; zero value = defaults, with
-	// MaxElapsed defaulting to Timeout.
-	Retry RetryPolicy
-	// Logger receives store retries and failures; default slog.Default().
+	// MaxSize bounds the serialized size of one offloaded payload and of its stored blob,
+	// on encode (ErrTooLarge) and on decode, where a reference claiming more is
+	// ErrInvalidReference before anything is read; default 1 GiB. Decoding never
+	// allocates more than the store really holds and this allows.
+	MaxSize int64
+	// Logger receives store failures; default slog.Default(). Retries are the store
+	// driver's (see Store), logged by it.
 	Logger *slog.Logger
 	// MetricsHandler, if set, receives the counters of Stats (names Metric*), e.g. the
 	// worker's client.Options.MetricsHandler.
@@ -86,6 +91,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("codec: Options.InlineBudget is negative (%d)", o.InlineBudget)
 	case o.Concurrency < 0:
 		return o, fmt.Errorf("codec: Options.Concurrency is negative (%d)", o.Concurrency)
+	case o.MaxSize < 0:
+		return o, fmt.Errorf("codec: Options.MaxSize is negative (%d)", o.MaxSize)
 	case o.Timeout < 0:
 		return o, fmt.Errorf("codec: Options.Timeout is negative (%s)", o.Timeout)
 	case o.Compression != Zstd && o.Compression != NoCompression:
@@ -96,7 +103,7 @@ func (o Options) withDefaults() (Options, error) {
 	o.CacheBytes = cmp.Or(o.CacheBytes, DefaultCacheBytes)
 	o.Concurrency = cmp.Or(o.Concurrency, DefaultConcurrency)
 	o.Timeout = cmp.Or(o.Timeout, DefaultTimeout)
-	o.Retry.MaxElapsed = cmp.Or(o.Retry.MaxElapsed, o.Timeout)
+	o.MaxSize = cmp.Or(o.MaxSize, DefaultMaxSize)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -107,8 +114,7 @@ func (o Options) withDefaults() (Options, error) {
 // store and namespace.
 type Codec struct {
 	opts  Options
-	raw   Store // the driver, for reads whose retry covers the whole fetch
-	store Store // raw wrapped in the retry policy
+	store Store
 	name  string
 	cache *cache
 	ctr   *counters
@@ -127,14 +133,8 @@ func New(store Store, opts Options) (*Codec, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Codec{opts: opts, raw: store, name: storeName(store), cache: newCache(opts.CacheBytes), ctr: newCounters(opts.MetricsHandler), nsWarning: new(sync.Once)}
-	c.store = WithRetry(store, opts.Retry, c.onRetry)
+	c := &Codec{opts: opts, store: store, name: storeName(store), cache: newCache(opts.CacheBytes), ctr: newCounters(opts.MetricsHandler), nsWarning: new(sync.Once)}
 	return c, nil
-}
-
-func (c *Codec) onRetry(op string, err error) {
-	c.ctr.add(&c.ctr.retries, 1)
-	c.opts.Logger.Warn("longhaul: retrying store operation", "op", op, "store", c.name, "namespace", c.opts.Namespace, "error", err)
 }
 
 // WithNamespace returns a Codec for another namespace that shares this one's store,
@@ -197,7 +197,9 @@ func (c *Codec) EncodeContext(ctx context.Context, payloads []*commonpb.Payload)
 }
 
 // selectOffloads returns the indexes to offload, or nil for none; it allocates only
-// when something must be offloaded.
+// when something must be offloaded. Over the threshold is always offloaded; then the
+// largest of the rest (of at least minOffloadSize) until the inline total fits the
+// budget: one sort, O(n log n) in the number of payloads.
 func (c *Codec) selectOffloads(payloads []*commonpb.Payload) []int {
 	total, over := 0, false
 	for _, p := range payloads {
@@ -210,33 +212,37 @@ func (c *Codec) selectOffloads(payloads []*commonpb.Payload) []int {
 	if !over && total <= c.opts.InlineBudget {
 		return nil
 	}
-	sizes := make([]int, len(payloads))
-	chosen := make([]bool, len(payloads))
-	var pick []int
+	var pick, rest []int
 	inline := 0
 	for i, p := range payloads {
-		sizes[i] = payloadSize(p)
-		if sizes[i] > c.opts.Threshold && !IsReference(p) {
-			chosen[i] = true
+		switch n := payloadSize(p); {
+		case IsReference(p):
+			inline += n
+		case n > c.opts.Threshold:
 			pick = append(pick, i)
 			inline += refSizeEstimate
-		} else {
-			inline += sizes[i]
-		}
-	}
-	for inline > c.opts.InlineBudget {
-		best := -1
-		for i, p := range payloads {
-			if !chosen[i] && sizes[i] >= minOffloadSize && !IsReference(p) && (best < 0 || sizes[i] > sizes[best]) {
-				best = i
+		default:
+			inline += n
+			if n >= minOffloadSize {
+				rest = append(rest, i)
 			}
 		}
-		if best < 0 {
-			break // what remains is all tiny: it cannot be made smaller
+	}
+	if inline <= c.opts.InlineBudget {
+		return pick
+	}
+	sizes := make([]int, len(payloads))
+	for _, i := range rest {
+		sizes[i] = payloadSize(payloads[i])
+	}
+	// Largest first; equal sizes in index order, so the choice is deterministic.
+	slices.SortStableFunc(rest, func(a, b int) int { return cmp.Compare(sizes[b], sizes[a]) })
+	for _, i := range rest {
+		if inline <= c.opts.InlineBudget {
+			break
 		}
-		chosen[best] = true
-		pick = append(pick, best)
-		inline += refSizeEstimate - sizes[best]
+		pick = append(pick, i)
+		inline += refSizeEstimate - sizes[i]
 	}
 	return pick
 }

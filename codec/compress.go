@@ -1,7 +1,11 @@
 package codec
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"runtime"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -10,8 +14,8 @@ import (
 type Compression int
 
 const (
-	// Zstd compresses blobs with zstd, and stores them uncompressed when that saves
-	// less than 10%.
+	// Zstd compresses blobs with zstd at its fastest level, large ones on all cores, and
+	// stores them uncompressed when that saves less than 10%.
 	Zstd Compression = iota
 	// NoCompression stores the serialized payload as is.
 	NoCompression
@@ -27,9 +31,6 @@ func (c Compression) String() string {
 	}
 	return fmt.Sprintf("Compression(%d)", int(c))
 }
-
-// maxDecodedSize bounds a decompressed blob: a reference claiming more is corrupt or hostile.
-const maxDecodedSize = 4 << 30
 
 // Encoders and decoders are expensive to build and hold large windows. A sync.Pool is
 // emptied at every GC, and offloading large payloads causes many GCs, so keep a small
@@ -55,6 +56,10 @@ func (p *coderPool[T]) put(c T) {
 	}
 }
 
+// maxWindow bounds the zstd window a blob may ask a decoder for; the encoder's fastest
+// level uses 4 MiB.
+const maxWindow = 8 << 20
+
 var (
 	encoders = &coderPool[*zstd.Encoder]{free: make(chan *zstd.Encoder, 8), build: func() *zstd.Encoder {
 		e, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedFastest))
@@ -64,7 +69,7 @@ var (
 		return e
 	}}
 	decoders = &coderPool[*zstd.Decoder]{free: make(chan *zstd.Decoder, 8), build: func() *zstd.Decoder {
-		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxDecodedSize))
+		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxWindow))
 		if err != nil {
 			panic("codec: zstd decoder: " + err.Error())
 		}
@@ -72,42 +77,123 @@ var (
 	}}
 )
 
-// sampleSize is the probe compressed first for large inputs: data that does not shrink in
-// a sample (already compressed, encrypted, random) is stored as is without paying for a
-// full pass.
-const sampleSize = 256 << 10
+const (
+	// sampleSize is the probe compressed first for large inputs: data that does not
+	// shrink in a sample (already compressed, encrypted, random) is stored as is without
+	// paying for a full pass.
+	sampleSize = 128 << 10
+	// frameSize: large data is compressed as independent zstd frames of this size, on
+	// all cores; any zstd reader reads concatenated frames as one stream.
+	frameSize = 4 << 20
+)
 
-// compress returns the zstd form of raw, or nil when it saves less than 10%.
-func compress(raw []byte) []byte {
-	e := encoders.get()
-	defer encoders.put(e)
-	if len(raw) > 4*sampleSize {
-		mid := len(raw)/2 - sampleSize/2
-		sample := raw[mid : mid+sampleSize]
-		if z := e.EncodeAll(sample, nil); len(z) > len(sample)-len(sample)/10 {
-			return nil
+// compress returns the zstd form of w as a list of frames and its total length, or nil
+// when it saves less than 10%.
+func compress(w wireForm) ([][]byte, int64) {
+	if len(w.data) > 4*sampleSize {
+		mid := len(w.data)/2 - sampleSize/2
+		sample := w.data[mid : mid+sampleSize]
+		e := encoders.get()
+		z := e.EncodeAll(sample, make([]byte, 0, sampleSize))
+		encoders.put(e)
+		if len(z) > len(sample)-len(sample)/10 {
+			return nil, 0
 		}
 	}
-	out := e.EncodeAll(raw, make([]byte, 0, len(raw)/2))
-	if len(out) > len(raw)-len(raw)/10 {
-		return nil
+	var chunks [][]byte
+	for _, p := range w.pieces() {
+		for len(p) > frameSize {
+			chunks = append(chunks, p[:frameSize])
+			p = p[frameSize:]
+		}
+		chunks = append(chunks, p)
 	}
-	return out
+	frames := make([][]byte, len(chunks))
+	encodeFrames(chunks, frames)
+	var total int64
+	for _, f := range frames {
+		total += int64(len(f))
+	}
+	if raw := w.size(); total > raw-raw/10 {
+		return nil, 0
+	}
+	return frames, total
 }
 
-// decompress expands a zstd blob that must be exactly rawSize bytes long.
-func decompress(data []byte, rawSize int64) ([]byte, error) {
-	if rawSize > maxDecodedSize {
-		return nil, fmt.Errorf("decompressed size %d over the %d limit", rawSize, int64(maxDecodedSize))
+// encodeFrames compresses each chunk into its own frame, on up to GOMAXPROCS goroutines.
+func encodeFrames(chunks, frames [][]byte) {
+	workers := min(runtime.GOMAXPROCS(0), len(chunks))
+	if workers <= 1 {
+		e := encoders.get()
+		for i, c := range chunks {
+			frames[i] = e.EncodeAll(c, make([]byte, 0, len(c)/3+64))
+		}
+		encoders.put(e)
+		return
 	}
+	var (
+		wg   sync.WaitGroup
+		next = make(chan int, len(chunks))
+	)
+	for i := range chunks {
+		next <- i
+	}
+	close(next)
+	for range workers {
+		wg.Go(func() {
+			e := encoders.get()
+			defer encoders.put(e)
+			for i := range next {
+				frames[i] = e.EncodeAll(chunks[i], make([]byte, 0, len(chunks[i])/3+64))
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// errTooLong means a stream expands past the size its reference gives.
+var errTooLong = errors.New("expands past rawSize")
+
+// decompress reads a zstd stream from r and returns what it expands to, which must be
+// exactly rawSize bytes. The output grows with the bytes the decoder really produces,
+// from a first guess of hint (a small multiple of the stored size), never from rawSize
+// alone: a forged rawSize or a decompression bomb costs at most what it truly expands
+// to, up to rawSize.
+func decompress(r io.Reader, rawSize, hint int64) ([]byte, error) {
 	d := decoders.get()
 	defer decoders.put(d)
-	out, err := d.DecodeAll(data, make([]byte, 0, rawSize))
-	if err != nil {
+	if err := d.Reset(r); err != nil {
 		return nil, err
 	}
-	if int64(len(out)) != rawSize {
-		return nil, fmt.Errorf("decompressed %d bytes, reference says %d", len(out), rawSize)
+	defer d.Reset(nil) //nolint:errcheck // releases r
+	out := make([]byte, 0, min(rawSize, max(hint, 1<<20)))
+	for {
+		if len(out) == cap(out) {
+			if int64(len(out)) == rawSize {
+				var one [1]byte
+				n, err := io.ReadFull(d, one[:])
+				if n > 0 {
+					return nil, errTooLong
+				}
+				if err != io.EOF && err != io.ErrUnexpectedEOF {
+					return nil, err
+				}
+				return out, nil
+			}
+			grown := make([]byte, len(out), min(rawSize, 2*int64(cap(out))))
+			copy(grown, out)
+			out = grown
+		}
+		n, err := d.Read(out[len(out):cap(out)])
+		out = out[:len(out)+n]
+		if err == io.EOF {
+			if int64(len(out)) != rawSize {
+				return nil, fmt.Errorf("expands to %d bytes, rawSize says %d", len(out), rawSize)
+			}
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	return out, nil
 }

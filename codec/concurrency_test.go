@@ -21,7 +21,7 @@ type inflightStore struct {
 	cur, peak int
 }
 
-func (s *inflightStore) Put(ctx context.Context, key string, src io.ReadSeeker, size int64) error {
+func (s *inflightStore) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
 	s.mu.Lock()
 	s.cur++
 	s.peak = max(s.peak, s.cur)

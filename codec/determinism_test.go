@@ -51,7 +51,7 @@ func TestStoreOutageFailsWorkflowTaskNotWorkflow(t *testing.T) {
 			clientCodec := newCodec(t, fs, codec.Options{})
 			flaky := &faultStore{Store: fs}
 			flaky.failReads.Store(true)
-			workerCodec := newCodec(t, flaky, codec.Options{CacheBytes: -1, Timeout: 500 * time.Millisecond, Retry: fastRetry})
+			workerCodec := newCodec(t, retrying(flaky, nil), codec.Options{CacheBytes: -1, Timeout: 500 * time.Millisecond})
 
 			cl := srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(clientCodec, nil)})
 			wcl := srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(workerCodec, nil)})
@@ -118,7 +118,7 @@ func TestClientReadsResultWhileStoreDown(t *testing.T) {
 	down := &faultStore{Store: fs}
 	down.failFor(time.Hour)
 	reader := srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(
-		newCodec(t, down, codec.Options{CacheBytes: -1, Timeout: 300 * time.Millisecond, Retry: fastRetry}), nil)})
+		newCodec(t, retrying(down, nil), codec.Options{CacheBytes: -1, Timeout: 300 * time.Millisecond}), nil)})
 	var got []byte
 	err = reader.GetWorkflow(ctx, run.GetID(), run.GetRunID()).Get(ctx, &got)
 	if !errors.Is(err, errInjected) {

@@ -15,6 +15,10 @@ var ErrCorrupt = errors.New("blob corrupt")
 // an unknown version; the message names the offending field.
 var ErrInvalidReference = errors.New("invalid reference payload")
 
+// ErrTooLarge is returned (wrapped) when a payload to offload serializes to more than
+// Options.MaxSize bytes.
+var ErrTooLarge = errors.New("payload too large")
+
 // ErrInvalidKey is returned (wrapped) for a blob key or namespace outside the key grammar.
 var ErrInvalidKey = errors.New("invalid blob key")
 

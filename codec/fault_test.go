@@ -1,10 +1,12 @@
 package codec_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,20 +19,30 @@ import (
 
 var fastRetry = codec.RetryPolicy{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond}
 
+// retrying gives a test store the retries a real driver owns.
+func retrying(s codec.Store, retries *atomic.Int64) codec.Store {
+	return codec.WithRetry(s, fastRetry, func(string, error) {
+		if retries != nil {
+			retries.Add(1)
+		}
+	})
+}
+
 func TestRetriesTransientFailures(t *testing.T) {
 	fs := &faultStore{Store: memstore.New()}
-	c := newCodec(t, fs, codec.Options{Retry: fastRetry})
+	var retries atomic.Int64
+	c := newCodec(t, retrying(fs, &retries), codec.Options{})
 	fs.failFor(150 * time.Millisecond)
 	in := []*commonpb.Payload{payload(randomBytes(1<<20, 4))}
 	roundTrip(t, c, in)
-	if st := c.Stats(); st.Retries == 0 || st.StoreErrors != 0 {
-		t.Fatalf("retries %d, store errors %d: want retries and no errors", st.Retries, st.StoreErrors)
+	if st := c.Stats(); retries.Load() == 0 || st.StoreErrors != 0 {
+		t.Fatalf("retries %d, store errors %d: want retries and no errors", retries.Load(), st.StoreErrors)
 	}
 }
 
 func TestGivesUpWithinTimeout(t *testing.T) {
 	fs := &faultStore{Store: memstore.New()}
-	c := newCodec(t, fs, codec.Options{Retry: fastRetry, Timeout: 300 * time.Millisecond})
+	c := newCodec(t, retrying(fs, nil), codec.Options{Timeout: 300 * time.Millisecond})
 	fs.failFor(time.Hour)
 	start := time.Now()
 	_, err := c.Encode([]*commonpb.Payload{payload(randomBytes(1<<20, 5))})
@@ -40,9 +52,55 @@ func TestGivesUpWithinTimeout(t *testing.T) {
 	if el := time.Since(start); el > 5*time.Second {
 		t.Fatalf("Encode took %s to give up, want about the 300ms Timeout", el)
 	}
-	if st := c.Stats(); st.StoreErrors != 1 || st.Retries == 0 {
-		t.Fatalf("store errors %d, retries %d; want 1 error after retries", st.StoreErrors, st.Retries)
+	if st := c.Stats(); st.StoreErrors != 1 || fs.count("put") < 2 {
+		t.Fatalf("store errors %d, puts %d; want 1 error after retries", st.StoreErrors, fs.count("put"))
 	}
+}
+
+// TestOneRetryLayer: the codec never retries a store's failure; retries are the
+// driver's. Against a store that always fails each operation is tried once; against a
+// driver that retries, the count is exactly the driver's attempts.
+func TestOneRetryLayer(t *testing.T) {
+	in := []*commonpb.Payload{payload(randomBytes(1<<20, 9))}
+	t.Run("no retries in the driver", func(t *testing.T) {
+		fs := &faultStore{Store: memstore.New()}
+		fs.failFor(time.Hour)
+		c := newCodec(t, fs, codec.Options{})
+		if _, err := c.Encode(in); !errors.Is(err, errInjected) {
+			t.Fatalf("Encode: %v, want the store's error", err)
+		}
+		if n := fs.count("put"); n != 1 {
+			t.Fatalf("Put called %d times, want 1: the codec must not retry", n)
+		}
+		if n := fs.count("touch"); n != 0 {
+			t.Fatalf("Touch called %d times, want 0: Put is the one existence check", n)
+		}
+	})
+	t.Run("driver fails N times", func(t *testing.T) {
+		const n = 3
+		fs := &faultStore{Store: memstore.New()}
+		fs.failNext("put", n)
+		store := codec.WithRetry(fs, codec.RetryPolicy{InitialInterval: time.Millisecond, MaxAttempts: 10}, nil)
+		c := newCodec(t, store, codec.Options{})
+		if _, err := c.Encode(in); err != nil {
+			t.Fatalf("Encode: %v", err)
+		}
+		if got := fs.count("put"); got != n+1 {
+			t.Fatalf("Put called %d times, want %d (%d failures, then success)", got, n+1, n)
+		}
+	})
+	t.Run("driver retries exhausted are permanent", func(t *testing.T) {
+		fs := &faultStore{Store: memstore.New()}
+		fs.failFor(time.Hour)
+		store := codec.WithRetry(fs, codec.RetryPolicy{InitialInterval: time.Millisecond, MaxAttempts: 4}, nil)
+		_, err := store.Put(context.Background(), "v1/default/sha256/"+strings.Repeat("a", 64), strings.NewReader("x"), 1)
+		if !errors.Is(err, errInjected) || !codec.IsPermanent(err) {
+			t.Fatalf("Put after spent retries: %v (permanent %v), want the store's error, permanent", err, codec.IsPermanent(err))
+		}
+		if got := fs.count("put"); got != 4 {
+			t.Fatalf("Put called %d times, want 4 (MaxAttempts)", got)
+		}
+	})
 }
 
 func TestNotFoundIsNotRetried(t *testing.T) {
@@ -52,7 +110,7 @@ func TestNotFoundIsNotRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	fs := &faultStore{Store: memstore.New()}
-	reader := newCodec(t, fs, codec.Options{Retry: fastRetry})
+	reader := newCodec(t, retrying(fs, nil), codec.Options{})
 	if _, err := reader.Decode(enc); !errors.Is(err, codec.ErrNotFound) {
 		t.Fatalf("Decode: %v, want ErrNotFound", err)
 	}
@@ -92,7 +150,7 @@ func TestTamperedBlob(t *testing.T) {
 			if err := os.WriteFile(path, tc.tamper(b), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			reader := newCodec(t, fs, codec.Options{Retry: fastRetry}) // no cache of the original
+			reader := newCodec(t, fs, codec.Options{}) // no cache of the original
 			out, err := reader.Decode(enc)
 			if !errors.Is(err, codec.ErrCorrupt) {
 				t.Fatalf("Decode of a tampered blob: %v, want ErrCorrupt", err)

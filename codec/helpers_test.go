@@ -48,6 +48,7 @@ type faultStore struct {
 	codec.Store
 	downUntil atomic.Int64 // unix nanos; operations before it fail
 	failReads atomic.Bool  // only Get fails while down
+	failLeft  sync.Map     // op -> *atomic.Int64: the next failures of op
 	calls     sync.Map     // op -> *atomic.Int64
 }
 
@@ -56,9 +57,18 @@ func (f *faultStore) count(op string) int64 {
 	return v.(*atomic.Int64).Load()
 }
 
+// failNext makes the next n calls of op fail.
+func (f *faultStore) failNext(op string, n int64) {
+	v, _ := f.failLeft.LoadOrStore(op, new(atomic.Int64))
+	v.(*atomic.Int64).Store(n)
+}
+
 func (f *faultStore) down(op string) bool {
 	v, _ := f.calls.LoadOrStore(op, new(atomic.Int64))
 	v.(*atomic.Int64).Add(1)
+	if l, ok := f.failLeft.Load(op); ok && l.(*atomic.Int64).Add(-1) >= 0 {
+		return true
+	}
 	if time.Now().UnixNano() >= f.downUntil.Load() {
 		return false
 	}
@@ -68,9 +78,9 @@ func (f *faultStore) down(op string) bool {
 // failFor makes the store fail for d from now.
 func (f *faultStore) failFor(d time.Duration) { f.downUntil.Store(time.Now().Add(d).UnixNano()) }
 
-func (f *faultStore) Put(ctx context.Context, key string, src io.ReadSeeker, size int64) error {
+func (f *faultStore) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
 	if f.down("put") {
-		return errInjected
+		return false, errInjected
 	}
 	return f.Store.Put(ctx, key, src, size)
 }

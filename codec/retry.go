@@ -83,16 +83,21 @@ func Retry(ctx context.Context, p RetryPolicy, op func(ctx context.Context) erro
 	}
 }
 
-// retryStore retries a Store's transient failures with one policy, so drivers need not.
+// retryStore retries a Store's transient failures with one policy, for drivers that
+// have no retries of their own.
 type retryStore struct {
 	s       Store
 	p       RetryPolicy
 	onRetry func(op string, err error)
 }
 
-// WithRetry wraps s so that transient failures are retried under p. Not-found, corrupt
-// and invalid-key errors, and errors marked Permanent, are returned at once. onRetry, if
-// not nil, observes each retry (for counters and logs). Codec.New applies it itself.
+// WithRetry wraps s, a driver without retries of its own, so that its transient failures
+// are retried under p and its exhausted retries are returned as Permanent. Not-found,
+// corrupt and invalid-key errors, and errors marked Permanent, are returned at once. A
+// Put is retried only when its source can be read again: it is an io.Seeker, or the
+// failed attempt read nothing of it. onRetry, if not nil, observes each retry (for
+// counters and logs). Never wrap a driver that retries already (s3store, payloadsvc's
+// Client): retries would multiply.
 func WithRetry(s Store, p RetryPolicy, onRetry func(op string, err error)) Store {
 	return &retryStore{s: s, p: p, onRetry: onRetry}
 }
@@ -107,10 +112,62 @@ func (r *retryStore) hook(op string) func(int, error) {
 	}
 }
 
-func (r *retryStore) Put(ctx context.Context, key string, src io.ReadSeeker, size int64) error {
-	return Retry(ctx, r.p, func(ctx context.Context) error {
-		return r.s.Put(ctx, key, src, size)
+// exhausted marks a final transient error permanent: the retries are spent.
+func exhausted(err error) error {
+	if err == nil || IsPermanent(err) {
+		return err
+	}
+	return Permanent(err)
+}
+
+func (r *retryStore) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
+	seeker, _ := src.(io.Seeker)
+	var start int64
+	if seeker != nil {
+		var err error
+		if start, err = seeker.Seek(0, io.SeekCurrent); err != nil {
+			seeker = nil
+		}
+	}
+	// A rewindable source goes to the driver as it is (an io.ReaderAt stays one); any
+	// other is counted, so a retry knows whether the failed attempt consumed some of it.
+	cr := &countingReader{r: src}
+	body := io.Reader(cr)
+	if seeker != nil {
+		body = src
+	}
+	var created bool
+	first := true
+	err := Retry(ctx, r.p, func(ctx context.Context) error {
+		if !first {
+			switch {
+			case seeker != nil:
+				if _, err := seeker.Seek(start, io.SeekStart); err != nil {
+					return Permanent(fmt.Errorf("rewind source: %w", err))
+				}
+			case cr.n > 0:
+				return Permanent(errors.New("source was partly read and cannot be rewound"))
+			}
+		}
+		first = false
+		var err error
+		created, err = r.s.Put(ctx, key, body, size)
+		return err
 	}, r.hook("put"))
+	return created, exhausted(err)
+}
+
+// countingReader counts what Put read of a source, so a retry knows whether it may
+// send the source again.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 func (r *retryStore) Get(ctx context.Context, key string) (io.ReadCloser, error) {
@@ -120,7 +177,7 @@ func (r *retryStore) Get(ctx context.Context, key string) (io.ReadCloser, error)
 		rc, err = r.s.Get(ctx, key)
 		return err
 	}, r.hook("get"))
-	return rc, err
+	return rc, exhausted(err)
 }
 
 func (r *retryStore) Touch(ctx context.Context, key string) (Info, error) {
@@ -130,5 +187,5 @@ func (r *retryStore) Touch(ctx context.Context, key string) (Info, error) {
 		info, err = r.s.Touch(ctx, key)
 		return err
 	}, r.hook("touch"))
-	return info, err
+	return info, exhausted(err)
 }

@@ -24,10 +24,8 @@ type Stats struct {
 	CacheHits, CacheMisses int64
 	// BytesFetched sums the stored bytes read from the store.
 	BytesFetched int64
-	// StoreErrors counts store operations that failed after retries.
+	// StoreErrors counts store operations that failed (after the driver's retries).
 	StoreErrors int64
-	// Retries counts retried store operations.
-	Retries int64
 	// CacheBytes is what the decode cache holds now.
 	CacheBytes int64
 }
@@ -45,7 +43,6 @@ const (
 	MetricCacheMisses       = "longhaul_codec_cache_misses"
 	MetricBytesFetched      = "longhaul_codec_bytes_fetched"
 	MetricStoreErrors       = "longhaul_codec_store_errors"
-	MetricRetries           = "longhaul_codec_store_retries"
 )
 
 type counter struct {
@@ -57,7 +54,7 @@ type counters struct {
 	h client.MetricsHandler
 
 	payloadsOffloaded, bytesOffloaded, blobsStored, bytesStored, dedupeHits,
-	payloadsDecoded, cacheHits, cacheMisses, bytesFetched, storeErrors, retries counter
+	payloadsDecoded, cacheHits, cacheMisses, bytesFetched, storeErrors counter
 }
 
 func newCounters(h client.MetricsHandler) *counters {
@@ -72,7 +69,6 @@ func newCounters(h client.MetricsHandler) *counters {
 	c.cacheMisses.name = MetricCacheMisses
 	c.bytesFetched.name = MetricBytesFetched
 	c.storeErrors.name = MetricStoreErrors
-	c.retries.name = MetricRetries
 	return c
 }
 
@@ -95,6 +91,5 @@ func (c *counters) snapshot() Stats {
 		CacheMisses:       c.cacheMisses.v.Load(),
 		BytesFetched:      c.bytesFetched.v.Load(),
 		StoreErrors:       c.storeErrors.v.Load(),
-		Retries:           c.retries.v.Load(),
 	}
 }

@@ -8,27 +8,47 @@ import (
 	"time"
 )
 
-// Store holds blobs under content-address keys. Drivers only move bytes: the Codec
-// validates keys, hashes and verifies content, retries and counts.
+// Store holds blobs under content-address keys. Drivers move bytes and own their
+// retries; the Codec validates keys, hashes and verifies content and counts.
 //
 // Contract (checked for every driver by codec/storetest):
-//   - Put is idempotent and atomic: no reader ever sees a partially written object, and a
-//     failed Put leaves nothing visible. It reads exactly size bytes from src starting at
-//     offset 0 and may Seek back to 0 to resend. If key already exists, Put may skip the
-//     write, but must then refresh the object's age as Touch does.
+//   - Put stores size bytes from src under key unless the key exists, and reports whether
+//     this call created the object. For an existing key it returns (false, nil) without
+//     reading src, after refreshing the object's age as Touch does, so one existence check
+//     serves dedupe end to end. src is read once, sequentially, from its current position;
+//     a driver may instead read an io.ReaderAt src in place at offsets [0, size) (parallel
+//     parts, per-part retries). Put is atomic: no reader ever sees a partial object, and a
+//     Put whose source fails or ends short commits nothing, so a verifying reader can
+//     guard a Put.
 //   - Get returns the object's bytes; a missing key is an error satisfying
-//     errors.Is(err, ErrNotFound). The caller closes the reader.
+//     errors.Is(err, ErrNotFound). The caller closes the reader. The reader should have a
+//     Size() int64 method giving the object's real length (see Sizer): the Codec then
+//     allocates once, from what the store holds rather than what a reference claims. A
+//     body that breaks off mid-way is resumed by the driver or is an error, never a
+//     short read that looks complete.
 //   - Touch reports an object's size and refreshes its age, so that an age-based retention
 //     rule counts from the last use, not from the first write (dedupe makes old blobs
 //     referenced by new workflows). Drivers may skip the refresh when the object is young.
 //     A missing key is ErrNotFound.
 //
+// Retries belong to the driver (per request, part or range), under a RetryPolicy with
+// Retry; a driver returns its exhausted retries as Permanent errors and never retries
+// ErrNotFound, ErrCorrupt or a cancelled context. No layer above retries a driver's
+// failure again. WithRetry adds retries to a driver that has none.
+//
 // Keys look like "v1/{namespace}/sha256/{hex}" (see BlobKey); drivers may rely on
 // ValidateKey's grammar.
 type Store interface {
-	Put(ctx context.Context, key string, src io.ReadSeeker, size int64) error
+	Put(ctx context.Context, key string, src io.Reader, size int64) (created bool, err error)
 	Get(ctx context.Context, key string) (io.ReadCloser, error)
 	Touch(ctx context.Context, key string) (Info, error)
+}
+
+// Sizer is implemented by readers that know the length of what they read: the readers a
+// Store's Get returns should implement it (bytes.Reader, a file, an HTTP body with a
+// Content-Length). A negative size means unknown.
+type Sizer interface {
+	Size() int64
 }
 
 // Info describes a stored object.

@@ -4,11 +4,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"net/http"
-	"os"
 	"strconv"
+	"strings"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 )
@@ -33,73 +35,92 @@ func (h *handler) serveBlob(w http.ResponseWriter, r *http.Request, rt route) {
 	}
 }
 
-// putBlob stores a verified body. A blob that exists is refreshed and answered 200
-// before the body is read, so a client that sent "Expect: 100-continue" never uploads
-// it (Go's server sends 100 Continue only when the handler reads the body). Otherwise
-// the body goes to a temporary file while it is hashed, and only a body whose SHA-256
-// matches the path reaches the store: a reader of the store never sees unverified bytes.
+// putBlob stores a verified body, streamed into the store while it is hashed: no
+// temporary file, no copy of the body beyond what the store itself buffers. The store's
+// Put checks existence first and, for a blob it has, refreshes it and returns without
+// reading the body, so the answer (200) goes out before the body is read and a client
+// that sent "Expect: 100-continue" never uploads it (Go's server sends 100 Continue only
+// when the handler reads the body). Otherwise the verifying reader withholds the last
+// bytes of a body whose SHA-256 does not match the path, so the store commits nothing
+// (Store contract: a Put whose source fails commits nothing).
 func (h *handler) putBlob(w http.ResponseWriter, r *http.Request, key, digest string) {
 	max := h.opts.MaxBlobBytes
-	if r.ContentLength > max {
+	switch {
+	case r.ContentLength > max:
 		writeError(w, r, http.StatusRequestEntityTooLarge, "blob of %d bytes is over the %d-byte limit", r.ContentLength, max)
 		return
-	}
-	if _, err := h.store.Touch(r.Context(), key); err == nil {
-		w.WriteHeader(http.StatusOK) // present: dedupe, and its age is refreshed
-		return
-	} else if !errors.Is(err, codec.ErrNotFound) {
-		h.storeFailure(w, r, "touch", err)
+	case r.ContentLength < 0:
+		writeError(w, r, http.StatusLengthRequired, "a blob PUT needs a Content-Length")
 		return
 	}
-
-	tmp, err := os.CreateTemp(h.opts.TempDir, "payloadsvc-put-*")
-	if err != nil {
-		h.log.Error("payloadsvc: temporary file", "request_id", requestID(r), "error", err)
-		writeError(w, r, http.StatusInternalServerError, "cannot buffer the body: %v", err)
-		return
-	}
-	defer func() {
-		tmp.Close()
-		os.Remove(tmp.Name())
-	}()
-	sum := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, sum), http.MaxBytesReader(w, r.Body, max))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooBig):
-			writeError(w, r, http.StatusRequestEntityTooLarge, "blob is over the %d-byte limit; nothing stored", max)
-		case isWriteErr(err, tmp):
-			writeError(w, r, http.StatusInternalServerError, "cannot buffer the body: %v", err)
-		default:
-			writeError(w, r, http.StatusBadRequest, "reading the body failed after %d bytes; nothing stored: %v", n, err)
-		}
-		return
-	}
-	if got := hex.EncodeToString(sum.Sum(nil)); got != digest {
-		writeError(w, r, http.StatusBadRequest, "digest mismatch: body sha256 is %s, path says %s; nothing stored", got, digest)
-		return
-	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		writeError(w, r, http.StatusInternalServerError, "cannot rewind the buffered body: %v", err)
-		return
-	}
-	if err := h.store.Put(r.Context(), key, tmp, n); err != nil {
+	body := &verifyingReader{r: r.Body, h: sha256.New(), want: digest, size: r.ContentLength}
+	created, err := h.store.Put(r.Context(), key, body, r.ContentLength)
+	switch {
+	case body.mismatch != "":
+		writeError(w, r, http.StatusBadRequest, "digest mismatch: body sha256 is %s, path says %s; nothing stored", body.mismatch, digest)
+	case body.readErr != nil:
+		writeError(w, r, http.StatusBadRequest, "reading the body failed after %d bytes; nothing stored: %v", body.n, body.readErr)
+	case err != nil:
 		h.storeFailure(w, r, "put", err)
-		return
+	case created:
+		w.WriteHeader(http.StatusCreated)
+	default:
+		w.WriteHeader(http.StatusOK) // present: dedupe, and its age is refreshed
 	}
-	w.WriteHeader(http.StatusCreated)
 }
 
-// isWriteErr reports whether err came from writing f (disk full and the like) rather
-// than from reading the request.
-func isWriteErr(err error, f *os.File) bool {
-	var pe *fs.PathError
-	return errors.As(err, &pe) && pe.Path == f.Name()
+// verifyingReader hashes a request body as the store reads it. On the read that would
+// complete the body it checks the digest first and, on a mismatch, returns an error in
+// place of those bytes, so no store ever holds a whole unverified body.
+type verifyingReader struct {
+	r        io.Reader
+	h        hash.Hash
+	want     string
+	size, n  int64
+	mismatch string // the body's digest, when it differs
+	readErr  error  // the client's body failed or ended short
 }
 
-// getBlob streams a blob. A store read that fails mid-way aborts the connection, so the
-// client sees a broken body rather than a short one that looks complete.
+// errDigestMismatch is what the store reads in place of a body's last bytes when the
+// body does not match its address.
+var errDigestMismatch = errors.New("payloadsvc: body does not match its sha256 address")
+
+func (v *verifyingReader) Read(p []byte) (int, error) {
+	if v.mismatch != "" {
+		return 0, errDigestMismatch
+	}
+	if v.readErr != nil {
+		return 0, v.readErr
+	}
+	if left := v.size - v.n; int64(len(p)) > left {
+		p = p[:left]
+	}
+	if len(p) == 0 {
+		return 0, io.EOF
+	}
+	n, err := v.r.Read(p)
+	v.h.Write(p[:n])
+	v.n += int64(n)
+	if v.n == v.size {
+		if got := hex.EncodeToString(v.h.Sum(nil)); got != v.want {
+			v.mismatch = got
+			return 0, errDigestMismatch
+		}
+		return n, io.EOF
+	}
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
+		v.readErr = err
+	}
+	return n, err
+}
+
+// getBlob streams a blob. A Range request (a Client resuming a download) is served from
+// the offset when the store's reader can seek, else the whole blob is sent (200) and the
+// client skips. A store read that fails mid-way aborts the connection, so the client
+// sees a broken body rather than a short one that looks complete.
 func (h *handler) getBlob(w http.ResponseWriter, r *http.Request, key string) {
 	rc, err := h.store.Get(r.Context(), key)
 	if err != nil {
@@ -110,10 +131,21 @@ func (h *handler) getBlob(w http.ResponseWriter, r *http.Request, key string) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", "application/octet-stream")
 	hdr.Set("Cache-Control", "private, max-age=31536000, immutable") // content-addressed
-	if size, ok := readerSize(rc); ok {
+	size, known := readerSize(rc)
+	status := http.StatusOK
+	if off, ok := rangeStart(r.Header.Get("Range")); ok && known && off < size {
+		if s, isSeeker := rc.(io.Seeker); isSeeker {
+			if _, err := s.Seek(off, io.SeekStart); err == nil {
+				hdr.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", off, size-1, size))
+				size -= off
+				status = http.StatusPartialContent
+			}
+		}
+	}
+	if known {
 		hdr.Set("Content-Length", strconv.FormatInt(size, 10))
 	}
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(status)
 	if _, err := io.Copy(w, rc); err != nil {
 		if r.Context().Err() == nil {
 			h.metrics.storeErrors.WithLabelValues("get", "unavailable").Inc()
@@ -123,16 +155,30 @@ func (h *handler) getBlob(w http.ResponseWriter, r *http.Request, key string) {
 	}
 }
 
+// rangeStart reads the one form of Range a Client sends: "bytes=N-".
+func rangeStart(v string) (int64, bool) {
+	rest, ok := strings.CutPrefix(v, "bytes=")
+	if !ok {
+		return 0, false
+	}
+	num, ok := strings.CutSuffix(rest, "-")
+	if !ok {
+		return 0, false
+	}
+	off, err := strconv.ParseInt(num, 10, 64)
+	return off, err == nil && off > 0
+}
+
 // readerSize finds a blob's length without another store call when the driver's reader
 // knows it (an *os.File, a reader with Size).
 func readerSize(rc io.Reader) (int64, bool) {
 	switch v := rc.(type) {
+	case codec.Sizer:
+		return v.Size(), v.Size() >= 0
 	case interface{ Stat() (fs.FileInfo, error) }:
 		if st, err := v.Stat(); err == nil && st.Mode().IsRegular() {
 			return st.Size(), true
 		}
-	case interface{ Size() int64 }:
-		return v.Size(), true
 	}
 	return 0, false
 }

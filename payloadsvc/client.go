@@ -27,10 +27,11 @@ type ClientOptions struct {
 	// Timeout bounds one HTTP request with its body (for Get, until the body is
 	// closed); default 5 minutes. Retries get a fresh one each.
 	Timeout time.Duration
-	// Retry is the policy for transient failures (5xx, 408, 429, network errors);
-	// zero value = codec's defaults. 404 is codec.ErrNotFound and other 4xx are
-	// permanent: neither is retried. A Codec over the Client retries on top of this;
-	// set MaxAttempts to -1 to leave retries to the Codec alone.
+	// Retry is the policy for transient failures (5xx, 408, 429, network errors, a GET
+	// body that breaks off, resumed where it stopped); zero value = codec's defaults. 404
+	// is codec.ErrNotFound and other 4xx are permanent: neither is retried. Errors left
+	// when the retries are spent are codec.Permanent: the Client owns the retries, and no
+	// layer above retries them again.
 	Retry codec.RetryPolicy
 	// HTTPClient replaces the default client: keep-alive, up to 128 idle connections
 	// to the service, 2s Expect: 100-continue wait, TLSConfig.
@@ -142,39 +143,55 @@ func (c *Client) onRetry(op, key string) func(int, error) {
 }
 
 // Put uploads size bytes of src under key; the service verifies them against the key's
-// digest before storing them. A key the service has already is refreshed, not sent.
-func (c *Client) Put(ctx context.Context, key string, src io.ReadSeeker, size int64) error {
+// digest before storing them. A key the service has already is refreshed, not sent
+// (created false). A failed attempt is retried when src can be sent again: it is an
+// io.Seeker (rewound to where it stood), or nothing of it was read yet.
+func (c *Client) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
 	u, err := c.blobURL(key)
 	if err != nil {
-		return fmt.Errorf("payloadsvc put: %w", err)
+		return false, fmt.Errorf("payloadsvc put: %w", err)
 	}
 	if size < 0 {
-		return fmt.Errorf("payloadsvc put %s: %w", key, codec.Permanent(fmt.Errorf("negative size %d", size)))
+		return false, fmt.Errorf("payloadsvc put %s: %w", key, codec.Permanent(fmt.Errorf("negative size %d", size)))
 	}
+	up, err := newUpload(src, size)
+	if err != nil {
+		return false, fmt.Errorf("payloadsvc put %s: %w", key, codec.Permanent(err))
+	}
+	var created bool
 	err = codec.Retry(ctx, c.opts.Retry, func(ctx context.Context) error {
-		return c.putOnce(ctx, u, src, size)
+		var err error
+		created, err = c.putOnce(ctx, u, up, size)
+		return err
 	}, c.onRetry("put", key))
 	if err != nil {
-		return fmt.Errorf("payloadsvc put %s: %w", key, err)
+		return false, fmt.Errorf("payloadsvc put %s: %w", key, spent(err))
 	}
-	return nil
+	return created, nil
 }
 
-func (c *Client) putOnce(parent context.Context, u string, src io.ReadSeeker, size int64) error {
+// spent marks an error the Client's retries could not overcome as permanent.
+func spent(err error) error {
+	if codec.IsPermanent(err) {
+		return err
+	}
+	return codec.Permanent(err)
+}
+
+func (c *Client) putOnce(parent context.Context, u string, up *upload, size int64) (bool, error) {
 	ctx, cancel := context.WithTimeout(parent, c.opts.Timeout)
 	defer cancel()
-	up := &upload{src: src, size: size}
 	defer up.close() // after Do: the transport may read a body after it returns
 	body, err := up.next()
 	if err != nil {
-		return codec.Permanent(fmt.Errorf("rewind source: %w", err))
+		return false, codec.Permanent(fmt.Errorf("source: %w", err))
 	}
 	if size == 0 {
 		body = http.NoBody
 	}
 	req, err := c.newRequest(ctx, http.MethodPut, u, body)
 	if err != nil {
-		return err
+		return false, err
 	}
 	req.ContentLength = size
 	req.GetBody = up.next // the transport's own retry on a stale keep-alive connection
@@ -186,49 +203,34 @@ func (c *Client) putOnce(parent context.Context, u string, src io.ReadSeeker, si
 	up.close()
 	if err != nil {
 		if srcErr := up.sourceErr(); srcErr != nil {
-			return codec.Permanent(srcErr) // resending the same source fails the same way
+			return false, codec.Permanent(srcErr) // resending the same source fails the same way
 		}
-		return c.attemptErr(parent, ctx, err)
+		return false, c.attemptErr(parent, ctx, err)
 	}
 	defer drainClose(resp.Body)
-	if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusCreated {
-		return nil
+	switch resp.StatusCode {
+	case http.StatusCreated:
+		return true, nil
+	case http.StatusOK:
+		return false, nil
 	}
-	return statusErr(resp)
+	return false, statusErr(resp)
 }
 
 // Get streams the blob under key; a missing blob is codec.ErrNotFound. The caller must
-// close the reader. A body that breaks off is an error, not a short read.
+// close the reader, which has a Size method when the service sent a Content-Length. A
+// body that breaks off is resumed where it stopped (a ranged GET, within the retry
+// policy); one that cannot be resumed is an error, never a short read.
 func (c *Client) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	u, err := c.blobURL(key)
 	if err != nil {
 		return nil, fmt.Errorf("payloadsvc get: %w", err)
 	}
-	var rc io.ReadCloser
-	err = codec.Retry(ctx, c.opts.Retry, func(ctx context.Context) error {
-		actx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
-		req, err := c.newRequest(actx, http.MethodGet, u, nil)
-		if err != nil {
-			cancel()
-			return err
-		}
-		resp, err := c.hc.Do(req)
-		if err != nil {
-			cancel()
-			return c.attemptErr(ctx, actx, err)
-		}
-		if resp.StatusCode != http.StatusOK {
-			defer cancel()
-			defer drainClose(resp.Body)
-			return statusErr(resp)
-		}
-		rc = &getBody{ReadCloser: resp.Body, cancel: cancel, c: c, parent: ctx, attempt: actx}
-		return nil
-	}, c.onRetry("get", key))
-	if err != nil {
+	b := &getBody{c: c, ctx: ctx, url: u, key: key, size: -1}
+	if err := b.open(0); err != nil {
 		return nil, fmt.Errorf("payloadsvc get %s: %w", key, err)
 	}
-	return rc, nil
+	return b, nil
 }
 
 // Touch reports the blob's size and has the service refresh its age (HEAD).
@@ -263,7 +265,7 @@ func (c *Client) Touch(ctx context.Context, key string) (codec.Info, error) {
 		return nil
 	}, c.onRetry("touch", key))
 	if err != nil {
-		return codec.Info{}, fmt.Errorf("payloadsvc touch %s: %w", key, err)
+		return codec.Info{}, fmt.Errorf("payloadsvc touch %s: %w", key, spent(err))
 	}
 	return info, nil
 }
@@ -309,28 +311,6 @@ func (c *Client) attemptErr(parent, attempt context.Context, err error) error {
 	if attempt.Err() != nil && parent.Err() == nil {
 		return fmt.Errorf("%w (%s): %v", ErrRequestTimeout, c.opts.Timeout, err)
 	}
-	return err
-}
-
-// getBody ends the request's timeout context when the caller closes the body.
-type getBody struct {
-	io.ReadCloser
-	cancel          context.CancelFunc
-	c               *Client
-	parent, attempt context.Context
-}
-
-func (b *getBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err != nil && err != io.EOF {
-		err = b.c.attemptErr(b.parent, b.attempt, err)
-	}
-	return n, err
-}
-
-func (b *getBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.cancel()
 	return err
 }
 

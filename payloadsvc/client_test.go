@@ -44,15 +44,18 @@ func TestClientConformance(t *testing.T) {
 	}
 }
 
-// countingStore counts the bytes Put receives, to show what reached the store.
+// countingStore counts the Puts that created an object, to show what reached the store.
 type countingStore struct {
 	codec.Store
-	puts atomic.Int64
+	created atomic.Int64
 }
 
-func (s *countingStore) Put(ctx context.Context, key string, src io.ReadSeeker, size int64) error {
-	s.puts.Add(1)
-	return s.Store.Put(ctx, key, src, size)
+func (s *countingStore) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
+	created, err := s.Store.Put(ctx, key, src, size)
+	if created {
+		s.created.Add(1)
+	}
+	return created, err
 }
 
 // TestClientPutDuplicateSendsNoBody shows the Expect: 100-continue dedupe: a second Put
@@ -66,8 +69,8 @@ func TestClientPutDuplicateSendsNoBody(t *testing.T) {
 	b, digest := randomBlob(t, 4<<20)
 	key, _ := codec.BlobKey("default", digest)
 
-	if err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
-		t.Fatal(err)
+	if created, err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil || !created {
+		t.Fatalf("first Put = %v, %v; want created", created, err)
 	}
 	if got := svc.wire.n.Load(); got < int64(len(b)) {
 		t.Fatalf("first Put: server read %d bytes, want the %d-byte body", got, len(b))
@@ -75,8 +78,8 @@ func TestClientPutDuplicateSendsNoBody(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		before := svc.wire.n.Load()
 		start := time.Now()
-		if err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
-			t.Fatal(err)
+		if created, err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil || created {
+			t.Fatalf("Put of a present blob = %v, %v; want not created", created, err)
 		}
 		if got := svc.wire.n.Load() - before; got > 4<<10 {
 			t.Fatalf("Put of a present blob: server read %d bytes, want only headers", got)
@@ -85,8 +88,8 @@ func TestClientPutDuplicateSendsNoBody(t *testing.T) {
 			t.Fatalf("Put of a present blob took %s: it waited for 100 Continue", d)
 		}
 	}
-	if n := store.puts.Load(); n != 1 {
-		t.Fatalf("store saw %d Puts, want 1", n)
+	if n := store.created.Load(); n != 1 {
+		t.Fatalf("store created %d objects, want 1", n)
 	}
 }
 
@@ -167,7 +170,7 @@ func TestClientRetriesTransientFailures(t *testing.T) {
 	ctx := testCtx(t, time.Minute)
 	b, digest := randomBlob(t, 300<<10)
 	key, _ := codec.BlobKey("default", digest)
-	if err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
+	if _, err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatalf("Put through a flaky service: %v", err)
 	}
 	info, err := c.Touch(ctx, key)
@@ -189,7 +192,7 @@ func TestClientSendsToken(t *testing.T) {
 	b, digest := randomBlob(t, 1000)
 	key, _ := codec.BlobKey("default", digest)
 
-	if err := svc.client(t, ClientOptions{Token: "s3cret"}).Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
+	if _, err := svc.client(t, ClientOptions{Token: "s3cret"}).Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatalf("Put with the right token: %v", err)
 	}
 	_, err = svc.client(t, ClientOptions{Token: "wrong"}).Touch(ctx, key)
@@ -249,8 +252,9 @@ func TestClientTimeout(t *testing.T) {
 	start := time.Now()
 	_, err = c.Touch(context.Background(), key)
 	elapsed := time.Since(start)
-	if !errors.Is(err, ErrRequestTimeout) || codec.IsPermanent(err) {
-		t.Fatalf("Touch of a hung service: err = %v, want a retryable ErrRequestTimeout", err)
+	// Retried, then permanent: the Client owns the retries and spent them.
+	if !errors.Is(err, ErrRequestTimeout) || !codec.IsPermanent(err) {
+		t.Fatalf("Touch of a hung service: err = %v, want ErrRequestTimeout, permanent after the retries", err)
 	}
 	if elapsed < 400*time.Millisecond || elapsed > 5*time.Second {
 		t.Fatalf("Touch of a hung service took %s, want two attempts of 200ms", elapsed)
@@ -293,7 +297,7 @@ func TestGetBrokenMidStream(t *testing.T) {
 	ctx := testCtx(t, time.Minute)
 	b, digest := randomBlob(t, 1<<20)
 	key, _ := codec.BlobKey("default", digest)
-	if err := mem.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
+	if _, err := mem.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatal(err)
 	}
 	rc, err := c.Get(ctx, key)

@@ -29,8 +29,10 @@ type brokenStore struct{}
 
 var errStoreDown = errors.New("dial tcp 10.0.0.1:9000: connect: connection refused")
 
-func (brokenStore) Put(context.Context, string, io.ReadSeeker, int64) error { return errStoreDown }
-func (brokenStore) Get(context.Context, string) (io.ReadCloser, error)      { return nil, errStoreDown }
+func (brokenStore) Put(context.Context, string, io.Reader, int64) (bool, error) {
+	return false, errStoreDown
+}
+func (brokenStore) Get(context.Context, string) (io.ReadCloser, error) { return nil, errStoreDown }
 func (brokenStore) Touch(context.Context, string) (codec.Info, error) {
 	return codec.Info{}, errStoreDown
 }
@@ -67,13 +69,13 @@ func TestBadInput(t *testing.T) {
 		MaxBlobBytes:      1 << 20,
 		MaxCodecBodyBytes: 256 << 10,
 	})
-	down := startService(t, brokenStore{}, Options{Codec: codec.Options{Retry: codec.RetryPolicy{InitialInterval: time.Millisecond, MaxAttempts: 2}}})
+	down := startService(t, brokenStore{}, Options{})
 	ctx := testCtx(t, time.Minute)
 
 	// A blob whose stored bytes do not match their address: corrupt.
 	good, goodHex := randomBlob(t, 1000)
 	corruptKey, _ := codec.BlobKey("default", goodHex)
-	if err := svc.store.Put(ctx, corruptKey, bytes.NewReader(bytes.Repeat([]byte{'x'}, 1000)), 1000); err != nil {
+	if _, err := svc.store.Put(ctx, corruptKey, bytes.NewReader(bytes.Repeat([]byte{'x'}, 1000)), 1000); err != nil {
 		t.Fatal(err)
 	}
 	missing, missingHex := randomBlob(t, 1000)
@@ -168,8 +170,9 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-// TestBlobOverCapChunked: a body without Content-Length is cut at the cap too.
-func TestBlobOverCapChunked(t *testing.T) {
+// TestBlobChunkedRefused: a blob PUT must say its length (the store needs it, and the
+// cap is checked before a byte is read); a chunked body is refused and nothing stored.
+func TestBlobChunkedRefused(t *testing.T) {
 	svc := startService(t, nil, Options{MaxBlobBytes: 1 << 20})
 	b, digest := randomBlob(t, 2<<20)
 	req, _ := http.NewRequestWithContext(testCtx(t, time.Minute), "PUT", svc.URL+"/v1/namespaces/default/blobs/sha256/"+digest, io.MultiReader(bytes.NewReader(b)))
@@ -179,8 +182,8 @@ func TestBlobOverCapChunked(t *testing.T) {
 	}
 	msg, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 413 || !strings.Contains(string(msg), "over the 1048576-byte limit") {
-		t.Fatalf("chunked PUT over the cap: %d %s, want 413 naming the limit", resp.StatusCode, short(msg))
+	if resp.StatusCode != http.StatusLengthRequired || !strings.Contains(string(msg), "Content-Length") {
+		t.Fatalf("chunked PUT: %d %s, want 411 naming Content-Length", resp.StatusCode, short(msg))
 	}
 	if status, _, _ := svc.do(t, "HEAD", "/v1/namespaces/default/blobs/sha256/"+digest, nil, nil); status != 404 {
 		t.Fatalf("HEAD after a refused PUT: %d, want 404 (nothing stored)", status)

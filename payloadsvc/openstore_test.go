@@ -70,7 +70,7 @@ func TestOpenStoreS3(t *testing.T) {
 	c := svc.client(t, ClientOptions{})
 	b, digest := randomBlob(t, 6<<20)
 	key, _ := codec.BlobKey("default", digest)
-	if err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
+	if _, err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatal(err)
 	}
 	storetest.EqualBlobs(t, storetest.ReadBlob(t, ctx, c, key), b) // through the service from S3

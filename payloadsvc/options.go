@@ -20,7 +20,7 @@ const (
 	DefaultMaxCodecBodyBytes = 64 << 20
 	DefaultPreviewBytes      = 1 << 20
 	DefaultDownloadTTL       = 15 * time.Minute
-	DefaultCodecRetryElapsed = 15 * time.Second
+	DefaultCodecTimeout      = 15 * time.Second
 )
 
 // Options configures NewHandler. The zero value means the defaults: no authorization,
@@ -30,8 +30,9 @@ type Options struct {
 	// ignored: every request is served by a codec for the request's namespace; all of
 	// them share one decode cache (CacheBytes, default 128 MiB), scoped by namespace, so
 	// the UI's repeated decodes of a page do not reach the store. One default differs:
-	// Codec.Retry.MaxElapsed is 15s, so a person waiting on the UI gets a 503 for a store
-	// that is down rather than a minute of retries.
+	// Codec.Timeout (one store operation with the store driver's retries) is 15s, so a
+	// person waiting on the UI gets a 503 for a store that is down rather than minutes of
+	// retries.
 	Codec codec.Options
 	// Authorizer decides who may use a namespace; nil lets everyone use every namespace.
 	Authorizer Authorizer
@@ -57,7 +58,8 @@ type Options struct {
 	SigningKey []byte
 	// DownloadTTL is how long a download link works; default 15 minutes.
 	DownloadTTL time.Duration
-	// TempDir holds PUT bodies while they are verified; default os.TempDir().
+	// Deprecated: TempDir is unused: PUT bodies stream into the store while they are
+	// verified, with no temporary file.
 	TempDir string
 	// Logger receives the access log and errors; default slog.Default().
 	Logger *slog.Logger
@@ -95,8 +97,8 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.Codec.Retry.MaxElapsed == 0 {
-		o.Codec.Retry.MaxElapsed = DefaultCodecRetryElapsed
+	if o.Codec.Timeout == 0 {
+		o.Codec.Timeout = DefaultCodecTimeout
 	}
 	if o.Codec.Logger == nil {
 		o.Codec.Logger = o.Logger

@@ -75,30 +75,28 @@ func (s *Store) Path(key string) (string, error) {
 	return filepath.Join(append([]string{s.dir}, parts...)...), nil
 }
 
-// Put writes size bytes from src atomically. An existing blob is refreshed, not rewritten.
-func (s *Store) Put(ctx context.Context, key string, src io.ReadSeeker, size int64) error {
+// Put writes size bytes from src atomically (temporary file, fsync, rename). An existing
+// blob is refreshed, not rewritten, and src is not read.
+func (s *Store) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
 	path, err := s.Path(key)
 	if err != nil {
-		return fmt.Errorf("filestore put: %w", err)
+		return false, fmt.Errorf("filestore put: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("filestore put %s: %w", key, err)
+		return false, fmt.Errorf("filestore put %s: %w", key, err)
 	}
 	if size < 0 {
-		return fmt.Errorf("filestore put %s: negative size %d", key, size)
+		return false, fmt.Errorf("filestore put %s: negative size %d", key, size)
 	}
 	if _, err := s.touchPath(path); err == nil {
-		return nil
-	}
-	if _, err := src.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("filestore put %s: rewind source: %w", key, err)
+		return false, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("filestore put %s: %w", key, err)
+		return false, fmt.Errorf("filestore put %s: %w", key, err)
 	}
 	tmp, err := os.CreateTemp(filepath.Join(s.dir, tmpDir), "put-*")
 	if err != nil {
-		return fmt.Errorf("filestore put %s: %w", key, err)
+		return false, fmt.Errorf("filestore put %s: %w", key, err)
 	}
 	committed := false
 	defer func() {
@@ -109,27 +107,27 @@ func (s *Store) Put(ctx context.Context, key string, src io.ReadSeeker, size int
 	}()
 	n, err := io.Copy(tmp, io.LimitReader(ctxio.Reader(ctx, src), size))
 	if err != nil {
-		return fmt.Errorf("filestore put %s: write: %w", key, err)
+		return false, fmt.Errorf("filestore put %s: write: %w", key, err)
 	}
 	if n != size {
-		return fmt.Errorf("filestore put %s: source ended after %d of %d bytes", key, n, size)
+		return false, fmt.Errorf("filestore put %s: source ended after %d of %d bytes", key, n, size)
 	}
 	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("filestore put %s: fsync: %w", key, err)
+		return false, fmt.Errorf("filestore put %s: fsync: %w", key, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("filestore put %s: close: %w", key, err)
+		return false, fmt.Errorf("filestore put %s: close: %w", key, err)
 	}
 	// Rename is atomic; a concurrent Put of the same key renames identical content.
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("filestore put %s: rename: %w", key, err)
+		return false, fmt.Errorf("filestore put %s: rename: %w", key, err)
 	}
 	committed = true
 	syncDir(filepath.Dir(path))
-	return nil
+	return true, nil
 }
 
-// Get opens the blob for reading.
+// Get opens the blob for reading; the reader has a Size method.
 func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	path, err := s.Path(key)
 	if err != nil {
@@ -145,8 +143,22 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("filestore get %s: %w", key, err)
 	}
-	return f, nil
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("filestore get %s: %w", key, err)
+	}
+	return &file{File: f, size: st.Size()}, nil
 }
+
+// file is an open blob that knows its size (codec.Sizer).
+type file struct {
+	*os.File
+	size int64
+}
+
+// Size returns the blob's length when it was opened.
+func (f *file) Size() int64 { return f.size }
 
 // Touch reports the blob's size and sets its modification time to now, which is what
 // age-based cleanup (find -mtime, tmpreaper) looks at.

@@ -38,7 +38,7 @@ func TestSharedDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := "v1/default/sha256/" + strings.Repeat("ab", 32)
-	if err := a.Put(context.Background(), key, bytes.NewReader([]byte("x")), 1); err != nil {
+	if _, err := a.Put(context.Background(), key, bytes.NewReader([]byte("x")), 1); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.Touch(context.Background(), key); err != nil {
@@ -69,7 +69,7 @@ func TestTouchRefreshesMtime(t *testing.T) {
 	}
 	key := "v1/default/sha256/" + strings.Repeat("ef", 32)
 	ctx := context.Background()
-	if err := s.Put(ctx, key, bytes.NewReader([]byte("old")), 3); err != nil {
+	if _, err := s.Put(ctx, key, bytes.NewReader([]byte("old")), 3); err != nil {
 		t.Fatal(err)
 	}
 	p, _ := s.Path(key)
@@ -78,7 +78,7 @@ func TestTouchRefreshesMtime(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A Put of an existing blob (a dedupe hit) must refresh its age too.
-	if err := s.Put(ctx, key, bytes.NewReader([]byte("old")), 3); err != nil {
+	if _, err := s.Put(ctx, key, bytes.NewReader([]byte("old")), 3); err != nil {
 		t.Fatal(err)
 	}
 	st, err := os.Stat(p)
@@ -110,14 +110,14 @@ func TestBadInputs(t *testing.T) {
 	}
 	ctx := context.Background()
 	for _, key := range []string{"", "../etc/passwd", "v1/../../x", "v1//x", "/abs", "v1/a b", "v1/x\x00"} {
-		if err := s.Put(ctx, key, bytes.NewReader(nil), 0); !errors.Is(err, codec.ErrInvalidKey) {
+		if _, err := s.Put(ctx, key, bytes.NewReader(nil), 0); !errors.Is(err, codec.ErrInvalidKey) {
 			t.Errorf("Put(%q) err = %v, want ErrInvalidKey", key, err)
 		}
 		if _, err := s.Get(ctx, key); !errors.Is(err, codec.ErrInvalidKey) {
 			t.Errorf("Get(%q) err = %v, want ErrInvalidKey", key, err)
 		}
 	}
-	if err := s.Put(ctx, "v1/x", bytes.NewReader(nil), -1); err == nil {
+	if _, err := s.Put(ctx, "v1/x", bytes.NewReader(nil), -1); err == nil {
 		t.Error("Put with negative size succeeded")
 	}
 }

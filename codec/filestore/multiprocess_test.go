@@ -47,7 +47,7 @@ func writer(dir string) int {
 	ctx := context.Background()
 	for j := 0; j < mpBlobs; j++ {
 		b, key := blobFor((start + j) % mpBlobs)
-		if err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
+		if _, err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 			fmt.Fprintln(os.Stderr, "put:", err)
 			return 1
 		}

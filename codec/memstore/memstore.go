@@ -37,36 +37,35 @@ func New() *Store {
 // String names the store in errors.
 func (s *Store) String() string { return "memstore" }
 
-// Put stores a copy of size bytes read from src. An existing key is refreshed, not rewritten.
-func (s *Store) Put(ctx context.Context, key string, src io.ReadSeeker, size int64) error {
+// Put stores a copy of size bytes read from src. An existing key is refreshed, not
+// rewritten, and src is not read.
+func (s *Store) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("memstore put %s: %w", key, err)
+		return false, fmt.Errorf("memstore put %s: %w", key, err)
 	}
 	if err := codec.ValidateKey(key); err != nil {
-		return fmt.Errorf("memstore put: %w", err)
+		return false, fmt.Errorf("memstore put: %w", err)
 	}
 	if _, err := s.Touch(ctx, key); err == nil {
-		return nil
+		return false, nil
 	}
 	if size < 0 {
-		return fmt.Errorf("memstore put %s: negative size %d", key, size)
-	}
-	if _, err := src.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("memstore put %s: rewind source: %w", key, err)
+		return false, fmt.Errorf("memstore put %s: negative size %d", key, size)
 	}
 	data := make([]byte, size)
 	if _, err := io.ReadFull(src, data); err != nil {
-		return fmt.Errorf("memstore put %s: read source (want %d bytes): %w", key, size, err)
+		return false, fmt.Errorf("memstore put %s: read source (want %d bytes): %w", key, size, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.objects[key]; !ok {
-		s.objects[key] = object{data: data, modTime: s.now()}
+	if _, ok := s.objects[key]; ok {
+		return false, nil
 	}
-	return nil
+	s.objects[key] = object{data: data, modTime: s.now()}
+	return true, nil
 }
 
-// Get returns a reader over the blob's bytes.
+// Get returns a reader over the blob's bytes; it has a Size method.
 func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("memstore get %s: %w", key, err)
@@ -77,8 +76,13 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	if !ok {
 		return nil, fmt.Errorf("memstore get %s: %w", key, codec.ErrNotFound)
 	}
-	return io.NopCloser(bytes.NewReader(o.data)), nil
+	return reader{bytes.NewReader(o.data)}, nil
 }
+
+// reader is a blob's bytes with a no-op Close; bytes.Reader gives it Size and WriteTo.
+type reader struct{ *bytes.Reader }
+
+func (reader) Close() error { return nil }
 
 // Touch reports the blob's size and sets its age to now.
 func (s *Store) Touch(ctx context.Context, key string) (codec.Info, error) {

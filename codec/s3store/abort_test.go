@@ -74,7 +74,7 @@ func TestCancelAbortsUpload(t *testing.T) {
 			src, hook := tc.start(b, cancel)
 			p := newFaultProxy(t, srv.Endpoint, hook)
 			s := newStore(t, srv, p.URL, s3store.Options{PartSize: part, Concurrency: 2, Retry: fastRetry})
-			err := s.Put(ctx, key, src, int64(len(b)))
+			_, err := s.Put(ctx, key, src, int64(len(b)))
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("Put error = %v, want context.Canceled", err)
 			}
@@ -110,7 +110,7 @@ func TestServerKilledMidUpload(t *testing.T) {
 		srv.Kill()
 		killedAt = time.Now()
 	}}
-	err := s.Put(ctx, key, src, int64(len(b)))
+	_, err := s.Put(ctx, key, src, int64(len(b)))
 	elapsed := time.Since(killedAt)
 	if err == nil {
 		t.Fatal("Put succeeded with the server killed mid-upload")
@@ -136,7 +136,7 @@ func TestServerKilledMidUpload(t *testing.T) {
 	if ups := pendingUploads(t, ctx, srv); len(ups) != 1 {
 		t.Errorf("incomplete uploads after the kill: %v, want exactly the one whose abort could not reach the server", ups)
 	}
-	if err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
+	if _, err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatalf("Put after restart: %v", err)
 	}
 	storetest.EqualBlobs(t, storetest.ReadBlob(t, ctx, s, key), b)

@@ -32,7 +32,7 @@ func BenchmarkPut(b *testing.B) {
 				b.SetBytes(int64(size))
 				for i := 0; b.Loop(); i++ {
 					key := fmt.Sprintf("bench/put-%d", i)
-					if err := s.Put(ctx, key, bytes.NewReader(data), int64(size)); err != nil {
+					if _, err := s.Put(ctx, key, bytes.NewReader(data), int64(size)); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -48,7 +48,7 @@ func BenchmarkGet(b *testing.B) {
 	for _, size := range benchSizes {
 		data, key := blob(b, size)
 		ctx := testCtx(b, 10*time.Minute)
-		if err := newStore(b, srv, "", s3store.Options{Prefix: "bench"}).Put(ctx, key, bytes.NewReader(data), int64(size)); err != nil {
+		if _, err := newStore(b, srv, "", s3store.Options{Prefix: "bench"}).Put(ctx, key, bytes.NewReader(data), int64(size)); err != nil {
 			b.Fatal(err)
 		}
 		for _, mode := range []struct {

@@ -53,7 +53,7 @@ func TestRetryOnSlowDown(t *testing.T) {
 			})
 			s := newStore(t, srv, p.URL, s3store.Options{PartSize: 5 << 20, Retry: fastRetry})
 			b, key := blob(t, tc.size)
-			if err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
+			if _, err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 				t.Fatalf("Put through %d SlowDowns: %v", n, err)
 			}
 			st := s.Stats()
@@ -88,7 +88,7 @@ func TestRetryOnSlowDown(t *testing.T) {
 		})
 		s := newStore(t, srv, p.URL, s3store.Options{PartSize: 5 << 20, Retry: fastRetry})
 		b, key := blob(t, 12<<20)
-		if err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
+		if _, err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 			t.Fatal(err)
 		}
 		storetest.EqualBlobs(t, storetest.ReadBlob(t, ctx, s, key), b)
@@ -124,7 +124,7 @@ func TestRetriesSpentArePermanent(t *testing.T) {
 			policy.MaxAttempts = 4
 			s := newStore(t, srv, p.URL, s3store.Options{Retry: policy})
 			b, key := blob(t, 1000)
-			err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b)))
+			_, err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b)))
 			if err == nil || !codec.IsPermanent(err) {
 				t.Fatalf("Put error = %v, want a permanent error", err)
 			}
@@ -179,7 +179,7 @@ func TestCorruptedBodyRejected(t *testing.T) {
 				t.Fatal(err)
 			}
 			b, key := blob(t, tc.size)
-			err = s.Put(ctx, key, bytes.NewReader(b), int64(len(b)))
+			_, err = s.Put(ctx, key, bytes.NewReader(b), int64(len(b)))
 			var apiErr smithy.APIError
 			if !errors.As(err, &apiErr) || !codec.IsPermanent(err) {
 				t.Fatalf("Put of a corrupted body: err = %v, want a permanent S3 API error", err)

@@ -81,7 +81,7 @@ func TestGetShortBody(t *testing.T) {
 				return true
 			})
 			s := newStore(t, srv, p.URL, s3store.Options{PartSize: part, Concurrency: tc.concurrency, Retry: policy})
-			if err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
+			if _, err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 				t.Fatal(err)
 			}
 			r, err := s.Get(ctx, key)
@@ -120,7 +120,7 @@ func TestGetHonoursContext(t *testing.T) {
 		t.Run(fmt.Sprintf("Concurrency%d", conc), func(t *testing.T) {
 			s := newStore(t, srv, "", s3store.Options{PartSize: 5 << 20, Concurrency: conc})
 			b, key := blob(t, 12<<20)
-			if err := s.Put(testCtx(t, time.Minute), key, bytes.NewReader(b), int64(len(b))); err != nil {
+			if _, err := s.Put(testCtx(t, time.Minute), key, bytes.NewReader(b), int64(len(b))); err != nil {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithCancel(context.Background())

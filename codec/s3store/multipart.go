@@ -62,13 +62,8 @@ func (s *Store) multipart(ctx context.Context, okey string, algo types.ChecksumA
 
 // putMultipart writes the object as a multipart upload with SHA-256 part checksums,
 // each part retried on its own.
-func (s *Store) putMultipart(ctx context.Context, okey string, src io.ReadSeeker, size int64) error {
+func (s *Store) putMultipart(ctx context.Context, okey string, src io.Reader, size int64) error {
 	ra, inPlace := src.(io.ReaderAt)
-	if !inPlace {
-		if _, err := src.Seek(0, io.SeekStart); err != nil {
-			return &sourceError{fmt.Errorf("rewind: %w", err)}
-		}
-	}
 	err := s.multipart(ctx, okey, types.ChecksumAlgorithmSha256, size, func(g *errgroup.Group, gctx context.Context, uploadID string, partSize int64, parts []types.CompletedPart) {
 		// At most Concurrency buffers upload while one more fills; they are reused.
 		free := make(chan []byte, s.opts.Concurrency+1)

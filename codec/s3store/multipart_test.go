@@ -49,7 +49,7 @@ func TestMultipartUpload(t *testing.T) {
 			if !tc.readerAt {
 				src = onlyReader{src}
 			}
-			if err := s.Put(ctx, key, src, int64(len(b))); err != nil {
+			if _, err := s.Put(ctx, key, src, int64(len(b))); err != nil {
 				t.Fatal(err)
 			}
 			okey, _ := s.ObjectKey(key)

@@ -82,7 +82,7 @@ func TestInvalidKey(t *testing.T) {
 	}
 	ctx := testCtx(t, time.Minute)
 	for _, key := range []string{"", "a/../b", "a b", "a//b"} {
-		if err := s.Put(ctx, key, strings.NewReader("x"), 1); !errors.Is(err, codec.ErrInvalidKey) {
+		if _, err := s.Put(ctx, key, strings.NewReader("x"), 1); !errors.Is(err, codec.ErrInvalidKey) {
 			t.Errorf("Put(%q) = %v, want ErrInvalidKey", key, err)
 		}
 		if _, err := s.Get(ctx, key); !errors.Is(err, codec.ErrInvalidKey) {

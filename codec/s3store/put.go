@@ -23,53 +23,53 @@ const contentType = "application/octet-stream"
 // carries the SHA-256 of its body, so S3 rejects a body corrupted on the way. A failed
 // or cancelled multipart upload is aborted, so nothing is visible and no parts are left.
 //
-// When src is an io.ReaderAt (bytes.Reader, os.File) parts are read from it in place
-// and in parallel; otherwise each part is buffered.
-func (s *Store) Put(ctx context.Context, key string, src io.ReadSeeker, size int64) error {
+// When src is an io.ReaderAt (bytes.Reader, os.File, the codec's sources) parts are
+// read from it in place and in parallel; otherwise src is read once, in order, and each
+// part is buffered, so every request can be retried on its own. created is false when
+// the object was there already: then src is not read.
+func (s *Store) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
 	okey, err := s.ObjectKey(key)
 	if err != nil {
-		return fmt.Errorf("s3store put: %w", err)
+		return false, fmt.Errorf("s3store put: %w", err)
 	}
-	if err := s.put(ctx, okey, src, size); err != nil {
-		return fmt.Errorf("s3store put %s: %w", okey, err)
+	created, err := s.put(ctx, okey, src, size)
+	if err != nil {
+		return false, fmt.Errorf("s3store put %s: %w", okey, err)
 	}
-	return nil
+	return created, nil
 }
 
-func (s *Store) put(ctx context.Context, okey string, src io.ReadSeeker, size int64) error {
+func (s *Store) put(ctx context.Context, okey string, src io.Reader, size int64) (bool, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return false, err
 	}
 	if size < 0 {
-		return codec.Permanent(fmt.Errorf("negative size %d", size))
+		return false, codec.Permanent(fmt.Errorf("negative size %d", size))
 	}
 	info, err := s.head(ctx, okey)
 	switch {
 	case err == nil && info.size == size:
 		// Dedupe: the key is a content address, so the bytes are already there.
 		_, err := s.refresh(ctx, okey, info)
-		return err
+		return false, err
 	case err == nil:
 		// Same address, other length: a damaged object. Replace it.
 		s.log.LogAttrs(ctx, slog.LevelWarn, "s3store: replacing object of wrong size",
 			slog.String("store", s.String()), slog.String("key", okey),
 			slog.Int64("size", info.size), slog.Int64("want", size))
 	case !errors.Is(err, codec.ErrNotFound):
-		return err
+		return false, err
 	}
 	if size > s.opts.PartSize {
-		return s.putMultipart(ctx, okey, src, size)
+		return true, s.putMultipart(ctx, okey, src, size)
 	}
-	return s.putSingle(ctx, okey, src, size)
+	return true, s.putSingle(ctx, okey, src, size)
 }
 
 // putSingle writes the object with one PutObject.
-func (s *Store) putSingle(ctx context.Context, okey string, src io.ReadSeeker, size int64) error {
+func (s *Store) putSingle(ctx context.Context, okey string, src io.Reader, size int64) error {
 	ra, ok := src.(io.ReaderAt)
 	if !ok {
-		if _, err := src.Seek(0, io.SeekStart); err != nil {
-			return &sourceError{fmt.Errorf("rewind: %w", err)}
-		}
 		buf := make([]byte, size)
 		if err := readPart(ctx, src, buf, 0, size); err != nil {
 			return err

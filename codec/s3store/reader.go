@@ -228,3 +228,6 @@ func (r *reader) Close() error {
 	r.wg.Wait()
 	return nil
 }
+
+// Size returns the object's length, or -1 when S3 did not say (codec.Sizer).
+func (r *reader) Size() int64 { return r.size }

@@ -29,7 +29,7 @@ func TestWrongRegion(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, key := storetest.RandomBlob(t, "default", 1<<20)
-	err = wrong.Put(ctx, key, bytes.NewReader(b), int64(len(b)))
+	_, err = wrong.Put(ctx, key, bytes.NewReader(b), int64(len(b)))
 	if err == nil {
 		t.Fatal("Put signed for us-west-2 on an eu-central-1 server succeeded")
 	}

@@ -58,7 +58,7 @@ func TestWriteHeaders(t *testing.T) {
 			var last string
 			for _, size := range []int{1 << 10, 6 << 20} {
 				b, key := blob(t, size)
-				if err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
+				if _, err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 					t.Fatal(err)
 				}
 				last = key

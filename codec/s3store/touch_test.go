@@ -48,7 +48,7 @@ func TestTouchRefreshesAge(t *testing.T) {
 			ctx := testCtx(t, time.Minute)
 			s := newStore(t, srv, "", s3store.Options{PartSize: 5 << 20, TouchAfter: time.Second})
 			b, key := blob(t, tc.size)
-			if err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
+			if _, err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 				t.Fatal(err)
 			}
 			before := headObject(t, ctx, srv, s, key)
@@ -61,7 +61,7 @@ func TestTouchRefreshesAge(t *testing.T) {
 			if info, err := young.Touch(ctx, key); err != nil || info.Size != int64(len(b)) {
 				t.Fatalf("Touch(young) = %+v, %v", info, err)
 			}
-			if err := young.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
+			if _, err := young.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 				t.Fatalf("Put(young) = %v", err)
 			}
 			if st := young.Stats(); st.Copies != 0 || st.MultipartUploads != 0 {
@@ -71,7 +71,7 @@ func TestTouchRefreshesAge(t *testing.T) {
 			waitPast(mod0.Add(time.Second + 50*time.Millisecond))
 			switch tc.reuse {
 			case "put":
-				if err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
+				if _, err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 					t.Fatal(err)
 				}
 			case "touch":

@@ -46,7 +46,10 @@ func RunWithOptions(t *testing.T, newStore func(t *testing.T) codec.Store, opts 
 		{"TouchMissing", testTouchMissing},
 		{"TouchReportsSize", testTouch},
 		{"PutIdempotent", testIdempotent},
-		{"PutRewindsSource", testRewind},
+		{"PutReportsCreated", testCreated},
+		{"PutExistingReadsNoSource", testExistingNoRead},
+		{"PutExistingRefreshesAge", testExistingRefreshes},
+		{"PutSequentialSource", testSequential},
 		{"ConcurrentPutSameKey", testConcurrentPut},
 		{"NoPartialObjectVisible", testNoPartial},
 		{"FailedSourceLeavesNothing", testFailedSource},
@@ -85,11 +88,13 @@ func RandomBlob(t testing.TB, namespace string, n int) ([]byte, string) {
 
 func blob(t *testing.T, n int) ([]byte, string) { return RandomBlob(t, "storetest", n) }
 
-func put(t *testing.T, s codec.Store, key string, b []byte) {
+func put(t *testing.T, s codec.Store, key string, b []byte) bool {
 	t.Helper()
-	if err := s.Put(ctx(t), key, bytes.NewReader(b), int64(len(b))); err != nil {
+	created, err := s.Put(ctx(t), key, bytes.NewReader(b), int64(len(b)))
+	if err != nil {
 		t.Fatalf("Put(%s, %d bytes): %v", key, len(b), err)
 	}
+	return created
 }
 
 func get(t *testing.T, s codec.Store, key string) []byte {
@@ -175,15 +180,61 @@ func testIdempotent(t *testing.T, s codec.Store) {
 	EqualBlobs(t, get(t, s, key), b)
 }
 
-// testRewind hands Put a source positioned at its end: Put must read from offset 0.
-func testRewind(t *testing.T, s codec.Store) {
-	b, key := blob(t, 3000)
-	r := bytes.NewReader(b)
-	if _, err := r.Seek(0, io.SeekEnd); err != nil {
-		t.Fatal(err)
+func testCreated(t *testing.T, s codec.Store) {
+	b, key := blob(t, 2500)
+	if !put(t, s, key, b) {
+		t.Fatal("first Put reported created = false, want true")
 	}
-	if err := s.Put(ctx(t), key, r, int64(len(b))); err != nil {
-		t.Fatalf("Put: %v", err)
+	if put(t, s, key, b) {
+		t.Fatal("second Put of the same key reported created = true, want false")
+	}
+}
+
+// testExistingNoRead: a Put of a key that exists must not read its source (the payload
+// service relies on it to skip uploads of blobs it has).
+func testExistingNoRead(t *testing.T, s codec.Store) {
+	b, key := blob(t, 4000)
+	put(t, s, key, b)
+	src := &failingReader{r: bytes.NewReader(b), failAfter: 0}
+	created, err := s.Put(ctx(t), key, src, int64(len(b)))
+	if err != nil || created {
+		t.Fatalf("Put(existing key) = %v, %v; want false, nil without reading the source", created, err)
+	}
+	if src.n != 0 || src.reads != 0 {
+		t.Fatalf("Put(existing key) read the source %d times", src.reads)
+	}
+	EqualBlobs(t, get(t, s, key), b)
+}
+
+// testExistingRefreshes: a Put that finds its key must leave it with a fresh age, as
+// Touch would (retention is counted from the last use).
+func testExistingRefreshes(t *testing.T, s codec.Store) {
+	b, key := blob(t, 1500)
+	put(t, s, key, b)
+	before := time.Now()
+	if put(t, s, key, b) {
+		t.Fatal("second Put reported created")
+	}
+	info, err := s.Touch(ctx(t), key)
+	if err != nil {
+		t.Fatalf("Touch: %v", err)
+	}
+	if info.Size != int64(len(b)) {
+		t.Fatalf("Touch size = %d, want %d", info.Size, len(b))
+	}
+	// Stores with whole-second times (S3) may report up to a second earlier.
+	if !info.ModTime.IsZero() && info.ModTime.Before(before.Add(-2*time.Second)) {
+		t.Fatalf("ModTime %s after reuse is older than the reuse at %s", info.ModTime, before)
+	}
+}
+
+// testSequential hands Put a source that is only an io.Reader (no Seek, no ReadAt), as
+// the payload service does with a request body.
+func testSequential(t *testing.T, s codec.Store) {
+	b, key := blob(t, 300<<10)
+	created, err := s.Put(ctx(t), key, struct{ io.Reader }{bytes.NewReader(b)}, int64(len(b)))
+	if err != nil || !created {
+		t.Fatalf("Put(sequential source) = %v, %v; want true, nil", created, err)
 	}
 	EqualBlobs(t, get(t, s, key), b)
 }
@@ -196,7 +247,8 @@ func testConcurrentPut(t *testing.T, s codec.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- s.Put(ctx(t), key, bytes.NewReader(b), int64(len(b)))
+			_, err := s.Put(ctx(t), key, bytes.NewReader(b), int64(len(b)))
+			errs <- err
 		}()
 	}
 	wg.Wait()
@@ -215,7 +267,10 @@ func testNoPartial(t *testing.T, s codec.Store) {
 	b, key := blob(t, 2<<20)
 	src := &slowReader{r: bytes.NewReader(b), delay: time.Millisecond, chunk: 64 << 10}
 	done := make(chan error, 1)
-	go func() { done <- s.Put(ctx(t), key, src, int64(len(b))) }()
+	go func() {
+		_, err := s.Put(ctx(t), key, src, int64(len(b)))
+		done <- err
+	}()
 	for finished := false; !finished; {
 		select {
 		case err := <-done:
@@ -245,7 +300,7 @@ func testNoPartial(t *testing.T, s codec.Store) {
 func testFailedSource(t *testing.T, s codec.Store) {
 	b, key := blob(t, 1<<20)
 	src := &failingReader{r: bytes.NewReader(b), failAfter: 300 << 10}
-	if err := s.Put(ctx(t), key, src, int64(len(b))); err == nil {
+	if _, err := s.Put(ctx(t), key, src, int64(len(b))); err == nil {
 		t.Fatal("Put with a source that fails mid-way succeeded, want error")
 	}
 	if _, err := s.Get(ctx(t), key); !errors.Is(err, codec.ErrNotFound) {
@@ -255,7 +310,7 @@ func testFailedSource(t *testing.T, s codec.Store) {
 
 func testShortSource(t *testing.T, s codec.Store) {
 	b, key := blob(t, 100<<10)
-	if err := s.Put(ctx(t), key, bytes.NewReader(b[:len(b)/2]), int64(len(b))); err == nil {
+	if _, err := s.Put(ctx(t), key, bytes.NewReader(b[:len(b)/2]), int64(len(b))); err == nil {
 		t.Fatal("Put with a source shorter than size succeeded, want error")
 	}
 	if _, err := s.Get(ctx(t), key); !errors.Is(err, codec.ErrNotFound) {
@@ -267,7 +322,7 @@ func testCancelled(t *testing.T, s codec.Store) {
 	b, key := blob(t, 1000)
 	c, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := s.Put(c, key, bytes.NewReader(b), int64(len(b))); !errors.Is(err, context.Canceled) {
+	if _, err := s.Put(c, key, bytes.NewReader(b), int64(len(b))); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Put with cancelled context: err = %v, want context.Canceled", err)
 	}
 	if _, err := s.Get(ctx(t), key); !errors.Is(err, codec.ErrNotFound) {
@@ -295,7 +350,8 @@ func testManyKeys(t *testing.T, s codec.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- s.Put(ctx(t), e.key, bytes.NewReader(e.b), int64(len(e.b)))
+			_, err := s.Put(ctx(t), e.key, bytes.NewReader(e.b), int64(len(e.b)))
+			errs <- err
 		}()
 	}
 	wg.Wait()
@@ -328,16 +384,19 @@ func (s *slowReader) Read(p []byte) (int, error) {
 
 func (s *slowReader) Seek(off int64, whence int) (int64, error) { return s.r.Seek(off, whence) }
 
-// failingReader fails every read once failAfter bytes have been read since the last rewind.
+// failingReader fails every read once failAfter bytes have been read since the last
+// rewind. It is deliberately no io.ReaderAt, so drivers read it in order.
 type failingReader struct {
 	r         *bytes.Reader
 	failAfter int64
 	n         int64
+	reads     int
 }
 
 var errSource = errors.New("storetest: injected source failure")
 
 func (f *failingReader) Read(p []byte) (int, error) {
+	f.reads++
 	if f.n >= f.failAfter {
 		return 0, errSource
 	}

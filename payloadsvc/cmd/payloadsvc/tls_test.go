@@ -81,7 +81,7 @@ func TestBinaryTLS(t *testing.T) {
 	defer cancel()
 	b, digest := blob(t, 300<<10)
 	key, _ := codec.BlobKey("default", digest)
-	if err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
+	if _, err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatalf("Put over TLS: %v", err)
 	}
 	storetest.EqualBlobs(t, storetest.ReadBlob(t, ctx, c, key), b) // over TLS

@@ -1,0 +1,194 @@
+package codec
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+
+	commonpb "go.temporal.io/api/common/v1"
+)
+
+// readChunk is how much is read and hashed at a time: small enough that the bytes are
+// still in cache when the hash reads them.
+const readChunk = 256 << 10
+
+// Resolve returns the payload a reference stands for: from the cache, else fetched,
+// verified against its SHA-256 while it is read, decompressed and unmarshalled with its
+// Data aliasing the read buffer (no further copy). A payload that is not a reference is
+// returned as is. A reference whose sizes are over Options.MaxSize is
+// ErrInvalidReference before anything is read.
+func (c *Codec) Resolve(ctx context.Context, p *commonpb.Payload) (*commonpb.Payload, error) {
+	if !IsReference(p) {
+		return p, nil
+	}
+	ref, err := ParseReference(p)
+	if err != nil {
+		return nil, fmt.Errorf("codec decode: %w", err)
+	}
+	if err := c.checkLimits(ref); err != nil {
+		return nil, err
+	}
+	if cached, ok := c.cache.get(c.cacheKey(ref.SHA256)); ok {
+		c.ctr.add(&c.ctr.cacheHits, 1)
+		c.ctr.add(&c.ctr.payloadsDecoded, 1)
+		return cached, nil
+	}
+	if c.cache != nil {
+		c.ctr.add(&c.ctr.cacheMisses, 1)
+	}
+	raw, err := c.load(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	out, err := unmarshalAliased(raw)
+	if err != nil {
+		return nil, c.corrupt(ref, fmt.Errorf("unmarshal payload: %v", err))
+	}
+	c.ctr.add(&c.ctr.payloadsDecoded, 1)
+	c.cache.put(c.cacheKey(ref.SHA256), out)
+	return out, nil
+}
+
+// checkLimits refuses a reference that claims more than this codec will ever read.
+func (c *Codec) checkLimits(ref Reference) error {
+	if ref.Size > c.opts.MaxSize || ref.RawSize > c.opts.MaxSize {
+		return fmt.Errorf("codec decode: %w: sha256 %s: size %d / rawSize %d over Options.MaxSize (%d)", ErrInvalidReference, ref.SHA256, ref.Size, ref.RawSize, c.opts.MaxSize)
+	}
+	return nil
+}
+
+// cacheKey scopes cache entries to the namespace: codecs made by WithNamespace share one
+// cache, and a digest seen in one namespace must not be readable from another.
+func (c *Codec) cacheKey(digest string) string { return c.opts.Namespace + "/" + digest }
+
+func (c *Codec) corrupt(ref Reference, why error) error {
+	key, _ := BlobKey(c.opts.Namespace, ref.SHA256)
+	return c.storeErr("get", ref.SHA256, fmt.Errorf("%w: key %s: %v", ErrCorrupt, key, why))
+}
+
+// Fetch reads the stored bytes of a reference and verifies their length and SHA-256
+// before returning them. Mismatches are ErrCorrupt; a missing blob is ErrNotFound; sizes
+// over Options.MaxSize are ErrInvalidReference.
+func (c *Codec) Fetch(ctx context.Context, ref Reference) ([]byte, error) {
+	if err := c.checkLimits(ref); err != nil {
+		return nil, err
+	}
+	none := ref
+	none.Compression = compressionNone
+	none.RawSize = ref.Size
+	return c.load(ctx, none)
+}
+
+// load reads the blob of ref and returns the serialized payload, hashing the stored
+// bytes as they arrive and decompressing them on the way. Memory is bounded by what the
+// store really holds and what ref allows, never by a size the reference claims alone.
+func (c *Codec) load(ctx context.Context, ref Reference) ([]byte, error) {
+	key, err := BlobKey(c.opts.Namespace, ref.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("codec decode: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	rc, err := c.store.Get(ctx, key)
+	if err != nil {
+		return nil, c.storeErr("get", ref.SHA256, err)
+	}
+	defer rc.Close()
+	stored := int64(-1) // unknown
+	if s, ok := rc.(Sizer); ok && s.Size() >= 0 {
+		if stored = s.Size(); stored != ref.Size {
+			return nil, c.corrupt(ref, fmt.Errorf("blob is %d bytes, reference says %d", stored, ref.Size))
+		}
+	}
+	hr := &hashReader{r: io.LimitReader(rc, ref.Size+1), h: sha256.New()}
+	var raw []byte
+	if ref.Compression == compressionZstd {
+		hint := int64(1 << 20)
+		if stored >= 0 {
+			hint = 8 * stored
+		}
+		raw, err = decompress(hr, ref.RawSize, hint)
+		if err == nil {
+			_, err = io.Copy(io.Discard, hr) // what follows the last frame is hashed too
+		}
+	} else {
+		raw, err = readHashed(hr, ref.Size, stored >= 0)
+	}
+	if hr.readErr != nil {
+		return nil, c.storeErr("get", ref.SHA256, fmt.Errorf("read %s: %w", key, hr.readErr))
+	}
+	switch {
+	case err != nil:
+		return nil, c.corrupt(ref, fmt.Errorf("decompress: %v", err))
+	case hr.n != ref.Size:
+		return nil, c.corrupt(ref, fmt.Errorf("blob is %s bytes, reference says %d", atLeast(hr.n, ref.Size), ref.Size))
+	case hexSum(hr.h) != ref.SHA256:
+		return nil, c.corrupt(ref, errors.New("sha256 of the stored bytes differs from the reference"))
+	}
+	c.ctr.add(&c.ctr.bytesFetched, hr.n)
+	return raw, nil
+}
+
+func atLeast(n, want int64) string {
+	if n > want {
+		return fmt.Sprintf("more than %d", want)
+	}
+	return fmt.Sprint(n)
+}
+
+// readHashed reads up to size+1 bytes of r (already limited) into a buffer that is
+// allocated once when the store vouched for the size, else grows with what arrives.
+func readHashed(r io.Reader, size int64, known bool) ([]byte, error) {
+	initial := min(size, 1<<20)
+	if known {
+		initial = size
+	}
+	buf := make([]byte, 0, initial)
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) >= size {
+				// Full: one more byte means the blob is longer than claimed.
+				var one [1]byte
+				if _, err := io.ReadFull(r, one[:]); err != nil && err != io.EOF {
+					return nil, err
+				}
+				return buf, nil
+			}
+			grown := make([]byte, len(buf), min(size, 2*int64(cap(buf))))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := r.Read(buf[len(buf):min(cap(buf), len(buf)+readChunk)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// hashReader hashes and counts what it reads, and remembers a failure of the
+// underlying reader (the store) as opposed to a problem with the bytes.
+type hashReader struct {
+	r       io.Reader
+	h       hash.Hash
+	n       int64
+	readErr error
+}
+
+func (h *hashReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	if n > 0 {
+		h.h.Write(p[:n])
+		h.n += int64(n)
+	}
+	if err != nil && err != io.EOF && h.readErr == nil {
+		h.readErr = err
+	}
+	return n, err
+}
