@@ -18,7 +18,7 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/internal/blobxfer"
 )
 
-// var _ codec.Store = (*Store)(nil) // TODO(contract v2): restore after merging main
+var _ codec.Store = (*Store)(nil)
 
 // Defaults for Options fields left zero.
 const (
