@@ -19,8 +19,7 @@
 // # Reads
 //
 // Get streams the object; in an object over PartSize the ranges after the first are
-// fetched in parallel while the first streams, all of the generation the first request
-// saw. Memory is bounded by Concurrency ranges of PartSize. A body that breaks off is
+// fetched in parallel while the first streams. Memory is bounded by Concurrency ranges of PartSize. A body that breaks off is
 // resumed from where it stopped; one that cannot be completed is an error satisfying
 // errors.Is(err, io.ErrUnexpectedEOF), never a short read. The reader's Size method
 // reports the object's length. A missing key is codec.ErrNotFound.
