@@ -96,7 +96,10 @@ func TestGetSurvivesFaults(t *testing.T) {
 		name  string
 		fault func(p *testenv.FaultProxy, w http.ResponseWriter, r *http.Request) bool
 	}{
-		{"503", func(_ *testenv.FaultProxy, w http.ResponseWriter, r *http.Request) bool { serverBusy(w, r); return true }},
+		{"503", func(_ *testenv.FaultProxy, w http.ResponseWriter, r *http.Request) bool {
+			serverBusy(w, r)
+			return true
+		}},
 		{"CutBody", func(p *testenv.FaultProxy, w http.ResponseWriter, r *http.Request) bool {
 			p.CutResponse(w, r, 100<<10)
 			return true

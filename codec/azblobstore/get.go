@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"strconv"
 	"strings"
 
@@ -70,11 +69,6 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 			return r.Body, err
 		},
 		OnBytes: func(n int64) { s.stats.bytesDown.Add(n) },
-		OnResume: func(off int64, err error) {
-			s.stats.retries.Add(1)
-			s.log.LogAttrs(ctx, slog.LevelWarn, "azblobstore: resuming body", slog.String("store", s.String()),
-				slog.String("key", name), slog.Int64("offset", off), slog.Any("err", err))
-		},
 	}, resp.Body, deref(resp.ContentLength)), nil
 }
 

@@ -21,11 +21,11 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		name   string
-		client *azblob.Client
+		name      string
+		client    *azblob.Client
 		container string
-		opts   azblobstore.Options
-		want   string
+		opts      azblobstore.Options
+		want      string
 	}{
 		{"NilClient", nil, "b", azblobstore.Options{}, "client is nil"},
 		{"NoContainer", c, "", azblobstore.Options{}, "container is empty"},

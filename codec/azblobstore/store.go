@@ -116,11 +116,7 @@ func New(client *azblob.Client, containerName string, opts Options) (*Store, err
 		log:       opts.Logger,
 	}
 	s.retry = &blobxfer.Retrier{Policy: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Classify: classify,
-		OnRetry: func(ctx context.Context, op, key string, attempt int, err error) {
-			s.stats.retries.Add(1)
-			s.log.LogAttrs(ctx, slog.LevelWarn, "azblobstore: retrying", slog.String("store", s.String()),
-				slog.String("op", op), slog.String("key", key), slog.Int("attempt", attempt), slog.Any("err", err))
-		}}
+		Name: "azblobstore", Store: s, Log: s.log, Retries: &s.stats.retries}
 	return s, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 
 	"cloud.google.com/go/storage"
@@ -59,10 +58,5 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 			return obj.NewRangeReader(ctx, off, end-off)
 		},
 		OnBytes: func(n int64) { s.stats.bytesDown.Add(n) },
-		OnResume: func(off int64, err error) {
-			s.stats.retries.Add(1)
-			s.log.LogAttrs(ctx, slog.LevelWarn, "gcsstore: resuming body", slog.String("store", s.String()),
-				slog.String("key", name), slog.Int64("offset", off), slog.Any("err", err))
-		},
 	}, r, r.Attrs.StartOffset+r.Remain()), nil
 }

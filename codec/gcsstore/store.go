@@ -112,11 +112,7 @@ func New(client *storage.Client, bucket string, opts Options) (*Store, error) {
 		log:    opts.Logger,
 	}
 	s.retry = &blobxfer.Retrier{Policy: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Classify: classify,
-		OnRetry: func(ctx context.Context, op, key string, attempt int, err error) {
-			s.stats.retries.Add(1)
-			s.log.LogAttrs(ctx, slog.LevelWarn, "gcsstore: retrying", slog.String("store", s.String()),
-				slog.String("op", op), slog.String("key", key), slog.Int("attempt", attempt), slog.Any("err", err))
-		}}
+		Name: "gcsstore", Store: s, Log: s.log, Retries: &s.stats.retries}
 	return s, nil
 }
 

@@ -1,40 +1,18 @@
 package gcsstore_test
 
 import (
-	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
 	"math/rand/v2"
 	"path"
 	"testing"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
-
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/gcsstore"
+	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
-
-// EchoActivity returns its input.
-func EchoActivity(_ context.Context, b []byte) ([]byte, error) { return b, nil }
-
-// EchoWorkflow hands its input to EchoActivity and returns what comes back.
-func EchoWorkflow(ctx workflow.Context, b []byte) ([]byte, error) {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 5 * time.Minute,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
-	})
-	var out []byte
-	err := workflow.ExecuteActivity(ctx, EchoActivity, b).Get(ctx, &out)
-	return out, err
-}
 
 // TestWorkflow sends 40 MiB through a real workflow on a Temporal dev server with
 // gcsstore on fake-gcs-server behind the codec: workflow input -> activity input ->
@@ -52,39 +30,10 @@ func TestWorkflow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl := dev.Client(t, client.Options{DataConverter: codec.NewDataConverter(c, nil)})
-	w := worker.New(cl, "gcsstore-workflow", worker.Options{})
-	w.RegisterWorkflow(EchoWorkflow)
-	w.RegisterActivity(EchoActivity)
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Stop)
-
 	in := make([]byte, size)
 	rand.NewChaCha8([32]byte{14}).Read(in)
 	ctx := testCtx(t, 5*time.Minute)
-	run, err := cl.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		TaskQueue:           "gcsstore-workflow",
-		WorkflowTaskTimeout: time.Minute, // storing the payload in a workflow task under -race
-	}, EchoWorkflow, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []byte
-	if err := run.Get(ctx, &out); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(out, in) {
-		t.Fatalf("workflow returned %d bytes (sha256 %x), want the %d input bytes", len(out), sha256.Sum256(out), size)
-	}
-
-	hist := cl.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	first, err := hist.Next()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := codec.ParseReference(first.GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads()[0])
+	ref, err := codec.ParseReference(testenv.Echo(t, ctx, dev, codec.NewDataConverter(c, nil), "gcsstore-workflow", in))
 	if err != nil {
 		t.Fatalf("workflow input in history is not a reference: %v", err)
 	}
@@ -102,18 +51,10 @@ func TestWorkflow(t *testing.T) {
 	if a := objectAttrs(t, ctx, srv, store, key); a.CustomTime.IsZero() || a.Size != ref.Size {
 		t.Errorf("object attrs: %d bytes, customTime %v; want %d bytes and a customTime", a.Size, a.CustomTime, ref.Size)
 	}
-	r, err := store.Get(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hash := sha256.New()
-	n, err := io.Copy(hash, r)
-	r.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := hex.EncodeToString(hash.Sum(nil)); got != path.Base(objects[0]) || n != ref.Size {
-		t.Errorf("stored object: %d bytes with sha256 %s; want %d bytes, sha256 = its name %s", n, got, ref.Size, objects[0])
+	// The blob's bytes hash to its name, and hold the reference's size.
+	got := storetest.ReadBlob(t, ctx, store, key)
+	if sum := sha256.Sum256(got); hex.EncodeToString(sum[:]) != path.Base(objects[0]) || int64(len(got)) != ref.Size {
+		t.Errorf("stored blob: %d bytes with sha256 %x; want %d bytes, sha256 = its name %s", len(got), sum, ref.Size, objects[0])
 	}
 	st := store.Stats()
 	t.Logf("store stats: %+v; codec stats: %+v", st, c.Stats())

@@ -29,9 +29,8 @@ type ReaderConfig struct {
 	Concurrency int
 	Open        Opener
 	Retrier     *Retrier
-	// OnBytes counts body bytes received; OnResume sees each resumed body. Both optional.
-	OnBytes  func(n int64)
-	OnResume func(off int64, err error)
+	// OnBytes, if not nil, counts body bytes received.
+	OnBytes func(n int64)
 }
 
 // Reader streams an object: bytes [0, streamEnd) from a body that is resumed where it
@@ -214,9 +213,7 @@ func (r *Reader) readStream(p []byte) (int, error) {
 		if r.stalls++; r.stalls > maxStalls {
 			return n, fmt.Errorf("body broke off %d times without progress: %w", r.stalls, err)
 		}
-		if r.cfg.OnResume != nil {
-			r.cfg.OnResume(r.pos+int64(n), err)
-		}
+		r.cfg.Retrier.resumed(r.ctx, r.cfg.Key, r.pos+int64(n), err)
 		if n > 0 {
 			return n, nil
 		}

@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
@@ -25,8 +27,13 @@ type Retrier struct {
 	// in codec.Permanent (or a permanent sentinel such as codec.ErrNotFound) when not.
 	// Source errors and context errors are handled before it is called.
 	Classify func(err error) error
-	// OnRetry, if not nil, observes each retry (counters, logs).
-	OnRetry func(ctx context.Context, op, key string, attempt int, err error)
+	// Name prefixes log messages ("gcsstore"); Store names the store in them.
+	Name  string
+	Store fmt.Stringer
+	// Log receives each retry and each resumed body at Warn.
+	Log *slog.Logger
+	// Retries, if not nil, counts retries and resumed bodies.
+	Retries *atomic.Int64
 }
 
 // Do runs fn, one request on key, retrying its transient failures; each attempt gets
@@ -61,9 +68,9 @@ func (r *Retrier) do(ctx context.Context, op, key string, bounded bool, fn func(
 		}
 		return r.classify(err)
 	}, func(attempt int, err error) {
-		if r.OnRetry != nil {
-			r.OnRetry(ctx, op, key, attempt, err)
-		}
+		r.count()
+		r.Log.LogAttrs(ctx, slog.LevelWarn, r.Name+": retrying", slog.Any("store", r.Store),
+			slog.String("op", op), slog.String("key", key), slog.Int("attempt", attempt), slog.Any("err", err))
 	})
 	switch {
 	case err == nil:
@@ -74,6 +81,19 @@ func (r *Retrier) do(ctx context.Context, op, key string, bounded bool, fn func(
 		return err
 	default:
 		return codec.Permanent(err)
+	}
+}
+
+// resumed counts and logs a body that broke off at off and is opened again.
+func (r *Retrier) resumed(ctx context.Context, key string, off int64, err error) {
+	r.count()
+	r.Log.LogAttrs(ctx, slog.LevelWarn, r.Name+": resuming body", slog.Any("store", r.Store),
+		slog.String("key", key), slog.Int64("offset", off), slog.Any("err", err))
+}
+
+func (r *Retrier) count() {
+	if r.Retries != nil {
+		r.Retries.Add(1)
 	}
 }
 
