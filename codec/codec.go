@@ -9,6 +9,13 @@
 // of the stored bytes before it trusts them, and keeps recent payloads in a bounded cache
 // for replays.
 //
+// The data path makes one pass over the bytes and keeps about one copy of a payload in
+// memory: Data is serialized in place (never copied), large payloads are compressed as
+// independent zstd frames on all cores, the store's Put is the one existence check, and
+// a read is hashed as it arrives into a buffer sized by what the store holds, which Data
+// then aliases. Sizes a reference claims are never trusted for an allocation
+// (Options.MaxSize bounds them). Retries belong to the Store driver (see Store).
+//
 // Use NewDataConverter rather than converter.NewCodecDataConverter: it keeps store
 // failures out of workflow code (they fail the workflow task, which Temporal retries, so
 // workflow determinism holds), honours activity and client contexts, and suspends the

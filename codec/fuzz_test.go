@@ -43,3 +43,53 @@ func FuzzParseReference(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReferenceSizes: a stored blob named by a reference with any sizes and compression
+// a forger picks decodes only when every claim is true, fails with ErrCorrupt or
+// ErrInvalidReference otherwise, and never costs more memory than MaxSize allows.
+func FuzzReferenceSizes(f *testing.F) {
+	good, err := codec.New(memstore.New(), codec.Options{Threshold: 1, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add([]byte("hello"), int64(5), int64(5), false)
+	f.Add([]byte("hello"), int64(1<<30), int64(1<<30), false)
+	f.Add([]byte("hello"), int64(5), int64(1<<62), true)
+	f.Add([]byte{0x28, 0xb5, 0x2f, 0xfd, 0x04, 0x00, 0x41, 0x00, 0x00}, int64(9), int64(1<<20), true)
+	f.Add([]byte("hello"), int64(-1), int64(1<<63-1), true)
+	const maxSize = 1 << 20
+	f.Fuzz(func(t *testing.T, blob []byte, size, rawSize int64, zstd bool) {
+		s := memstore.New()
+		comp := codec.RefCompressionNone
+		if zstd {
+			comp = codec.RefCompressionZstd
+		}
+		ref := plantRef(t, s, blob, size, rawSize, comp)
+		if ref == nil {
+			return // not a valid reference: ParseReference's fuzz target covers it
+		}
+		c, err := codec.New(s, codec.Options{CacheBytes: -1, MaxSize: maxSize, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []*commonpb.Payload
+		n := allocated(func() { out, err = c.Decode([]*commonpb.Payload{ref}) })
+		if n > 4*maxSize+16<<20 {
+			t.Fatalf("Decode allocated %d bytes for a %d-byte blob (MaxSize %d)", n, len(blob), maxSize)
+		}
+		if err != nil {
+			if !errors.Is(err, codec.ErrCorrupt) && !errors.Is(err, codec.ErrInvalidReference) {
+				t.Fatalf("Decode: %v, want ErrCorrupt or ErrInvalidReference", err)
+			}
+			return
+		}
+		// It decoded: then the claims were true, and encoding the result again gives the
+		// same stored size and raw size.
+		if size != int64(len(blob)) {
+			t.Fatalf("decoded with size %d for a %d-byte blob", size, len(blob))
+		}
+		if _, err := good.Encode(out); err != nil {
+			t.Fatalf("re-encode: %v", err)
+		}
+	})
+}

@@ -42,9 +42,6 @@ func startService(t testing.TB, store codec.Store, opts Options) *service {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	if opts.TempDir == "" {
-		opts.TempDir = t.TempDir()
-	}
 	hh, err := NewHandler(store, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -57,10 +54,11 @@ func startService(t testing.TB, store codec.Store, opts Options) *service {
 	return &service{URL: srv.URL, store: store, h: hh.(*handler), logs: logs, wire: wire}
 }
 
-// countingListener counts the bytes the server reads off the wire, on all connections.
+// countingListener counts the bytes the server reads off the wire (n) and writes to it
+// (out), on all connections.
 type countingListener struct {
 	net.Listener
-	n atomic.Int64
+	n, out atomic.Int64
 }
 
 func (l *countingListener) Accept() (net.Conn, error) {
@@ -68,12 +66,18 @@ func (l *countingListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &countingConn{Conn: c, n: &l.n}, nil
+	return &countingConn{Conn: c, n: &l.n, out: &l.out}, nil
 }
 
 type countingConn struct {
 	net.Conn
-	n *atomic.Int64
+	n, out *atomic.Int64
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.out.Add(int64(n))
+	return n, err
 }
 
 func (c *countingConn) Read(p []byte) (int, error) {

@@ -31,7 +31,8 @@
 // short. Other 4xx, source errors and unknown errors are not. The client's own retryer
 // is bypassed per call, so retries happen and are counted (Stats.Retries) in one place,
 // and an error returned after the store's retries is marked codec.Permanent so that
-// codec's wrapper does not retry it again. Context cancellation ends every wait and
+// no layer above (the codec, the payload service) retries it again: the Store
+// contract gives retries to the driver alone. Context cancellation ends every wait and
 // request.
 //
 // # Retention

@@ -283,6 +283,7 @@ func TestBinaryServesAndDrains(t *testing.T) {
 	slowDone := make(chan error, 1)
 	go func() {
 		req, _ := http.NewRequest("PUT", p.url("/v1/namespaces/default/blobs/sha256/"+slowDigest), pr)
+		req.ContentLength = int64(len(slow)) // a blob PUT states its length
 		req.Header.Set("Authorization", "Bearer bin-token")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

@@ -1,4 +1,4 @@
-package payloadsvc
+package blobclient
 
 import (
 	"fmt"
