@@ -42,7 +42,7 @@ func serverBusy(w http.ResponseWriter, r *http.Request) {
 // operation succeeds, the store counts exactly N retries, and a failed block is resent
 // alone.
 func TestRetryOn5xx(t *testing.T) {
-	srv := testenv.Azurite(t, testenv.AzuriteOptions{})
+	srv := server(t)
 	const n = 3
 	for _, tc := range []struct {
 		name       string
@@ -91,7 +91,7 @@ func TestRetryOn5xx(t *testing.T) {
 // mid-way (the stream and the ranges) and a response slower than AttemptTimeout: every
 // byte arrives, each fault costs one retry or resume.
 func TestGetSurvivesFaults(t *testing.T) {
-	srv := testenv.Azurite(t, testenv.AzuriteOptions{})
+	srv := server(t)
 	for _, tc := range []struct {
 		name  string
 		fault func(p *testenv.FaultProxy, w http.ResponseWriter, r *http.Request) bool
@@ -141,7 +141,7 @@ func TestGetSurvivesFaults(t *testing.T) {
 // TestRetriesSpentArePermanent: when the store gives up, the error is permanent; a 403
 // is not retried at all.
 func TestRetriesSpentArePermanent(t *testing.T) {
-	srv := testenv.Azurite(t, testenv.AzuriteOptions{})
+	srv := server(t)
 	for _, tc := range []struct {
 		name        string
 		answer      func(w http.ResponseWriter, r *http.Request)
@@ -182,7 +182,7 @@ func TestRetriesSpentArePermanent(t *testing.T) {
 // rejects the body against the Content-MD5 the store sent (Md5Mismatch), the Put fails
 // without resending it, and no blob is visible.
 func TestCorruptedBodyRejected(t *testing.T) {
-	srv := testenv.Azurite(t, testenv.AzuriteOptions{})
+	srv := server(t)
 	for _, tc := range []struct {
 		name     string
 		op       string

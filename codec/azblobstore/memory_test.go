@@ -6,14 +6,13 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec/azblobstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
 
 // TestMemoryBound200MiB puts a 200 MiB blob from a sequential source (parts buffered,
 // 4 in flight) and reads it back (ranges prefetched, 4 in flight): the live heap stays
 // within the parts in flight, far below the blob.
 func TestMemoryBound200MiB(t *testing.T) {
-	srv := testenv.Azurite(t, testenv.AzuriteOptions{})
+	srv := server(t)
 	opts := azblobstore.Options{PartSize: 8 << 20, Concurrency: 4}
 	s := newStore(t, srv, "", opts)
 	storetest.MemoryBound(t, testCtx(t, 5*time.Minute), s, 200<<20, int64(opts.Concurrency+2)*opts.PartSize+48<<20)

@@ -6,14 +6,13 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/azblobstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
 
 // TestConformance runs the Store contract against Azurite: with default parts (the
 // 9 MiB blob is one Put Blob), with 1 MiB blocks (9 staged blocks, read back as
 // parallel ranges) and with 1 MiB blocks one at a time (one stream).
 func TestConformance(t *testing.T) {
-	srv := testenv.Azurite(t, testenv.AzuriteOptions{})
+	srv := server(t)
 	for _, tc := range []struct {
 		name string
 		opts azblobstore.Options

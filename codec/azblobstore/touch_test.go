@@ -6,14 +6,13 @@ import (
 	"time"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/azblobstore"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
 
 // TestRefreshOnReuse: a Put of an existing key reads nothing, and moves Last-Modified
 // forward (by a metadata rewrite) only when it is older than TouchAfter; Touch does the
 // same.
 func TestRefreshOnReuse(t *testing.T) {
-	srv := testenv.Azurite(t, testenv.AzuriteOptions{})
+	srv := server(t)
 	ctx := testCtx(t, time.Minute)
 	young := newStore(t, srv, "", azblobstore.Options{Prefix: "refresh"})
 	b, key := blob(t, 3000)

@@ -3,6 +3,7 @@ package gcsstore_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -41,7 +42,7 @@ func unavailable(w http.ResponseWriter, r *http.Request) {
 // TestRetryOn5xx answers the first N requests of one kind with 503: the operation
 // succeeds, the store counts exactly N retries, and a failed part is resent alone.
 func TestRetryOn5xx(t *testing.T) {
-	srv := testenv.GCS(t, testenv.GCSOptions{})
+	srv := server(t)
 	const n = 3
 	for _, tc := range []struct {
 		name        string
@@ -91,7 +92,7 @@ func TestRetryOn5xx(t *testing.T) {
 // every byte arrives and each faulted request is sent again. (A cut body is re-opened
 // once by the client library itself, so it is not in Stats().Retries.)
 func TestGetSurvivesFaults(t *testing.T) {
-	srv := testenv.GCS(t, testenv.GCSOptions{})
+	srv := server(t)
 	for _, tc := range []struct {
 		name  string
 		fault func(p *testenv.FaultProxy, w http.ResponseWriter, r *http.Request) bool
@@ -148,7 +149,7 @@ func TestGetSurvivesFaults(t *testing.T) {
 // TestRetriesSpentArePermanent: when the store gives up, the error is permanent; a 403
 // is not retried at all.
 func TestRetriesSpentArePermanent(t *testing.T) {
-	srv := testenv.GCS(t, testenv.GCSOptions{})
+	srv := server(t)
 	for _, tc := range []struct {
 		name        string
 		status      int
@@ -160,7 +161,7 @@ func TestRetriesSpentArePermanent(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := testCtx(t, time.Minute)
 			p := testenv.NewFaultProxy(t, srv.Endpoint, gcsOp, func(w http.ResponseWriter, r *http.Request, op string) bool {
-				testenv.Fail(w, r, tc.status, "application/json", `{"error":{"code":403,"message":"no"}}`)
+				testenv.Fail(w, r, tc.status, "application/json", fmt.Sprintf(`{"error":{"code":%d,"message":"no"}}`, tc.status))
 				return true
 			})
 			policy := fastRetry
@@ -185,7 +186,7 @@ func TestRetriesSpentArePermanent(t *testing.T) {
 // rejects the body against the CRC32C and MD5 the store sent, the Put fails without
 // resending it, and no object is visible (nor, for parts, left behind).
 func TestCorruptedBodyRejected(t *testing.T) {
-	srv := testenv.GCS(t, testenv.GCSOptions{})
+	srv := server(t)
 	for _, tc := range []struct {
 		name      string
 		size      int

@@ -6,14 +6,13 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/gcsstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
 
 // TestConformance runs the Store contract against fake-gcs-server: with default parts
 // (the 9 MiB blob is one upload), with 256 KiB parts (36 parts, composed in two levels,
 // read back as parallel ranges) and with 1 MiB parts one at a time (one stream).
 func TestConformance(t *testing.T) {
-	srv := testenv.GCS(t, testenv.GCSOptions{})
+	srv := server(t)
 	for _, tc := range []struct {
 		name string
 		opts gcsstore.Options

@@ -6,13 +6,12 @@ import (
 	"time"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/gcsstore"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
 
 // TestRefreshOnReuse: a Put of an existing key reads nothing, and moves customTime
 // forward only when it is older than TouchAfter; Touch does the same.
 func TestRefreshOnReuse(t *testing.T) {
-	srv := testenv.GCS(t, testenv.GCSOptions{})
+	srv := server(t)
 	ctx := testCtx(t, time.Minute)
 	young := newStore(t, srv, "", gcsstore.Options{Prefix: "refresh"})
 	b, key := blob(t, 3000)
@@ -33,7 +32,9 @@ func TestRefreshOnReuse(t *testing.T) {
 	if st := young.Stats(); st.Touches != 1 || st.Refreshes != 0 {
 		t.Errorf("Stats() = %+v, want 1 touch, no refresh", st)
 	}
-	// Older than TouchAfter (1ns): reuse and Touch move it to now.
+	// Older than TouchAfter (1ns): reuse and Touch move it to now. fake-gcs-server keeps
+	// whole seconds: let the clock pass into the next one, so that a refresh shows.
+	time.Sleep(time.Until(written.Add(time.Second)))
 	old := newStore(t, srv, "", gcsstore.Options{Prefix: "refresh", TouchAfter: time.Nanosecond})
 	before := time.Now()
 	if created, err := old.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil || created {

@@ -22,7 +22,7 @@ import (
 // 200 MiB round trip is TestMemoryBound200MiB, without Temporal, to keep CI short.)
 func TestWorkflow(t *testing.T) {
 	const size = 40 << 20
-	srv := testenv.GCS(t, testenv.GCSOptions{})
+	srv := server(t)
 	dev := testenv.Temporal(t, testenv.DevServerOptions{})
 	store := newStore(t, srv, "", gcsstore.Options{PartSize: 8 << 20})
 	// Random bytes do not compress; NoCompression stores the serialized payload.
