@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,41 +17,11 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
 
-// shared is the package's one emulator: each store has a prefix of its own, and one
-// server per test would cost seconds each.
-var shared struct {
-	once sync.Once
-	srv  *testenv.GCSServer
-	err  error
-}
+// server returns the package's emulator, shared by its tests (each store has a prefix
+// of its own).
+func server(t testing.TB) *testenv.GCSServer { return testenv.SharedGCS(t) }
 
-// server returns the shared emulator, started on first use; a missing tool skips the
-// test (fails it when CI=true). TestMain stops it.
-func server(t testing.TB) *testenv.GCSServer {
-	t.Helper()
-	bin, err := testenv.ToolPath("fake-gcs-server", testenv.FakeGCSVersion, "LONGHAUL_FAKE_GCS")
-	testenv.Require(t, err)
-	shared.once.Do(func() {
-		shared.srv, shared.err = testenv.StartGCS(context.Background(), testenv.GCSOptions{Bin: bin})
-	})
-	if shared.err != nil {
-		t.Fatal(shared.err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("emulator log, last 8 KiB:\n%s", shared.srv.LogTail())
-		}
-	})
-	return shared.srv
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if shared.srv != nil {
-		shared.srv.Stop()
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // prefixSeq makes each store's prefix unique within a server, so each store starts empty.
 var prefixSeq atomic.Int64
