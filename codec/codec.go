@@ -29,7 +29,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync"
 	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -54,9 +53,10 @@ const minOffloadSize = 1 << 10
 
 // Options configures a Codec. The zero value means the defaults.
 type Options struct {
-	// Namespace is the Temporal namespace, part of every key; default "default". The
-	// codec server decodes with the namespace of the request, so set this to the
-	// namespace the worker or client uses.
+	// Namespace is the fallback namespace in keys, for calls that carry no serialization
+	// context; default "default". Calls the SDK makes with a serialization context (SDK
+	// v1.51+) key blobs by the namespace it names, which is what the codec server of that
+	// namespace reads.
 	Namespace string
 	// Threshold: payloads whose serialized size is over it are offloaded; default 256 KiB.
 	Threshold int
@@ -84,6 +84,9 @@ type Options struct {
 	// MetricsHandler, if set, receives the counters of Stats (names Metric*), e.g. the
 	// worker's client.Options.MetricsHandler.
 	MetricsHandler client.MetricsHandler
+	// Readers resolve references that other offloaders left in history (see Reader);
+	// Decode tries them for payloads that are not longhaul references.
+	Readers []Reader
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -125,8 +128,6 @@ type Codec struct {
 	name  string
 	cache *cache
 	ctr   *counters
-
-	nsWarning *sync.Once // shared by WithNamespace copies: one warning per codec
 }
 
 var _ converter.PayloadCodec = (*Codec)(nil)
@@ -140,7 +141,7 @@ func New(store Store, opts Options) (*Codec, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Codec{opts: opts, store: store, name: storeName(store), cache: newCache(opts.CacheBytes), ctr: newCounters(opts.MetricsHandler), nsWarning: new(sync.Once)}
+	c := &Codec{opts: opts, store: store, name: storeName(store), cache: newCache(opts.CacheBytes), ctr: newCounters(opts.MetricsHandler)}
 	return c, nil
 }
 
@@ -152,7 +153,6 @@ func (c *Codec) WithNamespace(namespace string) (*Codec, error) {
 	}
 	n := *c
 	n.opts.Namespace = namespace
-	n.nsWarning = new(sync.Once)
 	return &n, nil
 }
 
@@ -263,7 +263,7 @@ const refSizeEstimate = 220
 func (c *Codec) DecodeContext(ctx context.Context, payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	var refs []int
 	for i, p := range payloads {
-		if IsReference(p) {
+		if c.decodes(p) {
 			refs = append(refs, i)
 		}
 	}

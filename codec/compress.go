@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -121,16 +122,11 @@ func compress(w wireForm) ([][]byte, int64) {
 }
 
 // encodeFrames compresses each chunk into its own frame, on up to GOMAXPROCS goroutines.
+// Each goroutine compresses into one scratch buffer large enough for the worst case and
+// keeps an exact-size copy, so the frames hold what they need and no more: an estimate
+// of the output would be too small for incompressible stretches (append would copy and
+// leave garbage behind) and too large for text.
 func encodeFrames(chunks, frames [][]byte) {
-	workers := min(runtime.GOMAXPROCS(0), len(chunks))
-	if workers <= 1 {
-		e := encoders.get()
-		for i, c := range chunks {
-			frames[i] = e.EncodeAll(c, make([]byte, 0, len(c)/3+64))
-		}
-		encoders.put(e)
-		return
-	}
 	var (
 		wg   sync.WaitGroup
 		next = make(chan int, len(chunks))
@@ -139,17 +135,28 @@ func encodeFrames(chunks, frames [][]byte) {
 		next <- i
 	}
 	close(next)
-	for range workers {
-		wg.Go(func() {
-			e := encoders.get()
-			defer encoders.put(e)
-			for i := range next {
-				frames[i] = e.EncodeAll(chunks[i], make([]byte, 0, len(chunks[i])/3+64))
+	work := func() {
+		e := encoders.get()
+		defer encoders.put(e)
+		var scratch []byte
+		for i := range next {
+			if bound := maxFrameSize(len(chunks[i])); cap(scratch) < bound {
+				scratch = make([]byte, 0, bound)
 			}
-		})
+			scratch = e.EncodeAll(chunks[i], scratch[:0])
+			frames[i] = bytes.Clone(scratch)
+		}
 	}
+	for range min(runtime.GOMAXPROCS(0), len(chunks)) - 1 {
+		wg.Go(work)
+	}
+	work()
 	wg.Wait()
 }
+
+// maxFrameSize bounds the zstd frame of n bytes: raw blocks cost 3 bytes per 128 KiB,
+// plus the frame header and checksum.
+func maxFrameSize(n int) int { return n + n>>10 + 64 }
 
 // errTooLong means a stream expands past the size its reference gives.
 var errTooLong = errors.New("expands past rawSize")

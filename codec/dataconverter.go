@@ -90,7 +90,7 @@ func (d *dataConverter) ToPayload(value any) (*commonpb.Payload, error) {
 }
 
 func (d *dataConverter) FromPayload(p *commonpb.Payload, valuePtr any) error {
-	if p != nil && IsReference(p) {
+	if p != nil && d.codec.decodes(p) {
 		out, err := d.decode([]*commonpb.Payload{p})
 		if err != nil {
 			return err
@@ -125,7 +125,7 @@ func (d *dataConverter) FromPayloads(ps *commonpb.Payloads, valuePtrs ...any) er
 
 // ToString and ToStrings are for logs and tools: they never panic and never fail.
 func (d *dataConverter) ToString(p *commonpb.Payload) string {
-	if IsReference(p) {
+	if d.codec.decodes(p) {
 		out, err := d.codec.DecodeContext(d.ctx, []*commonpb.Payload{p})
 		if err != nil {
 			return fmt.Sprintf("<longhaul reference %s: %v>", p.GetData(), err)
@@ -167,28 +167,8 @@ func (d *dataConverter) WithContext(ctx context.Context) converter.DataConverter
 }
 
 func (d *dataConverter) WithSerializationContext(sc converter.SerializationContext) converter.DataConverter {
-	d.codec.checkNamespace(sc)
 	n := *d
+	n.codec = d.codec.forContext(sc)
 	n.parent = converter.WithDataConverterSerializationContext(d.parent, sc)
 	return &n
-}
-
-// checkNamespace warns, once per codec, when the SDK converts for a namespace other than
-// Options.Namespace: blobs are then stored under a key the codec server of the real
-// namespace will not look at, so the UI and CLI could not decode them.
-func (c *Codec) checkNamespace(sc converter.SerializationContext) {
-	var ns string
-	switch v := sc.(type) {
-	case converter.WorkflowSerializationContext:
-		ns = v.Namespace
-	case converter.ActivitySerializationContext:
-		ns = v.Namespace
-	}
-	if ns == "" || ns == c.opts.Namespace {
-		return
-	}
-	c.nsWarning.Do(func() {
-		c.opts.Logger.Warn("longhaul: codec Options.Namespace differs from the namespace being converted for; blobs are keyed by Options.Namespace, so a codec server asked about the real namespace will not find them",
-			"options_namespace", c.opts.Namespace, "namespace", ns)
-	})
 }

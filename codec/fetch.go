@@ -22,7 +22,7 @@ const readChunk = 256 << 10
 // ErrInvalidReference before anything is read.
 func (c *Codec) Resolve(ctx context.Context, p *commonpb.Payload) (*commonpb.Payload, error) {
 	if !IsReference(p) {
-		return p, nil
+		return c.resolveForeign(ctx, p)
 	}
 	ref, err := ParseReference(p)
 	if err != nil {

@@ -47,7 +47,15 @@ func startEnv(t *testing.T, store codec.Store, opts codec.Options) *env {
 	c := newCodec(t, store, opts)
 	cl := srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(c, nil)})
 	e := &env{client: cl, codec: c, store: store, taskQueue: "codec-" + t.Name()}
-	w := worker.New(cl, e.taskQueue, worker.Options{})
+	startPathsWorker(t, cl, e.taskQueue, worker.Options{})
+	return e
+}
+
+// startPathsWorker runs a worker with every workflow and activity of the path tests
+// until the test ends.
+func startPathsWorker(t *testing.T, cl client.Client, taskQueue string, opts worker.Options) {
+	t.Helper()
+	w := worker.New(cl, taskQueue, opts)
 	for _, wf := range []any{InputWorkflow, ActivityRoundTripWorkflow, LocalActivityWorkflow, SignalWorkflow,
 		QueryWorkflow, UpdateWorkflow, ParentWorkflow, ChildWorkflow, ContinueAsNewWorkflow, ResultWorkflow,
 		ReadsActivityResultWorkflow} {
@@ -59,7 +67,6 @@ func startEnv(t *testing.T, store codec.Store, opts codec.Options) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	return e
 }
 
 func (e *env) start(t *testing.T, ctx context.Context, wf any, args ...any) client.WorkflowRun {
@@ -94,7 +101,7 @@ func assertHistorySmall(t *testing.T, cl client.Client, workflowID string, thres
 		if n := proto.Size(hp.Payload); n > threshold {
 			t.Errorf("history event %d (%s) holds a %d-byte payload, over the %d threshold", hp.Event.EventId, hp.Event.EventType, n, threshold)
 		}
-		if codec.IsReference(hp.Payload) {
+		if codec.IsReference(hp.Payload) || codec.IsStorageReference(hp.Payload) { // codec or extstore
 			refs++
 		}
 	}

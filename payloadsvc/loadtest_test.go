@@ -107,7 +107,7 @@ func TestLoad(t *testing.T) {
 					binary.LittleEndian.PutUint64(buf, n) // a new blob each time
 					sum := sha256.Sum256(buf)
 					key, _ := codec.BlobKey("load", hex.EncodeToString(sum[:]))
-					if err = c.Put(context.Background(), key, bytes.NewReader(buf), blobSize); err == nil {
+					if _, err = c.Put(context.Background(), key, bytes.NewReader(buf), blobSize); err == nil {
 						keys = append(keys, key)
 						res.puts++
 					}

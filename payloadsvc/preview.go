@@ -60,12 +60,12 @@ func (h *handler) previews(r *http.Request, ns string, in, out []*commonpb.Paylo
 		return out, nil
 	}
 	for i, p := range in {
-		if !codec.IsReference(p) || len(out[i].GetData()) <= limit {
+		if len(out[i].GetData()) <= limit {
 			continue
 		}
-		ref, err := codec.ParseReference(p)
-		if err != nil {
-			return nil, err // DecodeContext accepted it: cannot happen
+		ref, ok := blobReference(p)
+		if !ok {
+			continue
 		}
 		prev, err := h.preview(r, ns, ref, out[i])
 		if err != nil {

@@ -1,0 +1,185 @@
+package codec
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	commonpb "go.temporal.io/api/common/v1"
+	sdkpb "go.temporal.io/api/sdk/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// The SDK's External Storage (converter.ExternalStorage) leaves a reference payload in
+// history: protojson of temporal.api.sdk.v1.ExternalStorageReference (driver name + claim
+// data), encoding "json/protobuf". Prerelease SDKs wrote encoding
+// "json/external-storage-reference" with {"driver_name","driver_claim":{"claim_data"}}.
+const (
+	storageRefEncoding       = "json/protobuf"
+	storageRefLegacyEncoding = "json/external-storage-reference"
+	metadataMessageType      = "messageType"
+	// maxStorageRefBytes bounds a reference's JSON: real ones are a few hundred bytes.
+	maxStorageRefBytes = 64 << 10
+)
+
+var storageRefMessageType = string((&sdkpb.ExternalStorageReference{}).ProtoReflect().Descriptor().FullName())
+
+// StorageReference is an External Storage reference payload, parsed.
+type StorageReference struct {
+	DriverName string
+	ClaimData  map[string]string
+}
+
+// IsStorageReference reports whether p is an External Storage reference payload.
+func IsStorageReference(p *commonpb.Payload) bool {
+	switch string(p.GetMetadata()[metadataEncoding]) {
+	case storageRefEncoding:
+		return string(p.GetMetadata()[metadataMessageType]) == storageRefMessageType
+	case storageRefLegacyEncoding:
+		return true
+	}
+	return false
+}
+
+// ParseStorageReference reads an External Storage reference payload (current or legacy
+// format); errors wrap ErrInvalidReference.
+func ParseStorageReference(p *commonpb.Payload) (StorageReference, error) {
+	if !IsStorageReference(p) {
+		return StorageReference{}, fmt.Errorf("%w: not an External Storage reference (encoding %q)", ErrInvalidReference, truncate(string(p.GetMetadata()[metadataEncoding]), 80))
+	}
+	if len(p.GetData()) > maxStorageRefBytes {
+		return StorageReference{}, fmt.Errorf("%w: External Storage reference is %d bytes, over %d", ErrInvalidReference, len(p.GetData()), maxStorageRefBytes)
+	}
+	if string(p.GetMetadata()[metadataEncoding]) == storageRefLegacyEncoding {
+		var legacy struct {
+			DriverName  string `json:"driver_name"`
+			DriverClaim struct {
+				ClaimData map[string]string `json:"claim_data"`
+			} `json:"driver_claim"`
+		}
+		if err := json.Unmarshal(p.GetData(), &legacy); err != nil {
+			return StorageReference{}, fmt.Errorf("%w: External Storage reference: %v", ErrInvalidReference, err)
+		}
+		return StorageReference{DriverName: legacy.DriverName, ClaimData: legacy.DriverClaim.ClaimData}, nil
+	}
+	var ref sdkpb.ExternalStorageReference
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(p.GetData(), &ref); err != nil {
+		return StorageReference{}, fmt.Errorf("%w: External Storage reference: %v", ErrInvalidReference, err)
+	}
+	return StorageReference{DriverName: ref.GetDriverName(), ClaimData: ref.GetClaimData()}, nil
+}
+
+// Claim data keys of codec/extstore's claims, version 1. The claim names the namespace
+// because the SDK retrieves without one; the blob is the same one the codec writes for
+// the same payload ("v1/{namespace}/sha256/{sha256}"), so codec and driver share data.
+const (
+	ClaimKeyFormat      = "longhaul"    // format version, "1"; marks the claim as ours
+	ClaimKeyNamespace   = "namespace"   // the blob key's namespace
+	ClaimKeySHA256      = "sha256"      // hex SHA-256 of the stored bytes
+	ClaimKeySize        = "size"        // stored bytes, decimal
+	ClaimKeyRawSize     = "rawSize"     // serialized payload bytes, decimal
+	ClaimKeyCompression = "compression" // "zstd" or "none"
+	ClaimKeyEncoding    = "encoding"    // original payload's encoding, informational
+	ClaimVersion        = "1"
+)
+
+// Claim returns the External Storage claim data for a blob of namespace.
+func (r Reference) Claim(namespace string) map[string]string {
+	return map[string]string{
+		ClaimKeyFormat:      ClaimVersion,
+		ClaimKeyNamespace:   namespace,
+		ClaimKeySHA256:      r.SHA256,
+		ClaimKeySize:        strconv.FormatInt(r.Size, 10),
+		ClaimKeyRawSize:     strconv.FormatInt(r.RawSize, 10),
+		ClaimKeyCompression: r.Compression,
+		ClaimKeyEncoding:    r.Encoding,
+	}
+}
+
+// IsClaim reports whether claim data was written by codec/extstore.
+func IsClaim(claim map[string]string) bool { return claim[ClaimKeyFormat] != "" }
+
+// ParseClaim reads claim data written by codec/extstore, validating every field like
+// ParseReference; errors wrap ErrInvalidReference and name the field.
+func ParseClaim(claim map[string]string) (namespace string, ref Reference, err error) {
+	if v := claim[ClaimKeyFormat]; v != ClaimVersion {
+		return "", Reference{}, fmt.Errorf("%w: claim field %q is %q; this version of longhaul reads %q", ErrInvalidReference, ClaimKeyFormat, truncate(v, 20), ClaimVersion)
+	}
+	namespace = claim[ClaimKeyNamespace]
+	if err := ValidateNamespace(namespace); err != nil {
+		return "", Reference{}, fmt.Errorf("%w: claim field %q: %v", ErrInvalidReference, ClaimKeyNamespace, err)
+	}
+	ref = Reference{V: RefVersion, SHA256: claim[ClaimKeySHA256], Compression: claim[ClaimKeyCompression], Encoding: claim[ClaimKeyEncoding]}
+	for _, f := range []struct {
+		key string
+		dst *int64
+	}{{ClaimKeySize, &ref.Size}, {ClaimKeyRawSize, &ref.RawSize}} {
+		if *f.dst, err = strconv.ParseInt(claim[f.key], 10, 64); err != nil {
+			return "", Reference{}, fmt.Errorf("%w: claim field %q is %q, want a decimal size", ErrInvalidReference, f.key, truncate(claim[f.key], 40))
+		}
+	}
+	p, err := ref.Payload()
+	if err != nil {
+		return "", Reference{}, err
+	}
+	if ref, err = ParseReference(p); err != nil { // one validation for both forms
+		return "", Reference{}, fmt.Errorf("claim: %w", err)
+	}
+	return namespace, ref, nil
+}
+
+// ResolveClaim returns the payload an extstore claim stands for, read from the blob of
+// the claim's namespace and verified like Resolve.
+func (c *Codec) ResolveClaim(ctx context.Context, claim map[string]string) (*commonpb.Payload, error) {
+	ns, ref, err := ParseClaim(claim)
+	if err != nil {
+		return nil, fmt.Errorf("codec decode: %w", err)
+	}
+	if ns != c.opts.Namespace {
+		if c, err = c.WithNamespace(ns); err != nil {
+			return nil, err
+		}
+	}
+	p, err := ref.Payload()
+	if err != nil {
+		return nil, err
+	}
+	return c.Resolve(ctx, p)
+}
+
+// isOwnStorageRef reports whether p is an External Storage reference with an extstore
+// claim: the codec server decodes those like its own references.
+func isOwnStorageRef(p *commonpb.Payload) bool {
+	if !IsStorageReference(p) {
+		return false
+	}
+	r, err := ParseStorageReference(p)
+	return err == nil && IsClaim(r.ClaimData)
+}
+
+// resolveOwnStorageRef resolves an extstore reference for this codec's namespace only:
+// a codec server authorized for one namespace must not read another's blobs.
+func (c *Codec) resolveOwnStorageRef(ctx context.Context, p *commonpb.Payload) (*commonpb.Payload, error) {
+	r, err := ParseStorageReference(p)
+	if err != nil {
+		return nil, fmt.Errorf("codec decode: %w", err)
+	}
+	if ns := r.ClaimData[ClaimKeyNamespace]; ns != c.opts.Namespace {
+		return nil, fmt.Errorf("codec decode: %w: External Storage claim is for namespace %q, decoding for %q", ErrInvalidReference, truncate(ns, 80), c.opts.Namespace)
+	}
+	return c.ResolveClaim(ctx, r.ClaimData)
+}
+
+// Payload returns the reference payload the SDK writes to history for r (tests and
+// migration tools build references with it).
+func (r StorageReference) Payload() (*commonpb.Payload, error) {
+	data, err := protojson.Marshal(&sdkpb.ExternalStorageReference{DriverName: r.DriverName, ClaimData: r.ClaimData})
+	if err != nil {
+		return nil, fmt.Errorf("marshal External Storage reference: %w", err)
+	}
+	return &commonpb.Payload{Metadata: map[string][]byte{
+		metadataEncoding:    []byte(storageRefEncoding),
+		metadataMessageType: []byte(storageRefMessageType),
+	}, Data: data}, nil
+}
