@@ -45,8 +45,9 @@
 //
 //	N >= longest workflow lifetime + namespace retention + TouchAfter (+ a day of margin)
 //
-// Last-access-time tracking is not used: it must be enabled per account, is updated at
-// most once a day, and Get does not count as a reuse that must keep a blob. The worker's
-// clock is compared with Last-Modified, so keep it in sync. OPERATIONS.md next to this
+// Last-access-time rules are not used: they need access tracking enabled on the
+// account, Azure updates the access time at most once a day, and a read by a codec
+// server or an operator would keep a blob alive; the metadata rewrite works on every
+// account and on Azurite. The worker's clock is compared with Last-Modified, so keep it in sync. OPERATIONS.md next to this
 // file has the lifecycle policy and the RBAC role a worker needs.
 package azblobstore
