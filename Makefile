@@ -52,7 +52,7 @@ $(PLAYWRIGHT_DIR)/node_modules/playwright-core/package.json:
 
 # The Temporal CLI v1.5.1 embeds server 1.29.1 and UI 2.42.1 (about 7 minutes to build on 2 cores).
 $(TEMPORAL):
-	@echo ">> installing temporal CLI $(TEMPORAL_VERSION) into $(dir $@)"
+	@echo ">> installing temporal CLI $(TEMPORAL_VERSION) into $(dir $@) (once; several minutes)"
 	GOBIN=$(dir $@) $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_VERSION)
 
 $(VERSITYGW):
@@ -87,8 +87,10 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
 
+# `make demo UI=1` also starts the Temporal web UI, decoding payloads through the payload
+# service, prints the link to the workflow and runs until Ctrl-C.
 demo: $(TEMPORAL)
-	$(GO) run ./examples/quickstart
+	$(GO) run ./examples/quickstart -temporal-cli $(TEMPORAL) $(if $(UI),-ui)
 
 # The payload service's real binary under 100 concurrent clients for 20 s (1 MiB PUT and
 # GET, loopback): prints requests/s, latency percentiles and the service's peak RSS.

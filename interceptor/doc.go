@@ -16,10 +16,11 @@
 //     the worker that first ran that part of history sent it. A span that ends outside
 //     replay is built, finished and sent at once, parented by id to the RunWorkflow
 //     span, which itself is sent once, by the worker that completes the run.
-//   - With Options.SnapshotInterval, a worker that holds a running workflow in its cache
-//     re-sends a copy of its RunWorkflow span every interval (Datadog's long-running
-//     span protocol: same ids, increasing _dd.partial_version; the final span carries
-//     _dd.was_long_running=1).
+//   - A worker that holds a running workflow in its cache re-sends a copy of its
+//     RunWorkflow span every Options.SnapshotInterval (default 5 minutes; NoSnapshots
+//     turns it off): Datadog's long-running span protocol, same ids, increasing
+//     _dd.partial_version; the final span, still sent once and last, carries
+//     _dd.was_long_running=1.
 //   - Continue-as-new ends the run normally; the next run starts a new trace with a span
 //     link to the previous RunWorkflow.
 //

@@ -21,8 +21,9 @@ func ExampleNew() {
 	defer tracer.Stop()
 
 	tracing, err := interceptor.New(interceptor.Options{
-		// Show running workflows in Datadog every 5 minutes.
-		SnapshotInterval: 5 * time.Minute,
+		// Running workflows show in Datadog as growing spans, re-sent every 2 minutes
+		// here (the default is DefaultSnapshotInterval; NoSnapshots turns them off).
+		SnapshotInterval: 2 * time.Minute,
 	})
 	if err != nil {
 		log.Fatal(err)

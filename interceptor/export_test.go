@@ -1,4 +1,23 @@
 package interceptor
 
+import (
+	"testing"
+	"time"
+)
+
 // SpanIDFor exposes the deterministic span id for tests.
 var SpanIDFor = spanIDFor
+
+// SetDefaultSnapshotInterval makes d the interval a zero Options.SnapshotInterval means
+// until the test ends, so a test sees the default protocol without waiting 5 minutes.
+func SetDefaultSnapshotInterval(t testing.TB, d time.Duration) {
+	old := defaultSnapshotInterval
+	defaultSnapshotInterval = d
+	t.Cleanup(func() { defaultSnapshotInterval = old })
+}
+
+// SnapshotIntervalOf reports the snapshot interval New resolves opts to.
+func SnapshotIntervalOf(opts Options) (time.Duration, error) {
+	o, err := opts.withDefaults()
+	return o.SnapshotInterval, err
+}

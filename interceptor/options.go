@@ -13,8 +13,22 @@ import (
 // Temporal's contrib/datadog interceptor uses.
 const DefaultHeaderKey = "dd_trace_span"
 
-// MinSnapshotInterval is the shortest SnapshotInterval New accepts.
+// MinSnapshotInterval is the shortest positive SnapshotInterval New accepts.
 const MinSnapshotInterval = 100 * time.Millisecond
+
+// DefaultSnapshotInterval is the SnapshotInterval of a zero Options: a running workflow
+// shows up in Datadog within five minutes of its start, and each worker sends one small
+// span per cached workflow per interval (dd-trace-java's long-running traces flush every
+// two minutes; workflows that last days need no finer grain). Workflows shorter than
+// the interval send no partial copies at all. Each cached workflow holds one goroutine
+// and one ticker for it while snapshots are on.
+const DefaultSnapshotInterval = 5 * time.Minute
+
+// NoSnapshots as Options.SnapshotInterval turns partial RunWorkflow copies off.
+const NoSnapshots time.Duration = -1
+
+// defaultSnapshotInterval is DefaultSnapshotInterval; tests shorten it.
+var defaultSnapshotInterval = DefaultSnapshotInterval
 
 // ErrInvalidOptions is returned (wrapped) by New for options it cannot use.
 var ErrInvalidOptions = errors.New("invalid options")
@@ -34,13 +48,15 @@ type Options struct {
 	// UpdateWithStartWorkflow on the client, ValidateUpdate and HandleUpdate in workflows.
 	DisableUpdateTracing bool
 
-	// SnapshotInterval, when positive, makes a worker re-send a copy of the RunWorkflow
-	// span of each workflow it holds in its cache every interval while the workflow
-	// runs, with the same ids and an increasing _dd.partial_version (Datadog's
-	// long-running span protocol), so the trace shows the workflow before it ends. The
-	// final span then carries _dd.was_long_running=1. Zero turns snapshots off. Datadog
-	// drops a partial trace chunk after about 15 minutes without news, so keep it well
-	// below that.
+	// SnapshotInterval makes a worker re-send a copy of the RunWorkflow span of each
+	// workflow it holds in its cache every interval while the workflow runs, with the
+	// same ids and an increasing _dd.partial_version (Datadog's long-running span
+	// protocol), so the trace shows the workflow before it ends. The final span is
+	// still sent exactly once, after the last copy, and carries _dd.was_long_running=1
+	// when the run lasted at least one interval. Zero means DefaultSnapshotInterval (5
+	// minutes); a negative value (NoSnapshots) turns snapshots off; a positive value is
+	// at least MinSnapshotInterval. Datadog drops a partial trace chunk after about 15
+	// minutes without news, so keep it well below that.
 	SnapshotInterval time.Duration
 
 	// HeaderKey is the Temporal header key of the span context. Default: DefaultHeaderKey.
@@ -62,10 +78,12 @@ type Options struct {
 
 func (o Options) withDefaults() (Options, error) {
 	o.HeaderKey = cmp.Or(o.HeaderKey, DefaultHeaderKey)
-	if o.SnapshotInterval < 0 {
-		return o, fmt.Errorf("%w: negative SnapshotInterval %s", ErrInvalidOptions, o.SnapshotInterval)
-	}
-	if o.SnapshotInterval > 0 && o.SnapshotInterval < MinSnapshotInterval {
+	switch {
+	case o.SnapshotInterval == 0:
+		o.SnapshotInterval = defaultSnapshotInterval
+	case o.SnapshotInterval < 0:
+		o.SnapshotInterval = NoSnapshots
+	case o.SnapshotInterval < MinSnapshotInterval:
 		return o, fmt.Errorf("%w: SnapshotInterval %s is below %s", ErrInvalidOptions, o.SnapshotInterval, MinSnapshotInterval)
 	}
 	return o, nil

@@ -75,7 +75,7 @@ func concat(lists ...[]string) []string {
 }
 
 func TestNewRejectsBadOptions(t *testing.T) {
-	for _, iv := range []time.Duration{-time.Second, time.Millisecond} {
+	for _, iv := range []time.Duration{time.Nanosecond, time.Millisecond} {
 		if _, err := interceptor.New(interceptor.Options{SnapshotInterval: iv}); !errors.Is(err, interceptor.ErrInvalidOptions) {
 			t.Errorf("SnapshotInterval %s: err = %v, want ErrInvalidOptions", iv, err)
 		}

@@ -3,43 +3,48 @@
 // to an activity which returns a 50 MiB result — ten times what Temporal accepts inline —
 // then shows what stayed in history and what went to the store.
 //
-//	go run ./examples/quickstart [-size 50MiB] [-dir DIR] [-temporal HOST:PORT]
+// With -ui (`make demo UI=1`) the dev server also serves the Temporal web UI, decoding
+// payloads through the payload service, which the demo runs over the same directory; the
+// demo prints the link to the first workflow and runs until Ctrl-C.
+//
+//	go run ./examples/quickstart [-size 50MiB] [-ui] [-dir DIR] [-temporal HOST:PORT] [-temporal-cli PATH]
+//
+// It uses only longhaul's public packages and the Temporal SDK, so it builds as well
+// when copied out of this repository.
 package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/filestore"
-	"github.com/seed-a62fcf0e/longhaul/internal/bytesize"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
 
 type config struct {
 	size     int    // payload size in bytes
 	dir      string // blob directory; "" = a temporary one
 	temporal string // existing server; "" = start a dev server
+	cli      string // temporal CLI for the dev server; "" = find it (findTemporalCLI)
 	runs     int    // workflows to run (the second shows dedupe)
+	ui       bool   // dev server with the web UI and the payload service; wait for Ctrl-C
 }
 
 func main() {
@@ -47,7 +52,9 @@ func main() {
 	size := flag.String("size", "50MiB", "size of the activity's input and of its result (e.g. 50MiB, 200MiB)")
 	flag.StringVar(&cfg.dir, "dir", "", "directory for offloaded blobs (default: a temporary directory, removed at exit)")
 	flag.StringVar(&cfg.temporal, "temporal", "", "address of a running Temporal frontend (default: start a local dev server)")
+	flag.StringVar(&cfg.cli, "temporal-cli", "", "the temporal CLI that runs the dev server (default: $LONGHAUL_TEMPORAL, the pinned one `make tools` built, or temporal on $PATH)")
 	flag.IntVar(&cfg.runs, "runs", 2, "workflows to run with the same input; the second one reuses the stored blobs")
+	flag.BoolVar(&cfg.ui, "ui", false, "also start the Temporal web UI, decoding through the payload service; print the workflow's link and run until Ctrl-C")
 	flag.Parse()
 	n, err := parseSize(*size)
 	if err != nil {
@@ -67,19 +74,10 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if cfg.runs <= 0 {
 		cfg.runs = 1
 	}
-	start := time.Now()
-	addr := cfg.temporal
-	if addr == "" {
-		fmt.Fprintln(out, "starting a local Temporal dev server...")
-		srv, err := testenv.StartDevServer(ctx, testenv.DevServerOptions{})
-		if err != nil {
-			return fmt.Errorf("start dev server (run `make tools` first): %w", err)
-		}
-		defer srv.Stop()
-		addr = srv.Address
-		fmt.Fprintf(out, "dev server on %s (started in %s)\n", addr, time.Since(start).Round(time.Millisecond))
+	if cfg.ui && cfg.temporal != "" {
+		return errors.New("-ui starts a dev server of its own: drop -temporal")
 	}
-
+	start := time.Now()
 	dir := cfg.dir
 	if dir == "" {
 		d, err := os.MkdirTemp("", "longhaul-quickstart-")
@@ -94,6 +92,20 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	addr := cfg.temporal
+	var env *servers
+	if addr == "" {
+		fmt.Fprintln(out, "starting a local Temporal dev server...")
+		env, err = startServers(ctx, cfg, store, logger)
+		if err != nil {
+			return err
+		}
+		defer env.stop()
+		addr = env.address
+		fmt.Fprintf(out, "dev server on %s (started in %s)\n", addr, time.Since(start).Round(time.Millisecond))
+	}
+
 	c, err := codec.New(store, codec.Options{Namespace: "default", Logger: logger})
 	if err != nil {
 		return err
@@ -119,6 +131,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	fmt.Fprintf(out, "blobs go to %s\n", dir)
 
 	input := generate(cfg.size)
+	var first client.WorkflowRun
 	for i := 1; i <= cfg.runs; i++ {
 		t0 := time.Now()
 		before := c.Stats()
@@ -131,6 +144,9 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		}, MigrationWorkflow, input)
 		if err != nil {
 			return fmt.Errorf("start workflow: %w", err)
+		}
+		if first == nil {
+			first = run
 		}
 		var res Result
 		if err := run.Get(ctx, &res); err != nil {
@@ -145,76 +161,31 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		}
 		after := c.Stats()
 		fmt.Fprintf(out, "\nworkflow %s (run %d of %d) completed in %s\n", run.GetID(), i, cfg.runs, time.Since(t0).Round(time.Millisecond))
-		fmt.Fprintf(out, "  workflow and activity input: %s (sha256 %s...)\n", bytesize.Format(int64(res.InputSize)), res.InputSHA256[:16])
-		fmt.Fprintf(out, "  activity result:             %s, verified by the workflow\n", bytesize.Format(int64(res.ResultSize)))
-		fmt.Fprintf(out, "  history:                     %d events, %s in all, largest event %s\n", events, bytesize.Format(hist), bytesize.Format(largest))
+		fmt.Fprintf(out, "  workflow and activity input: %s (sha256 %s...)\n", formatSize(int64(res.InputSize)), res.InputSHA256[:16])
+		fmt.Fprintf(out, "  activity result:             %s, verified by the workflow\n", formatSize(int64(res.ResultSize)))
+		fmt.Fprintf(out, "  history:                     %d events, %s in all, largest event %s\n", events, formatSize(hist), formatSize(largest))
 		fmt.Fprintf(out, "  payloads offloaded:          %d\n", after.PayloadsOffloaded-before.PayloadsOffloaded)
-		fmt.Fprintf(out, "  blobs stored:                %d (%s after compression)\n", after.BlobsStored-before.BlobsStored, bytesize.Format(after.BytesStored-before.BytesStored))
+		fmt.Fprintf(out, "  blobs stored:                %d (%s after compression)\n", after.BlobsStored-before.BlobsStored, formatSize(after.BytesStored-before.BytesStored))
 		fmt.Fprintf(out, "  dedupe hits:                 %d\n", after.DedupeHits-before.DedupeHits)
 	}
 	st := c.Stats()
 	fmt.Fprintf(out, "\ntotal: %d blobs, %s stored, %d dedupe hits, %d cache hits; elapsed %s\n",
-		st.BlobsStored, bytesize.Format(st.BytesStored), st.DedupeHits, st.CacheHits, time.Since(start).Round(time.Millisecond))
+		st.BlobsStored, formatSize(st.BytesStored), st.DedupeHits, st.CacheHits, time.Since(start).Round(time.Millisecond))
+
+	if env == nil || env.ui == "" {
+		return nil
+	}
+	fmt.Fprintf(out, "\nThe Temporal UI shows the first workflow's history with its payloads decoded by the\n"+
+		"payload service on %s (a preview with a download link for each large one):\n\n  %s\n\n"+
+		"Press Ctrl-C to stop.\n", env.payloadsvc, historyLink(env.ui, first))
+	<-ctx.Done()
+	fmt.Fprintln(out, "stopping")
 	return nil
 }
 
-// Result is what MigrationWorkflow reports.
-type Result struct {
-	InputSize   int
-	InputSHA256 string
-	ResultSize  int
-	Verified    bool
-}
-
-// MigrationWorkflow hands its large input (think: a table snapshot) to an activity and
-// checks the activity's large result.
-func MigrationWorkflow(ctx workflow.Context, input []byte) (Result, error) {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 5 * time.Minute})
-	var out []byte
-	if err := workflow.ExecuteActivity(ctx, TransformActivity, input).Get(ctx, &out); err != nil {
-		return Result{}, err
-	}
-	return Result{
-		InputSize:   len(input),
-		InputSHA256: sum(input),
-		ResultSize:  len(out),
-		Verified:    len(out) == len(input) && sum(out) == sum(transform(input)),
-	}, nil
-}
-
-// TransformActivity returns a transformed copy of its input, as large as the input.
-func TransformActivity(ctx context.Context, input []byte) ([]byte, error) {
-	activity.GetLogger(ctx).Info("transforming", "bytes", len(input))
-	return transform(input), nil
-}
-
-func transform(b []byte) []byte {
-	out := make([]byte, len(b))
-	copy(out, b)
-	copy(out, "TRANSFORMED:")
-	return out
-}
-
-// generate returns size bytes of JSON-like rows with random ids: compressible, like a
-// real table snapshot.
-func generate(size int) []byte {
-	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
-	b := make([]byte, 0, size+128)
-	for len(b) < size {
-		b = append(b, `{"id":`...)
-		b = strconv.AppendUint(b, r.Uint64(), 10)
-		b = append(b, `,"user":"user-`...)
-		b = strconv.AppendUint(b, uint64(r.Uint32()), 16)
-		b = append(b, `","state":"active","balance":`...)
-		b = strconv.AppendInt(b, int64(r.IntN(1e6)), 10)
-		b = append(b, "}\n"...)
-	}
-	return b[:size]
-}
-
-func sum(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
+// historyLink is the UI's page of a run's history.
+func historyLink(ui string, run client.WorkflowRun) string {
+	return ui + "/namespaces/default/workflows/" + url.PathEscape(run.GetID()) + "/" + url.PathEscape(run.GetRunID()) + "/history"
 }
 
 // historySize sums the serialized events of the workflow's history.
@@ -233,10 +204,34 @@ func historySize(ctx context.Context, cl client.Client, id string) (total int64,
 	return total, events, largest, nil
 }
 
+// sizeUnits are the binary units of -size and of the report, largest first.
+var sizeUnits = []struct {
+	name string
+	n    int64
+}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}}
+
+// parseSize reads -size: a whole number of bytes, optionally with B, KiB, MiB or GiB.
 func parseSize(s string) (int, error) {
-	n, err := bytesize.Parse(s)
-	if err != nil || n <= 0 || n > 4<<30 {
+	num, mult := strings.TrimSuffix(s, "B"), int64(1)
+	for _, u := range sizeUnits {
+		if v, ok := strings.CutSuffix(s, u.name); ok {
+			num, mult = v, u.n
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > (4<<30)/mult {
 		return 0, fmt.Errorf("-size %q: want a positive size up to 4GiB, e.g. 50MiB", s)
 	}
-	return int(n), nil
+	return int(n * mult), nil
+}
+
+// formatSize prints n with one decimal in the largest unit that keeps it at least 1.
+func formatSize(n int64) string {
+	for _, u := range sizeUnits {
+		if n >= u.n {
+			return fmt.Sprintf("%.1f %s", float64(n)/float64(u.n), u.name)
+		}
+	}
+	return fmt.Sprintf("%d B", n)
 }

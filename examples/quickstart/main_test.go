@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,11 +15,11 @@ import (
 
 // TestQuickstart runs the demo end to end (smaller payloads) so it cannot rot.
 func TestQuickstart(t *testing.T) {
-	testenv.TemporalBin(t) // skip on a laptop without tools; fail in CI
+	cli := testenv.TemporalBin(t) // skip on a laptop without tools; fail in CI
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var out bytes.Buffer
-	if err := run(ctx, &out, config{size: 8 << 20, dir: t.TempDir(), runs: 2}); err != nil {
+	if err := run(ctx, &out, config{size: 8 << 20, dir: t.TempDir(), cli: cli, runs: 2}); err != nil {
 		t.Fatalf("quickstart: %v\n%s", err, out.String())
 	}
 	s := out.String()
@@ -48,5 +50,66 @@ func TestParseSize(t *testing.T) {
 		if _, err := parseSize(bad); err == nil {
 			t.Errorf("parseSize(%q) succeeded, want an error", bad)
 		}
+	}
+}
+
+// The example cannot import internal/testenv, so it pins the CLI version itself.
+func TestTemporalCLIVersionPinned(t *testing.T) {
+	if temporalCLIVersion != testenv.TemporalCLIVersion {
+		t.Errorf("quickstart pins temporal CLI %s, testenv (and the Makefile) %s", temporalCLIVersion, testenv.TemporalCLIVersion)
+	}
+}
+
+// TestFindTemporalCLI: the flag, then $LONGHAUL_TEMPORAL, then the tool cache, then $PATH.
+func TestFindTemporalCLI(t *testing.T) {
+	exe := func(dir string) string {
+		t.Helper()
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, "temporal")
+		if err := os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	root := t.TempDir()
+	flagged := exe(filepath.Join(root, "flag"))
+	fromEnv := exe(filepath.Join(root, "env"))
+	tools := filepath.Join(root, "tools")
+	cached := exe(filepath.Join(tools, "temporal-"+temporalCLIVersion))
+	xdgCached := exe(filepath.Join(root, "xdg", "longhaul", "tools", "temporal-"+temporalCLIVersion))
+	onPath := exe(filepath.Join(root, "path"))
+	empty := filepath.Join(root, "empty")
+
+	tests := []struct {
+		name, flag, env, tools, xdg, path, want string
+	}{
+		{"flag first", flagged, fromEnv, tools, "", onPath, flagged},
+		{"then LONGHAUL_TEMPORAL", "", fromEnv, tools, "", onPath, fromEnv},
+		{"then LONGHAUL_TOOLS_DIR", "", "", tools, "", onPath, cached},
+		{"then XDG_CACHE_HOME", "", "", "", filepath.Join(root, "xdg"), onPath, xdgCached},
+		{"then PATH", "", "", empty, "", filepath.Dir(onPath), onPath},
+		{"none", "", "", empty, "", empty, ""},
+		{"missing flag path", filepath.Join(empty, "temporal"), "", tools, "", onPath, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("LONGHAUL_TEMPORAL", tt.env)
+			t.Setenv("LONGHAUL_TOOLS_DIR", tt.tools)
+			t.Setenv("XDG_CACHE_HOME", tt.xdg)
+			t.Setenv("HOME", empty)
+			t.Setenv("PATH", tt.path)
+			got, err := findTemporalCLI(tt.flag)
+			if tt.want == "" {
+				if err == nil {
+					t.Fatalf("found %s, want an error", got)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("findTemporalCLI(%q) = %q, %v; want %q", tt.flag, got, err, tt.want)
+			}
+		})
 	}
 }

@@ -22,6 +22,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,7 +38,6 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
-	"github.com/seed-a62fcf0e/longhaul/internal/bytesize"
 )
 
 type settings struct {
@@ -204,10 +205,13 @@ func digest(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
+// parseSize reads -size: digits, then nothing, B, KiB, MiB or GiB.
 func parseSize(s string) (int, error) {
-	n, err := bytesize.Parse(s)
-	if err != nil || n <= 0 || n > 4<<30 {
+	digits := strings.TrimRightFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	unit, ok := map[string]int64{"": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}[s[len(digits):]]
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if !ok || err != nil || n <= 0 || n > (4<<30)/unit {
 		return 0, fmt.Errorf("-size %q: want a positive size up to 4GiB, e.g. 50MiB", s)
 	}
-	return int(n), nil
+	return int(n * unit), nil
 }

@@ -82,3 +82,16 @@ func TestFlags(t *testing.T) {
 func listInput(bucket, prefix string) *s3.ListObjectsV2Input {
 	return &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)}
 }
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int{"100MiB": 100 << 20, "4GiB": 4 << 30, "10KiB": 10 << 10, "123": 123, "7B": 7} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "MiB", "-5MiB", "abc", "1.5MiB", "0", "5GiB", "3TiB", "1 MiB"} {
+		if _, err := parseSize(bad); err == nil {
+			t.Errorf("parseSize(%q) succeeded, want an error", bad)
+		}
+	}
+}
