@@ -7,12 +7,17 @@ GO ?= go
 TEMPORAL_VERSION   := v1.5.1
 VERSITYGW_VERSION  := v1.8.0
 PLAYWRIGHT_VERSION := 1.65.1
+FAKEGCS_VERSION    := v1.56.1
+AZURITE_VERSION    := 3.37.0
 
 TOOLS_DIR ?= $(or $(LONGHAUL_TOOLS_DIR),$(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME)/longhaul/tools,$(HOME)/.cache/longhaul/tools))
 TEMPORAL  := $(TOOLS_DIR)/temporal-$(TEMPORAL_VERSION)/temporal
 VERSITYGW := $(TOOLS_DIR)/versitygw-$(VERSITYGW_VERSION)/versitygw
 PLAYWRIGHT_DIR := $(TOOLS_DIR)/playwright-core-$(PLAYWRIGHT_VERSION)
 CHROMIUM  := /usr/bin/chromium
+FAKEGCS   := $(TOOLS_DIR)/fake-gcs-server-$(FAKEGCS_VERSION)/fake-gcs-server
+AZURITE_DIR := $(TOOLS_DIR)/azurite-$(AZURITE_VERSION)
+AZURITE   := $(AZURITE_DIR)/node_modules/.bin/azurite-blob
 export LONGHAUL_TOOLS_DIR := $(TOOLS_DIR)
 export LONGHAUL_PLAYWRIGHT_DIR := $(PLAYWRIGHT_DIR)
 # Root installs Debian packages directly; anyone else through sudo.
@@ -29,6 +34,8 @@ ARTIFACTS ?= $(CURDIR)/artifacts
 all: lint test
 
 tools: $(TEMPORAL) $(VERSITYGW) browser
+# Emulators for codec/gcsstore and codec/azblobstore.
+tools: $(FAKEGCS) $(AZURITE)
 
 # The browser test drives Debian's Chromium with npm's playwright-core (no browser download).
 browser: $(CHROMIUM) $(PLAYWRIGHT_DIR)/node_modules/playwright-core/package.json
@@ -51,6 +58,17 @@ $(TEMPORAL):
 $(VERSITYGW):
 	@echo ">> installing versitygw $(VERSITYGW_VERSION) into $(dir $@)"
 	GOBIN=$(dir $@) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+
+# fake-gcs-server (Google Cloud Storage JSON API; about 2 minutes to build on 2 cores).
+$(FAKEGCS):
+	@echo ">> installing fake-gcs-server $(FAKEGCS_VERSION) into $(dir $@)"
+	GOBIN=$(dir $@) $(GO) install github.com/fsouza/fake-gcs-server@$(FAKEGCS_VERSION)
+
+# Azurite (Azure Storage emulator) from npm; its blob service alone is started by tests.
+$(AZURITE):
+	@echo ">> installing azurite $(AZURITE_VERSION) into $(AZURITE_DIR)"
+	mkdir -p $(AZURITE_DIR)
+	cd $(AZURITE_DIR) && npm install --no-save --no-audit --no-fund --loglevel=error azurite@$(AZURITE_VERSION)
 
 # Fuzz targets run briefly in every `make test`; `make fuzz FUZZTIME=5m` runs them longer.
 FUZZTIME ?= 10s

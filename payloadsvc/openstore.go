@@ -22,6 +22,11 @@ import (
 //	file:///var/lib/longhaul                          a directory (filestore)
 //	s3://bucket/prefix?region=eu-west-1               S3; credentials from the AWS default chain
 //	s3://bucket/prefix?endpoint=http://host:9000      any S3-compatible server (path-style)
+//	gs://bucket/prefix                                Google Cloud Storage; Application Default Credentials
+//	gs://bucket/prefix?endpoint=http://host:4443&auth=none   a GCS emulator (fake-gcs-server)
+//	azblob://container/prefix?account=name            Azure Blob Storage (credentials: see openAzure)
+//	azblob://container/prefix?endpoint=http://host:10000/devstoreaccount1&account=devstoreaccount1
+//	                                                  Azurite or a sovereign cloud's service URL
 func OpenStore(ctx context.Context, storeURL string) (codec.Store, error) {
 	u, err := url.Parse(storeURL)
 	if err != nil {
@@ -47,8 +52,12 @@ func OpenStore(ctx context.Context, storeURL string) (codec.Store, error) {
 		return s, nil
 	case "s3":
 		return openS3(ctx, storeURL, u)
+	case "gs":
+		return openGCS(ctx, storeURL, u)
+	case "azblob":
+		return openAzure(storeURL, u)
 	default:
-		return nil, fmt.Errorf("payloadsvc: store URL %q: scheme %q is not mem, file or s3", storeURL, u.Scheme)
+		return nil, fmt.Errorf("payloadsvc: store URL %q: scheme %q is not mem, file, s3, gs or azblob", storeURL, u.Scheme)
 	}
 }
 

@@ -36,8 +36,9 @@ func SharedTemporal(t testing.TB) *DevServer {
 	return shared.srv
 }
 
-// StopShared stops the shared dev server, if one was started.
+// StopShared stops the shared dev server and emulators, if any were started.
 func StopShared() {
+	stopSharedEmulators()
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
 	if shared.srv != nil {

@@ -1,0 +1,22 @@
+package azblobstore_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/seed-a62fcf0e/longhaul/codec/azblobstore"
+	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
+)
+
+// TestMemoryBound200MiB puts a 200 MiB blob from a sequential source (parts buffered,
+// 4 in flight) and reads it back (ranges prefetched, 4 in flight): the live heap stays
+// within the parts in flight, far below the blob.
+func TestMemoryBound200MiB(t *testing.T) {
+	srv := server(t)
+	opts := azblobstore.Options{PartSize: 8 << 20, Concurrency: 4}
+	s := newStore(t, srv, "", opts)
+	storetest.MemoryBound(t, testCtx(t, 5*time.Minute), s, 200<<20, int64(opts.Concurrency+2)*opts.PartSize+48<<20)
+	if st := s.Stats(); st.Blocks != 25 {
+		t.Errorf("Stats() = %+v, want 25 blocks", st)
+	}
+}

@@ -1,0 +1,179 @@
+package azblobstore
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/internal/blobxfer"
+)
+
+// contentType of every blob: blobs are opaque bytes.
+var contentType = "application/octet-stream"
+
+// Put stores size bytes from src under key unless the key already exists; created
+// reports whether this call wrote the blob. An existing blob of that size is not read
+// from src, only refreshed (see Touch). Blobs up to PartSize go up in one Put Blob,
+// larger ones as blocks staged in parallel and committed by one Put Block List. Every
+// request carries the Content-MD5 of its body, so Azure rejects a body corrupted on the
+// way (Md5Mismatch). The blob is created only by the final request, with If-None-Match:
+// *: nothing partial is ever visible (staged blocks are not part of any blob until
+// committed), and a concurrent writer of the same key is never overwritten.
+//
+// When src is an io.ReaderAt (bytes.Reader, os.File) it is read in place at [0, size),
+// blocks in parallel; otherwise it is read once, sequentially, each block buffered.
+func (s *Store) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
+	name, err := s.BlobName(key)
+	if err != nil {
+		return false, fmt.Errorf("azblobstore put: %w", err)
+	}
+	created, err := s.put(ctx, name, src, size)
+	if err != nil {
+		return false, fmt.Errorf("azblobstore put %s: %w", name, err)
+	}
+	return created, nil
+}
+
+func (s *Store) put(ctx context.Context, name string, src io.Reader, size int64) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if size < 0 {
+		return false, codec.Permanent(fmt.Errorf("negative size %d", size))
+	}
+	// Create only: If-None-Match: *.
+	cond := &blob.AccessConditions{ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfNoneMatch: ptr(azcore.ETagAny)}}
+	info, err := s.props(ctx, name)
+	switch {
+	case err == nil && info.size == size:
+		// Dedupe: the key is a content address, so the bytes are already there.
+		return false, s.refresh(ctx, name, info)
+	case err == nil:
+		// Same address, other length: a damaged blob. Replace that version only.
+		s.log.LogAttrs(ctx, slog.LevelWarn, "azblobstore: replacing blob of wrong size",
+			slog.String("store", s.String()), slog.String("key", name),
+			slog.Int64("size", info.size), slog.Int64("want", size))
+		cond = &blob.AccessConditions{ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfMatch: (*azcore.ETag)(info.etag)}}
+	case !errors.Is(err, codec.ErrNotFound):
+		return false, err
+	}
+	if size > s.opts.PartSize {
+		err = s.putBlocks(ctx, name, src, size, cond)
+	} else {
+		err = s.putSingle(ctx, name, src, size, cond)
+	}
+	if alreadyExists(err) {
+		// Another writer created the blob first; its bytes are ours (same address).
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	s.stats.puts.Add(1)
+	return true, nil
+}
+
+// putSingle writes the blob with one Put Blob.
+func (s *Store) putSingle(ctx context.Context, name string, src io.Reader, size int64, cond *blob.AccessConditions) error {
+	ra, err := blobxfer.Section(ctx, src, size)
+	if err != nil {
+		return err
+	}
+	sum, err := md5Of(ctx, ra, size)
+	if err != nil {
+		return err
+	}
+	bb := s.container.NewBlockBlobClient(name)
+	err = s.retry.Do(ctx, "put blob", name, func(ctx context.Context) error {
+		body := blobxfer.NewBody(ra, 0, size)
+		_, err := bb.Upload(noRetry(ctx), body, &blockblob.UploadOptions{
+			TransactionalValidation: blob.TransferValidationTypeMD5(sum),
+			HTTPHeaders:             &blob.HTTPHeaders{BlobContentType: &contentType, BlobContentMD5: sum},
+			Tier:                    s.tier(),
+			AccessConditions:        cond,
+		})
+		return body.Finish(err)
+	})
+	if err == nil {
+		s.stats.bytesUp.Add(size)
+	}
+	return err
+}
+
+// putBlocks stages the blob's blocks in parallel, each with its Content-MD5 and
+// retried on its own, then commits them with one Put Block List under cond. Block IDs
+// carry a random upload id, so concurrent writers of one blob never mix blocks.
+// Uncommitted blocks of a failed upload are invisible and removed by Azure after a week.
+func (s *Store) putBlocks(ctx context.Context, name string, src io.Reader, size int64, cond *blob.AccessConditions) error {
+	partSize := blobxfer.PartSize(size, s.opts.PartSize, maxBlocks)
+	ids := make([]string, (size+partSize-1)/partSize)
+	upload := randomID()
+	bb := s.container.NewBlockBlobClient(name)
+	err := blobxfer.Parts(ctx, src, size, partSize, s.opts.Concurrency, func(ctx context.Context, i int, ra io.ReaderAt, n int64) error {
+		id := base64.StdEncoding.EncodeToString(fmt.Appendf(nil, "%s-%06d", upload, i))
+		sum, err := md5Of(ctx, ra, n)
+		if err != nil {
+			return err
+		}
+		err = s.retry.Do(ctx, fmt.Sprintf("stage block %d", i), name, func(ctx context.Context) error {
+			body := blobxfer.NewBody(ra, 0, n)
+			_, err := bb.StageBlock(noRetry(ctx), id, body, &blockblob.StageBlockOptions{
+				TransactionalValidation: blob.TransferValidationTypeMD5(sum),
+			})
+			return body.Finish(err)
+		})
+		if err != nil {
+			return fmt.Errorf("block %d: %w", i, err)
+		}
+		ids[i] = id
+		s.stats.blocks.Add(1)
+		s.stats.bytesUp.Add(n)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.retry.Do(ctx, "commit block list", name, func(ctx context.Context) error {
+		_, err := bb.CommitBlockList(noRetry(ctx), ids, &blockblob.CommitBlockListOptions{
+			HTTPHeaders:      &blob.HTTPHeaders{BlobContentType: &contentType},
+			Tier:             s.tier(),
+			AccessConditions: cond,
+		})
+		return err
+	})
+}
+
+func (s *Store) tier() *blob.AccessTier {
+	if s.opts.AccessTier == "" {
+		return nil
+	}
+	return &s.opts.AccessTier
+}
+
+// md5Of returns the MD5 of n bytes of ra.
+func md5Of(ctx context.Context, ra io.ReaderAt, n int64) ([]byte, error) {
+	h := md5.New()
+	if err := blobxfer.Hash(ctx, ra, 0, n, h); err != nil {
+		return nil, err
+	}
+	return h.Sum(nil), nil
+}
+
+func randomID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,173 @@
+package azblobstore
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/internal/blobxfer"
+)
+
+var _ codec.Store = (*Store)(nil)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultPartSize       = 16 << 20
+	DefaultConcurrency    = 4
+	DefaultTouchAfter     = 24 * time.Hour
+	DefaultAttemptTimeout = 2 * time.Minute
+)
+
+// Azure limits on block blobs: a Put Blob of up to 5000 MiB, blocks of up to 4000 MiB,
+// at most 50,000 blocks.
+const (
+	MinPartSize  = 64 << 10
+	maxPartSize  = 4000 << 20
+	maxBlocks    = 50000
+	refreshedKey = "longhaulrefreshed"
+)
+
+// Options configures a Store. The zero value means the defaults.
+type Options struct {
+	// Prefix is prepended to every key, e.g. "longhaul" stores key "v1/ns/sha256/ab.."
+	// as blob "longhaul/v1/ns/sha256/ab..". A trailing slash is optional.
+	Prefix string
+	// PartSize is the largest blob sent in one Put Blob request, and the block size of
+	// larger ones, which are staged in parallel and committed with one Put Block List;
+	// default 16 MiB, between 64 KiB and 4000 MiB. Blobs that would need more than
+	// 50,000 blocks use larger blocks. Get fetches ranges of this size.
+	PartSize int64
+	// Concurrency bounds the blocks (Put) or ranges (Get) in flight for one blob;
+	// default 4. Each costs up to PartSize of memory when the source is not an
+	// io.ReaderAt, and always on Get.
+	Concurrency int
+	// AccessTier of new blobs; "" is the account's default (Hot or Cool). Archive
+	// cannot be read or refreshed and is refused.
+	AccessTier blob.AccessTier
+	// TouchAfter is the age (Last-Modified) after which reusing a blob (Touch, or a Put
+	// of an existing key) rewrites its metadata, which moves Last-Modified to now;
+	// default 24h.
+	TouchAfter time.Duration
+	// Retry bounds the retries of each request (one block, one range); zero value =
+	// codec's defaults. The client's own retries are turned off for the store's calls.
+	Retry codec.RetryPolicy
+	// AttemptTimeout bounds one request with its body (one block or range); default 2
+	// minutes. Streamed Get bodies are bounded by the Get context only.
+	AttemptTimeout time.Duration
+	// Logger receives retries and refreshes; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Store is a codec.Store in an Azure Blob Storage container. It is safe for concurrent
+// use.
+type Store struct {
+	container *container.Client
+	name      string
+	prefix    string // "" or ends with "/"
+	opts      Options
+	log       *slog.Logger
+	retry     *blobxfer.Retrier
+	stats     counters
+}
+
+// New returns a Store on a container of the client's storage account. The client
+// decides the account URL and credentials (for Azurite:
+// azblob.NewClientWithSharedKeyCredential on http://127.0.0.1:10000/devstoreaccount1).
+func New(client *azblob.Client, containerName string, opts Options) (*Store, error) {
+	if client == nil {
+		return nil, errors.New("azblobstore: client is nil")
+	}
+	if containerName == "" {
+		return nil, errors.New("azblobstore: container is empty")
+	}
+	prefix := strings.TrimSuffix(opts.Prefix, "/")
+	if prefix != "" {
+		if err := codec.ValidateKey(prefix); err != nil {
+			return nil, fmt.Errorf("azblobstore: prefix: %w", err)
+		}
+		prefix += "/"
+	}
+	opts.PartSize = cmp.Or(opts.PartSize, DefaultPartSize)
+	if opts.PartSize < MinPartSize || opts.PartSize > maxPartSize {
+		return nil, fmt.Errorf("azblobstore: part size %d outside [64 KiB, 4000 MiB]", opts.PartSize)
+	}
+	if opts.AccessTier == blob.AccessTierArchive {
+		return nil, errors.New("azblobstore: access tier Archive: archived blobs can be neither read nor refreshed")
+	}
+	opts.Concurrency = max(cmp.Or(opts.Concurrency, DefaultConcurrency), 1)
+	opts.TouchAfter = cmp.Or(opts.TouchAfter, DefaultTouchAfter)
+	opts.AttemptTimeout = cmp.Or(opts.AttemptTimeout, DefaultAttemptTimeout)
+	opts.Logger = cmp.Or(opts.Logger, slog.Default())
+	s := &Store{
+		container: client.ServiceClient().NewContainerClient(containerName),
+		name:      containerName,
+		prefix:    prefix,
+		opts:      opts,
+		log:       opts.Logger,
+	}
+	s.retry = &blobxfer.Retrier{Policy: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Classify: classify,
+		Name: "azblobstore", Store: s, Log: s.log, Retries: &s.stats.retries}
+	return s, nil
+}
+
+// String names the store in errors and logs, e.g. "azblobstore(azblob://container/prefix/)".
+func (s *Store) String() string { return "azblobstore(azblob://" + s.name + "/" + s.prefix + ")" }
+
+// Container returns the container name.
+func (s *Store) Container() string { return s.name }
+
+// BlobName returns the name of the blob that holds key: the prefix and the key.
+func (s *Store) BlobName(key string) (string, error) {
+	if err := codec.ValidateKey(key); err != nil {
+		return "", err
+	}
+	return s.prefix + key, nil
+}
+
+// Options returns the effective options, defaults filled in.
+func (s *Store) Options() Options { return s.opts }
+
+// noRetry turns off the client's retry policy for one call: retries live in the
+// store's Retrier alone, so they are bounded and counted in one place.
+func noRetry(ctx context.Context) context.Context {
+	return policy.WithRetryOptions(ctx, policy.RetryOptions{MaxRetries: -1})
+}
+
+// blobInfo is what Get Blob Properties tells about a blob.
+type blobInfo struct {
+	size    int64
+	modTime time.Time
+	etag    *string
+}
+
+// props returns a blob's size and age; a missing blob is codec.ErrNotFound.
+func (s *Store) props(ctx context.Context, name string) (blobInfo, error) {
+	var info blobInfo
+	err := s.retry.Do(ctx, "get properties", name, func(ctx context.Context) error {
+		p, err := s.container.NewBlobClient(name).GetProperties(noRetry(ctx), nil)
+		if err != nil {
+			return err
+		}
+		info = blobInfo{size: deref(p.ContentLength), modTime: deref(p.LastModified), etag: (*string)(p.ETag)}
+		return nil
+	})
+	return info, err
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

@@ -1,0 +1,55 @@
+package gcsstore_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"cloud.google.com/go/storage"
+	"google.golang.org/api/option"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/gcsstore"
+)
+
+// TestNewRejectsBadOptions: each bad argument is refused with an error that names it,
+// and keys outside the grammar are ErrInvalidKey without a request.
+func TestNewRejectsBadOptions(t *testing.T) {
+	c, err := storage.NewClient(context.Background(), option.WithoutAuthentication(), option.WithEndpoint("http://127.0.0.1:1/storage/v1/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, tc := range []struct {
+		name   string
+		client *storage.Client
+		bucket string
+		opts   gcsstore.Options
+		want   string
+	}{
+		{"NilClient", nil, "b", gcsstore.Options{}, "client is nil"},
+		{"NoBucket", c, "", gcsstore.Options{}, "bucket is empty"},
+		{"BadPrefix", c, "b", gcsstore.Options{Prefix: "a/../b"}, "prefix"},
+		{"TinyParts", c, "b", gcsstore.Options{PartSize: 1000}, "part size"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := gcsstore.New(tc.client, tc.bucket, tc.opts); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("New: err = %v, want one naming %q", err, tc.want)
+			}
+		})
+	}
+	s, err := gcsstore.New(c, "b", gcsstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := s.Options(); o.PartSize != gcsstore.DefaultPartSize || o.Concurrency != gcsstore.DefaultConcurrency || o.TouchAfter != gcsstore.DefaultTouchAfter {
+		t.Errorf("defaults not filled in: %+v", o)
+	}
+	if _, err := s.Get(context.Background(), "v1/../x"); !errors.Is(err, codec.ErrInvalidKey) {
+		t.Errorf("Get(bad key) = %v, want ErrInvalidKey", err)
+	}
+	if _, err := s.Put(context.Background(), "", strings.NewReader(""), 0); !errors.Is(err, codec.ErrInvalidKey) {
+		t.Errorf("Put(empty key) = %v, want ErrInvalidKey", err)
+	}
+}

@@ -1,0 +1,133 @@
+package gcsstore
+
+import (
+	"context"
+	"crypto/md5"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"log/slog"
+	"time"
+
+	"cloud.google.com/go/storage"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/internal/blobxfer"
+)
+
+// contentType of every object: blobs are opaque bytes.
+const contentType = "application/octet-stream"
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Put stores size bytes from src under key unless the key already exists; created
+// reports whether this call wrote the object. An existing object of that size is not
+// read from src, only refreshed (see Touch). Objects up to PartSize go up in one
+// request, larger ones as parts uploaded in parallel and composed into the object.
+// Every upload carries the CRC32C and MD5 of its bytes, so GCS rejects a body corrupted
+// on the way, and the object is created only by the final request (an upload or a
+// compose) with the precondition that it does not exist yet: nothing partial is ever
+// visible, and a concurrent writer of the same key is never overwritten.
+//
+// When src is an io.ReaderAt (bytes.Reader, os.File) it is read in place at [0, size),
+// parts in parallel; otherwise it is read once, sequentially, each part buffered.
+func (s *Store) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
+	name, err := s.ObjectName(key)
+	if err != nil {
+		return false, fmt.Errorf("gcsstore put: %w", err)
+	}
+	created, err := s.put(ctx, name, src, size)
+	if err != nil {
+		return false, fmt.Errorf("gcsstore put %s: %w", name, err)
+	}
+	return created, nil
+}
+
+func (s *Store) put(ctx context.Context, name string, src io.Reader, size int64) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if size < 0 {
+		return false, codec.Permanent(fmt.Errorf("negative size %d", size))
+	}
+	cond := storage.Conditions{DoesNotExist: true}
+	attrs, err := s.attrs(ctx, name)
+	switch {
+	case err == nil && attrs.Size == size:
+		// Dedupe: the key is a content address, so the bytes are already there.
+		return false, s.refresh(ctx, attrs)
+	case err == nil:
+		// Same address, other length: a damaged object. Replace that generation only.
+		s.log.LogAttrs(ctx, slog.LevelWarn, "gcsstore: replacing object of wrong size",
+			slog.String("store", s.String()), slog.String("key", name),
+			slog.Int64("size", attrs.Size), slog.Int64("want", size))
+		cond = storage.Conditions{GenerationMatch: attrs.Generation}
+	case !errors.Is(err, codec.ErrNotFound):
+		return false, err
+	}
+	if size > s.opts.PartSize {
+		err = s.putComposed(ctx, name, src, size, cond)
+	} else {
+		err = s.putSingle(ctx, name, src, size, cond)
+	}
+	if preconditionFailed(err) {
+		// Another writer created the object first; its bytes are ours (same address).
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	s.stats.puts.Add(1)
+	return true, nil
+}
+
+// putSingle writes the object in one request.
+func (s *Store) putSingle(ctx context.Context, name string, src io.Reader, size int64, cond storage.Conditions) error {
+	ra, err := blobxfer.Section(ctx, src, size)
+	if err != nil {
+		return err
+	}
+	_, err = s.upload(ctx, s.bucket.Object(name).If(cond), ra, size, time.Now())
+	return err
+}
+
+// checksums are what GCS verifies an upload against.
+type checksums struct {
+	crc32c uint32
+	md5    []byte
+}
+
+// upload sends n bytes of ra as obj in one request with their CRC32C and MD5, retried
+// on its own; customTime, when not zero, is set on the new object.
+func (s *Store) upload(ctx context.Context, obj *storage.ObjectHandle, ra io.ReaderAt, n int64, customTime time.Time) (checksums, error) {
+	crc, md := crc32.New(castagnoli), md5.New()
+	if err := blobxfer.Hash(ctx, ra, 0, n, crc, md); err != nil {
+		return checksums{}, err
+	}
+	sums := checksums{crc32c: crc.Sum32(), md5: md.Sum(nil)}
+	err := s.retry.Do(ctx, "upload", obj.ObjectName(), func(ctx context.Context) error {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel() // a failed copy cancels the upload: nothing is written
+		w := obj.NewWriter(ctx)
+		w.ChunkSize = 0 // one request; retries are ours
+		w.ContentType = contentType
+		w.StorageClass = s.opts.StorageClass
+		w.CustomTime = customTime
+		w.CRC32C, w.SendCRC32C, w.MD5 = sums.crc32c, true, sums.md5
+		w.DisableAutoChecksum = true
+		body := blobxfer.NewBody(ra, 0, n)
+		_, err := io.Copy(w, body)
+		if err != nil {
+			cancel()
+			_ = w.Close()
+			return body.Finish(err)
+		}
+		return body.Finish(w.Close())
+	})
+	if err != nil {
+		return checksums{}, err
+	}
+	s.stats.bytesUp.Add(n)
+	return sums, nil
+}

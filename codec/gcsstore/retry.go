@@ -1,0 +1,40 @@
+package gcsstore
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"cloud.google.com/go/storage"
+	"google.golang.org/api/googleapi"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+)
+
+// classify maps a GCS error for codec.Retry: a missing object to codec.ErrNotFound,
+// transient failures (408, 429, 5xx, connection reset or refused, a body cut short)
+// unchanged so they are retried, and everything else (other 4xx, a refused checksum,
+// misconfiguration) to codec.Permanent.
+func classify(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, storage.ErrObjectNotExist):
+		return fmt.Errorf("%w: %w", codec.ErrNotFound, err)
+	case storage.ShouldRetry(err), errors.Is(err, io.EOF):
+		return err // io.EOF: a connection closed before the response
+	default:
+		return codec.Permanent(err)
+	}
+}
+
+// isStatus reports whether err is a GCS API error with HTTP status code.
+func isStatus(err error, code int) bool {
+	var e *googleapi.Error
+	return errors.As(err, &e) && e.Code == code
+}
+
+// preconditionFailed reports a write refused by its precondition (412): another writer
+// created or changed the object first.
+func preconditionFailed(err error) bool { return isStatus(err, http.StatusPreconditionFailed) }

@@ -1,0 +1,50 @@
+package gcsstore
+
+import "sync/atomic"
+
+// Stats is a snapshot of a Store's counters since New.
+type Stats struct {
+	// Puts counts objects written (one upload, or parts composed); a Put of an existing
+	// key writes nothing and is not counted.
+	Puts int64
+	// Gets counts objects opened by Get.
+	Gets int64
+	// Touches counts age checks of existing objects: Touch calls and Puts of existing keys.
+	Touches int64
+	// Refreshes counts customTime updates that restarted an object's lifecycle clock.
+	Refreshes int64
+	// Composes counts compose requests (one per object of up to 32 parts, more for
+	// larger ones).
+	Composes int64
+	// Parts counts part objects uploaded for composed objects.
+	Parts int64
+	// Cleanups counts part objects deleted after a compose or a failed upload.
+	Cleanups int64
+	// Retries counts retried requests, and resumed Get bodies.
+	Retries int64
+	// BytesUp counts body bytes of successful uploads (parts and single uploads).
+	BytesUp int64
+	// BytesDown counts body bytes read by Get.
+	BytesDown int64
+}
+
+type counters struct {
+	puts, gets, touches, refreshes, composes, parts, cleanups, retries, bytesUp, bytesDown atomic.Int64
+}
+
+// Stats returns a snapshot of the store's counters.
+func (s *Store) Stats() Stats {
+	c := &s.stats
+	return Stats{
+		Puts:      c.puts.Load(),
+		Gets:      c.gets.Load(),
+		Touches:   c.touches.Load(),
+		Refreshes: c.refreshes.Load(),
+		Composes:  c.composes.Load(),
+		Parts:     c.parts.Load(),
+		Cleanups:  c.cleanups.Load(),
+		Retries:   c.retries.Load(),
+		BytesUp:   c.bytesUp.Load(),
+		BytesDown: c.bytesDown.Load(),
+	}
+}
