@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"runtime"
 
 	commonpb "go.temporal.io/api/common/v1"
 )
@@ -116,6 +117,7 @@ func (c *Codec) load(ctx context.Context, ref Reference) ([]byte, error) {
 		}
 	} else {
 		raw, err = readHashed(hr, ref.Size, stored >= 0)
+		hr.wait()
 	}
 	if hr.readErr != nil {
 		return nil, c.storeErr("get", ref.SHA256, fmt.Errorf("read %s: %w", key, hr.readErr))
@@ -139,12 +141,21 @@ func atLeast(n, want int64) string {
 	return fmt.Sprint(n)
 }
 
+// pipelineMin is the smallest known-size blob whose hashing runs beside its reading.
+const pipelineMin = 2 << 20
+
 // readHashed reads up to size+1 bytes of r (already limited) into a buffer that is
-// allocated once when the store vouched for the size, else grows with what arrives.
-func readHashed(r io.Reader, size int64, known bool) ([]byte, error) {
+// allocated once when the store vouched for the size, else grows with what arrives. With
+// a known size of at least pipelineMin bytes and a second CPU, the bytes are hashed by a
+// goroutine of their own while the next ones are read, so the copy out of the store is
+// off the critical path (the buffer is final: nothing read is overwritten).
+func readHashed(hr *hashReader, size int64, known bool) ([]byte, error) {
 	initial := min(size, 1<<20)
 	if known {
 		initial = size
+		if size >= pipelineMin && runtime.GOMAXPROCS(0) > 1 {
+			hr.pipeline()
+		}
 	}
 	buf := make([]byte, 0, initial)
 	for {
@@ -152,7 +163,7 @@ func readHashed(r io.Reader, size int64, known bool) ([]byte, error) {
 			if int64(len(buf)) >= size {
 				// Full: one more byte means the blob is longer than claimed.
 				var one [1]byte
-				if _, err := io.ReadFull(r, one[:]); err != nil && err != io.EOF {
+				if _, err := io.ReadFull(hr, one[:]); err != nil && err != io.EOF {
 					return nil, err
 				}
 				return buf, nil
@@ -161,7 +172,7 @@ func readHashed(r io.Reader, size int64, known bool) ([]byte, error) {
 			copy(grown, buf)
 			buf = grown
 		}
-		n, err := r.Read(buf[len(buf):min(cap(buf), len(buf)+readChunk)])
+		n, err := hr.Read(buf[len(buf):min(cap(buf), len(buf)+readChunk)])
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
 			return buf, nil
@@ -173,18 +184,46 @@ func readHashed(r io.Reader, size int64, known bool) ([]byte, error) {
 }
 
 // hashReader hashes and counts what it reads, and remembers a failure of the
-// underlying reader (the store) as opposed to a problem with the bytes.
+// underlying reader (the store) as opposed to a problem with the bytes. In pipeline
+// mode the bytes are hashed by a goroutine after Read returns: only for a caller whose
+// buffers are never reused; wait ends the goroutine before the hash is read.
 type hashReader struct {
 	r       io.Reader
 	h       hash.Hash
 	n       int64
 	readErr error
+
+	queue chan []byte // pipeline mode: slices to hash, in order
+	done  chan struct{}
+}
+
+func (h *hashReader) pipeline() {
+	h.queue, h.done = make(chan []byte, 64), make(chan struct{})
+	go func() {
+		defer close(h.done)
+		for b := range h.queue {
+			h.h.Write(b)
+		}
+	}()
+}
+
+// wait returns when every byte read so far is hashed.
+func (h *hashReader) wait() {
+	if h.queue != nil {
+		close(h.queue)
+		<-h.done
+		h.queue = nil
+	}
 }
 
 func (h *hashReader) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
 	if n > 0 {
-		h.h.Write(p[:n])
+		if h.queue != nil {
+			h.queue <- p[:n:n]
+		} else {
+			h.h.Write(p[:n])
+		}
 		h.n += int64(n)
 	}
 	if err != nil && err != io.EOF && h.readErr == nil {
