@@ -62,7 +62,7 @@ func (c *config) defs() []flagDef {
 		{"public-url", "", "", "base URL people reach the service at, for download links (default: from each request's Host)", (*stringFlag)(&c.publicURL)},
 		{"signing-key-file", "", "", "file with the key that signs download links (32+ random bytes; share it between replicas); empty = a random key per process", (*stringFlag)(&c.signingKeyFile)},
 		{"download-ttl", "", "15m", "how long a download link works", (*durationFlag)(&c.downloadTTL)},
-		{"temp-dir", "", "", "directory for PUT bodies being verified (default: the system's)", (*stringFlag)(&c.tempDir)},
+		{"temp-dir", "", "", "deprecated, ignored: PUT bodies stream into the store while they are verified", (*stringFlag)(&c.tempDir)},
 		{"request-timeout", "", "30m", "longest a request may take to read and to answer, bodies included", (*durationFlag)(&c.requestTimeout)},
 		{"shutdown-timeout", "", "30s", "on SIGTERM or SIGINT, how long in-flight requests may take to finish", (*durationFlag)(&c.shutdownTimeout)},
 		{"max-connections", "", "0", "open connections served at once; past it, /healthz still answers and the rest get 503 (0 = auto: 3/4 of the open-file limit, at most 4096)", &c.maxConnections},
