@@ -5,6 +5,7 @@ package memstore
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -52,8 +53,8 @@ func (s *Store) Put(ctx context.Context, key string, src io.Reader, size int64) 
 	if size < 0 {
 		return false, fmt.Errorf("memstore put %s: negative size %d", key, size)
 	}
-	data := make([]byte, size)
-	if _, err := io.ReadFull(src, data); err != nil {
+	data, err := readAll(src, size)
+	if err != nil {
 		return false, fmt.Errorf("memstore put %s: read source (want %d bytes): %w", key, size, err)
 	}
 	s.mu.Lock()
@@ -63,6 +64,47 @@ func (s *Store) Put(ctx context.Context, key string, src io.Reader, size int64) 
 	}
 	s.objects[key] = object{data: data, modTime: s.now()}
 	return true, nil
+}
+
+// readAll reads exactly size bytes of src. A source that can write itself out (bytes.Reader,
+// the codec's sources) is appended into a slice that the runtime grows without zeroing
+// it first: one pass over the bytes instead of two.
+func readAll(src io.Reader, size int64) ([]byte, error) {
+	wt, ok := src.(io.WriterTo)
+	if !ok {
+		data := make([]byte, size)
+		if _, err := io.ReadFull(src, data); err != nil {
+			return nil, err
+		}
+		return data, nil
+	}
+	w := &appendWriter{limit: size}
+	if _, err := wt.WriteTo(w); err != nil && err != errFull {
+		return nil, err
+	}
+	if int64(len(w.buf)) != size {
+		return nil, fmt.Errorf("source ended after %d bytes: %w", len(w.buf), io.ErrUnexpectedEOF)
+	}
+	return w.buf, nil
+}
+
+// errFull stops a WriteTo at the size Put was given.
+var errFull = errors.New("memstore: size reached")
+
+// appendWriter collects at most limit bytes.
+type appendWriter struct {
+	buf   []byte
+	limit int64
+}
+
+func (w *appendWriter) Write(p []byte) (int, error) {
+	room := w.limit - int64(len(w.buf))
+	if int64(len(p)) > room {
+		w.buf = append(w.buf, p[:room]...)
+		return int(room), errFull
+	}
+	w.buf = append(w.buf, p...)
+	return len(p), nil
 }
 
 // Get returns a reader over the blob's bytes; it has a Size method.
