@@ -47,7 +47,10 @@ func startEnv(t *testing.T, store codec.Store, opts codec.Options) *env {
 	c := newCodec(t, store, opts)
 	cl := srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(c, nil)})
 	e := &env{client: cl, codec: c, store: store, taskQueue: "codec-" + t.Name()}
-	startPathsWorker(t, cl, e.taskQueue, worker.Options{})
+	// The path workflows generate up to 50 MiB in workflow code (gen): under -race on a
+	// loaded 2-core machine that can take over the SDK's 1 s deadlock detection, which
+	// would fail the workflow task for a reason that has nothing to do with the codec.
+	startPathsWorker(t, cl, e.taskQueue, worker.Options{DeadlockDetectionTimeout: 30 * time.Second})
 	return e
 }
 
