@@ -184,6 +184,9 @@ func TestBlobChunkedRefused(t *testing.T) {
 	svc := startService(t, nil, Options{MaxBlobBytes: 1 << 20})
 	b, digest := randomBlob(t, 2<<20)
 	req, _ := http.NewRequestWithContext(testCtx(t, time.Minute), "PUT", svc.URL+"/v1/namespaces/default/blobs/sha256/"+digest, io.MultiReader(bytes.NewReader(b)))
+	// The answer comes before the body is read and closes the connection; a client that
+	// waits for 100 Continue reads it instead of racing it with its own writes.
+	req.Header.Set("Expect", "100-continue")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -128,6 +128,11 @@ func (s *service) try(method, path string, body []byte, hdr map[string]string) (
 	if method == http.MethodPost {
 		req.Header.Set("Content-Type", "application/json") // what the UI and the SDK send
 	}
+	if method == http.MethodPut && len(body) > 0 {
+		// What the Client sends: an early answer (413, 401) then arrives before the
+		// body, instead of racing the close that follows it.
+		req.Header.Set("Expect", "100-continue")
+	}
 	for k, v := range hdr {
 		if k == "Host" {
 			req.Host = v
