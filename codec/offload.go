@@ -8,6 +8,8 @@ import (
 	"hash"
 
 	commonpb "go.temporal.io/api/common/v1"
+
+	"github.com/seed-a62fcf0e/longhaul/internal/sha256chain"
 )
 
 // StoreError describes a failed store operation; it wraps the driver's error, so
@@ -57,7 +59,8 @@ func (c *Codec) offload(ctx context.Context, p *commonpb.Payload) (*commonpb.Pay
 			pieces, size, comp = frames, n, compressionZstd
 		}
 	}
-	digest := hashPieces(pieces)
+	sum, chain := sha256chain.Sum(pieces, sha256chain.IntervalFor(size))
+	digest := hex.EncodeToString(sum[:])
 	key, err := BlobKey(c.opts.Namespace, digest)
 	if err != nil {
 		return nil, fmt.Errorf("codec encode: %w", err)
@@ -65,7 +68,7 @@ func (c *Codec) offload(ctx context.Context, p *commonpb.Payload) (*commonpb.Pay
 
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
-	created, err := c.store.Put(ctx, key, newPieceReader(pieces), size)
+	created, err := c.store.Put(ctx, key, &chainedPieces{newPieceReader(pieces), chain}, size)
 	if err != nil {
 		return nil, c.storeErr("put", digest, err)
 	}
@@ -90,13 +93,16 @@ func (c *Codec) offload(ctx context.Context, p *commonpb.Payload) (*commonpb.Pay
 	return ref.Payload()
 }
 
-// hashPieces returns the hex SHA-256 of the pieces in order.
-func hashPieces(pieces [][]byte) string {
-	h := sha256.New()
-	for _, p := range pieces {
-		h.Write(p)
-	}
-	return hexSum(h)
+// chainedPieces is the source the codec puts: the stored bytes, and the SHA-256 chain
+// recorded while hashing them (see SHA256Chainer).
+type chainedPieces struct {
+	*pieceReader
+	chain sha256chain.Chain
+}
+
+// SHA256Chain returns the recorded chain; (0, nil) for a blob too small to have one.
+func (c *chainedPieces) SHA256Chain() (int64, [][]byte) {
+	return c.chain.Interval, c.chain.States
 }
 
 func hexSum(h hash.Hash) string {

@@ -51,6 +51,17 @@ type Sizer interface {
 	Size() int64
 }
 
+// SHA256Chainer is implemented by the Put sources the Codec passes. Besides the bytes it
+// gives the SHA-256 chaining states the Codec recorded while hashing them: crypto/sha256's
+// marshaled state after every interval bytes (none for a blob of one interval), so a
+// store that verifies what it receives can check it on all cores instead of in one
+// serial pass. payloadsvc.Client sends them to the service with the body; drivers that do
+// not verify ignore them, and a verifier must treat them as claims (see
+// internal/sha256chain: a false state can only make the check fail).
+type SHA256Chainer interface {
+	SHA256Chain() (interval int64, states [][]byte)
+}
+
 // Info describes a stored object.
 type Info struct {
 	// Size is the object's length in bytes.

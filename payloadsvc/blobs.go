@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/internal/sha256chain"
 )
 
 // serveBlob is the blob API: PUT, GET and HEAD of /v1/namespaces/{ns}/blobs/sha256/{hex}.
@@ -35,6 +35,10 @@ func (h *handler) serveBlob(w http.ResponseWriter, r *http.Request, rt route) {
 	}
 }
 
+// maxChainSlots bounds the PUT intervals hashed off the request goroutines at once: at
+// most this many interval buffers (4–16 MiB) are held, whatever the load.
+const maxChainSlots = 8
+
 // putBlob stores a verified body, streamed into the store while it is hashed: no
 // temporary file, no copy of the body beyond what the store itself buffers. The store's
 // Put checks existence first and, for a blob it has, refreshes it and returns without
@@ -42,7 +46,9 @@ func (h *handler) serveBlob(w http.ResponseWriter, r *http.Request, rt route) {
 // that sent "Expect: 100-continue" never uploads it (Go's server sends 100 Continue only
 // when the handler reads the body). Otherwise the verifying reader withholds the last
 // bytes of a body whose SHA-256 does not match the path, so the store commits nothing
-// (Store contract: a Put whose source fails commits nothing).
+// (Store contract: a Put whose source fails commits nothing). A body sent with its
+// SHA-256 chain (sha256chain.Header, as the Client sends the codec's) is verified on
+// all cores, interval by interval, with the same strength.
 func (h *handler) putBlob(w http.ResponseWriter, r *http.Request, key, digest string) {
 	max := h.opts.MaxBlobBytes
 	switch {
@@ -53,11 +59,30 @@ func (h *handler) putBlob(w http.ResponseWriter, r *http.Request, key, digest st
 		writeError(w, r, http.StatusLengthRequired, "a blob PUT needs a Content-Length")
 		return
 	}
-	body := &verifyingReader{r: r.Body, h: sha256.New(), want: digest, size: r.ContentLength}
+	var chain sha256chain.Chain
+	if v := r.Header.Get(sha256chain.Header); v != "" {
+		var err error
+		if chain, err = sha256chain.Parse(v, r.ContentLength); err != nil {
+			writeError(w, r, http.StatusBadRequest, "bad %s header: %v", sha256chain.Header, err)
+			return
+		}
+	}
+	var want [sha256.Size]byte
+	if _, err := hex.Decode(want[:], []byte(digest)); err != nil {
+		writeError(w, r, http.StatusBadRequest, "bad blob address: %v", err)
+		return
+	}
+	if r.ContentLength == 0 && want != sha256.Sum256(nil) {
+		// A store may not read an empty source at all, so nothing would be checked.
+		writeError(w, r, http.StatusBadRequest, "digest mismatch: an empty body's sha256 is %x, path says %s; nothing stored", sha256.Sum256(nil), digest)
+		return
+	}
+	body := &verifyingReader{r: r.Body, v: sha256chain.NewVerifier(want, r.ContentLength, chain, h.chains), size: r.ContentLength}
 	created, err := h.store.Put(r.Context(), key, body, r.ContentLength)
+	body.v.Wait()
 	switch {
-	case body.mismatch != "":
-		writeError(w, r, http.StatusBadRequest, "digest mismatch: body sha256 is %s, path says %s; nothing stored", body.mismatch, digest)
+	case body.mismatch != nil:
+		writeError(w, r, http.StatusBadRequest, "digest mismatch: %s; nothing stored", strings.TrimPrefix(body.mismatch.Error(), sha256chain.ErrMismatch.Error()+": "))
 	case body.readErr != nil:
 		writeError(w, r, http.StatusBadRequest, "reading the body failed after %d bytes; nothing stored: %v", body.n, body.readErr)
 	case err != nil:
@@ -74,11 +99,10 @@ func (h *handler) putBlob(w http.ResponseWriter, r *http.Request, key, digest st
 // place of those bytes, so no store ever holds a whole unverified body.
 type verifyingReader struct {
 	r        io.Reader
-	h        hash.Hash
-	want     string
+	v        *sha256chain.Verifier
 	size, n  int64
-	mismatch string // the body's digest, when it differs
-	readErr  error  // the client's body failed or ended short
+	mismatch error // the body does not match its address
+	readErr  error // the client's body failed or ended short
 }
 
 // errDigestMismatch is what the store reads in place of a body's last bytes when the
@@ -86,24 +110,22 @@ type verifyingReader struct {
 var errDigestMismatch = errors.New("payloadsvc: body does not match its sha256 address")
 
 func (v *verifyingReader) Read(p []byte) (int, error) {
-	if v.mismatch != "" {
+	switch {
+	case v.mismatch != nil:
 		return 0, errDigestMismatch
-	}
-	if v.readErr != nil {
+	case v.readErr != nil:
 		return 0, v.readErr
+	case v.n == v.size:
+		return 0, io.EOF // verified by the read that completed it (putBlob checks an empty one)
 	}
 	if left := v.size - v.n; int64(len(p)) > left {
 		p = p[:left]
 	}
-	if len(p) == 0 {
-		return 0, io.EOF
-	}
 	n, err := v.r.Read(p)
-	v.h.Write(p[:n])
+	v.v.Write(p[:n])
 	v.n += int64(n)
 	if v.n == v.size {
-		if got := hex.EncodeToString(v.h.Sum(nil)); got != v.want {
-			v.mismatch = got
+		if v.mismatch = v.v.Verify(); v.mismatch != nil {
 			return 0, errDigestMismatch
 		}
 		return n, io.EOF

@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/internal/sha256chain"
 )
 
 // handler is what NewHandler returns.
@@ -31,6 +33,7 @@ type handler struct {
 	hosts     hostAllowlist
 	inflight  *budget
 	ready     readyCache
+	chains    *sha256chain.Limiter // PUT bodies' intervals hashed on spare cores
 }
 
 // NewHandler returns the payload service for store: the blob API, the Temporal codec
@@ -73,6 +76,7 @@ func NewHandler(store codec.Store, opts Options) (http.Handler, error) {
 		storeName: storeString(store),
 		hosts:     hosts,
 		inflight:  newBudget(opts.MaxInflightBytes),
+		chains:    sha256chain.NewLimiter(min(runtime.GOMAXPROCS(0), maxChainSlots)),
 	}, nil
 }
 

@@ -79,7 +79,6 @@ func TestBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing, missingHex := randomBlob(t, 1000)
-	blobPath := func(ns, hex string) string { return "/v1/namespaces/" + ns + "/blobs/sha256/" + hex }
 	bearer := func(tok string) map[string]string { return map[string]string{"Authorization": "Bearer " + tok} }
 	withHdr := func(m map[string]string, k, v string) map[string]string {
 		out := map[string]string{k: v}
@@ -116,7 +115,7 @@ func TestBadInput(t *testing.T) {
 		{"codec namespace with a slash", svc, "POST", "/codec/a/b/decode", payloadsJSON(t), bearer(tokenAll), 400, []string{"namespace", `"a/b"`}},
 		{"codec namespace ..", svc, "POST", "/codec/decode", payloadsJSON(t), withHdr(bearer(tokenAll), "X-Namespace", ".."), 400, []string{"namespace", `".."`}},
 		{"codec without a namespace", svc, "POST", "/codec//decode", payloadsJSON(t), bearer(tokenAll), 400, []string{"X-Namespace"}},
-		{"digest mismatch", svc, "PUT", blobPath("default", missingHex), mismatch, bearer(tokenDefault), 400, []string{"digest mismatch: body sha256 is " + sha256Hex(mismatch) + ", path says " + missingHex}},
+		{"digest mismatch", svc, "PUT", blobPath("default", missingHex), mismatch, bearer(tokenDefault), 400, []string{"digest mismatch: body sha256 is " + sha256Hex(mismatch) + ", want " + missingHex + "; nothing stored"}},
 		{"after a digest mismatch nothing is stored", svc, "GET", blobPath("default", missingHex), nil, bearer(tokenDefault), 404, []string{"not found"}},
 		{"digest not hex", svc, "GET", blobPath("default", "xyz"), nil, bearer(tokenDefault), 400, []string{"sha256", `"xyz"`}},
 		{"digest uppercase", svc, "GET", blobPath("default", strings.ToUpper(goodHex)), nil, bearer(tokenDefault), 400, []string{"sha256"}},

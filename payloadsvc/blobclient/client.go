@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/internal/sha256chain"
 )
 
 // DefaultTimeout bounds one request of a Client when Options.Timeout is zero.
@@ -158,10 +159,11 @@ func (c *Client) Put(ctx context.Context, key string, src io.Reader, size int64)
 	if err != nil {
 		return false, fmt.Errorf("payloadsvc put %s: %w", key, codec.Permanent(err))
 	}
+	chain := chainHeader(src, size)
 	var created bool
 	err = codec.Retry(ctx, c.opts.Retry, func(ctx context.Context) error {
 		var err error
-		created, err = c.putOnce(ctx, u, up, size)
+		created, err = c.putOnce(ctx, u, up, size, chain)
 		return err
 	}, c.onRetry("put", key))
 	if err != nil {
@@ -178,7 +180,21 @@ func spent(err error) error {
 	return codec.Permanent(err)
 }
 
-func (c *Client) putOnce(parent context.Context, u string, up *upload, size int64) (bool, error) {
+// chainHeader is the SHA-256 chain of a source that offers one (the codec's), so the
+// service verifies the body on all its cores; "" when there is none for this size.
+func chainHeader(src io.Reader, size int64) string {
+	ch, ok := src.(codec.SHA256Chainer)
+	if !ok {
+		return ""
+	}
+	iv, states := ch.SHA256Chain()
+	if c := (sha256chain.Chain{Interval: iv, States: states}); c.Fits(size) {
+		return c.Format()
+	}
+	return ""
+}
+
+func (c *Client) putOnce(parent context.Context, u string, up *upload, size int64, chain string) (bool, error) {
 	ctx, cancel := context.WithTimeout(parent, c.opts.Timeout)
 	defer cancel()
 	defer up.close() // after Do: the transport may read a body after it returns
@@ -198,6 +214,9 @@ func (c *Client) putOnce(parent context.Context, u string, up *upload, size int6
 	req.Header.Set("Content-Type", "application/octet-stream")
 	if size > 0 {
 		req.Header.Set("Expect", "100-continue")
+	}
+	if chain != "" {
+		req.Header.Set(sha256chain.Header, chain)
 	}
 	resp, err := c.hc.Do(req)
 	up.close()
