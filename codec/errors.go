@@ -28,11 +28,13 @@ type permanentError struct{ err error }
 func (e permanentError) Error() string { return e.err.Error() }
 func (e permanentError) Unwrap() error { return e.err }
 
-// Permanent marks err so that Retry does not retry it, e.g. a 4xx from a remote store.
-// ErrNotFound, ErrCorrupt, ErrInvalidKey and context errors are permanent already.
+// Permanent marks err so that Retry does not retry it, e.g. a 4xx from a remote store,
+// or what is left when a driver's retries are spent. ErrNotFound, ErrCorrupt,
+// ErrInvalidKey and context errors are permanent already; an error that is permanent is
+// returned as it is.
 func Permanent(err error) error {
-	if err == nil {
-		return nil
+	if err == nil || IsPermanent(err) {
+		return err
 	}
 	return permanentError{err}
 }

@@ -112,14 +112,6 @@ func (r *retryStore) hook(op string) func(int, error) {
 	}
 }
 
-// exhausted marks a final transient error permanent: the retries are spent.
-func exhausted(err error) error {
-	if err == nil || IsPermanent(err) {
-		return err
-	}
-	return Permanent(err)
-}
-
 func (r *retryStore) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
 	seeker, _ := src.(io.Seeker)
 	var start int64
@@ -154,7 +146,7 @@ func (r *retryStore) Put(ctx context.Context, key string, src io.Reader, size in
 		created, err = r.s.Put(ctx, key, body, size)
 		return err
 	}, r.hook("put"))
-	return created, exhausted(err)
+	return created, Permanent(err) // the retries are spent
 }
 
 // countingReader counts what Put read of a source, so a retry knows whether it may
@@ -177,7 +169,7 @@ func (r *retryStore) Get(ctx context.Context, key string) (io.ReadCloser, error)
 		rc, err = r.s.Get(ctx, key)
 		return err
 	}, r.hook("get"))
-	return rc, exhausted(err)
+	return rc, Permanent(err)
 }
 
 func (r *retryStore) Touch(ctx context.Context, key string) (Info, error) {
@@ -187,5 +179,5 @@ func (r *retryStore) Touch(ctx context.Context, key string) (Info, error) {
 		info, err = r.s.Touch(ctx, key)
 		return err
 	}, r.hook("touch"))
-	return info, exhausted(err)
+	return info, Permanent(err)
 }

@@ -77,8 +77,6 @@ func (r *Retrier) do(ctx context.Context, op, key string, bounded bool, fn func(
 		return nil
 	case ctx.Err() != nil && !errors.Is(err, ctx.Err()):
 		return fmt.Errorf("%w (last error: %w)", ctx.Err(), err)
-	case codec.IsPermanent(err):
-		return err
 	default:
 		return codec.Permanent(err)
 	}

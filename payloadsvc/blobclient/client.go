@@ -167,17 +167,9 @@ func (c *Client) Put(ctx context.Context, key string, src io.Reader, size int64)
 		return err
 	}, c.onRetry("put", key))
 	if err != nil {
-		return false, fmt.Errorf("payloadsvc put %s: %w", key, spent(err))
+		return false, fmt.Errorf("payloadsvc put %s: %w", key, codec.Permanent(err))
 	}
 	return created, nil
-}
-
-// spent marks an error the Client's retries could not overcome as permanent.
-func spent(err error) error {
-	if codec.IsPermanent(err) {
-		return err
-	}
-	return codec.Permanent(err)
 }
 
 // chainHeader is the SHA-256 chain of a source that offers one (the codec's), so the
@@ -247,7 +239,7 @@ func (c *Client) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	}
 	b := &getBody{c: c, ctx: ctx, url: u, key: key, size: -1}
 	if err := b.open(0); err != nil {
-		return nil, fmt.Errorf("payloadsvc get %s: %w", key, spent(err))
+		return nil, fmt.Errorf("payloadsvc get %s: %w", key, codec.Permanent(err))
 	}
 	return b, nil
 }
@@ -284,7 +276,7 @@ func (c *Client) Touch(ctx context.Context, key string) (codec.Info, error) {
 		return nil
 	}, c.onRetry("touch", key))
 	if err != nil {
-		return codec.Info{}, fmt.Errorf("payloadsvc touch %s: %w", key, spent(err))
+		return codec.Info{}, fmt.Errorf("payloadsvc touch %s: %w", key, codec.Permanent(err))
 	}
 	return info, nil
 }

@@ -123,7 +123,7 @@ func (b *getBody) Read(p []byte) (int, error) {
 	}
 	b.c.opts.Logger.Warn("payloadsvc client: download broke off; resuming", "service", b.c.base, "key", b.key, "at", b.pos, "error", err)
 	if rerr := b.open(b.pos); rerr != nil {
-		b.err = spent(fmt.Errorf("resume after %w: %w", err, rerr))
+		b.err = codec.Permanent(fmt.Errorf("resume after %w: %w", err, rerr))
 		return n, b.err
 	}
 	return n, nil
