@@ -13,8 +13,16 @@
 //	GET  /v1/download/{ns}/sha256/{hex}?...       a previewed payload's data, by signed link
 //	GET  /healthz, /readyz, /metrics              liveness, store reachability, Prometheus
 //
-// A PUT is verified before the blob becomes visible: the body is streamed to a temporary
-// file while it is hashed, and only a body whose SHA-256 matches the path is stored.
+// A PUT is verified before the blob becomes visible: the body streams into the store while
+// it is hashed, and the last bytes of a body whose SHA-256 differs from the path are
+// withheld, so the store commits nothing (a PUT needs a Content-Length; a blob the store
+// has already answers 200 before the body is read, so a client that sent "Expect:
+// 100-continue" never uploads it). A PUT may carry the body's SHA-256 chain in the
+// Longhaul-Sha256-Chain header, "<interval> <base64 state>...": crypto/sha256's marshaled
+// state after every interval bytes, which the Client sends from the codec's own hash
+// pass. The service then hashes the intervals on all its cores, each from its claimed
+// state, and requires each to end in the next claimed state and the last in the path's
+// digest; that proves the same as one serial pass, and a false state only fails it.
 //
 // NewClient returns a Client, a codec.Store over that blob API, so a worker configures
 // codec.New(payloadsvc.NewClient(url, opts), ...) instead of S3 credentials.
