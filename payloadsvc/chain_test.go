@@ -108,7 +108,7 @@ func TestClientSendsChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	big, _ := randomBlob(t, 9<<20)
-	small, _ := randomBlob(t, 3<<20)
+	small, _ := randomBlob(t, 900<<10)
 	in := []*commonpb.Payload{
 		{Metadata: map[string][]byte{"encoding": []byte("binary/plain")}, Data: big},
 		{Metadata: map[string][]byte{"encoding": []byte("binary/plain")}, Data: small},
@@ -131,9 +131,9 @@ func TestClientSendsChain(t *testing.T) {
 	}
 	for size, chain := range seen {
 		switch {
-		case size > 4<<20 && chain == "":
+		case size > sha256chain.MinInterval && chain == "":
 			t.Errorf("PUT of %d bytes came without a chain", size)
-		case size > 4<<20:
+		case size > sha256chain.MinInterval:
 			if _, err := sha256chain.Parse(chain, size); err != nil {
 				t.Errorf("PUT of %d bytes: chain does not parse: %v", size, err)
 			}

@@ -35,9 +35,10 @@ const (
 	MaxInterval = 1 << maxShift
 	minShift    = 20
 	maxShift    = 24
-	// startInterval is where IntervalFor starts: a state (108 bytes) per 4 MiB costs
-	// nothing, and a 16 MiB body still spreads over four cores.
-	startInterval = 4 << 20
+	// startInterval is where IntervalFor starts: a state (108 bytes) per MiB costs
+	// nothing, and the last interval, which is checked only after the body has arrived,
+	// stays a small share of it.
+	startInterval = MinInterval
 	// targetStates: IntervalFor doubles the interval (up to MaxInterval) to keep a
 	// chain about this short (a header of about 9 KiB).
 	targetStates = 64

@@ -43,8 +43,8 @@ func feed(v *Verifier, b []byte) {
 
 func TestIntervalFor(t *testing.T) {
 	for _, tc := range []struct{ size, want int64 }{
-		{0, 0}, {4 << 20, 0}, {4<<20 + 1, 4 << 20}, {64 << 20, 4 << 20}, {256 << 20, 4 << 20},
-		{256<<20 + 1, 8 << 20}, {1 << 30, 16 << 20}, {129 * MaxInterval, 16 << 20}, {129*MaxInterval + 1, 0}, {8 << 30, 0},
+		{0, 0}, {1 << 20, 0}, {1<<20 + 1, 1 << 20}, {64 << 20, 1 << 20}, {64<<20 + 1, 2 << 20},
+		{256 << 20, 4 << 20}, {1 << 30, 16 << 20}, {129 * MaxInterval, 16 << 20}, {129*MaxInterval + 1, 0}, {8 << 30, 0},
 	} {
 		if got := IntervalFor(tc.size); got != tc.want {
 			t.Errorf("IntervalFor(%d) = %d, want %d", tc.size, got, tc.want)
