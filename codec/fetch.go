@@ -3,6 +3,7 @@ package codec
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
@@ -10,6 +11,8 @@ import (
 	"runtime"
 
 	commonpb "go.temporal.io/api/common/v1"
+
+	"github.com/seed-a62fcf0e/longhaul/internal/sha256chain"
 )
 
 // readChunk is how much is read and hashed at a time: small enough that the bytes are
@@ -105,7 +108,10 @@ func (c *Codec) load(ctx context.Context, ref Reference) ([]byte, error) {
 		}
 	}
 	hr := &hashReader{r: io.LimitReader(rc, ref.Size+1), h: sha256.New()}
-	var raw []byte
+	var (
+		raw               []byte
+		chained, verified bool // checked in place through the store's SHA-256 chain
+	)
 	if ref.Compression == compressionZstd {
 		hint := int64(1 << 20)
 		if stored >= 0 {
@@ -115,6 +121,9 @@ func (c *Codec) load(ctx context.Context, ref Reference) ([]byte, error) {
 		if err == nil {
 			_, err = io.Copy(io.Discard, hr) // what follows the last frame is hashed too
 		}
+	} else if chain := storeChain(rc, stored); chain.Interval > 0 {
+		chained = true
+		raw, verified, err = readChained(hr, ref, chain)
 	} else {
 		raw, err = readHashed(hr, ref.Size, stored >= 0)
 		hr.wait()
@@ -127,7 +136,7 @@ func (c *Codec) load(ctx context.Context, ref Reference) ([]byte, error) {
 		return nil, c.corrupt(ref, fmt.Errorf("decompress: %v", err))
 	case hr.n != ref.Size:
 		return nil, c.corrupt(ref, fmt.Errorf("blob is %s bytes, reference says %d", atLeast(hr.n, ref.Size), ref.Size))
-	case hexSum(hr.h) != ref.SHA256:
+	case chained && !verified, !chained && hexSum(hr.h) != ref.SHA256:
 		return nil, c.corrupt(ref, errors.New("sha256 of the stored bytes differs from the reference"))
 	}
 	c.ctr.add(&c.ctr.bytesFetched, hr.n)
@@ -183,6 +192,63 @@ func readHashed(hr *hashReader, size int64, known bool) ([]byte, error) {
 	}
 }
 
+// storeChain is the SHA-256 chain a store's reader offers for a blob of the size it
+// vouched for (payloadsvc.Client passes on the service's), the zero Chain when none fits.
+func storeChain(rc io.Reader, stored int64) sha256chain.Chain {
+	ch, ok := rc.(SHA256Chainer)
+	if !ok || stored < 0 {
+		return sha256chain.Chain{}
+	}
+	iv, states := ch.SHA256Chain()
+	if c := (sha256chain.Chain{Interval: iv, States: states}); c.Fits(stored) {
+		return c
+	}
+	return sha256chain.Chain{}
+}
+
+// readChained reads a blob of known size whose reader offered its SHA-256 chain into one
+// buffer, and verifies it in place on all cores as it arrives (the buffer is final, so
+// nothing is copied), instead of in one pass beside the read. The chain is a claim from
+// the store: if it does not check out, the buffer is hashed serially, so a wrong chain
+// costs time but never turns good bytes into ErrCorrupt. verified is false when the
+// bytes do not match the reference.
+func readChained(hr *hashReader, ref Reference, chain sha256chain.Chain) (raw []byte, verified bool, err error) {
+	var want [sha256.Size]byte
+	if _, err := hex.Decode(want[:], []byte(ref.SHA256)); err != nil {
+		return nil, false, err
+	}
+	hr.h = nil // counted here, hashed in place
+	buf := make([]byte, ref.Size)
+	v, err := sha256chain.NewInPlace(want, chain, buf[:0], runtime.GOMAXPROCS(0))
+	if err != nil {
+		return nil, false, err
+	}
+	n := 0
+	for n < len(buf) {
+		k, err := hr.Read(buf[n:min(len(buf), n+readChunk)])
+		n += k
+		v.Advance(int64(n))
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			_ = v.Verify() // let the hashes of buf finish
+			return nil, false, err
+		}
+	}
+	if n == len(buf) { // one more byte means the blob is longer than claimed
+		var one [1]byte
+		if _, err := io.ReadFull(hr, one[:]); err != nil && err != io.EOF {
+			_ = v.Verify()
+			return nil, false, err
+		}
+	}
+	if v.Verify() == nil {
+		return buf, true, nil
+	}
+	return buf[:n], sha256.Sum256(buf[:n]) == want, nil
+}
+
 // hashReader hashes and counts what it reads, and remembers a failure of the
 // underlying reader (the store) as opposed to a problem with the bytes. In pipeline
 // mode the bytes are hashed by a goroutine after Read returns: only for a caller whose
@@ -219,9 +285,10 @@ func (h *hashReader) wait() {
 func (h *hashReader) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
 	if n > 0 {
-		if h.queue != nil {
+		switch {
+		case h.queue != nil:
 			h.queue <- p[:n:n]
-		} else {
+		case h.h != nil: // nil: the caller verifies the bytes itself
 			h.h.Write(p[:n])
 		}
 		h.n += int64(n)

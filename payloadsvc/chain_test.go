@@ -3,8 +3,10 @@ package payloadsvc
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -61,6 +63,52 @@ func TestPutWithChain(t *testing.T) {
 				t.Fatalf("GET after a refused PUT = %d, want 404: something was stored", status)
 			}
 		})
+	}
+}
+
+// The service sends a blob's chain with it only when an upload proved that chain: not
+// for a blob stored without one, not after a refused upload, not with a partial answer.
+func TestGetSendsProvenChain(t *testing.T) {
+	svc := startService(t, nil, Options{})
+	const n = 3*sha256chain.MinInterval + 5
+	chained, chainedHex := randomBlob(t, n)
+	plain, plainHex := randomBlob(t, n)
+	refused, refusedHex := randomBlob(t, n)
+	hdr := func(b []byte) map[string]string { return map[string]string{sha256chain.Header: chainOf(b)} }
+	if status, _, out := svc.do(t, http.MethodPut, blobPath("default", chainedHex), chained, hdr(chained)); status != 201 {
+		t.Fatalf("PUT with a chain = %d %s", status, out)
+	}
+	if status, _, out := svc.do(t, http.MethodPut, blobPath("default", plainHex), plain, nil); status != 201 {
+		t.Fatalf("PUT without a chain = %d %s", status, out)
+	}
+	refused[0] ^= 1
+	if status, _, _ := svc.do(t, http.MethodPut, blobPath("default", refusedHex), refused, hdr(refused)); status != 400 {
+		t.Fatalf("forged PUT = %d, want 400", status)
+	}
+	refused[0] ^= 1
+	if status, _, _ := svc.do(t, http.MethodPut, blobPath("default", refusedHex), refused, nil); status != 201 {
+		t.Fatalf("PUT of the refused blob's true body = %d, want 201", status)
+	}
+	for _, tc := range []struct {
+		name, hex, rng string
+		want           string
+	}{
+		{"stored with a chain", chainedHex, "", chainOf(chained)},
+		{"stored without one", plainHex, "", ""},
+		{"its chained upload refused", refusedHex, "", ""},
+		{"a range", chainedHex, "bytes=10-", ""},
+	} {
+		h := map[string]string{}
+		if tc.rng != "" {
+			h["Range"] = tc.rng
+		}
+		status, got, _ := svc.do(t, http.MethodGet, blobPath("default", tc.hex), nil, h)
+		if status != 200 && status != 206 {
+			t.Fatalf("%s: GET = %d", tc.name, status)
+		}
+		if v := got.Get(sha256chain.Header); v != tc.want {
+			t.Errorf("%s: GET sent chain %.40q, want %.40q", tc.name, v, tc.want)
+		}
 	}
 }
 
@@ -144,3 +192,49 @@ func TestClientSendsChain(t *testing.T) {
 }
 
 func blobPath(ns, hex string) string { return "/v1/namespaces/" + ns + "/blobs/sha256/" + hex }
+
+// A service's chain is a claim: a malformed one is ignored and a false one costs the
+// client a serial pass, never a failed decode of good bytes.
+func TestClientDistrustsChain(t *testing.T) {
+	st := memstore.New()
+	direct, err := codec.New(st, codec.Options{Compression: codec.NoCompression, CacheBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := randomBlob(t, 3<<20)
+	enc, err := direct.Encode([]*commonpb.Payload{{Metadata: map[string][]byte{"encoding": []byte("binary/plain")}, Data: data}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := codec.ParseReference(enc[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := codec.BlobKey("default", ref.SHA256)
+	rc, err := st.Get(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob, _ := io.ReadAll(rc)
+	rc.Close()
+	for _, chain := range []string{"garbage", chainOf(bytes.Repeat([]byte{7}, len(blob))), chainOf(blob)} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set(sha256chain.Header, chain)
+			w.Header().Set("Content-Length", strconv.Itoa(len(blob)))
+			_, _ = w.Write(blob)
+		}))
+		cl, err := NewClient(srv.URL, ClientOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := codec.New(cl, codec.Options{CacheBytes: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec, err := c.Decode(enc)
+		if err != nil || !bytes.Equal(dec[0].Data, data) {
+			t.Errorf("chain %.20q: Decode = %v", chain, err)
+		}
+		srv.Close()
+	}
+}

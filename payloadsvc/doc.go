@@ -22,7 +22,11 @@
 // state after every interval bytes, which the Client sends from the codec's own hash
 // pass. The service then hashes the intervals on all its cores, each from its claimed
 // state, and requires each to end in the next claimed state and the last in the path's
-// digest; that proves the same as one serial pass, and a false state only fails it.
+// digest; that proves the same as one serial pass, and a false state only fails it. The
+// service keeps the chains its last 512 verified uploads proved and sends the chain with
+// a whole-blob GET, so the codec behind a Client checks a blob read soon after it was
+// written on all its cores too (a chain that does not check out costs the client a
+// serial pass, never a failed read of good bytes).
 //
 // NewClient returns a Client, a codec.Store over that blob API, so a worker configures
 // codec.New(payloadsvc.NewClient(url, opts), ...) instead of S3 credentials.

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/internal/sha256chain"
 )
@@ -34,6 +36,9 @@ type handler struct {
 	inflight  *budget
 	ready     readyCache
 	chains    *sha256chain.Limiter // PUT bodies' intervals hashed on spare cores
+	// verified holds the SHA-256 chains of the latest blobs whose PUT was verified
+	// through one, sent with the blob on GET so the client verifies it on all cores.
+	verified *lru.Cache[string, sha256chain.Chain]
 }
 
 // NewHandler returns the payload service for store: the blob API, the Temporal codec
@@ -64,6 +69,10 @@ func NewHandler(store codec.Store, opts Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	verified, err := lru.New[string, sha256chain.Chain](verifiedChains)
+	if err != nil {
+		return nil, fmt.Errorf("payloadsvc: chain cache: %w", err)
+	}
 	return &handler{
 		opts:      opts,
 		store:     store,
@@ -77,6 +86,7 @@ func NewHandler(store codec.Store, opts Options) (http.Handler, error) {
 		hosts:     hosts,
 		inflight:  newBudget(opts.MaxInflightBytes),
 		chains:    sha256chain.NewLimiter(min(runtime.GOMAXPROCS(0), maxChainSlots)),
+		verified:  verified,
 	}, nil
 }
 

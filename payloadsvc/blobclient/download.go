@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/internal/sha256chain"
 )
 
 // getBody is a Client's blob download. A body that breaks off is resumed from the byte
@@ -26,10 +27,16 @@ type getBody struct {
 	body   io.ReadCloser
 	cancel context.CancelFunc
 	err    error // sticky
+	chain  sha256chain.Chain
 }
 
 // Size returns the blob's length from the service's Content-Length, or -1 (codec.Sizer).
 func (b *getBody) Size() int64 { return b.size }
+
+// SHA256Chain returns the blob's SHA-256 chain when the service sent one that fits its
+// size (codec.SHA256Chainer): the codec then verifies the blob on all cores. It is the
+// service's claim; the codec still proves the bytes against the key.
+func (b *getBody) SHA256Chain() (int64, [][]byte) { return b.chain.Interval, b.chain.States }
 
 // open starts a GET at offset off, retried under the policy.
 func (b *getBody) open(off int64) error {
@@ -59,6 +66,9 @@ func (b *getBody) openOnce(ctx context.Context, off int64) error {
 		skip = off // no range support: read past what we have
 		if b.size < 0 && resp.ContentLength >= 0 {
 			b.size = resp.ContentLength
+			if v := resp.Header.Get(sha256chain.Header); v != "" {
+				b.chain, _ = sha256chain.Parse(v, b.size) // malformed: none, verified serially
+			}
 		}
 	case resp.StatusCode == http.StatusPartialContent && off > 0:
 		if got, _, ok := parseRangeStart(resp.Header.Get("Content-Range")); !ok || got != off {
