@@ -29,7 +29,7 @@ type chainReader struct {
 	states [][]byte
 }
 
-func (r chainReader) Close() error                     { return nil }
+func (r chainReader) Close() error                   { return nil }
 func (r chainReader) SHA256Chain() (int64, [][]byte) { return r.iv, r.states }
 
 func (s *chainStore) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
