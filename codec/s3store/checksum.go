@@ -5,14 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"fmt"
 	"io"
 
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/seed-a62fcf0e/longhaul/internal/ctxio"
+	"github.com/seed-a62fcf0e/longhaul/internal/blobxfer"
 )
 
 // digest is the SHA-256 of one request body: S3 checks it (x-amz-checksum-sha256)
@@ -25,15 +24,8 @@ func (d digest) base64() string { return base64.StdEncoding.EncodeToString(d[:])
 // hashSection returns the SHA-256 of n bytes of ra at off; fewer bytes is a source error.
 func hashSection(ctx context.Context, ra io.ReaderAt, off, n int64) (digest, error) {
 	h := sha256.New()
-	got, err := io.Copy(h, ctxio.Reader(ctx, io.NewSectionReader(ra, off, n)))
-	if err != nil {
-		if ctx.Err() != nil {
-			return digest{}, ctx.Err()
-		}
-		return digest{}, &sourceError{err}
-	}
-	if got != n {
-		return digest{}, &sourceError{fmt.Errorf("ended at byte %d, before byte %d", off+got, off+n)}
+	if err := blobxfer.Hash(ctx, ra, off, n, h); err != nil {
+		return digest{}, err
 	}
 	var d digest
 	h.Sum(d[:0])

@@ -18,6 +18,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/internal/blobxfer"
 )
 
 // apiErr builds the error the SDK returns for an S3 error response.
@@ -57,7 +58,7 @@ func TestClassify(t *testing.T) {
 		{"ConnectionRefused", &url.Error{Op: "Put", URL: "http://x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}, "retry"},
 		{"Timeout", &url.Error{Op: "Get", URL: "http://x", Err: timeoutErr{}}, "retry"},
 		{"UnexpectedEOF", fmt.Errorf("read body: %w", io.ErrUnexpectedEOF), "retry"},
-		{"SourceFailure", &sourceError{errors.New("disk on fire")}, "permanent"},
+		{"SourceFailure", &blobxfer.SourceError{Err: errors.New("disk on fire")}, "permanent"},
 		{"Unknown", errors.New("failed to sign request"), "permanent"},
 		{"Canceled", fmt.Errorf("op: %w", context.Canceled), "context"},
 		{"DeadlineExceeded", fmt.Errorf("op: %w", context.DeadlineExceeded), "context"},

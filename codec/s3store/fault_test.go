@@ -163,7 +163,7 @@ func TestCorruptedBodyRejected(t *testing.T) {
 			p := newFaultProxy(t, srv.Endpoint, func(w http.ResponseWriter, r *http.Request, op string) bool {
 				if op == tc.op && (op != "UploadPart" || r.URL.Query().Get("partNumber") == "2") {
 					corrupted.Add(1)
-					r.Body = &flipByte{r: r.Body, at: 12345}
+					r.Body = &testenv.FlipByte{R: r.Body, At: 12345}
 				}
 				return false
 			})

@@ -47,7 +47,7 @@ type span struct {
 // bounded by ctx alone, as its reader may be slow.
 func (s *Store) getSpan(ctx context.Context, okey string, off, end int64) (span, error) {
 	var sp span
-	err := s.retryTimeout(ctx, "get", okey, false, func(ctx context.Context) error {
+	err := s.retrier.DoStream(ctx, "get", okey, func(ctx context.Context) error {
 		var err error
 		sp, err = s.getSpanOnce(ctx, okey, off, end)
 		return err

@@ -1,7 +1,6 @@
 package s3store
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,21 +12,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
-	"golang.org/x/sync/errgroup"
+
+	"github.com/seed-a62fcf0e/longhaul/internal/blobxfer"
 )
 
 // abortTimeout bounds the abort of a failed upload, which runs on a fresh context so a
 // cancelled Put still cleans up.
 const abortTimeout = time.Minute
 
-// partSizeFor returns the part size for an object: PartSize, or larger when the object
-// would need more than 10,000 parts.
+// partSizeFor returns the part size for an object: PartSize, or larger (whole MiB)
+// when the object would need more than 10,000 parts.
 func (s *Store) partSizeFor(size int64) int64 {
-	p := s.opts.PartSize
-	if need := (size + maxParts - 1) / maxParts; need > p {
-		p = (need + 1<<20 - 1) &^ (1<<20 - 1) // whole MiB
-	}
-	return p
+	return blobxfer.PartSize(size, s.opts.PartSize, maxParts)
 }
 
 // tailSlack is how many bytes past a multiple of the part size ride with the last part
@@ -40,11 +36,10 @@ func tailSlack(partSize int64) int64 { return min(partSize/16, maxPartSize-partS
 // partCount returns how many parts an object of size bytes is cut into: parts of
 // partSize, the last one also taking a remainder of up to tailSlack.
 func partCount(size, partSize int64) int64 {
-	n := size / partSize
-	if rem := size % partSize; n == 0 || rem > tailSlack(partSize) {
-		n++
+	if size == 0 {
+		return 1
 	}
-	return n
+	return blobxfer.PartCount(size, partSize, tailSlack(partSize))
 }
 
 // partRange returns the offset and length of part i (from 0) of n.
@@ -57,12 +52,11 @@ func partRange(i, n, partSize, size int64) (off, length int64) {
 }
 
 // multipart runs one multipart upload of an object of size bytes: it creates the upload
-// (parts carrying checksums of algo, "" for none), lets sendParts start one task per part
-// on g (Concurrency at a time, each filling its slot of parts), and completes the upload.
-// Any failure aborts it after the parts in flight have ended, so nothing is visible and no
-// parts are left.
+// (parts carrying checksums of algo, "" for none), lets send upload the parts (each
+// filling its slot of parts), and completes the upload. Any failure aborts it after the
+// parts in flight have ended, so nothing is visible and no parts are left.
 func (s *Store) multipart(ctx context.Context, okey string, algo types.ChecksumAlgorithm, size int64,
-	sendParts func(g *errgroup.Group, gctx context.Context, uploadID string, partSize int64, parts []types.CompletedPart)) (err error) {
+	send func(ctx context.Context, uploadID string, partSize int64, parts []types.CompletedPart) error) (err error) {
 	uploadID, err := s.createMultipart(ctx, okey, algo)
 	if err != nil {
 		return err
@@ -74,10 +68,7 @@ func (s *Store) multipart(ctx context.Context, okey string, algo types.ChecksumA
 	}()
 	partSize := s.partSizeFor(size)
 	parts := make([]types.CompletedPart, partCount(size, partSize))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(s.opts.Concurrency)
-	sendParts(g, gctx, uploadID, partSize, parts)
-	if err := g.Wait(); err != nil {
+	if err := send(ctx, uploadID, partSize, parts); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
@@ -87,40 +78,16 @@ func (s *Store) multipart(ctx context.Context, okey string, algo types.ChecksumA
 }
 
 // putMultipart writes the object as a multipart upload with SHA-256 part checksums,
-// each part retried on its own.
+// Concurrency parts at a time (blobxfer.PartsTail: read in place or into reused
+// buffers), each part retried on its own.
 func (s *Store) putMultipart(ctx context.Context, okey string, src io.Reader, size int64) error {
-	ra, inPlace := src.(io.ReaderAt)
-	err := s.multipart(ctx, okey, types.ChecksumAlgorithmSha256, size, func(g *errgroup.Group, gctx context.Context, uploadID string, partSize int64, parts []types.CompletedPart) {
-		// At most Concurrency buffers upload while one more fills; they are reused.
-		free := make(chan []byte, s.opts.Concurrency+1)
-		for i := 0; i < len(parts) && gctx.Err() == nil; i++ {
-			off, plen := partRange(int64(i), int64(len(parts)), partSize, size)
-			pra, poff := ra, off
-			var buf []byte
-			if !inPlace {
-				select {
-				case buf = <-free:
-				default:
-				}
-				if int64(cap(buf)) < plen { // the first parts, and a last one with a tail
-					buf = make([]byte, plen)
-				}
-				buf = buf[:plen]
-				if err := readPart(gctx, src, buf, off, size); err != nil {
-					g.Go(func() error { return err }) // fail the group; Wait reports the first error
-					break
-				}
-				pra, poff = bytes.NewReader(buf), 0
-			}
-			g.Go(func() error {
-				part, err := s.uploadPart(gctx, okey, uploadID, int32(i+1), pra, poff, plen)
-				if buf != nil {
-					free <- buf[:cap(buf)]
-				}
-				parts[i] = part
+	err := s.multipart(ctx, okey, types.ChecksumAlgorithmSha256, size, func(ctx context.Context, uploadID string, partSize int64, parts []types.CompletedPart) error {
+		return blobxfer.PartsTail(ctx, src, size, partSize, tailSlack(partSize), s.opts.Concurrency,
+			func(ctx context.Context, i int, part io.ReaderAt, n int64) error {
+				var err error
+				parts[i], err = s.uploadPart(ctx, okey, uploadID, int32(i+1), part, 0, n)
 				return err
 			})
-		}
 	})
 	if err != nil {
 		return err
@@ -163,7 +130,7 @@ func (s *Store) uploadPart(ctx context.Context, okey, uploadID string, num int32
 	}
 	var etag *string
 	err = s.retry(ctx, fmt.Sprintf("upload part %d", num), okey, func(ctx context.Context) error {
-		b := newBody(ra, off, n)
+		b := blobxfer.NewBody(ra, off, n)
 		out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{
 			Bucket:         aws.String(s.bucket),
 			Key:            aws.String(okey),
@@ -173,7 +140,7 @@ func (s *Store) uploadPart(ctx context.Context, okey, uploadID string, num int32
 			ContentLength:  aws.Int64(n),
 			ChecksumSHA256: aws.String(sum.base64()),
 		}, noRetry, withPayloadHash(sum))
-		if err = b.finish(err); err != nil {
+		if err = b.Finish(err); err != nil {
 			return err
 		}
 		etag = out.ETag

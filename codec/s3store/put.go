@@ -1,7 +1,6 @@
 package s3store
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/internal/blobxfer"
 )
 
 // contentType of every object: blobs are opaque bytes.
@@ -69,20 +69,16 @@ func (s *Store) put(ctx context.Context, okey string, src io.Reader, size int64)
 
 // putSingle writes the object with one PutObject.
 func (s *Store) putSingle(ctx context.Context, okey string, src io.Reader, size int64) error {
-	ra, ok := src.(io.ReaderAt)
-	if !ok {
-		buf := make([]byte, size)
-		if err := readPart(ctx, src, buf, 0, size); err != nil {
-			return err
-		}
-		ra = bytes.NewReader(buf)
+	ra, err := blobxfer.Section(ctx, src, size)
+	if err != nil {
+		return err
 	}
 	sum, err := hashSection(ctx, ra, 0, size)
 	if err != nil {
 		return err
 	}
 	err = s.retry(ctx, "put", okey, func(ctx context.Context) error {
-		b := newBody(ra, 0, size)
+		b := blobxfer.NewBody(ra, 0, size)
 		_, err := s.client.PutObject(ctx, &s3.PutObjectInput{
 			Bucket:               aws.String(s.bucket),
 			Key:                  aws.String(okey),
@@ -94,7 +90,7 @@ func (s *Store) putSingle(ctx context.Context, okey string, src io.Reader, size 
 			SSEKMSKeyId:          optString(s.opts.KMSKeyID),
 			StorageClass:         s.opts.StorageClass,
 		}, noRetry, withPayloadHash(sum))
-		return b.finish(err)
+		return b.Finish(err)
 	})
 	if err != nil {
 		return err

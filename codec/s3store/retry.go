@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,54 +13,18 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/internal/blobxfer"
 )
 
 // noRetry turns off the client's retryer for one call: retries live in Store.retry
 // alone, so they are bounded and counted in one place.
 func noRetry(o *s3.Options) { o.Retryer = aws.NopRetryer{} }
 
-// retry runs one S3 request under the store's retry policy. Transient failures are
-// retried and counted; the final error is wrapped in codec.Permanent (the store's
-// retries are spent, so codec's own wrapper must not start over), except that a context
-// error stays recognisable with errors.Is.
+// retry runs one S3 request under the store's retry policy (blobxfer.Retrier.Do):
+// transient failures are retried and counted; the final error is wrapped in
+// codec.Permanent, and a refused request gets refusalHint.
 func (s *Store) retry(ctx context.Context, op, okey string, fn func(ctx context.Context) error) error {
-	return s.retryTimeout(ctx, op, okey, true, fn)
-}
-
-// retryTimeout is retry; bounded says whether each attempt gets AttemptTimeout (not
-// when fn returns a body that outlives it).
-func (s *Store) retryTimeout(ctx context.Context, op, okey string, bounded bool, fn func(ctx context.Context) error) error {
-	err := codec.Retry(ctx, s.opts.Retry, func(ctx context.Context) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if !bounded {
-			return classify(fn(ctx))
-		}
-		actx, cancel := context.WithTimeout(ctx, s.opts.AttemptTimeout)
-		defer cancel()
-		err := fn(actx)
-		if err != nil && actx.Err() != nil && ctx.Err() == nil {
-			// The attempt's own deadline: transient, and not the caller's context error
-			// (which codec.Retry treats as final), so the chain is cut with %v.
-			return fmt.Errorf("attempt timed out after %s: %v", s.opts.AttemptTimeout, err)
-		}
-		return classify(err)
-	}, func(attempt int, err error) {
-		s.stats.retries.Add(1)
-		s.log.LogAttrs(ctx, slog.LevelWarn, "s3store: retrying", slog.String("store", s.String()),
-			slog.String("op", op), slog.String("key", okey), slog.Int("attempt", attempt), slog.Any("err", err))
-	})
-	switch {
-	case err == nil:
-		return nil
-	case ctx.Err() != nil && !errors.Is(err, ctx.Err()):
-		return fmt.Errorf("%w (last error: %w)", ctx.Err(), err)
-	case codec.IsPermanent(err):
-		return s.refusalHint(err)
-	default:
-		return codec.Permanent(err)
-	}
+	return s.retrier.Do(ctx, op, okey, fn)
 }
 
 // refusalHint adds what to check to a request the server refused for its signature,
@@ -117,7 +80,7 @@ func classify(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err // the caller's context: final
 	}
-	var se *sourceError
+	var se *blobxfer.SourceError
 	if errors.As(err, &se) {
 		return codec.Permanent(err)
 	}

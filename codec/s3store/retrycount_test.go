@@ -2,7 +2,6 @@ package s3store_test
 
 import (
 	"errors"
-	"io"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -23,29 +22,20 @@ import (
 
 // internalError answers like S3 failing on its side: 500 InternalError.
 func internalError(w http.ResponseWriter, r *http.Request) {
-	_, _ = io.Copy(io.Discard, r.Body)
-	w.Header().Set("Content-Type", "application/xml")
-	w.WriteHeader(http.StatusInternalServerError)
-	_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?>`+
+	testenv.Fail(w, r, http.StatusInternalServerError, "application/xml", `<?xml version="1.0" encoding="UTF-8"?>`+
 		`<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>`)
 }
 
 // opsSince returns the requests of each operation the proxy saw from index from on.
 func (p *faultProxy) opsSince(from int) map[string]int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	n := map[string]int{}
-	for _, op := range p.ops[from:] {
+	for _, op := range p.Ops()[from:] {
 		n[op]++
 	}
 	return n
 }
 
-func (p *faultProxy) seen() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.ops)
-}
+func (p *faultProxy) seen() int { return len(p.Ops()) }
 
 // TestCodecOneRetryLayer counts the S3 requests of a codec over s3store: against a server
 // that always answers 500, Encode and Decode each send exactly the store's MaxAttempts

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/internal/blobxfer"
 )
 
 var _ codec.Store = (*Store)(nil)
@@ -82,6 +83,8 @@ type Store struct {
 	opts   Options
 	log    *slog.Logger
 	stats  counters
+	// retrier runs each request under opts.Retry, counting retries in stats.
+	retrier *blobxfer.Retrier
 	// selfCopyKeepsAge is set once a self-copy is seen to keep LastModified.
 	selfCopyKeepsAge atomic.Bool
 }
@@ -121,7 +124,10 @@ func New(client *s3.Client, bucket string, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Store{client: client, bucket: bucket, prefix: prefix, opts: opts, log: opts.Logger}, nil
+	s := &Store{client: client, bucket: bucket, prefix: prefix, opts: opts, log: opts.Logger}
+	s.retrier = &blobxfer.Retrier{Policy: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Classify: classify,
+		Name: "s3store", Store: s, Log: s.log, Retries: &s.stats.retries, Explain: s.refusalHint}
+	return s, nil
 }
 
 // String names the store in errors and logs, e.g. "s3store(s3://bucket/prefix/)".

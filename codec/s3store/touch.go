@@ -110,7 +110,9 @@ func (s *Store) copySelf(ctx context.Context, okey string) (time.Time, error) {
 // checksum algorithm: S3 copies internally, and some servers would hand back the
 // source's whole-object checksum for each part.
 func (s *Store) copyMultipart(ctx context.Context, okey string, size int64) (time.Time, error) {
-	err := s.multipart(ctx, okey, "", size, func(g *errgroup.Group, gctx context.Context, uploadID string, partSize int64, parts []types.CompletedPart) {
+	err := s.multipart(ctx, okey, "", size, func(ctx context.Context, uploadID string, partSize int64, parts []types.CompletedPart) error {
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(s.opts.Concurrency)
 		for i := 0; i < len(parts) && gctx.Err() == nil; i++ {
 			first, n := partRange(int64(i), int64(len(parts)), partSize, size)
 			last := first + n - 1
@@ -137,6 +139,7 @@ func (s *Store) copyMultipart(ctx context.Context, okey string, size int64) (tim
 				})
 			})
 		}
+		return g.Wait()
 	})
 	if err != nil {
 		return time.Time{}, err

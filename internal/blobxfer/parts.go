@@ -25,14 +25,34 @@ func PartSize(size, want, maxParts int64) int64 {
 // short) cancels the sends in flight and is returned once they have ended.
 func Parts(ctx context.Context, src io.Reader, size, partSize int64, concurrency int,
 	send func(ctx context.Context, i int, part io.ReaderAt, n int64) error) error {
+	return PartsTail(ctx, src, size, partSize, 0, concurrency, send)
+}
+
+// PartCount returns how many parts an object of size bytes is cut into: parts of
+// partSize, the last one also taking a remainder of up to tail bytes.
+func PartCount(size, partSize, tail int64) int64 {
+	n := size / partSize
+	if rem := size % partSize; rem > tail || (n == 0 && rem > 0) {
+		n++
+	}
+	return n
+}
+
+// PartsTail is Parts whose last part also takes a remainder of up to tail bytes (see
+// PartCount), rather than a part of its own.
+func PartsTail(ctx context.Context, src io.Reader, size, partSize, tail int64, concurrency int,
+	send func(ctx context.Context, i int, part io.ReaderAt, n int64) error) error {
 	ra, inPlace := src.(io.ReaderAt)
-	count := int((size + partSize - 1) / partSize)
+	count := int(PartCount(size, partSize, tail))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(concurrency, 1))
 	free := make(chan []byte, concurrency+1)
 	for i := 0; i < count && gctx.Err() == nil; i++ {
 		off := int64(i) * partSize
-		n := min(partSize, size-off)
+		n := partSize
+		if i == count-1 {
+			n = size - off
+		}
 		var part io.ReaderAt
 		var buf []byte
 		if inPlace {
@@ -41,7 +61,9 @@ func Parts(ctx context.Context, src io.Reader, size, partSize int64, concurrency
 			select {
 			case buf = <-free:
 			default:
-				buf = make([]byte, partSize)
+			}
+			if int64(cap(buf)) < n { // the first parts, and a last one with a tail
+				buf = make([]byte, n)
 			}
 			buf = buf[:n]
 			if err := ReadFull(gctx, src, buf, off, size); err != nil {

@@ -34,6 +34,9 @@ type Retrier struct {
 	Log *slog.Logger
 	// Retries, if not nil, counts retries and resumed bodies.
 	Retries *atomic.Int64
+	// Explain, if not nil, may add a hint to an error that was final on its own
+	// (classified permanent, not retries spent), e.g. what to check on a refused request.
+	Explain func(err error) error
 }
 
 // Do runs fn, one request on key, retrying its transient failures; each attempt gets
@@ -69,7 +72,7 @@ func (r *Retrier) do(ctx context.Context, op, key string, bounded bool, fn func(
 		return r.classify(err)
 	}, func(attempt int, err error) {
 		r.count()
-		r.Log.LogAttrs(ctx, slog.LevelWarn, r.Name+": retrying", slog.Any("store", r.Store),
+		r.Log.LogAttrs(ctx, slog.LevelWarn, r.Name+": retrying", slog.String("store", r.Store.String()),
 			slog.String("op", op), slog.String("key", key), slog.Int("attempt", attempt), slog.Any("err", err))
 	})
 	switch {
@@ -77,6 +80,8 @@ func (r *Retrier) do(ctx context.Context, op, key string, bounded bool, fn func(
 		return nil
 	case ctx.Err() != nil && !errors.Is(err, ctx.Err()):
 		return fmt.Errorf("%w (last error: %w)", ctx.Err(), err)
+	case r.Explain != nil && codec.IsPermanent(err):
+		return r.Explain(err)
 	default:
 		return codec.Permanent(err)
 	}
@@ -85,7 +90,7 @@ func (r *Retrier) do(ctx context.Context, op, key string, bounded bool, fn func(
 // resumed counts and logs a body that broke off at off and is opened again.
 func (r *Retrier) resumed(ctx context.Context, key string, off int64, err error) {
 	r.count()
-	r.Log.LogAttrs(ctx, slog.LevelWarn, r.Name+": resuming body", slog.Any("store", r.Store),
+	r.Log.LogAttrs(ctx, slog.LevelWarn, r.Name+": resuming body", slog.String("store", r.Store.String()),
 		slog.String("key", key), slog.Int64("offset", off), slog.Any("err", err))
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -67,6 +68,13 @@ func (p *FaultProxy) Count(op string) int {
 		}
 	}
 	return n
+}
+
+// Ops returns the operations of the requests the proxy has seen, in order.
+func (p *FaultProxy) Ops() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.ops)
 }
 
 // Fail answers the request with status and body, after reading the request body.
