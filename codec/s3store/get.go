@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/seed-a62fcf0e/longhaul/internal/blobxfer"
 )
 
 // Get opens the object for reading. The body is streamed; in an object over PartSize
@@ -24,14 +26,38 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("s3store get %s: %w", okey, err)
 	}
-	rctx, cancel := context.WithCancel(ctx)
-	r := &reader{s: s, ctx: rctx, cancel: cancel, okey: okey}
-	if err := r.open(); err != nil {
-		cancel()
+	var sp span
+	if s.opts.Concurrency > 1 {
+		// A tail of up to tailSlack rides with the first range, as with the last part
+		// on Put: an object just over PartSize is one GET.
+		sp, err = s.getSpan(ctx, okey, 0, s.opts.PartSize+tailSlack(s.opts.PartSize))
+		if isCode(err, "InvalidRange") { // an empty object has no byte 0
+			sp, err = s.getSpan(ctx, okey, 0, -1)
+		}
+	} else {
+		sp, err = s.getSpan(ctx, okey, 0, -1)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("s3store get %s: %w", okey, err)
 	}
 	s.stats.gets.Add(1)
-	return r, nil
+	// Ranges start where the first body ends, when there are any (blobxfer.NewReader).
+	ranges := int64(-1)
+	if s.opts.Concurrency > 1 && sp.end > 0 && sp.size > sp.end {
+		ranges = sp.end
+	}
+	return blobxfer.NewReader(ctx, blobxfer.ReaderConfig{
+		Name:        "s3store get " + okey,
+		Key:         okey,
+		Size:        sp.size,
+		ChunkSize:   s.opts.PartSize,
+		Concurrency: s.opts.Concurrency,
+		Tail:        tailSlack(s.opts.PartSize),
+		Retrier:     s.retrier,
+		Open: func(ctx context.Context, off, end int64) (io.ReadCloser, error) {
+			return s.openBody(ctx, okey, off, end, ranges >= 0 && off >= ranges)
+		},
+	}, s.countBody(sp.body, sp.end-sp.start, false), sp.end), nil
 }
 
 // span is what a GET returned: a body holding [start, end) of an object of size bytes
@@ -110,30 +136,57 @@ func parseContentRange(v string) (start, end, size int64, err error) {
 	return start, end, size, nil
 }
 
-// fetchRange reads bytes [off, off+len(buf)) into buf, retrying the whole range on any
-// transient failure, a short body included.
-func (s *Store) fetchRange(ctx context.Context, okey string, off int64, buf []byte) error {
-	end := off + int64(len(buf))
-	return s.retry(ctx, "get range", okey, func(ctx context.Context) error {
-		sp, err := s.getSpanOnce(ctx, okey, off, end)
-		if err != nil {
-			return err
-		}
-		defer sp.body.Close()
-		if sp.end != end {
-			return fmt.Errorf("asked for bytes [%d, %d), got up to %d", off, end, sp.end)
-		}
-		n, err := io.ReadFull(sp.body, buf)
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return fmt.Errorf("range body ended at %d of %d bytes: %w", n, len(buf), errShortBody)
-		}
-		if err != nil {
-			return err
-		}
-		drainEOF(sp.body)
-		s.stats.bytesDown.Add(int64(n))
-		return nil
-	})
+// openBody is one GET of bytes [off, end) (end -1: to the object's end) for
+// blobxfer.Reader. A prefetched range must end where asked; its bytes are counted once
+// it is complete, as a range cut short is fetched again whole.
+func (s *Store) openBody(ctx context.Context, okey string, off, end int64, isRange bool) (io.ReadCloser, error) {
+	sp, err := s.getSpanOnce(ctx, okey, off, end)
+	if err != nil {
+		return nil, err
+	}
+	if isRange && sp.end != end {
+		sp.body.Close()
+		return nil, fmt.Errorf("asked for bytes [%d, %d), got up to %d", off, end, sp.end)
+	}
+	n := int64(-1)
+	if sp.end >= 0 {
+		n = sp.end - off
+	}
+	return s.countBody(sp.body, n, isRange), nil
+}
+
+// countedBody counts a GET body's bytes in BytesDown, as they arrive or (whole) once
+// all n have arrived, and, closed after its last byte, reads it to its EOF first so
+// net/http can reuse the connection.
+type countedBody struct {
+	io.ReadCloser
+	s       *Store
+	n, read int64 // n -1: length unknown
+	whole   bool
+}
+
+// countBody wraps a body of n bytes (-1: unknown) in a countedBody.
+func (s *Store) countBody(body io.ReadCloser, n int64, whole bool) io.ReadCloser {
+	return &countedBody{ReadCloser: body, s: s, n: n, whole: whole}
+}
+
+func (b *countedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.read += int64(n)
+	switch {
+	case !b.whole:
+		b.s.stats.bytesDown.Add(int64(n))
+	case n > 0 && b.read == b.n:
+		b.s.stats.bytesDown.Add(b.read)
+	}
+	return n, err
+}
+
+func (b *countedBody) Close() error {
+	if b.read == b.n {
+		drainEOF(b.ReadCloser)
+	}
+	return b.ReadCloser.Close()
 }
 
 // drainEOF reads a finished body to its EOF, so net/http can reuse the connection.

@@ -66,9 +66,6 @@ var retryableCodes = map[string]bool{
 	"RequestTimeout": true, "RequestTimeTooSkewed": true, "Throttling": true,
 }
 
-// errShortBody marks a response body that ended before its Content-Length.
-var errShortBody = io.ErrUnexpectedEOF
-
 // classify maps an S3 error for codec.Retry: a missing object to codec.ErrNotFound,
 // transient failures (503 SlowDown, 500, 502, 504, 408, 429, connection reset or
 // refused, timeouts, a body cut short) unchanged so they are retried, and everything

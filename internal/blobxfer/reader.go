@@ -12,7 +12,8 @@ import (
 const maxStalls = 3
 
 // Opener opens bytes [off, end) of an object in one attempt (no retries); end is at
-// most the object's size. The body must hold exactly those bytes.
+// most the object's size, or -1 (to the object's end) when its size is unknown. The body
+// must hold exactly those bytes.
 type Opener func(ctx context.Context, off, end int64) (io.ReadCloser, error)
 
 // ReaderConfig describes an object for NewReader.
@@ -21,14 +22,18 @@ type ReaderConfig struct {
 	Name string
 	// Key names the object to Retrier and its callbacks.
 	Key string
-	// Size is the object's length in bytes.
+	// Size is the object's length in bytes; -1: unknown, the object streams through one
+	// body to its EOF.
 	Size int64
 	// ChunkSize is the size of the ranges fetched ahead; Concurrency bounds them (<= 1:
 	// the object streams through one body).
 	ChunkSize   int64
 	Concurrency int
-	Open        Opener
-	Retrier     *Retrier
+	// Tail, if > 0, lets the last range also take a remainder of up to Tail bytes
+	// rather than a request of its own (see PartCount).
+	Tail    int64
+	Open    Opener
+	Retrier *Retrier
 	// OnBytes, if not nil, counts body bytes received.
 	OnBytes func(n int64)
 }
@@ -46,11 +51,11 @@ type Reader struct {
 	err    error // sticky
 
 	body      io.ReadCloser // nil between bodies
-	bodyEnd   int64
-	streamEnd int64
+	bodyEnd   int64         // -1: the object's end, size unknown
+	streamEnd int64         // -1: size unknown
 	stalls    int
 
-	chunks []chan chunk // chunk i holds [streamEnd+i*ChunkSize, ...)
+	chunks []chan chunk // chunk i holds [streamEnd+i*ChunkSize, ...); the last takes the tail
 	cur    []byte       // unread rest of the current chunk
 	curBuf []byte       // its whole buffer, for reuse
 	sem    chan struct{}
@@ -73,7 +78,7 @@ func NewReader(ctx context.Context, cfg ReaderConfig, first io.ReadCloser, first
 	r := &Reader{cfg: cfg, ctx: ctx, cancel: cancel, body: first, bodyEnd: firstEnd, streamEnd: cfg.Size}
 	if cfg.Concurrency > 1 && cfg.ChunkSize > 0 && firstEnd > 0 && firstEnd < cfg.Size {
 		r.streamEnd = firstEnd
-		n := int((cfg.Size - firstEnd + cfg.ChunkSize - 1) / cfg.ChunkSize)
+		n := int(PartCount(cfg.Size-firstEnd, cfg.ChunkSize, cfg.Tail))
 		r.chunks = make([]chan chunk, n)
 		for i := range r.chunks {
 			r.chunks[i] = make(chan chunk, 1)
@@ -86,7 +91,7 @@ func NewReader(ctx context.Context, cfg ReaderConfig, first io.ReadCloser, first
 	return r
 }
 
-// Size reports the object's length, so the codec allocates exactly once.
+// Size reports the object's length (-1: unknown), so the codec allocates exactly once.
 func (r *Reader) Size() int64 { return r.cfg.Size }
 
 // prefetch fetches the chunks in order, at most Concurrency of them fetched and not yet
@@ -100,7 +105,10 @@ func (r *Reader) prefetch() {
 			return
 		}
 		off := r.streamEnd + int64(i)*r.cfg.ChunkSize
-		n := min(r.cfg.ChunkSize, r.cfg.Size-off)
+		n := r.cfg.ChunkSize
+		if i == len(r.chunks)-1 {
+			n = r.cfg.Size - off
+		}
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
@@ -108,7 +116,9 @@ func (r *Reader) prefetch() {
 			select {
 			case buf = <-r.free:
 			default:
-				buf = make([]byte, r.cfg.ChunkSize)
+			}
+			if int64(cap(buf)) < n { // the first chunks, and a last one with a tail
+				buf = make([]byte, n)
 			}
 			buf = buf[:n]
 			err := r.fetch(off, buf)
@@ -149,7 +159,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 	if r.closed {
 		return 0, fmt.Errorf("%s: read after Close", r.cfg.Name)
 	}
-	if r.pos >= r.cfg.Size {
+	if r.cfg.Size >= 0 && r.pos >= r.cfg.Size {
 		return 0, io.EOF
 	}
 	if len(p) == 0 {
@@ -157,20 +167,20 @@ func (r *Reader) Read(p []byte) (int, error) {
 	}
 	var n int
 	var err error
-	if r.pos < r.streamEnd {
+	if r.streamEnd < 0 || r.pos < r.streamEnd {
 		n, err = r.readStream(p)
 	} else {
 		n, err = r.readChunk(p)
 	}
 	r.pos += int64(n)
-	if err != nil {
+	if err != nil && err != io.EOF {
 		if r.ctx.Err() != nil {
 			err = fmt.Errorf("%w (%w)", r.ctx.Err(), err)
 		}
 		r.err = fmt.Errorf("%s: at byte %d: %w", r.cfg.Name, r.pos, err)
 		return n, r.err
 	}
-	return n, nil
+	return n, err
 }
 
 // readStream reads from the streamed body, reopening it from the current offset when
@@ -188,7 +198,7 @@ func (r *Reader) readStream(p []byte) (int, error) {
 			}
 			r.bodyEnd = r.streamEnd
 		}
-		if int64(len(p)) > r.bodyEnd-r.pos {
+		if r.bodyEnd >= 0 && int64(len(p)) > r.bodyEnd-r.pos {
 			p = p[:r.bodyEnd-r.pos]
 		}
 		n, err := r.body.Read(p)
@@ -196,7 +206,7 @@ func (r *Reader) readStream(p []byte) (int, error) {
 		if n > 0 {
 			r.stalls = 0
 		}
-		if r.pos+int64(n) == r.bodyEnd {
+		if r.bodyEnd >= 0 && r.pos+int64(n) == r.bodyEnd {
 			r.closeBody()
 			return n, nil
 		}
@@ -205,6 +215,9 @@ func (r *Reader) readStream(p []byte) (int, error) {
 		}
 		r.closeBody()
 		if err == io.EOF {
+			if r.bodyEnd < 0 {
+				return n, io.EOF // size unknown: the body's end is the object's
+			}
 			err = fmt.Errorf("body ended at byte %d of %d: %w", r.pos+int64(n), r.bodyEnd, io.ErrUnexpectedEOF)
 		}
 		if r.ctx.Err() != nil || !r.cfg.Retrier.Transient(err) {
@@ -223,7 +236,7 @@ func (r *Reader) readStream(p []byte) (int, error) {
 // readChunk reads from the prefetched chunks, releasing each once it is read.
 func (r *Reader) readChunk(p []byte) (int, error) {
 	if r.cur == nil {
-		i := (r.pos - r.streamEnd) / r.cfg.ChunkSize
+		i := min((r.pos-r.streamEnd)/r.cfg.ChunkSize, int64(len(r.chunks)-1)) // the last takes the tail
 		select {
 		case c := <-r.chunks[i]:
 			if c.err != nil {
