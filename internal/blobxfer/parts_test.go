@@ -62,3 +62,43 @@ func TestPartSize(t *testing.T) {
 		}
 	}
 }
+
+// TestPartCount lets the last part take a remainder of up to tail bytes; with no tail
+// it is a plain ceiling division.
+func TestPartCount(t *testing.T) {
+	for _, tc := range []struct{ size, part, tail, want int64 }{
+		{0, 1024, 0, 0},
+		{1, 1024, 0, 1},
+		{1024, 1024, 0, 1},
+		{1025, 1024, 0, 2},
+		{1025, 1024, 64, 1}, // a 1-byte tail rides with the part
+		{1088, 1024, 64, 1}, // up to the tail
+		{1089, 1024, 64, 2}, // over it: a part of its own
+		{2048 + 5, 1024, 64, 2},
+		{100, 1024, 64, 1}, // under one part
+	} {
+		if got := PartCount(tc.size, tc.part, tc.tail); got != tc.want {
+			t.Errorf("PartCount(%d, %d, %d) = %d, want %d", tc.size, tc.part, tc.tail, got, tc.want)
+		}
+	}
+}
+
+// TestPartsTail sends a last part that holds the tail, from both kinds of source.
+func TestPartsTail(t *testing.T) {
+	data := bytes.Repeat([]byte("abcdefgh"), 260) // 2,080 bytes: 2 parts of 1024 and a 32-byte tail
+	for _, src := range []io.Reader{bytes.NewReader(data), struct{ io.Reader }{bytes.NewReader(data)}} {
+		var mu sync.Mutex
+		sizes := map[int]int64{}
+		got := make([]byte, len(data))
+		err := PartsTail(context.Background(), src, int64(len(data)), 1024, 64, 2, func(_ context.Context, i int, part io.ReaderAt, n int64) error {
+			mu.Lock()
+			defer mu.Unlock()
+			sizes[i] = n
+			_, err := part.ReadAt(got[int64(i)*1024:int64(i)*1024+n], 0)
+			return err
+		})
+		if err != nil || len(sizes) != 2 || sizes[1] != 1024+32 || !bytes.Equal(got, data) {
+			t.Fatalf("PartsTail = %v, part sizes %v, bytes equal %v; want parts of 1024 and 1056", err, sizes, bytes.Equal(got, data))
+		}
+	}
+}
