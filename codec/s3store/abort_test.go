@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -140,4 +143,49 @@ func TestServerKilledMidUpload(t *testing.T) {
 		t.Fatalf("Put after restart: %v", err)
 	}
 	storetest.EqualBlobs(t, storetest.ReadBlob(t, ctx, s, key), b)
+}
+
+// A part still in flight when the abort ran can land after it: the upload is aborted
+// again until ListParts says it is gone. The proxy plays the late part by answering the
+// first ListParts with a part listed, as S3 would.
+func TestAbortAgainAfterLatePart(t *testing.T) {
+	srv := testenv.S3(t, testenv.S3Options{})
+	var listed atomic.Int64
+	p := newFaultProxy(t, srv.Endpoint, func(w http.ResponseWriter, r *http.Request, op string) bool {
+		switch {
+		case op == "UploadPart" && r.URL.Query().Get("partNumber") == "2":
+			slowDown(w, r)
+			return true
+		case op == "ListParts" && listed.Add(1) == 1:
+			q := r.URL.Query()
+			w.Header().Set("Content-Type", "application/xml")
+			fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><ListPartsResult><Bucket>%s</Bucket><Key>%s</Key><UploadId>%s</UploadId>`+
+				`<Part><PartNumber>1</PartNumber><ETag>"x"</ETag><Size>5242880</Size></Part></ListPartsResult>`,
+				srv.Bucket, strings.TrimPrefix(r.URL.Path, "/"+srv.Bucket+"/"), q.Get("uploadId"))
+			return true
+		}
+		return false
+	})
+	s, err := s3store.New(srv.NewClientFor(p.URL), srv.Bucket, s3store.Options{
+		Prefix: "late-part", PartSize: 5 << 20, Retry: codec.RetryPolicy{MaxAttempts: 1}, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testCtx(t, time.Minute)
+	b, key := blob(t, 12<<20)
+	if _, err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err == nil {
+		t.Fatal("Put succeeded with part 2 failing")
+	}
+	if got := p.count("AbortMultipartUpload"); got != 2 {
+		t.Errorf("AbortMultipartUpload sent %d times, want 2 (again after the late part)", got)
+	}
+	if got := p.count("ListParts"); got != 2 {
+		t.Errorf("ListParts sent %d times, want 2 (parts listed, then NoSuchUpload)", got)
+	}
+	if ups := pendingUploads(t, ctx, srv); len(ups) != 0 {
+		t.Errorf("incomplete multipart uploads left: %v", ups)
+	}
+	if st := s.Stats(); st.Aborts != 1 {
+		t.Errorf("Stats().Aborts = %d, want 1", st.Aborts)
+	}
 }

@@ -177,10 +177,48 @@ func (s *Store) completeMultipart(ctx context.Context, okey, uploadID string, pa
 // abort removes a failed upload's parts, on a fresh context bounded by abortTimeout. If
 // S3 is unreachable the parts stay until the bucket's AbortIncompleteMultipartUpload
 // lifecycle rule removes them.
+//
+// A part whose request the client gave up on (its context was cancelled when a sibling
+// failed) may still be landing on the server while the abort runs, and S3 says such a
+// part "might or might not succeed", so an upload may need aborting more than once. After
+// each abort ListParts confirms the upload is gone (NoSuchUpload); if parts are listed,
+// it is aborted again, up to maxAbortRounds times.
 func (s *Store) abort(ctx context.Context, okey, uploadID string, cause error) {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer cancel()
-	err := s.retry(actx, "abort multipart upload", okey, func(ctx context.Context) error {
+	var err error
+	for round := 1; round <= maxAbortRounds; round++ {
+		if err = s.abortOnce(actx, okey, uploadID); err != nil {
+			break
+		}
+		var gone bool
+		if gone, err = s.uploadGone(actx, okey, uploadID); err != nil || gone {
+			break
+		}
+		err = fmt.Errorf("upload still has parts after %d aborts", round)
+		s.log.LogAttrs(ctx, slog.LevelWarn, "s3store: parts landed after the abort; aborting again", slog.String("store", s.String()),
+			slog.String("key", okey), slog.String("upload_id", uploadID), slog.Int("round", round))
+		select {
+		case <-actx.Done():
+		case <-time.After(time.Duration(round) * 100 * time.Millisecond): // let the late part finish
+		}
+	}
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelError, "s3store: abort failed; parts remain until the lifecycle rule removes them",
+			slog.String("store", s.String()), slog.String("key", okey), slog.String("upload_id", uploadID),
+			slog.Any("cause", cause), slog.Any("err", err))
+		return
+	}
+	s.stats.aborts.Add(1)
+	s.log.LogAttrs(ctx, slog.LevelWarn, "s3store: multipart upload aborted", slog.String("store", s.String()),
+		slog.String("key", okey), slog.Any("cause", cause))
+}
+
+// maxAbortRounds bounds the aborts of one upload whose late parts keep landing.
+const maxAbortRounds = 3
+
+func (s *Store) abortOnce(ctx context.Context, okey, uploadID string) error {
+	return s.retry(ctx, "abort multipart upload", okey, func(ctx context.Context) error {
 		_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 			Bucket:   aws.String(s.bucket),
 			Key:      aws.String(okey),
@@ -191,15 +229,33 @@ func (s *Store) abort(ctx context.Context, okey, uploadID string, cause error) {
 		}
 		return err
 	})
-	if err != nil {
-		s.log.LogAttrs(ctx, slog.LevelError, "s3store: abort failed; parts remain until the lifecycle rule removes them",
-			slog.String("store", s.String()), slog.String("key", okey), slog.String("upload_id", uploadID),
-			slog.Any("cause", cause), slog.Any("err", err))
-		return
-	}
-	s.stats.aborts.Add(1)
-	s.log.LogAttrs(ctx, slog.LevelWarn, "s3store: multipart upload aborted", slog.String("store", s.String()),
-		slog.String("key", okey), slog.Any("cause", cause))
+}
+
+// uploadGone asks whether an aborted upload is gone; it is not while ListParts answers.
+func (s *Store) uploadGone(ctx context.Context, okey, uploadID string) (bool, error) {
+	var gone bool
+	err := s.retry(ctx, "list parts", okey, func(ctx context.Context) error {
+		out, err := s.client.ListParts(ctx, &s3.ListPartsInput{
+			Bucket:   aws.String(s.bucket),
+			Key:      aws.String(okey),
+			UploadId: aws.String(uploadID),
+			MaxParts: aws.Int32(1),
+		}, noRetry)
+		switch {
+		case isCode(err, "NoSuchUpload"):
+			gone = true
+		case isCode(err, "AccessDenied"):
+			// The minimal policy (OPERATIONS.md) has no s3:ListMultipartUploadParts: the
+			// abort answered, and the lifecycle rule removes what a late part left.
+			gone = true
+		case err != nil:
+			return err
+		default:
+			_ = out // the upload still exists, with or without parts: abort it again
+		}
+		return nil
+	})
+	return gone, err
 }
 
 // isCode reports whether err is an S3 API error with the given code.

@@ -31,6 +31,8 @@ func s3Op(r *http.Request) string {
 		return "HeadObject"
 	case r.Method == http.MethodGet && q.Has("uploads"):
 		return "ListMultipartUploads"
+	case r.Method == http.MethodGet && q.Has("uploadId"):
+		return "ListParts"
 	case r.Method == http.MethodGet:
 		return "GetObject"
 	case r.Method == http.MethodPost && q.Has("uploads"):
