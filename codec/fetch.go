@@ -170,9 +170,7 @@ func readHashed(hr *hashReader, size int64, known bool) ([]byte, error) {
 	for {
 		if len(buf) == cap(buf) {
 			if int64(len(buf)) >= size {
-				// Full: one more byte means the blob is longer than claimed.
-				var one [1]byte
-				if _, err := io.ReadFull(hr, one[:]); err != nil && err != io.EOF {
+				if err := readPastEnd(hr); err != nil {
 					return nil, err
 				}
 				return buf, nil
@@ -236,9 +234,8 @@ func readChained(hr *hashReader, ref Reference, chain sha256chain.Chain) (raw []
 			return nil, false, err
 		}
 	}
-	if n == len(buf) { // one more byte means the blob is longer than claimed
-		var one [1]byte
-		if _, err := io.ReadFull(hr, one[:]); err != nil && err != io.EOF {
+	if n == len(buf) {
+		if err := readPastEnd(hr); err != nil {
 			_ = v.Verify()
 			return nil, false, err
 		}
@@ -247,6 +244,16 @@ func readChained(hr *hashReader, ref Reference, chain sha256chain.Chain) (raw []
 		return buf, true, nil
 	}
 	return buf[:n], sha256.Sum256(buf[:n]) == want, nil
+}
+
+// readPastEnd reads one byte past a full buffer: hr counts it, so a blob longer than
+// claimed fails the size check.
+func readPastEnd(hr *hashReader) error {
+	var one [1]byte
+	if _, err := io.ReadFull(hr, one[:]); err != nil && err != io.EOF {
+		return err
+	}
+	return nil
 }
 
 // hashReader hashes and counts what it reads, and remembers a failure of the

@@ -2,7 +2,6 @@ package sha256chain
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"sync"
 )
@@ -18,11 +17,10 @@ type InPlace struct {
 	buf   []byte
 	sem   chan struct{}
 
-	n    int64 // bytes of buf filled
-	next int64 // next interval to hash
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	bad  int64 // first interval that failed; -1 none
+	n      int64 // bytes of buf filled
+	next   int64 // next interval to hash
+	wg     sync.WaitGroup
+	failed failures
 }
 
 // NewInPlace checks the body that will fill buf[:cap(buf)] against want through chain,
@@ -31,7 +29,7 @@ func NewInPlace(want [sha256.Size]byte, chain Chain, buf []byte, workers int) (*
 	if !chain.Fits(int64(cap(buf))) {
 		return nil, fmt.Errorf("%w: chain does not fit a body of %d bytes", ErrMalformed, cap(buf))
 	}
-	return &InPlace{chain: chain, want: want, buf: buf[:cap(buf)], sem: make(chan struct{}, max(workers, 1)), bad: -1}, nil
+	return &InPlace{chain: chain, want: want, buf: buf[:cap(buf)], sem: make(chan struct{}, max(workers, 1))}, nil
 }
 
 // Advance says that buf[:n] holds the body's first n bytes and will not change.
@@ -60,19 +58,10 @@ func (v *InPlace) hash(i int64, part []byte) {
 	h, ok := v.chain.begin(i)
 	if ok {
 		h.Write(part)
-		if i == int64(len(v.chain.States)) {
-			var sum [sha256.Size]byte
-			ok = [sha256.Size]byte(h.Sum(sum[:0])) == v.want
-		} else {
-			ok = v.chain.ends(i, h)
-		}
+		ok, _ = v.chain.reaches(i, h, v.want)
 	}
 	if !ok {
-		v.mu.Lock()
-		if v.bad < 0 || i < v.bad {
-			v.bad = i
-		}
-		v.mu.Unlock()
+		v.failed.record(i, "")
 	}
 }
 
@@ -83,13 +72,11 @@ func (v *InPlace) hash(i int64, part []byte) {
 // tell (the chain is only an aid).
 func (v *InPlace) Verify() error {
 	v.wg.Wait()
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	switch {
-	case v.n < int64(len(v.buf)):
+	if v.n < int64(len(v.buf)) {
 		return fmt.Errorf("%w: body ended after %d of %d bytes", ErrMismatch, v.n, len(v.buf))
-	case v.bad >= 0:
-		return fmt.Errorf("%w: interval %d of %d (%d bytes each) does not hash through the claimed states to %s", ErrMismatch, v.bad+1, len(v.chain.States)+1, v.chain.Interval, hex.EncodeToString(v.want[:]))
+	}
+	if bad, _, failed := v.failed.first(); failed {
+		return v.chain.intervalErr(bad, v.want)
 	}
 	return nil
 }

@@ -1,9 +1,7 @@
 package sha256chain
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"encoding"
 	"encoding/hex"
 	"fmt"
 	"hash"
@@ -64,10 +62,8 @@ type Verifier struct {
 	h      hash.Hash // current interval hashed inline
 	buf    []byte    // current interval, copied for a background hash
 	wg     sync.WaitGroup
-	mu     sync.Mutex
-	bad    int64  // first interval that failed; -1 none
-	gotSum string // the body's digest, when a serial check failed
-	over   bool   // more bytes than size were written
+	failed failures
+	over   bool // more bytes than size were written (only the writer's goroutine)
 }
 
 // NewVerifier checks a body of size bytes against want; chain must fit the size or be
@@ -76,7 +72,7 @@ func NewVerifier(want [sha256.Size]byte, size int64, chain Chain, lim *Limiter) 
 	if !chain.Fits(size) {
 		chain = Chain{}
 	}
-	return &Verifier{chain: chain, want: want, size: size, lim: lim, bad: -1}
+	return &Verifier{chain: chain, want: want, size: size, lim: lim}
 }
 
 // intervalLen is the length of interval i.
@@ -87,16 +83,11 @@ func (v *Verifier) intervalLen(i int64) int64 {
 	return min(v.chain.Interval, v.size-i*v.chain.Interval)
 }
 
-// last reports whether interval i is the body's last.
-func (v *Verifier) last(i int64) bool {
-	return v.chain.Interval == 0 || i == int64(len(v.chain.States))
-}
-
 // start returns a hash standing where interval i begins, by the claim.
 func (v *Verifier) start(i int64) hash.Hash {
 	h, ok := v.chain.begin(i)
 	if !ok {
-		v.fail(i, "")
+		v.failed.record(i, "")
 	}
 	return h
 }
@@ -105,15 +96,13 @@ func (v *Verifier) start(i int64) hash.Hash {
 func (v *Verifier) Write(p []byte) (int, error) {
 	written := len(p)
 	if over := v.n + int64(len(p)) - v.size; over > 0 {
-		v.mu.Lock()
 		v.over = true
-		v.mu.Unlock()
 		p = p[:int64(len(p))-over]
 	}
 	v.n += int64(len(p))
 	for len(p) > 0 {
 		if v.off == 0 && v.h == nil && v.buf == nil {
-			if v.chain.Interval > 0 && !v.last(v.i) {
+			if v.chain.Interval > 0 && !v.chain.last(v.i) {
 				v.buf = v.lim.take(v.chain.Interval)
 			}
 			if v.buf == nil {
@@ -156,24 +145,8 @@ func (v *Verifier) finish() {
 
 // check compares where interval i's hash ended with the claim.
 func (v *Verifier) check(i int64, h hash.Hash) {
-	if v.last(i) {
-		var sum [sha256.Size]byte
-		if h.Sum(sum[:0]); sum != v.want {
-			v.fail(i, hex.EncodeToString(sum[:]))
-		}
-		return
-	}
-	if !v.chain.ends(i, h) {
-		v.fail(i, "")
-	}
-}
-
-func (v *Verifier) fail(i int64, sum string) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.bad < 0 || i < v.bad {
-		v.bad = i
-		v.gotSum = sum
+	if ok, sum := v.chain.reaches(i, h, v.want); !ok {
+		v.failed.record(i, sum)
 	}
 }
 
@@ -185,15 +158,14 @@ func (v *Verifier) Verify() error {
 		v.i = 1
 	}
 	v.wg.Wait()
-	v.mu.Lock()
-	defer v.mu.Unlock()
+	bad, sum, failed := v.failed.first()
 	switch {
 	case v.over:
 		return fmt.Errorf("%w: body is longer than %d bytes", ErrMismatch, v.size)
-	case v.bad >= 0 && v.gotSum != "" && v.chain.Interval == 0:
-		return fmt.Errorf("%w: body sha256 is %s, want %s", ErrMismatch, v.gotSum, hex.EncodeToString(v.want[:]))
-	case v.bad >= 0:
-		return fmt.Errorf("%w: interval %d of %d (%d bytes each) does not hash through the claimed states to %s", ErrMismatch, v.bad+1, len(v.chain.States)+1, v.chain.Interval, hex.EncodeToString(v.want[:]))
+	case failed && sum != "" && v.chain.Interval == 0:
+		return fmt.Errorf("%w: body sha256 is %s, want %s", ErrMismatch, sum, hex.EncodeToString(v.want[:]))
+	case failed:
+		return v.chain.intervalErr(bad, v.want)
 	case v.n < v.size:
 		return fmt.Errorf("%w: body ended after %d of %d bytes", ErrMismatch, v.n, v.size)
 	}
@@ -203,21 +175,3 @@ func (v *Verifier) Verify() error {
 // Wait lets the background hashes finish without a verdict (a body abandoned
 // mid-way), so their buffers go back to the Limiter.
 func (v *Verifier) Wait() { v.wg.Wait() }
-
-// begin returns a hash standing where interval i begins, by the claim; false when the
-// claimed state does not load (Parse checked each, so only for a hand-made Chain).
-func (c Chain) begin(i int64) (hash.Hash, bool) {
-	h := sha256.New()
-	if i == 0 {
-		return h, true
-	}
-	return h, h.(encoding.BinaryUnmarshaler).UnmarshalBinary(c.States[i-1]) == nil
-}
-
-// ends reports whether h, having hashed interval i (not the last), stands where the
-// claim says interval i+1 begins.
-func (c Chain) ends(i int64, h hash.Hash) bool {
-	var scratch [128]byte
-	st, err := h.(encoding.BinaryAppender).AppendBinary(scratch[:0])
-	return err == nil && bytes.Equal(st, c.States[i])
-}
