@@ -127,9 +127,12 @@ func run(r *report, skipS3, quick bool, iters int) error {
 				r.add(x, map[bool]target{true: atLeast(n >= 16<<20, 0.30), false: noTarget}[x.name == cases[0].name])
 			}
 			if len(res) == 2 {
-				svcX, limit := res[0].vsSHA(), serviceBound(res[1].vsSHA())
-				r.notes = append(r.notes, fmt.Sprintf("payloadsvc %s random: %.2fx SHA-256 against a bound of %.2fx on this loopback (one SHA-256 pass + the transfer alone at %.2fx): %.0f%% of it",
-					sizeName(n), svcX, limit, res[1].vsSHA(), 100*svcX/limit))
+				cores := runtime.GOMAXPROCS(0)
+				svcX, limit := res[0].vsSHA(), serviceBound(res[1].vsSHA(), res[1].cpuVsSHA(), cores)
+				passes := 1 / res[0].cpuVsSHA()
+				r.notes = append(r.notes, fmt.Sprintf("payloadsvc %s random: %.2fx SHA-256 = %.0f%% of the floor of %.2fx here (the address pass, then the two checks and "+
+					"the transfer, %.2fx by wall, %.2fx by CPU, on %d cores never idle); its CPU per byte (%.1f SHA-256 passes; the floor counts %.1f) allows at most %.2fx",
+					sizeName(n), svcX, 100*svcX/limit, limit, res[1].vsSHA(), res[1].cpuVsSHA(), cores, passes, 3+1/res[1].cpuVsSHA(), cpuBound(passes, cores)))
 			}
 		}
 	}

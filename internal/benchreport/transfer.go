@@ -94,8 +94,20 @@ func transferCase(t *transferServer, in input) bench {
 }
 
 // serviceBound is the best a verified round trip through the service can do, as a
-// ratio to SHA-256, given the transfer alone runs at x SHA-256: the client's content
-// address is one pass before the upload can start, the service's and the client's
-// checks can at best hide behind the transfer, so the wall time is at least one SHA-256
-// pass plus the transfer.
-func serviceBound(x float64) float64 { return 1 / (1 + 1/x) }
+// ratio to SHA-256 (T: one SHA-256 pass over the payload), from what the transfer alone
+// costs in the same run: xWall and xCPU are its rates as ratios to SHA-256 by wall and
+// by CPU time. The client's content address is one pass before the upload can start
+// (the key names the object before the store writes it, and dedupe asks before the
+// body is sent); after it, the service's check and the client's check (one pass each)
+// and the transfer can at best share all cores with none idle, and cannot take less
+// than the transfer alone. So the wall time is at least
+// T + max(T/xWall, (T/xCPU + 2T)/cores).
+func serviceBound(xWall, xCPU float64, cores int) float64 {
+	return 1 / (1 + max(1/xWall, (1/xCPU+2)/float64(cores)))
+}
+
+// cpuBound is the same floor for a round trip that used cpuPasses SHA-256 passes' worth
+// of CPU per payload byte: what it would reach with every core busy after the address.
+func cpuBound(cpuPasses float64, cores int) float64 {
+	return 1 / (1 + (cpuPasses-1)/float64(cores))
+}
