@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -72,8 +71,7 @@ type Options struct {
 // use.
 type Store struct {
 	container *container.Client
-	name      string
-	prefix    string // "" or ends with "/"
+	loc       blobxfer.Location
 	opts      Options
 	log       *slog.Logger
 	retry     *blobxfer.Retrier
@@ -87,15 +85,9 @@ func New(client *azblob.Client, containerName string, opts Options) (*Store, err
 	if client == nil {
 		return nil, errors.New("azblobstore: client is nil")
 	}
-	if containerName == "" {
-		return nil, errors.New("azblobstore: container is empty")
-	}
-	prefix := strings.TrimSuffix(opts.Prefix, "/")
-	if prefix != "" {
-		if err := codec.ValidateKey(prefix); err != nil {
-			return nil, fmt.Errorf("azblobstore: prefix: %w", err)
-		}
-		prefix += "/"
+	loc, err := blobxfer.NewLocation("azblobstore", "azblob", "container", containerName, opts.Prefix)
+	if err != nil {
+		return nil, err
 	}
 	opts.PartSize = cmp.Or(opts.PartSize, DefaultPartSize)
 	if opts.PartSize < MinPartSize || opts.PartSize > maxPartSize {
@@ -110,8 +102,7 @@ func New(client *azblob.Client, containerName string, opts Options) (*Store, err
 	opts.Logger = cmp.Or(opts.Logger, slog.Default())
 	s := &Store{
 		container: client.ServiceClient().NewContainerClient(containerName),
-		name:      containerName,
-		prefix:    prefix,
+		loc:       loc,
 		opts:      opts,
 		log:       opts.Logger,
 	}
@@ -121,18 +112,13 @@ func New(client *azblob.Client, containerName string, opts Options) (*Store, err
 }
 
 // String names the store in errors and logs, e.g. "azblobstore(azblob://container/prefix/)".
-func (s *Store) String() string { return "azblobstore(azblob://" + s.name + "/" + s.prefix + ")" }
+func (s *Store) String() string { return s.loc.String() }
 
 // Container returns the container name.
-func (s *Store) Container() string { return s.name }
+func (s *Store) Container() string { return s.loc.Bucket }
 
 // BlobName returns the name of the blob that holds key: the prefix and the key.
-func (s *Store) BlobName(key string) (string, error) {
-	if err := codec.ValidateKey(key); err != nil {
-		return "", err
-	}
-	return s.prefix + key, nil
-}
+func (s *Store) BlobName(key string) (string, error) { return s.loc.Name(key) }
 
 // Options returns the effective options, defaults filled in.
 func (s *Store) Options() Options { return s.opts }

@@ -36,7 +36,7 @@ type part struct {
 func (s *Store) putComposed(ctx context.Context, name string, src io.Reader, size int64, cond storage.Conditions) error {
 	partSize := blobxfer.PartSize(size, s.opts.PartSize, maxParts)
 	parts := make([]part, (size+partSize-1)/partSize)
-	dir := s.prefix + uploadsDir + randomID() + "/"
+	dir := s.loc.Prefix + uploadsDir + randomID() + "/"
 	var tmp tempObjects
 	defer s.cleanup(ctx, name, &tmp)
 	err := blobxfer.Parts(ctx, src, size, partSize, s.opts.Concurrency, func(ctx context.Context, i int, ra io.ReaderAt, n int64) error {

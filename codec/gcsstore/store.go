@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"cloud.google.com/go/storage"
@@ -71,8 +70,7 @@ type Options struct {
 // use.
 type Store struct {
 	bucket *storage.BucketHandle // with the client's retries off
-	name   string
-	prefix string // "" or ends with "/"
+	loc    blobxfer.Location
 	opts   Options
 	log    *slog.Logger
 	retry  *blobxfer.Retrier
@@ -86,15 +84,9 @@ func New(client *storage.Client, bucket string, opts Options) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("gcsstore: client is nil")
 	}
-	if bucket == "" {
-		return nil, errors.New("gcsstore: bucket is empty")
-	}
-	prefix := strings.TrimSuffix(opts.Prefix, "/")
-	if prefix != "" {
-		if err := codec.ValidateKey(prefix); err != nil {
-			return nil, fmt.Errorf("gcsstore: prefix: %w", err)
-		}
-		prefix += "/"
+	loc, err := blobxfer.NewLocation("gcsstore", "gs", "bucket", bucket, opts.Prefix)
+	if err != nil {
+		return nil, err
 	}
 	opts.PartSize = cmp.Or(opts.PartSize, DefaultPartSize)
 	if opts.PartSize < MinPartSize {
@@ -106,8 +98,7 @@ func New(client *storage.Client, bucket string, opts Options) (*Store, error) {
 	opts.Logger = cmp.Or(opts.Logger, slog.Default())
 	s := &Store{
 		bucket: client.Bucket(bucket).Retryer(storage.WithPolicy(storage.RetryNever)),
-		name:   bucket,
-		prefix: prefix,
+		loc:    loc,
 		opts:   opts,
 		log:    opts.Logger,
 	}
@@ -117,18 +108,13 @@ func New(client *storage.Client, bucket string, opts Options) (*Store, error) {
 }
 
 // String names the store in errors and logs, e.g. "gcsstore(gs://bucket/prefix/)".
-func (s *Store) String() string { return "gcsstore(gs://" + s.name + "/" + s.prefix + ")" }
+func (s *Store) String() string { return s.loc.String() }
 
 // Bucket returns the bucket name.
-func (s *Store) Bucket() string { return s.name }
+func (s *Store) Bucket() string { return s.loc.Bucket }
 
 // ObjectName returns the name of the object that holds key: the prefix and the key.
-func (s *Store) ObjectName(key string) (string, error) {
-	if err := codec.ValidateKey(key); err != nil {
-		return "", err
-	}
-	return s.prefix + key, nil
-}
+func (s *Store) ObjectName(key string) (string, error) { return s.loc.Name(key) }
 
 // Options returns the effective options, defaults filled in.
 func (s *Store) Options() Options { return s.opts }

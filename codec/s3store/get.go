@@ -83,7 +83,7 @@ func (s *Store) getSpan(ctx context.Context, okey string, off, end int64) (span,
 
 // getSpanOnce is one attempt of getSpan.
 func (s *Store) getSpanOnce(ctx context.Context, okey string, off, end int64) (span, error) {
-	in := &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(okey)}
+	in := &s3.GetObjectInput{Bucket: aws.String(s.loc.Bucket), Key: aws.String(okey)}
 	switch {
 	case end > off:
 		in.Range = aws.String(fmt.Sprintf("bytes=%d-%d", off, end-1))

@@ -102,7 +102,7 @@ func (s *Store) createMultipart(ctx context.Context, okey string, algo types.Che
 	var id string
 	err := s.retry(ctx, "create multipart upload", okey, func(ctx context.Context) error {
 		out, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
-			Bucket:               aws.String(s.bucket),
+			Bucket:               aws.String(s.loc.Bucket),
 			Key:                  aws.String(okey),
 			ContentType:          aws.String(contentType),
 			ChecksumAlgorithm:    algo,
@@ -132,7 +132,7 @@ func (s *Store) uploadPart(ctx context.Context, okey, uploadID string, num int32
 	err = s.retry(ctx, fmt.Sprintf("upload part %d", num), okey, func(ctx context.Context) error {
 		b := blobxfer.NewBody(ra, off, n)
 		out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{
-			Bucket:         aws.String(s.bucket),
+			Bucket:         aws.String(s.loc.Bucket),
 			Key:            aws.String(okey),
 			UploadId:       aws.String(uploadID),
 			PartNumber:     aws.Int32(num),
@@ -160,7 +160,7 @@ func (s *Store) completeMultipart(ctx context.Context, okey, uploadID string, pa
 	return s.retry(ctx, "complete multipart upload", okey, func(ctx context.Context) error {
 		attempts++
 		_, err := s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
-			Bucket:          aws.String(s.bucket),
+			Bucket:          aws.String(s.loc.Bucket),
 			Key:             aws.String(okey),
 			UploadId:        aws.String(uploadID),
 			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
@@ -220,7 +220,7 @@ const maxAbortRounds = 3
 func (s *Store) abortOnce(ctx context.Context, okey, uploadID string) error {
 	return s.retry(ctx, "abort multipart upload", okey, func(ctx context.Context) error {
 		_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-			Bucket:   aws.String(s.bucket),
+			Bucket:   aws.String(s.loc.Bucket),
 			Key:      aws.String(okey),
 			UploadId: aws.String(uploadID),
 		}, noRetry)
@@ -236,7 +236,7 @@ func (s *Store) uploadGone(ctx context.Context, okey, uploadID string) (bool, er
 	var gone bool
 	err := s.retry(ctx, "list parts", okey, func(ctx context.Context) error {
 		out, err := s.client.ListParts(ctx, &s3.ListPartsInput{
-			Bucket:   aws.String(s.bucket),
+			Bucket:   aws.String(s.loc.Bucket),
 			Key:      aws.String(okey),
 			UploadId: aws.String(uploadID),
 			MaxParts: aws.Int32(1),

@@ -80,7 +80,7 @@ func (s *Store) putSingle(ctx context.Context, okey string, src io.Reader, size 
 	err = s.retry(ctx, "put", okey, func(ctx context.Context) error {
 		b := blobxfer.NewBody(ra, 0, size)
 		_, err := s.client.PutObject(ctx, &s3.PutObjectInput{
-			Bucket:               aws.String(s.bucket),
+			Bucket:               aws.String(s.loc.Bucket),
 			Key:                  aws.String(okey),
 			Body:                 b,
 			ContentLength:        aws.Int64(size),

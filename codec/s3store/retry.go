@@ -38,7 +38,7 @@ func (s *Store) refusalHint(err error) error {
 		return err
 	}
 	return fmt.Errorf("%w (the server refused the request: check that bucket %q is in region %q, which the client signs for, and the credentials and permissions)",
-		err, s.bucket, s.client.Options().Region)
+		err, s.loc.Bucket, s.client.Options().Region)
 }
 
 // refusalCodes are the S3 error codes of requests refused for who sent them or where,

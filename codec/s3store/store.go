@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -78,8 +77,7 @@ type Options struct {
 // for concurrent use.
 type Store struct {
 	client *s3.Client
-	bucket string
-	prefix string // "" or ends with "/"
+	loc    blobxfer.Location
 	opts   Options
 	log    *slog.Logger
 	stats  counters
@@ -95,15 +93,9 @@ func New(client *s3.Client, bucket string, opts Options) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("s3store: client is nil")
 	}
-	if bucket == "" {
-		return nil, errors.New("s3store: bucket is empty")
-	}
-	prefix := strings.TrimSuffix(opts.Prefix, "/")
-	if prefix != "" {
-		if err := codec.ValidateKey(prefix); err != nil {
-			return nil, fmt.Errorf("s3store: prefix: %w", err)
-		}
-		prefix += "/"
+	loc, err := blobxfer.NewLocation("s3store", "s3", "bucket", bucket, opts.Prefix)
+	if err != nil {
+		return nil, err
 	}
 	opts.PartSize = cmp.Or(opts.PartSize, DefaultPartSize)
 	if opts.PartSize < minPartSize || opts.PartSize > maxPartSize {
@@ -124,25 +116,20 @@ func New(client *s3.Client, bucket string, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Store{client: client, bucket: bucket, prefix: prefix, opts: opts, log: opts.Logger}
+	s := &Store{client: client, loc: loc, opts: opts, log: opts.Logger}
 	s.retrier = &blobxfer.Retrier{Policy: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Classify: classify,
 		Name: "s3store", Store: s, Log: s.log, Retries: &s.stats.retries, Explain: s.refusalHint}
 	return s, nil
 }
 
 // String names the store in errors and logs, e.g. "s3store(s3://bucket/prefix/)".
-func (s *Store) String() string { return "s3store(s3://" + s.bucket + "/" + s.prefix + ")" }
+func (s *Store) String() string { return s.loc.String() }
 
 // Bucket returns the bucket name.
-func (s *Store) Bucket() string { return s.bucket }
+func (s *Store) Bucket() string { return s.loc.Bucket }
 
 // ObjectKey returns the S3 object key that holds key: the prefix and the key.
-func (s *Store) ObjectKey(key string) (string, error) {
-	if err := codec.ValidateKey(key); err != nil {
-		return "", err
-	}
-	return s.prefix + key, nil
-}
+func (s *Store) ObjectKey(key string) (string, error) { return s.loc.Name(key) }
 
 // Options returns the effective options, defaults filled in.
 func (s *Store) Options() Options { return s.opts }
@@ -167,7 +154,7 @@ func (s *Store) head(ctx context.Context, okey string) (objectInfo, error) {
 // headOnce is one HEAD request, for use inside another request's retry loop.
 func (s *Store) headOnce(ctx context.Context, okey string) (objectInfo, error) {
 	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{
-		Bucket: aws.String(s.bucket),
+		Bucket: aws.String(s.loc.Bucket),
 		Key:    aws.String(okey),
 	}, noRetry)
 	if err != nil {

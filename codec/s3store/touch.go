@@ -71,7 +71,7 @@ func (s *Store) rewrite(ctx context.Context, okey string, info objectInfo) (time
 
 // copySource is the CopySource of an object in the store's bucket. Keys need no
 // escaping: ValidateKey allows only [A-Za-z0-9._-/].
-func (s *Store) copySource(okey string) *string { return aws.String(s.bucket + "/" + okey) }
+func (s *Store) copySource(okey string) *string { return aws.String(s.loc.Bucket + "/" + okey) }
 
 // copySelf copies an object onto itself. S3 refuses a self-copy that changes nothing,
 // so the metadata is replaced (with the same content type).
@@ -79,7 +79,7 @@ func (s *Store) copySelf(ctx context.Context, okey string) (time.Time, error) {
 	var mod time.Time
 	err := s.retry(ctx, "copy", okey, func(ctx context.Context) error {
 		out, err := s.client.CopyObject(ctx, &s3.CopyObjectInput{
-			Bucket:               aws.String(s.bucket),
+			Bucket:               aws.String(s.loc.Bucket),
 			Key:                  aws.String(okey),
 			CopySource:           s.copySource(okey),
 			MetadataDirective:    types.MetadataDirectiveReplace,
@@ -120,7 +120,7 @@ func (s *Store) copyMultipart(ctx context.Context, okey string, size int64) (tim
 				num := int32(i + 1)
 				return s.retry(gctx, fmt.Sprintf("copy part %d", num), okey, func(ctx context.Context) error {
 					out, err := s.client.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
-						Bucket:          aws.String(s.bucket),
+						Bucket:          aws.String(s.loc.Bucket),
 						Key:             aws.String(okey),
 						UploadId:        aws.String(uploadID),
 						PartNumber:      aws.Int32(num),

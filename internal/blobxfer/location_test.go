@@ -1,0 +1,38 @@
+package blobxfer
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+)
+
+func TestLocation(t *testing.T) {
+	for _, tc := range []struct {
+		prefix, wantPrefix, wantString string
+	}{
+		{"", "", "gcsstore(gs://b/)"},
+		{"p", "p/", "gcsstore(gs://b/p/)"},
+		{"a/b/", "a/b/", "gcsstore(gs://b/a/b/)"},
+	} {
+		l, err := NewLocation("gcsstore", "gs", "bucket", "b", tc.prefix)
+		if err != nil {
+			t.Fatalf("NewLocation(prefix %q): %v", tc.prefix, err)
+		}
+		if l.Prefix != tc.wantPrefix || l.String() != tc.wantString {
+			t.Errorf("prefix %q: Prefix %q, String %q; want %q, %q", tc.prefix, l.Prefix, l, tc.wantPrefix, tc.wantString)
+		}
+		if name, err := l.Name("v1/k"); err != nil || name != tc.wantPrefix+"v1/k" {
+			t.Errorf("Name(v1/k) = %q, %v", name, err)
+		}
+		if _, err := l.Name("v1/../k"); !errors.Is(err, codec.ErrInvalidKey) {
+			t.Errorf("Name(v1/../k) = %v, want ErrInvalidKey", err)
+		}
+	}
+	if _, err := NewLocation("azblobstore", "azblob", "container", "", ""); err == nil || err.Error() != "azblobstore: container is empty" {
+		t.Errorf("empty container: %v", err)
+	}
+	if _, err := NewLocation("s3store", "s3", "bucket", "b", "a/../b"); !errors.Is(err, codec.ErrInvalidKey) {
+		t.Errorf("bad prefix: %v, want ErrInvalidKey", err)
+	}
+}
