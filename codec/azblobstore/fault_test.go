@@ -57,7 +57,7 @@ func TestRetryOn5xx(t *testing.T) {
 		{"PutBlockList", "blocklist", 3 << 20, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := testCtx(t, time.Minute)
+			ctx := testenv.Context(t, time.Minute)
 			var failed atomic.Int64
 			p := testenv.NewFaultProxy(t, srv.Endpoint, azOp, func(w http.ResponseWriter, r *http.Request, op string) bool {
 				if (tc.op == "" || op == tc.op) && failed.Add(1) <= n {
@@ -110,7 +110,7 @@ func TestGetSurvivesFaults(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := testCtx(t, time.Minute)
+			ctx := testenv.Context(t, time.Minute)
 			b, key := blob(t, 5<<20)
 			if _, err := newStore(t, srv, "", azblobstore.Options{Prefix: "faults-" + tc.name}).Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 				t.Fatal(err)
@@ -155,7 +155,7 @@ func TestRetriesSpentArePermanent(t *testing.T) {
 		}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := testCtx(t, time.Minute)
+			ctx := testenv.Context(t, time.Minute)
 			p := testenv.NewFaultProxy(t, srv.Endpoint, azOp, func(w http.ResponseWriter, r *http.Request, op string) bool {
 				tc.answer(w, r)
 				return true
@@ -193,7 +193,7 @@ func TestCorruptedBodyRejected(t *testing.T) {
 		{"PutBlock", "block", 3 << 20, 2}, // blocks go one at a time; the second fails
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := testCtx(t, time.Minute)
+			ctx := testenv.Context(t, time.Minute)
 			var reqs atomic.Int64
 			p := testenv.NewFaultProxy(t, srv.Endpoint, azOp, func(w http.ResponseWriter, r *http.Request, op string) bool {
 				if op == tc.op && reqs.Add(1) == int64(tc.wantReqs) {

@@ -1,13 +1,8 @@
 package azblobstore_test
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"log/slog"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	azblobblob "github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
@@ -24,18 +19,15 @@ func server(t testing.TB) *testenv.AzuriteServer { return testenv.SharedAzurite(
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// prefixSeq makes each store's prefix unique within a server, so each store starts empty.
-var prefixSeq atomic.Int64
-
 // newStore returns a store with a fresh prefix on srv, reached through endpoint (the
 // server itself when empty, or a proxy in front of it).
 func newStore(t testing.TB, srv *testenv.AzuriteServer, endpoint string, opts azblobstore.Options) *azblobstore.Store {
 	t.Helper()
 	if opts.Prefix == "" {
-		opts.Prefix = fmt.Sprintf("t%d", prefixSeq.Add(1))
+		opts.Prefix = testenv.UniquePrefix()
 	}
 	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		opts.Logger = testenv.Logger(t)
 	}
 	s, err := azblobstore.New(newClient(t, srv, endpoint), srv.Container, opts)
 	if err != nil {
@@ -54,20 +46,6 @@ func newClient(t testing.TB, srv *testenv.AzuriteServer, endpoint string) *azblo
 		t.Fatal(err)
 	}
 	return c
-}
-
-// tWriter sends the store's log to t.Log, shown only for failing tests.
-type tWriter struct{ t testing.TB }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(string(bytes.TrimRight(p, "\n")))
-	return len(p), nil
-}
-
-func testCtx(t testing.TB, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 // blob returns n random bytes and their content-address key.

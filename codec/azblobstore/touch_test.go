@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/azblobstore"
+	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
 
 // TestRefreshOnReuse: a Put of an existing key reads nothing, and moves Last-Modified
@@ -13,7 +14,7 @@ import (
 // same.
 func TestRefreshOnReuse(t *testing.T) {
 	srv := server(t)
-	ctx := testCtx(t, time.Minute)
+	ctx := testenv.Context(t, time.Minute)
 	young := newStore(t, srv, "", azblobstore.Options{Prefix: "refresh"})
 	b, key := blob(t, 3000)
 	if created, err := young.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil || !created {

@@ -57,7 +57,7 @@ func TestRetryOn5xx(t *testing.T) {
 		{"Compose", "compose", 3 << 20, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := testCtx(t, time.Minute)
+			ctx := testenv.Context(t, time.Minute)
 			var failed atomic.Int64
 			p := testenv.NewFaultProxy(t, srv.Endpoint, gcsOp, func(w http.ResponseWriter, r *http.Request, op string) bool {
 				if (tc.op == "" || op == tc.op) && failed.Add(1) <= n {
@@ -111,7 +111,7 @@ func TestGetSurvivesFaults(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := testCtx(t, time.Minute)
+			ctx := testenv.Context(t, time.Minute)
 			b, key := blob(t, 5<<20)
 			if _, err := newStore(t, srv, "", gcsstore.Options{Prefix: "faults-" + tc.name}).Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 				t.Fatal(err)
@@ -159,7 +159,7 @@ func TestRetriesSpentArePermanent(t *testing.T) {
 		{"Forbidden", http.StatusForbidden, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := testCtx(t, time.Minute)
+			ctx := testenv.Context(t, time.Minute)
 			p := testenv.NewFaultProxy(t, srv.Endpoint, gcsOp, func(w http.ResponseWriter, r *http.Request, op string) bool {
 				testenv.Fail(w, r, tc.status, "application/json", fmt.Sprintf(`{"error":{"code":%d,"message":"no"}}`, tc.status))
 				return true
@@ -197,7 +197,7 @@ func TestCorruptedBodyRejected(t *testing.T) {
 		{"Part", 3 << 20, 2, 2}, // parts go one at a time; the second fails, the third is not sent
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := testCtx(t, time.Minute)
+			ctx := testenv.Context(t, time.Minute)
 			var uploads atomic.Int64
 			p := testenv.NewFaultProxy(t, srv.Endpoint, gcsOp, func(w http.ResponseWriter, r *http.Request, op string) bool {
 				if op == "upload" && uploads.Add(1) == int64(tc.corruptAt) {

@@ -1,13 +1,8 @@
 package gcsstore_test
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"log/slog"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"cloud.google.com/go/storage"
 	"google.golang.org/api/iterator"
@@ -23,9 +18,6 @@ func server(t testing.TB) *testenv.GCSServer { return testenv.SharedGCS(t) }
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// prefixSeq makes each store's prefix unique within a server, so each store starts empty.
-var prefixSeq atomic.Int64
-
 // newStore returns a store with a fresh prefix on srv, reached through endpoint (the
 // server itself when empty, or a proxy in front of it).
 func newStore(t testing.TB, srv *testenv.GCSServer, endpoint string, opts gcsstore.Options) *gcsstore.Store {
@@ -34,10 +26,10 @@ func newStore(t testing.TB, srv *testenv.GCSServer, endpoint string, opts gcssto
 		endpoint = srv.Endpoint
 	}
 	if opts.Prefix == "" {
-		opts.Prefix = fmt.Sprintf("t%d", prefixSeq.Add(1))
+		opts.Prefix = testenv.UniquePrefix()
 	}
 	if opts.Logger == nil {
-		opts.Logger = testLogger(t)
+		opts.Logger = testenv.Logger(t)
 	}
 	s, err := gcsstore.New(newClient(t, srv, endpoint), srv.Bucket, opts)
 	if err != nil {
@@ -57,24 +49,6 @@ func newClient(t testing.TB, srv *testenv.GCSServer, endpoint string) *storage.C
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
-}
-
-// testLogger sends the store's log to t.Log, shown only for failing tests.
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type tWriter struct{ t testing.TB }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(string(bytes.TrimRight(p, "\n")))
-	return len(p), nil
-}
-
-func testCtx(t testing.TB, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 // blob returns n random bytes and their content-address key.

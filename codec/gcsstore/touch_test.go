@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/gcsstore"
+	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
 
 // TestRefreshOnReuse: a Put of an existing key reads nothing, and moves customTime
 // forward only when it is older than TouchAfter; Touch does the same.
 func TestRefreshOnReuse(t *testing.T) {
 	srv := server(t)
-	ctx := testCtx(t, time.Minute)
+	ctx := testenv.Context(t, time.Minute)
 	young := newStore(t, srv, "", gcsstore.Options{Prefix: "refresh"})
 	b, key := blob(t, 3000)
 	if created, err := young.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil || !created {

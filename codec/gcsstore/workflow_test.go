@@ -32,7 +32,7 @@ func TestWorkflow(t *testing.T) {
 	}
 	in := make([]byte, size)
 	rand.NewChaCha8([32]byte{14}).Read(in)
-	ctx := testCtx(t, 5*time.Minute)
+	ctx := testenv.Context(t, 5*time.Minute)
 	ref, err := codec.ParseReference(testenv.Echo(t, ctx, dev, codec.NewDataConverter(c, nil), "gcsstore-workflow", in))
 	if err != nil {
 		t.Fatalf("workflow input in history is not a reference: %v", err)

@@ -81,7 +81,7 @@ func TestCancelAbortsUpload(t *testing.T) {
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("Put error = %v, want context.Canceled", err)
 			}
-			check := testCtx(t, time.Minute)
+			check := testenv.Context(t, time.Minute)
 			if ups := pendingUploads(t, check, srv); len(ups) != 0 {
 				t.Errorf("incomplete multipart uploads left after cancel: %v", ups)
 			}
@@ -105,7 +105,7 @@ func TestServerKilledMidUpload(t *testing.T) {
 	const part = 5 << 20
 	policy := codec.RetryPolicy{InitialInterval: 50 * time.Millisecond, MaxInterval: 500 * time.Millisecond, MaxElapsed: 3 * time.Second}
 	s := newStore(t, srv, "", s3store.Options{PartSize: part, Concurrency: 2, Retry: policy})
-	ctx := testCtx(t, 2*time.Minute)
+	ctx := testenv.Context(t, 2*time.Minute)
 	b, key := blob(t, 4*part)
 
 	var killedAt time.Time
@@ -167,11 +167,11 @@ func TestAbortAgainAfterLatePart(t *testing.T) {
 		return false
 	})
 	s, err := s3store.New(srv.NewClientFor(p.URL), srv.Bucket, s3store.Options{
-		Prefix: "late-part", PartSize: 5 << 20, Retry: codec.RetryPolicy{MaxAttempts: 1}, Logger: testLogger(t)})
+		Prefix: "late-part", PartSize: 5 << 20, Retry: codec.RetryPolicy{MaxAttempts: 1}, Logger: testenv.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := testCtx(t, time.Minute)
+	ctx := testenv.Context(t, time.Minute)
 	b, key := blob(t, 12<<20)
 	if _, err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err == nil {
 		t.Fatal("Put succeeded with part 2 failing")

@@ -28,7 +28,7 @@ func BenchmarkPut(b *testing.B) {
 		} {
 			b.Run(fmt.Sprintf("%dMiB/%s", size>>20, mode.name), func(b *testing.B) {
 				s := newStore(b, srv, "", mode.opts)
-				ctx := testCtx(b, 10*time.Minute)
+				ctx := testenv.Context(b, 10*time.Minute)
 				b.SetBytes(int64(size))
 				for i := 0; b.Loop(); i++ {
 					key := fmt.Sprintf("bench/put-%d", i)
@@ -47,7 +47,7 @@ func BenchmarkGet(b *testing.B) {
 	srv := testenv.S3(b, testenv.S3Options{})
 	for _, size := range benchSizes {
 		data, key := blob(b, size)
-		ctx := testCtx(b, 10*time.Minute)
+		ctx := testenv.Context(b, 10*time.Minute)
 		if _, err := newStore(b, srv, "", s3store.Options{Prefix: "bench"}).Put(ctx, key, bytes.NewReader(data), int64(size)); err != nil {
 			b.Fatal(err)
 		}

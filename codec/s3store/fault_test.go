@@ -42,7 +42,7 @@ func TestRetryOnSlowDown(t *testing.T) {
 		{"CompleteMultipartUpload", "CompleteMultipartUpload", 12 << 20, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := testCtx(t, time.Minute)
+			ctx := testenv.Context(t, time.Minute)
 			var failed atomic.Int64
 			p := newFaultProxy(t, srv.Endpoint, func(w http.ResponseWriter, r *http.Request, op string) bool {
 				if (tc.op == "" || op == tc.op) && failed.Add(1) <= n {
@@ -77,7 +77,7 @@ func TestRetryOnSlowDown(t *testing.T) {
 	}
 
 	t.Run("GetRanges", func(t *testing.T) {
-		ctx := testCtx(t, time.Minute)
+		ctx := testenv.Context(t, time.Minute)
 		var failed atomic.Int64
 		p := newFaultProxy(t, srv.Endpoint, func(w http.ResponseWriter, r *http.Request, op string) bool {
 			if op == "GetObject" && failed.Add(1) <= n {
@@ -115,7 +115,7 @@ func TestRetriesSpentArePermanent(t *testing.T) {
 		}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := testCtx(t, time.Minute)
+			ctx := testenv.Context(t, time.Minute)
 			p := newFaultProxy(t, srv.Endpoint, func(w http.ResponseWriter, r *http.Request, op string) bool {
 				tc.answer(w, r)
 				return true
@@ -158,7 +158,7 @@ func TestCorruptedBodyRejected(t *testing.T) {
 		{"UploadPartUnsignedPayload", "UploadPart", 12 << 20, true, "BadDigest"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := testCtx(t, time.Minute)
+			ctx := testenv.Context(t, time.Minute)
 			var corrupted atomic.Int64 // requests whose body was flipped
 			p := newFaultProxy(t, srv.Endpoint, func(w http.ResponseWriter, r *http.Request, op string) bool {
 				if op == tc.op && (op != "UploadPart" || r.URL.Query().Get("partNumber") == "2") {
@@ -176,7 +176,7 @@ func TestCorruptedBodyRejected(t *testing.T) {
 				client = srv.NewClientFor(p.URL)
 			}
 			s, err := s3store.New(client, srv.Bucket, s3store.Options{
-				Prefix: "corrupt-" + tc.name, PartSize: 5 << 20, Retry: fastRetry, Logger: testLogger(t)})
+				Prefix: "corrupt-" + tc.name, PartSize: 5 << 20, Retry: fastRetry, Logger: testenv.Logger(t)})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -63,7 +63,7 @@ func TestGetShortBody(t *testing.T) {
 		{"RangeAlwaysShort", 4, map[int64]int{1: -1}, 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := testCtx(t, time.Minute)
+			ctx := testenv.Context(t, time.Minute)
 			b, key := blob(t, 12<<20)
 			var gets atomic.Int64
 			p := newFaultProxy(t, srv.Endpoint, func(w http.ResponseWriter, r *http.Request, op string) bool {
@@ -120,7 +120,7 @@ func TestGetHonoursContext(t *testing.T) {
 		t.Run(fmt.Sprintf("Concurrency%d", conc), func(t *testing.T) {
 			s := newStore(t, srv, "", s3store.Options{PartSize: 5 << 20, Concurrency: conc})
 			b, key := blob(t, 12<<20)
-			if _, err := s.Put(testCtx(t, time.Minute), key, bytes.NewReader(b), int64(len(b))); err != nil {
+			if _, err := s.Put(testenv.Context(t, time.Minute), key, bytes.NewReader(b), int64(len(b))); err != nil {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithCancel(context.Background())

@@ -1,14 +1,9 @@
 package s3store_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -19,9 +14,6 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
 
-// prefixSeq makes each store's prefix unique within a server, so each store starts empty.
-var prefixSeq atomic.Int64
-
 // newStore returns a store with a fresh prefix on srv, reached through endpoint (the
 // server itself when empty, or a proxy in front of it).
 func newStore(t testing.TB, srv *testenv.S3Server, endpoint string, opts s3store.Options) *s3store.Store {
@@ -30,34 +22,16 @@ func newStore(t testing.TB, srv *testenv.S3Server, endpoint string, opts s3store
 		endpoint = srv.Endpoint
 	}
 	if opts.Prefix == "" {
-		opts.Prefix = fmt.Sprintf("t%d", prefixSeq.Add(1))
+		opts.Prefix = testenv.UniquePrefix()
 	}
 	if opts.Logger == nil {
-		opts.Logger = testLogger(t)
+		opts.Logger = testenv.Logger(t)
 	}
 	s, err := s3store.New(srv.NewClientFor(endpoint), srv.Bucket, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
-}
-
-// testLogger sends the store's log to t.Log, shown only for failing tests.
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type tWriter struct{ t testing.TB }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(string(bytes.TrimRight(p, "\n")))
-	return len(p), nil
-}
-
-func testCtx(t testing.TB, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 // blob returns n random bytes and their content-address key.

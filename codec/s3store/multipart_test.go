@@ -47,7 +47,7 @@ func TestMultipartUpload(t *testing.T) {
 		{"TailOverSlack", 3*part + part/16 + 1, true, 4},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := testCtx(t, time.Minute)
+			ctx := testenv.Context(t, time.Minute)
 			s := newStore(t, srv, "", s3store.Options{PartSize: part, Concurrency: 3})
 			b, key := blob(t, tc.size)
 			var src io.ReadSeeker = bytes.NewReader(b)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
+	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
 
 func TestNew(t *testing.T) {
@@ -80,7 +81,7 @@ func TestInvalidKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := testCtx(t, time.Minute)
+	ctx := testenv.Context(t, time.Minute)
 	for _, key := range []string{"", "a/../b", "a b", "a//b"} {
 		if _, err := s.Put(ctx, key, strings.NewReader("x"), 1); !errors.Is(err, codec.ErrInvalidKey) {
 			t.Errorf("Put(%q) = %v, want ErrInvalidKey", key, err)

@@ -24,7 +24,7 @@ func TestWrongRegion(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	wrong, err := s3store.New(srv.NewClient(func(o *s3.Options) { o.Region = "us-west-2" }), srv.Bucket,
-		s3store.Options{Prefix: "wrong", Logger: testLogger(t)})
+		s3store.Options{Prefix: "wrong", Logger: testenv.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,7 +54,7 @@ func TestWriteHeaders(t *testing.T) {
 			opts := tc.opts
 			opts.PartSize, opts.TouchAfter = 5<<20, time.Second
 			s := newStore(t, srv, p.URL, opts)
-			ctx := testCtx(t, time.Minute)
+			ctx := testenv.Context(t, time.Minute)
 			var last string
 			for _, size := range []int{1 << 10, 6 << 20} {
 				b, key := blob(t, size)

@@ -45,7 +45,7 @@ func TestTouchRefreshesAge(t *testing.T) {
 			if tc.maxCopySize > 0 {
 				t.Cleanup(s3store.SetMaxCopySize(tc.maxCopySize))
 			}
-			ctx := testCtx(t, time.Minute)
+			ctx := testenv.Context(t, time.Minute)
 			s := newStore(t, srv, "", s3store.Options{PartSize: 5 << 20, TouchAfter: time.Second})
 			b, key := blob(t, tc.size)
 			if _, err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {

@@ -67,7 +67,7 @@ func TestWorkflow200MiB(t *testing.T) {
 
 	in := make([]byte, size)
 	rand.NewChaCha8([32]byte{4}).Read(in)
-	ctx := testCtx(t, 5*time.Minute)
+	ctx := testenv.Context(t, 5*time.Minute)
 	run, err := cl.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		TaskQueue:           "s3store-200mib",
 		WorkflowTaskTimeout: time.Minute, // storing 200 MiB in a workflow task under -race
