@@ -16,65 +16,54 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
+	"github.com/seed-a62fcf0e/longhaul/internal/drivertest"
 	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
 
 // fastRetry keeps fault tests quick: millisecond backoffs, bounded by time.
 var fastRetry = codec.RetryPolicy{InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond, MaxElapsed: 10 * time.Second}
 
-// TestRetryOnSlowDown answers the first N requests of one kind with 503 SlowDown: the
-// operation succeeds, the store counts exactly N retries, and a failed part is resent
-// alone, not the whole blob.
+// faultDriver describes s3store on srv to the shared fault suite.
+func faultDriver(srv *testenv.S3Server) drivertest.Driver {
+	return drivertest.Driver{
+		Endpoint: srv.Endpoint,
+		Op:       s3Op,
+		NewStore: func(t testing.TB, endpoint string, o drivertest.Options) drivertest.Store {
+			s := newStore(t, srv, endpoint, s3store.Options{Prefix: o.Prefix, PartSize: o.PartSize,
+				Concurrency: o.Concurrency, Retry: o.Retry, AttemptTimeout: o.AttemptTimeout})
+			return drivertest.Store{Store: s, Stats: func() drivertest.Stats {
+				st := s.Stats()
+				return drivertest.Stats{Puts: st.Puts, Retries: st.Retries, BytesUp: st.BytesUp, BytesDown: st.BytesDown}
+			}}
+		},
+		Retry:    fastRetry,
+		Busy:     slowDown,
+		BusyName: "SlowDown",
+		Forbidden: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = io.WriteString(w, `<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`)
+		},
+		PartSize: 5 << 20,
+		PartOp:   "UploadPart",
+		RetryCases: []drivertest.RetryCase{
+			{Name: "AnyRequestSinglePut", Op: "", Size: 1 << 20, WantParts: 0},
+			{Name: "HeadObject", Op: "HeadObject", Size: 1 << 20, WantParts: 0},
+			{Name: "PutObject", Op: "PutObject", Size: 1 << 20, WantParts: 0},
+			{Name: "UploadPart", Op: "UploadPart", Size: 12 << 20, WantParts: 3},
+			{Name: "CreateMultipartUpload", Op: "CreateMultipartUpload", Size: 12 << 20, WantParts: 3},
+			{Name: "CompleteMultipartUpload", Op: "CompleteMultipartUpload", Size: 12 << 20, WantParts: 3},
+		},
+	}
+}
+
+// TestRetryOnSlowDown answers the first N requests of one kind with 503 SlowDown
+// (drivertest.RetryOn5xx), and the first N range reads of a Get: each operation
+// succeeds, and the store counts exactly N retries.
 func TestRetryOnSlowDown(t *testing.T) {
 	srv := testenv.S3(t, testenv.S3Options{})
 	const n = 3
-	for _, tc := range []struct {
-		name      string
-		op        string // requests answered 503; "" = any
-		size      int
-		wantParts int // UploadPart requests that reached the server
-	}{
-		{"AnyRequestSinglePut", "", 1 << 20, 0},
-		{"HeadObject", "HeadObject", 1 << 20, 0},
-		{"PutObject", "PutObject", 1 << 20, 0},
-		{"UploadPart", "UploadPart", 12 << 20, 3},
-		{"CreateMultipartUpload", "CreateMultipartUpload", 12 << 20, 3},
-		{"CompleteMultipartUpload", "CompleteMultipartUpload", 12 << 20, 3},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := testenv.Context(t, time.Minute)
-			var failed atomic.Int64
-			p := newFaultProxy(t, srv.Endpoint, func(w http.ResponseWriter, r *http.Request, op string) bool {
-				if (tc.op == "" || op == tc.op) && failed.Add(1) <= n {
-					slowDown(w, r)
-					return true
-				}
-				return false
-			})
-			s := newStore(t, srv, p.URL, s3store.Options{PartSize: 5 << 20, Retry: fastRetry})
-			b, key := blob(t, tc.size)
-			if _, err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
-				t.Fatalf("Put through %d SlowDowns: %v", n, err)
-			}
-			st := s.Stats()
-			if st.Retries != n {
-				t.Errorf("Stats().Retries = %d, want %d", st.Retries, n)
-			}
-			if st.Puts != 1 || st.BytesUp != int64(tc.size) {
-				t.Errorf("Stats() = %+v, want Puts 1, BytesUp %d", st, tc.size)
-			}
-			if tc.wantParts > 0 {
-				extra := 0
-				if tc.op == "UploadPart" {
-					extra = n
-				}
-				if got := p.count("UploadPart"); got != tc.wantParts+extra {
-					t.Errorf("server saw %d UploadPart requests, want %d (each 503'd part resent alone)", got, tc.wantParts+extra)
-				}
-			}
-			storetest.EqualBlobs(t, storetest.ReadBlob(t, ctx, s, key), b)
-		})
-	}
+	drivertest.RetryOn5xx(t, faultDriver(srv))
 
 	t.Run("GetRanges", func(t *testing.T) {
 		ctx := testenv.Context(t, time.Minute)
@@ -98,44 +87,8 @@ func TestRetryOnSlowDown(t *testing.T) {
 	})
 }
 
-// TestRetriesSpentArePermanent: when the store gives up, the error is marked permanent
-// (so codec's wrapper does not retry it again); a 4xx is not retried at all.
 func TestRetriesSpentArePermanent(t *testing.T) {
-	srv := testenv.S3(t, testenv.S3Options{})
-	for _, tc := range []struct {
-		name        string
-		answer      func(w http.ResponseWriter, r *http.Request)
-		wantRetries int64
-	}{
-		{"AlwaysSlowDown", slowDown, 3},
-		{"Forbidden", func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/xml")
-			w.WriteHeader(http.StatusForbidden)
-			_, _ = io.WriteString(w, `<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`)
-		}, 0},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := testenv.Context(t, time.Minute)
-			p := newFaultProxy(t, srv.Endpoint, func(w http.ResponseWriter, r *http.Request, op string) bool {
-				tc.answer(w, r)
-				return true
-			})
-			policy := fastRetry
-			policy.MaxAttempts = 4
-			s := newStore(t, srv, p.URL, s3store.Options{Retry: policy})
-			b, key := blob(t, 1000)
-			_, err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b)))
-			if err == nil || !codec.IsPermanent(err) {
-				t.Fatalf("Put error = %v, want a permanent error", err)
-			}
-			if got := s.Stats().Retries; got != tc.wantRetries {
-				t.Errorf("Stats().Retries = %d, want %d", got, tc.wantRetries)
-			}
-			if _, err := s.Get(ctx, key); err == nil || !codec.IsPermanent(err) || errors.Is(err, codec.ErrNotFound) {
-				t.Errorf("Get error = %v, want permanent, not ErrNotFound", err)
-			}
-		})
-	}
+	drivertest.RetriesSpentArePermanent(t, faultDriver(testenv.S3(t, testenv.S3Options{})))
 }
 
 // TestCorruptedBodyRejected flips one byte of an upload on its way to the server: S3

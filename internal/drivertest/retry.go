@@ -1,0 +1,96 @@
+package drivertest
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
+	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+)
+
+// RetryCase is one kind of request RetryOn5xx answers with Busy.
+type RetryCase struct {
+	Name string
+	Op   string // requests answered Busy; "" = any
+	Size int
+	// WantParts counts the Driver.PartOp requests that reach the server when none
+	// fails; each failed one is sent again on its own.
+	WantParts int
+}
+
+// RetryOn5xx answers the first 3 requests of one kind with Busy: the Put succeeds and
+// creates the blob, the store counts exactly 3 retries, and a failed part is resent
+// alone, not the whole blob.
+func RetryOn5xx(t *testing.T, d Driver) {
+	const n = 3
+	for _, tc := range d.RetryCases {
+		t.Run(tc.Name, func(t *testing.T) {
+			ctx := testenv.Context(t, time.Minute)
+			var failed atomic.Int64
+			p := testenv.NewFaultProxy(t, d.Endpoint, d.Op, func(w http.ResponseWriter, r *http.Request, op string) bool {
+				if (tc.Op == "" || op == tc.Op) && failed.Add(1) <= n {
+					d.Busy(w, r)
+					return true
+				}
+				return false
+			})
+			s := d.NewStore(t, p.URL, Options{PartSize: d.PartSize, Retry: d.retry()})
+			b, key := blob(t, tc.Size)
+			if created, err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil || !created {
+				t.Fatalf("Put through %d 503s = %v, %v", n, created, err)
+			}
+			st := s.Stats()
+			if st.Retries != n || st.Puts != 1 || st.BytesUp != int64(tc.Size) {
+				t.Errorf("Stats() = %+v, want Retries %d, Puts 1, BytesUp %d", st, n, tc.Size)
+			}
+			extra := 0
+			if tc.Op == d.PartOp {
+				extra = n
+			}
+			if got := p.Count(d.PartOp); got != tc.WantParts+extra {
+				t.Errorf("server saw %d %s requests, want %d (each failed part resent alone)", got, d.PartOp, tc.WantParts+extra)
+			}
+			storetest.EqualBlobs(t, storetest.ReadBlob(t, ctx, s, key), b)
+		})
+	}
+}
+
+// RetriesSpentArePermanent: when the store gives up, the error is permanent (so codec's
+// wrapper does not retry it again); a 403 is not retried at all.
+func RetriesSpentArePermanent(t *testing.T, d Driver) {
+	for _, tc := range []struct {
+		name        string
+		answer      func(w http.ResponseWriter, r *http.Request)
+		wantRetries int64
+	}{
+		{"Always" + d.BusyName, d.Busy, 3},
+		{"Forbidden", d.Forbidden, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := testenv.Context(t, time.Minute)
+			p := testenv.NewFaultProxy(t, d.Endpoint, d.Op, func(w http.ResponseWriter, r *http.Request, op string) bool {
+				tc.answer(w, r)
+				return true
+			})
+			policy := d.retry()
+			policy.MaxAttempts = 4
+			s := d.NewStore(t, p.URL, Options{Retry: policy})
+			b, key := blob(t, 1000)
+			_, err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b)))
+			if err == nil || !codec.IsPermanent(err) {
+				t.Fatalf("Put error = %v, want a permanent error", err)
+			}
+			if got := s.Stats().Retries; got != tc.wantRetries {
+				t.Errorf("Stats().Retries = %d, want %d", got, tc.wantRetries)
+			}
+			if _, err := s.Get(ctx, key); err == nil || !codec.IsPermanent(err) || errors.Is(err, codec.ErrNotFound) {
+				t.Errorf("Get error = %v, want permanent, not ErrNotFound", err)
+			}
+		})
+	}
+}
