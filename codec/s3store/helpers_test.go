@@ -68,3 +68,18 @@ func pendingUploads(t testing.TB, ctx context.Context, srv *testenv.S3Server) []
 	}
 	return keys
 }
+
+// listObjects returns the keys of the objects under the store's prefix.
+func listObjects(t testing.TB, ctx context.Context, srv *testenv.S3Server, s *s3store.Store) []string {
+	t.Helper()
+	out, err := srv.NewClient().ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+		Bucket: aws.String(srv.Bucket), Prefix: aws.String(s.Options().Prefix + "/")})
+	if err != nil {
+		t.Fatalf("ListObjectsV2: %v", err)
+	}
+	var keys []string
+	for _, o := range out.Contents {
+		keys = append(keys, aws.ToString(o.Key))
+	}
+	return keys
+}
