@@ -47,11 +47,9 @@ type AzuriteServer struct {
 	Account   string
 	Key       string
 	Container string
-	LogPath   string
+	emulator
 
 	opts AzuriteOptions
-	proc *process
-	dir  workDir
 }
 
 // AzuritePath finds the azurite-blob launcher: $LONGHAUL_AZURITE, else the tool cache
@@ -90,21 +88,9 @@ func StartAzurite(ctx context.Context, opts AzuriteOptions) (*AzuriteServer, err
 		opts.ReadyTimeout = 60 * time.Second
 	}
 	s := &AzuriteServer{opts: opts, Account: AzuriteAccount, Key: AzuriteKey, Container: opts.Container}
-	dir, err := newWorkDir(opts.Dir, "longhaul-azurite-")
+	err := s.startOnFreePort(opts.Dir, "longhaul-azurite-", "azurite.log", nil,
+		func(port int) error { return s.start(ctx, port) })
 	if err != nil {
-		return nil, err
-	}
-	s.dir = dir
-	s.LogPath = filepath.Join(dir.path, "azurite.log")
-	err = retryStart(func() error {
-		port, err := FreePort()
-		if err != nil {
-			return err
-		}
-		return s.start(ctx, port)
-	})
-	if err != nil {
-		s.dir.remove()
 		return nil, err
 	}
 	return s, nil
@@ -137,17 +123,6 @@ func (s *AzuriteServer) start(ctx context.Context, port int) error {
 	}
 	return err
 }
-
-// Stop stops the service and removes its temporary directory.
-func (s *AzuriteServer) Stop() {
-	if s.proc != nil {
-		s.proc.stop(5 * time.Second)
-	}
-	s.dir.remove()
-}
-
-// LogTail returns the end of the service log.
-func (s *AzuriteServer) LogTail() string { return tailFile(s.LogPath, 8192) }
 
 // NewClient returns an azblob client for the service with the account's shared key.
 func (s *AzuriteServer) NewClient() (*azblob.Client, error) { return s.NewClientFor(s.Endpoint) }

@@ -34,11 +34,9 @@ type GCSServer struct {
 	// Endpoint is http://127.0.0.1:port.
 	Endpoint string
 	Bucket   string
-	LogPath  string
+	emulator
 
 	opts GCSOptions
-	proc *process
-	dir  workDir
 }
 
 // StartGCS starts fake-gcs-server on a random loopback port and creates the bucket.
@@ -57,21 +55,9 @@ func StartGCS(ctx context.Context, opts GCSOptions) (*GCSServer, error) {
 		opts.ReadyTimeout = 30 * time.Second
 	}
 	s := &GCSServer{opts: opts, Bucket: opts.Bucket}
-	dir, err := newWorkDir(opts.Dir, "longhaul-gcs-")
+	err := s.startOnFreePort(opts.Dir, "longhaul-gcs-", "fake-gcs-server.log", nil,
+		func(port int) error { return s.start(ctx, port) })
 	if err != nil {
-		return nil, err
-	}
-	s.dir = dir
-	s.LogPath = filepath.Join(dir.path, "fake-gcs-server.log")
-	err = retryStart(func() error {
-		port, err := FreePort()
-		if err != nil {
-			return err
-		}
-		return s.start(ctx, port)
-	})
-	if err != nil {
-		s.dir.remove()
 		return nil, err
 	}
 	c, err := s.NewClient(ctx)
@@ -118,17 +104,6 @@ func (s *GCSServer) start(ctx context.Context, port int) error {
 	}
 	return err
 }
-
-// Stop stops the server and removes its temporary directory.
-func (s *GCSServer) Stop() {
-	if s.proc != nil {
-		s.proc.stop(5 * time.Second)
-	}
-	s.dir.remove()
-}
-
-// LogTail returns the end of the server log.
-func (s *GCSServer) LogTail() string { return tailFile(s.LogPath, 8192) }
 
 // NewClient returns a storage client for the server, without authentication.
 func (s *GCSServer) NewClient(ctx context.Context, opts ...option.ClientOption) (*storage.Client, error) {

@@ -41,13 +41,11 @@ type S3Server struct {
 	SecretKey string
 	Bucket    string
 	// Root is the posix backend's directory (bucket = subdirectory).
-	Root    string
-	LogPath string
+	Root string
+	emulator
 
 	opts S3Options
 	port int
-	proc *process
-	dir  workDir
 }
 
 // StartS3 starts versitygw on a random loopback port with generated credentials and
@@ -70,29 +68,19 @@ func StartS3(ctx context.Context, opts S3Options) (*S3Server, error) {
 		opts.Region = "us-east-1"
 	}
 	s := &S3Server{opts: opts, Region: opts.Region, Bucket: opts.Bucket}
-	dir, err := newWorkDir(opts.Dir, "longhaul-s3-")
-	if err != nil {
-		return nil, err
-	}
-	s.dir = dir
-	s.Root = filepath.Join(s.dir.path, "root")
-	if err := os.MkdirAll(s.Root, 0o755); err != nil {
-		return nil, fmt.Errorf("testenv: s3 root: %w", err)
-	}
-	s.LogPath = filepath.Join(s.dir.path, "versitygw.log")
 	s.AccessKey = "AK" + randHex(9)
 	s.SecretKey = randHex(20)
-
-	err = retryStart(func() error {
-		port, err := FreePort()
-		if err != nil {
-			return err
+	err := s.startOnFreePort(opts.Dir, "longhaul-s3-", "versitygw.log", func() error {
+		s.Root = filepath.Join(s.dir.path, "root")
+		if err := os.MkdirAll(s.Root, 0o755); err != nil {
+			return fmt.Errorf("testenv: s3 root: %w", err)
 		}
+		return nil
+	}, func(port int) error {
 		s.port = port
 		return s.Start(ctx)
 	})
 	if err != nil {
-		s.dir.remove()
 		return nil, err
 	}
 	c := s.NewClient()
@@ -132,14 +120,6 @@ func (s *S3Server) Kill() {
 	}
 }
 
-// Stop stops the server and removes its temporary directory.
-func (s *S3Server) Stop() {
-	if s.proc != nil {
-		s.proc.stop(5 * time.Second)
-	}
-	s.dir.remove()
-}
-
 // Pid returns the server process's id (0 when it is not running), e.g. to read its
 // CPU time in benchmarks.
 func (s *S3Server) Pid() int {
@@ -153,9 +133,6 @@ func (s *S3Server) Pid() int {
 	}
 	return s.proc.cmd.Process.Pid
 }
-
-// LogTail returns the end of the server log.
-func (s *S3Server) LogTail() string { return tailFile(s.LogPath, 8192) }
 
 // NewClient returns an aws-sdk-go-v2 client for the server: static credentials, custom
 // endpoint, path-style addressing. opts may adjust it further.
