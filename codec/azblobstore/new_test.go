@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	azblobblob "github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
@@ -40,12 +41,21 @@ func TestNewRejectsBadOptions(t *testing.T) {
 			}
 		})
 	}
+	// Zero and negative values both mean the default (a negative timeout would fail
+	// every request).
+	for _, opts := range []azblobstore.Options{{}, {Concurrency: -1, TouchAfter: -time.Hour, AttemptTimeout: -time.Second}} {
+		s, err := azblobstore.New(c, "b", opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o := s.Options(); o.PartSize != azblobstore.DefaultPartSize || o.Concurrency != azblobstore.DefaultConcurrency ||
+			o.TouchAfter != azblobstore.DefaultTouchAfter || o.AttemptTimeout != azblobstore.DefaultAttemptTimeout {
+			t.Errorf("New(%+v): defaults not filled in: %+v", opts, o)
+		}
+	}
 	s, err := azblobstore.New(c, "b", azblobstore.Options{})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if o := s.Options(); o.PartSize != azblobstore.DefaultPartSize || o.Concurrency != azblobstore.DefaultConcurrency || o.TouchAfter != azblobstore.DefaultTouchAfter {
-		t.Errorf("defaults not filled in: %+v", o)
 	}
 	if _, err := s.Get(context.Background(), "v1/../x"); !errors.Is(err, codec.ErrInvalidKey) {
 		t.Errorf("Get(bad key) = %v, want ErrInvalidKey", err)

@@ -36,7 +36,8 @@ const (
 	refreshedKey = "longhaulrefreshed"
 )
 
-// Options configures a Store. The zero value means the defaults.
+// Options configures a Store. The zero value means the defaults; a zero or negative
+// Concurrency, TouchAfter or AttemptTimeout means its default.
 type Options struct {
 	// Prefix is prepended to every key, e.g. "longhaul" stores key "v1/ns/sha256/ab.."
 	// as blob "longhaul/v1/ns/sha256/ab..". A trailing slash is optional.
@@ -96,9 +97,9 @@ func New(client *azblob.Client, containerName string, opts Options) (*Store, err
 	if opts.AccessTier == blob.AccessTierArchive {
 		return nil, errors.New("azblobstore: access tier Archive: archived blobs can be neither read nor refreshed")
 	}
-	opts.Concurrency = max(cmp.Or(opts.Concurrency, DefaultConcurrency), 1)
-	opts.TouchAfter = cmp.Or(opts.TouchAfter, DefaultTouchAfter)
-	opts.AttemptTimeout = cmp.Or(opts.AttemptTimeout, DefaultAttemptTimeout)
+	opts.Concurrency = blobxfer.OrDefault(opts.Concurrency, DefaultConcurrency)
+	opts.TouchAfter = blobxfer.OrDefault(opts.TouchAfter, DefaultTouchAfter)
+	opts.AttemptTimeout = blobxfer.OrDefault(opts.AttemptTimeout, DefaultAttemptTimeout)
 	opts.Logger = cmp.Or(opts.Logger, slog.Default())
 	s := &Store{
 		container: client.ServiceClient().NewContainerClient(containerName),

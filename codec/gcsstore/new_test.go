@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"cloud.google.com/go/storage"
 	"google.golang.org/api/option"
@@ -39,12 +40,21 @@ func TestNewRejectsBadOptions(t *testing.T) {
 			}
 		})
 	}
+	// Zero and negative values both mean the default (a negative timeout would fail
+	// every request).
+	for _, opts := range []gcsstore.Options{{}, {Concurrency: -1, TouchAfter: -time.Hour, AttemptTimeout: -time.Second}} {
+		s, err := gcsstore.New(c, "b", opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o := s.Options(); o.PartSize != gcsstore.DefaultPartSize || o.Concurrency != gcsstore.DefaultConcurrency ||
+			o.TouchAfter != gcsstore.DefaultTouchAfter || o.AttemptTimeout != gcsstore.DefaultAttemptTimeout {
+			t.Errorf("New(%+v): defaults not filled in: %+v", opts, o)
+		}
+	}
 	s, err := gcsstore.New(c, "b", gcsstore.Options{})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if o := s.Options(); o.PartSize != gcsstore.DefaultPartSize || o.Concurrency != gcsstore.DefaultConcurrency || o.TouchAfter != gcsstore.DefaultTouchAfter {
-		t.Errorf("defaults not filled in: %+v", o)
 	}
 	if _, err := s.Get(context.Background(), "v1/../x"); !errors.Is(err, codec.ErrInvalidKey) {
 		t.Errorf("Get(bad key) = %v, want ErrInvalidKey", err)

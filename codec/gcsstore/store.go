@@ -38,7 +38,8 @@ const (
 // rule on it removes the parts a crashed worker left (see OPERATIONS.md).
 const uploadsDir = ".uploads/"
 
-// Options configures a Store. The zero value means the defaults.
+// Options configures a Store. The zero value means the defaults; a zero or negative
+// Concurrency, TouchAfter or AttemptTimeout means its default.
 type Options struct {
 	// Prefix is prepended to every key, e.g. "longhaul" stores key "v1/ns/sha256/ab.."
 	// as object "longhaul/v1/ns/sha256/ab..". A trailing slash is optional.
@@ -92,9 +93,9 @@ func New(client *storage.Client, bucket string, opts Options) (*Store, error) {
 	if opts.PartSize < MinPartSize {
 		return nil, fmt.Errorf("gcsstore: part size %d under the minimum %d", opts.PartSize, MinPartSize)
 	}
-	opts.Concurrency = max(cmp.Or(opts.Concurrency, DefaultConcurrency), 1)
-	opts.TouchAfter = cmp.Or(opts.TouchAfter, DefaultTouchAfter)
-	opts.AttemptTimeout = cmp.Or(opts.AttemptTimeout, DefaultAttemptTimeout)
+	opts.Concurrency = blobxfer.OrDefault(opts.Concurrency, DefaultConcurrency)
+	opts.TouchAfter = blobxfer.OrDefault(opts.TouchAfter, DefaultTouchAfter)
+	opts.AttemptTimeout = blobxfer.OrDefault(opts.AttemptTimeout, DefaultAttemptTimeout)
 	opts.Logger = cmp.Or(opts.Logger, slog.Default())
 	s := &Store{
 		bucket: client.Bucket(bucket).Retryer(storage.WithPolicy(storage.RetryNever)),

@@ -35,6 +35,14 @@ func TestNew(t *testing.T) {
 				t.Errorf("String() = %q", got)
 			}
 		}},
+		{name: "NegativeMeansDefault", client: client, bucket: "b",
+			opts: s3store.Options{Concurrency: -1, TouchAfter: -time.Hour, AttemptTimeout: -time.Second},
+			check: func(t *testing.T, s *s3store.Store) {
+				o := s.Options()
+				if o.Concurrency != s3store.DefaultConcurrency || o.TouchAfter != s3store.DefaultTouchAfter || o.AttemptTimeout != s3store.DefaultAttemptTimeout {
+					t.Errorf("Options() = %+v, want the defaults", o)
+				}
+			}},
 		{name: "Prefix", client: client, bucket: "b", opts: s3store.Options{Prefix: "blobs/prod/"}, check: func(t *testing.T, s *s3store.Store) {
 			if got := s.String(); got != "s3store(s3://b/blobs/prod/)" {
 				t.Errorf("String() = %q", got)

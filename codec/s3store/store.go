@@ -38,7 +38,8 @@ const (
 // UploadPartCopy. A variable so tests can exercise the multipart path.
 var maxCopySize int64 = 5 << 30
 
-// Options configures a Store. The zero value means the defaults.
+// Options configures a Store. The zero value means the defaults; a zero or negative
+// Concurrency, TouchAfter or AttemptTimeout means its default.
 type Options struct {
 	// Prefix is prepended to every key, e.g. "longhaul" stores key "v1/ns/sha256/ab.."
 	// as "longhaul/v1/ns/sha256/ab..". A trailing slash is optional.
@@ -101,15 +102,9 @@ func New(client *s3.Client, bucket string, opts Options) (*Store, error) {
 	if opts.PartSize < minPartSize || opts.PartSize > maxPartSize {
 		return nil, fmt.Errorf("s3store: part size %d outside S3's limits [5 MiB, 5 GiB]", opts.PartSize)
 	}
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = DefaultConcurrency
-	}
-	if opts.TouchAfter <= 0 {
-		opts.TouchAfter = DefaultTouchAfter
-	}
-	if opts.AttemptTimeout <= 0 {
-		opts.AttemptTimeout = DefaultAttemptTimeout
-	}
+	opts.Concurrency = blobxfer.OrDefault(opts.Concurrency, DefaultConcurrency)
+	opts.TouchAfter = blobxfer.OrDefault(opts.TouchAfter, DefaultTouchAfter)
+	opts.AttemptTimeout = blobxfer.OrDefault(opts.AttemptTimeout, DefaultAttemptTimeout)
 	if opts.KMSKeyID != "" && opts.ServerSideEncryption == "" {
 		opts.ServerSideEncryption = types.ServerSideEncryptionAwsKms
 	}
