@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -22,6 +23,10 @@ import (
 // {"metadata":{original metadata, base64 values},"size":<len of Data>,
 // "digest":"sha256:<hex of Data>","key":"..."}; its HTTP service holds the original Data
 // alone: v2 "GET {base}/v2/blobs/get?key=<key>", v1 "GET {base}/v1/blobs/get?digest=<digest>".
+// Its GET handlers answer 400 unless the request carries "Content-Type:
+// application/octet-stream" and "X-Payload-Expected-Content-Length: <size>"; they then
+// declare that length and send what they hold, so a stored blob of another length arrives
+// as a body that ends early.
 const (
 	dataDogMetadataKey = "temporal.io/remote-codec"
 	// DefaultDataDogMaxSize bounds one DataDog blob when DataDogOptions.MaxSize is zero.
@@ -38,7 +43,8 @@ type DataDogOptions struct {
 	// digest in the reference), so the DataDog service can be retired.
 	Store Store
 	// HTTPClient makes the requests; default http.DefaultClient (the codec's Timeout
-	// bounds each read).
+	// bounds each read). The reader uses a copy that never follows a redirect to another
+	// origin.
 	HTTPClient *http.Client
 	// MaxSize bounds one blob; default DefaultDataDogMaxSize.
 	MaxSize int64
@@ -72,9 +78,7 @@ func NewDataDogReader(opts DataDogOptions) (*DataDogReader, error) {
 		r.base = u
 	}
 	opts.MaxSize = cmp.Or(opts.MaxSize, DefaultDataDogMaxSize)
-	if opts.HTTPClient == nil {
-		opts.HTTPClient = http.DefaultClient
-	}
+	opts.HTTPClient = sameOriginClient(cmp.Or(opts.HTTPClient, http.DefaultClient))
 	r.opts = opts
 	return r, nil
 }
@@ -106,7 +110,7 @@ func (r *DataDogReader) Read(ctx context.Context, namespace string, p *commonpb.
 	var data []byte
 	err = ErrNotFound
 	if r.opts.Store != nil {
-		data, err = r.fromStore(ctx, namespace, sum)
+		data, err = r.fromStore(ctx, namespace, sum, ref.Size)
 	}
 	if errors.Is(err, ErrNotFound) && r.base != nil {
 		err = Retry(ctx, r.opts.Retry, func(ctx context.Context) error {
@@ -147,7 +151,7 @@ func parseDataDogRef(version string, data []byte) (dataDogRef, string, error) {
 	return ref, sum, nil
 }
 
-func (r *DataDogReader) fromStore(ctx context.Context, namespace, sum string) ([]byte, error) {
+func (r *DataDogReader) fromStore(ctx context.Context, namespace, sum string, size int64) ([]byte, error) {
 	key, err := BlobKey(namespace, sum)
 	if err != nil {
 		return nil, err
@@ -157,7 +161,7 @@ func (r *DataDogReader) fromStore(ctx context.Context, namespace, sum string) ([
 		return nil, err
 	}
 	defer rc.Close()
-	return readBounded(rc, r.opts.MaxSize)
+	return readBounded(rc, min(size, r.opts.MaxSize))
 }
 
 func (r *DataDogReader) fromService(ctx context.Context, version string, ref dataDogRef) ([]byte, error) {
@@ -175,7 +179,13 @@ func (r *DataDogReader) fromService(ctx context.Context, version string, ref dat
 	if err != nil {
 		return nil, Permanent(err)
 	}
+	// Without these two headers the service answers 400 to every GET.
+	req.Header.Set("Content-Type", dataDogContentType)
+	req.Header.Set("X-Payload-Expected-Content-Length", strconv.FormatInt(ref.Size, 10))
 	resp, err := r.opts.HTTPClient.Do(req)
+	if errors.Is(err, errCrossOrigin) {
+		return nil, Permanent(err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -186,24 +196,59 @@ func (r *DataDogReader) fromService(ctx context.Context, version string, ref dat
 		return nil, fmt.Errorf("%w: %s answered 404", ErrNotFound, u.Path)
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
 		return nil, fmt.Errorf("%s answered %s", u.Path, resp.Status)
-	default:
+	default: // 4xx: a request the service refuses; asking again gets the same answer
 		return nil, Permanent(fmt.Errorf("%s answered %s", u.Path, resp.Status))
 	}
-	if resp.ContentLength > r.opts.MaxSize {
-		return nil, Permanent(fmt.Errorf("%w: blob is %d bytes, over the %d-byte limit", ErrCorrupt, resp.ContentLength, r.opts.MaxSize))
+	if resp.ContentLength >= 0 && resp.ContentLength != ref.Size {
+		return nil, Permanent(fmt.Errorf("%w: blob is %d bytes, the reference says %d", ErrCorrupt, resp.ContentLength, ref.Size))
 	}
-	return readBounded(resp.Body, r.opts.MaxSize)
+	data, err := readBounded(resp.Body, min(ref.Size, r.opts.MaxSize))
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		// The service declares the reference's size and sends what it holds: a body that
+		// ends early is a blob of another length, not an outage.
+		return nil, Permanent(fmt.Errorf("%w: body ended before the reference's %d bytes: %v", ErrCorrupt, ref.Size, err))
+	}
+	return data, err
 }
 
-// readBounded reads all of src, failing with ErrCorrupt past max; it grows with what
-// arrives, never from a claimed size.
+// readBounded reads all of src, failing with ErrCorrupt past max (the reference's size
+// or MaxSize); it grows with what arrives, never from a claimed size.
 func readBounded(src io.Reader, max int64) ([]byte, error) {
 	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(io.LimitReader(src, max+1)); err != nil {
 		return nil, err
 	}
 	if int64(buf.Len()) > max {
-		return nil, Permanent(fmt.Errorf("%w: blob is over the %d-byte limit", ErrCorrupt, max))
+		return nil, Permanent(fmt.Errorf("%w: blob is over %d bytes (the reference's size or MaxSize)", ErrCorrupt, max))
 	}
 	return buf.Bytes(), nil
+}
+
+const dataDogContentType = "application/octet-stream"
+
+// errCrossOrigin is the error of a redirect to another origin: the reader never follows
+// one, so a service (or whoever answers for it) cannot send it elsewhere.
+var errCrossOrigin = errors.New("redirect to another origin refused")
+
+// sameOriginClient returns a copy of c that follows redirects within the origin of the
+// first request only (under c's own redirect policy), restoring the Content-Type header
+// that net/http drops on a 301/302/303 hop and the service requires.
+func sameOriginClient(c *http.Client) *http.Client {
+	cc := *c
+	next := c.CheckRedirect
+	cc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		first := via[0].URL
+		if req.URL.Scheme != first.Scheme || req.URL.Host != first.Host {
+			return fmt.Errorf("%w: %s to %s://%s", errCrossOrigin, first.Host, req.URL.Scheme, req.URL.Host)
+		}
+		req.Header.Set("Content-Type", dataDogContentType)
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &cc
 }
