@@ -114,43 +114,45 @@ func StartDataDogServiceWith(t testing.TB, opts DataDogServiceOptions) *DataDogS
 	return s
 }
 
-// statusWriter remembers the status a handler wrote.
+// statusWriter records the status a handler writes before any of the body leaves, so a
+// client that has the answer finds it in Requests.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	s   *DataDogService
+	i   int
+	set bool
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
+	if !w.set {
+		w.set = true
+		w.s.mu.Lock()
+		w.s.reqs[w.i].Status = code
+		w.s.mu.Unlock()
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
+	if !w.set {
+		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(p)
 }
 
+// record notes each request as it arrives; its status is filled in when written.
 func (s *DataDogService) record(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
 		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.reqs = append(s.reqs, DataDogRequest{
-			Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Status: cmpStatus(sw.status),
-		})
+		s.reqs = append(s.reqs, DataDogRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()})
+		i := len(s.reqs) - 1
+		s.mu.Unlock()
+		sw := &statusWriter{ResponseWriter: w, s: s, i: i}
+		next.ServeHTTP(sw, r)
+		if !sw.set {
+			sw.WriteHeader(http.StatusOK)
+		}
 	})
-}
-
-func cmpStatus(s int) int {
-	if s == 0 {
-		return http.StatusOK
-	}
-	return s
 }
 
 // Requests returns the requests seen so far, oldest first.
