@@ -34,15 +34,21 @@ func HoldWorkflow(ctx workflow.Context, data []byte) (string, error) {
 // the workflow id.
 func replayCase(t *testing.T, starter client.Client, newWorker func(taskQueue string) worker.Worker, input []byte) string {
 	t.Helper()
+	return replayWorkflow(t, starter, newWorker, HoldWorkflow, input, digest(input))
+}
+
+// replayWorkflow is replayCase for any hold workflow wf (waits for "go", returns want).
+func replayWorkflow(t *testing.T, starter client.Client, newWorker func(taskQueue string) worker.Worker, wf, input any, want string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	tq := "replay-" + t.Name()
 	w1 := newWorker(tq)
-	w1.RegisterWorkflow(HoldWorkflow)
+	w1.RegisterWorkflow(wf)
 	if err := w1.Start(); err != nil {
 		t.Fatal(err)
 	}
-	run, err := starter.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: tq, WorkflowTaskTimeout: time.Minute}, HoldWorkflow, input)
+	run, err := starter.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: tq, WorkflowTaskTimeout: time.Minute}, wf, input)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +57,7 @@ func replayCase(t *testing.T, starter client.Client, newWorker func(taskQueue st
 	worker.PurgeStickyWorkflowCache()
 
 	w2 := newWorker(tq)
-	w2.RegisterWorkflow(HoldWorkflow)
+	w2.RegisterWorkflow(wf)
 	if err := w2.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +65,7 @@ func replayCase(t *testing.T, starter client.Client, newWorker func(taskQueue st
 	if err := starter.SignalWorkflow(ctx, run.GetID(), "", "go", nil); err != nil {
 		t.Fatal(err)
 	}
-	expectResult(t, ctx, run, digest(input))
+	expectResult(t, ctx, run, want)
 	return run.GetID()
 }
 
