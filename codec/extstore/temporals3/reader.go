@@ -27,6 +27,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/internal/awsintegrity"
 )
 
 // Temporal's own S3 External Storage driver (go.temporal.io/sdk/contrib/aws/s3driver and
@@ -230,7 +231,9 @@ func (r *Reader) get(ctx context.Context, bucket, key string) ([]byte, error) {
 		buf.Grow(int(n)) // bounded by MaxSize above
 	}
 	if _, err := buf.ReadFrom(io.LimitReader(out.Body, r.opts.MaxSize+1)); err != nil {
-		return nil, err
+		// The SDK's own checksum check (clients from config.LoadDefaultConfig) fails at
+		// the body's end: a corrupt object, not an outage.
+		return nil, awsintegrity.Classify(err)
 	}
 	if int64(buf.Len()) > r.opts.MaxSize {
 		return nil, codec.Permanent(fmt.Errorf("%w: object is over the %d-byte Options.MaxSize", codec.ErrCorrupt, r.opts.MaxSize))
