@@ -143,7 +143,8 @@ func TestDataDogRequestsAsTheServiceRequires(t *testing.T) {
 	svc := testenv.StartDataDogServiceWith(t, testenv.DataDogServiceOptions{V2Only: true})
 	orig := testenv.DataDogPayload("random", 200<<10, 9)
 	ref := svc.Ref("v2", "default", orig)
-	c := newCodec(t, memstore.New(), codec.Options{CacheBytes: -1, Readers: []codec.Reader{ddReader(t, codec.DataDogOptions{URL: svc.URL + "/"})}})
+	r := ddReader(t, codec.DataDogOptions{URL: svc.URL + "/"})
+	c := newCodec(t, memstore.New(), codec.Options{CacheBytes: -1, Readers: []codec.Reader{r}})
 	if out := roundTripDecode(t, c, ref); !proto.Equal(out, orig) {
 		t.Fatal("decoded payload differs")
 	}

@@ -80,7 +80,8 @@ func TestDataDogGoldenReplay(t *testing.T) {
 func TestDataDogReplayerNamespaceFromKey(t *testing.T) {
 	srv := testenv.SharedTemporal(t)
 	dd := testenv.StartDataDogService(t)
-	starter := srv.Client(t, client.Options{DataConverter: converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), dd.Codec("default"))})
+	dc := converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), dd.Codec("default"))
+	starter := srv.Client(t, client.Options{DataConverter: dc})
 	input := gen(seed+22, mib)
 	newWorker := func(tq string) worker.Worker {
 		c := newCodec(t, memstore.New(), codec.Options{Readers: []codec.Reader{ddReader(t, codec.DataDogOptions{URL: dd.URL})}})

@@ -3,11 +3,9 @@ package codec_test
 import (
 	"context"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -119,17 +117,6 @@ func TestDataDogReferencesReplay(t *testing.T) {
 	}
 }
 
-// countingGets counts the GetObject calls of an S3 client.
-type countingGets struct {
-	temporals3.GetObjectAPI
-	n atomic.Int64
-}
-
-func (c *countingGets) GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
-	c.n.Add(1)
-	return c.GetObjectAPI.GetObject(ctx, in, opts...)
-}
-
 // TestTemporalS3ClaimsReplay: a history whose input was stored by Temporal's S3 driver
 // (its documented object layout, on a real versitygw) is read by longhaul workers whose
 // External Storage lists temporals3.Reader under the old driver's name next to the
@@ -139,10 +126,10 @@ func TestTemporalS3ClaimsReplay(t *testing.T) {
 	s3srv := testenv.S3(t, testenv.S3Options{})
 	writer := &testenv.TemporalS3Writer{Client: s3srv.NewClient(), Bucket: s3srv.Bucket}
 	starter := srv.Client(t, client.Options{ExternalStorage: converter.ExternalStorage{Drivers: []converter.StorageDriver{writer}, PayloadSizeThreshold: 1 << 10}})
-	gets := &countingGets{GetObjectAPI: s3srv.NewClient()}
+	gets := &testenv.CountingS3{Client: s3srv.NewClient()}
 	var before int64
 	newWorker := func(tq string) worker.Worker {
-		before = gets.n.Load()
+		before = gets.Gets()
 		primary, err := extstore.New(memstore.New(), extstore.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -158,7 +145,7 @@ func TestTemporalS3ClaimsReplay(t *testing.T) {
 	}
 	input := gen(seed+21, 2*mib)
 	id := replayCase(t, starter, newWorker, input)
-	if gets.n.Load() == before {
+	if gets.Gets() == before {
 		t.Fatal("the replaying worker did not read the S3 object")
 	}
 	ps, err := testenv.HistoryPayloads(context.Background(), starter, id, "")

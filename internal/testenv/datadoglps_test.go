@@ -26,6 +26,7 @@ func TestDataDogWriterMatchesTheirVectors(t *testing.T) {
 		}
 		return m
 	}
+	fooBaz := md("foo", "bar", "baz", "qux")
 	const d52 = "sha256:62c5b63b2e7bccbddd931c896593b25fbab2ea1c12b0e1fb34ca083536c2c066"
 	const d59 = "sha256:041ae008aa23e071b5f04ae1b75847c7b135269239833501f0929b212c95935c"
 	cases := []struct {
@@ -33,14 +34,14 @@ func TestDataDogWriterMatchesTheirVectors(t *testing.T) {
 		p             *commonpb.Payload
 		want          string
 	}{
-		{"v2 no prefix", "v2", &commonpb.Payload{Metadata: md("foo", "bar", "baz", "qux"), Data: []byte("This message is also longer than the 32 bytes limit!")},
+		{"v2 no prefix", "v2", &commonpb.Payload{Metadata: fooBaz, Data: []byte("This message is also longer than the 32 bytes limit!")},
 			`{"metadata":{"baz":"cXV4","foo":"YmFy"},"size":52,"digest":"` + d52 + `","key":"/blobs/test/common/` + d52 +
 				`/sha256:49c18013bca3da7d14edff8e1c2703d60ff89df6a11e0c02b673d0c935c90bfb"}`},
 		{"v2 with prefix", "v2", &commonpb.Payload{Metadata: md("foo", "bar", "baz", "qux", "remote-codec/key-prefix", "1234"),
 			Data: []byte("this is a longer message blah blah blah blah blah blah blah")},
 			`{"metadata":{"baz":"cXV4","foo":"YmFy","remote-codec/key-prefix":"MTIzNA=="},"size":59,"digest":"` + d59 +
 				`","key":"/blobs/test/custom/1234/` + d59 + `/sha256:b70fd38ed8eb9135fb4f1e6d296cf4a61ae8fd310fd07c4bd788d20fe0a86e95"}`},
-		{"v1", "v1", &commonpb.Payload{Metadata: md("foo", "bar", "baz", "qux"), Data: []byte("this is a longer message blah blah blah blah blah blah blah")},
+		{"v1", "v1", &commonpb.Payload{Metadata: fooBaz, Data: []byte("this is a longer message blah blah blah blah blah blah blah")},
 			`{"metadata":{"baz":"cXV4","foo":"YmFy"},"size":59,"digest":"` + d59 + `","key":"blobs/` + d59 + `"}`},
 	}
 	for _, tc := range cases {
@@ -49,7 +50,8 @@ func TestDataDogWriterMatchesTheirVectors(t *testing.T) {
 			if string(ref.Data) != tc.want {
 				t.Fatalf("reference data\n got: %s\nwant: %s", ref.Data, tc.want)
 			}
-			if len(ref.Metadata) != 2 || string(ref.Metadata["encoding"]) != "json/plain" || string(ref.Metadata["temporal.io/remote-codec"]) != tc.version {
+			md := ref.Metadata
+			if len(md) != 2 || string(md["encoding"]) != "json/plain" || string(md["temporal.io/remote-codec"]) != tc.version {
 				t.Fatalf("reference metadata %q", ref.Metadata)
 			}
 		})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -29,6 +30,22 @@ func (s *S3Server) NewDefaultConfigClient(t testing.TB) *s3.Client {
 	}
 	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 }
+
+// CountingS3 is an S3 client that counts its GetObject calls, so a test sees whether a
+// reader retried.
+type CountingS3 struct {
+	*s3.Client
+	gets atomic.Int64
+}
+
+// GetObject counts the call and makes it.
+func (c *CountingS3) GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	c.gets.Add(1)
+	return c.Client.GetObject(ctx, in, opts...)
+}
+
+// Gets is the number of GetObject calls so far.
+func (c *CountingS3) Gets() int64 { return c.gets.Load() }
 
 // CorruptObject flips one byte of the stored object in the posix backend's directory,
 // in place, so its stored checksums (extended attributes) stay as they were: what a

@@ -8,7 +8,6 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,7 +40,8 @@ func TestKeyMatchesS3Driver(t *testing.T) {
 			"v0/ns/default/at/MyActivity/ai/act-789/ri/run-abc/d/sha256/abc123"},
 		{wf("my-ns", "", "", ""), "v0/ns/my-ns/wt/null/wi/null/ri/null/d/sha256/abc123"},
 		{converter.StorageDriverActivityInfo{Namespace: "my-ns"}, "v0/ns/my-ns/at/null/ai/null/ri/null/d/sha256/abc123"},
-		{wf("my namespace", "my/workflow", "wf id+1", "run=abc"), "v0/ns/my%20namespace/wt/my%2Fworkflow/wi/wf%20id%2B1/ri/run%3Dabc/d/sha256/abc123"},
+		{wf("my namespace", "my/workflow", "wf id+1", "run=abc"),
+			"v0/ns/my%20namespace/wt/my%2Fworkflow/wi/wf%20id%2B1/ri/run%3Dabc/d/sha256/abc123"},
 		{wf("ns1", "", "!-_.*'()", ""), "v0/ns/ns1/wt/null/wi/!-_.*'()/ri/null/d/sha256/abc123"},
 		{wf("ns1", "", "wf~1", ""), "v0/ns/ns1/wt/null/wi/wf%7E1/ri/null/d/sha256/abc123"},
 		{wf("ns1", "", "café", ""), "v0/ns/ns1/wt/null/wi/caf%C3%A9/ri/null/d/sha256/abc123"},
@@ -109,17 +109,6 @@ func TestClaimGolden(t *testing.T) {
 	}
 }
 
-// countGets counts an S3 client's GetObject calls.
-type countGets struct {
-	temporals3.GetObjectAPI
-	n atomic.Int64
-}
-
-func (c *countGets) GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
-	c.n.Add(1)
-	return c.GetObjectAPI.GetObject(ctx, in, opts...)
-}
-
 // TestReaderSDKChecksumIsCorrupt: with a client from config.LoadDefaultConfig the object
 // is written with a checksum and read with the SDK validating it; an object whose stored
 // bytes were corrupted then fails the SDK's own check before ours, and that is
@@ -128,13 +117,14 @@ func TestReaderSDKChecksumIsCorrupt(t *testing.T) {
 	s3srv := testenv.S3(t, testenv.S3Options{})
 	cl := s3srv.NewDefaultConfigClient(t)
 	ctx := context.Background()
-	orig := &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("binary/plain")}, Data: bytes.Repeat([]byte("checksummed "), 200<<10)}
+	data := bytes.Repeat([]byte("checksummed "), 200<<10)
+	orig := &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("binary/plain")}, Data: data}
 	target := converter.StorageDriverWorkflowInfo{Namespace: "default", WorkflowType: "W", WorkflowID: "id", RunID: "run"}
 	claim, err := (&testenv.TemporalS3Writer{Client: cl, Bucket: s3srv.Bucket}).Put(ctx, target, orig)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gets := &countGets{GetObjectAPI: cl}
+	gets := &testenv.CountingS3{Client: cl}
 	r, err := temporals3.New(temporals3.Options{Client: gets, Buckets: []string{s3srv.Bucket},
 		Retry: codec.RetryPolicy{InitialInterval: time.Millisecond, MaxElapsed: 5 * time.Second}})
 	if err != nil {
@@ -147,15 +137,15 @@ func TestReaderSDKChecksumIsCorrupt(t *testing.T) {
 		t.Fatalf("intact object: %v", err)
 	}
 	s3srv.CorruptObject(t, claim["key"])
-	before := gets.n.Load()
+	before := gets.Gets()
 	_, err = retrieve()
 	switch {
 	case !errors.Is(err, codec.ErrCorrupt):
 		t.Fatalf("corrupted object: %v, want ErrCorrupt", err)
 	case !awsintegrity.Mismatch(err):
 		t.Fatalf("corrupted object: %v; want the SDK's checksum check to have caught it (is validation on?)", err)
-	case gets.n.Load()-before != 1:
-		t.Fatalf("%d GETs, want 1 (corruption is not retried)", gets.n.Load()-before)
+	case gets.Gets()-before != 1:
+		t.Fatalf("%d GETs, want 1 (corruption is not retried)", gets.Gets()-before)
 	}
 	// Through the codec (the codec server's path) too.
 	c := mustCodec(t, codec.Options{Readers: []codec.Reader{r}})
