@@ -256,6 +256,8 @@ type untracedKey struct{}
 
 // untraced marks ctx so that the interceptor's client does not trace the call: the
 // closer's own bookkeeping is not the application's.
-func untraced(ctx context.Context) context.Context { return context.WithValue(ctx, untracedKey{}, true) }
+func untraced(ctx context.Context) context.Context {
+	return context.WithValue(ctx, untracedKey{}, true)
+}
 
 func isUntraced(ctx context.Context) bool { return ctx.Value(untracedKey{}) != nil }
