@@ -117,7 +117,8 @@ func (st *workflowState) emit(s *wfSpan, end time.Time, err error) {
 
 // startSpan starts a span as a child of the span of ctx (else of RunWorkflow). In
 // deterministic code it takes the next id of the sequence and the workflow time; in
-// queries and update validators a random id and the wall clock.
+// queries and update validators a random id (ValidateUpdate replaces its own, see
+// validateSpanIDFor) and the wall clock.
 func (st *workflowState) startSpan(ctx workflow.Context, operation, resource, kind string) *wfSpan {
 	s := &wfSpan{st: st, operation: operation, resource: resource, kind: kind, parentID: st.run.spanID}
 	if p := spanFromContext(ctx); p != nil {
