@@ -92,6 +92,17 @@ func TestCloser(t *testing.T) {
 		t.Errorf("the reset's new run is %v, want running", st)
 	}
 	checkExactlyOnce(t, finals(got.named("RunWorkflow")))
+
+	// The two closers shared one closer workflow.
+	resp, err := h.client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query: "WorkflowId = 'closer-" + h.queue + "'",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(resp.GetExecutions()); n != 1 {
+		t.Errorf("closer workflow runs = %d, want 1", n)
+	}
 }
 
 // runClosers runs n closers at once for the harness's task queue until the test ends.
