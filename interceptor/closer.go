@@ -21,6 +21,9 @@ const DefaultCloseLag = time.Minute
 // MinCloseLag is the shortest Lag NewCloser accepts.
 const MinCloseLag = time.Second
 
+// closerStopTimeout is the WorkerStopTimeout of the worker Run starts.
+const closerStopTimeout = 10 * time.Second
+
 // DefaultCloserTaskQueue is the task queue of a zero CloserOptions.
 const DefaultCloserTaskQueue = "longhaul-interceptor-closer"
 
@@ -37,9 +40,10 @@ type CloserOptions struct {
 	// Namespace is the namespace whose runs are closed, as in client.Options. Default:
 	// "default", the client's default.
 	Namespace string
-	// Lag is the longest time from a run's close to its final span: the closer scans
-	// every Lag/2 for runs closed at least Lag/2 before (the other half leaves time for
-	// visibility to record the close). Default: DefaultCloseLag; at least MinCloseLag.
+	// Lag is the longest time from a run's close to its final span (plus the time a
+	// scan takes): the closer scans every Lag/4 for runs closed at least Lag/2 before,
+	// which leaves visibility Lag/2 to record the close. Default: DefaultCloseLag; at
+	// least MinCloseLag.
 	Lag time.Duration
 	// Query, when set, narrows the runs to close with a visibility query, for example
 	// "TaskQueue = 'migrations'": only runs traced by this interceptor should get a span.
@@ -134,7 +138,8 @@ func (i *Interceptor) NewCloser(c client.Client, opts CloserOptions) (*Closer, e
 // running until ctx is done. Run it in as many processes as you like: one closer
 // workflow runs per namespace, and its activity runs on one of them at a time.
 func (cl *Closer) Run(ctx context.Context) error {
-	w := cl.Attach(worker.New(cl.c, cl.opts.TaskQueue, worker.Options{}))
+	// The stop timeout lets the activity return its exact cursor when the worker stops.
+	w := cl.Attach(worker.New(cl.c, cl.opts.TaskQueue, worker.Options{WorkerStopTimeout: closerStopTimeout}))
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("interceptor: closer: start worker: %w", err)
 	}
@@ -227,7 +232,7 @@ func (cl *Closer) ensure(ctx context.Context) error {
 		Namespace: cl.opts.Namespace,
 		Query:     cl.opts.Query,
 		Lag:       cl.opts.Lag,
-		After:     since.UTC().Truncate(time.Microsecond),
+		Cursor:    cursor{After: since.UTC().Truncate(time.Microsecond)},
 	})
 	if err != nil {
 		return fmt.Errorf("interceptor: closer: start workflow %s: %w", cl.opts.WorkflowID, err)

@@ -48,6 +48,8 @@ func (cl *Closer) closeRun(ctx context.Context, namespace string, run *workflowp
 	d := cl.finalSpan(namespace, exec, startEv, closeEv)
 	if d != nil {
 		cl.ic.send(d, false)
+		cl.opts.Logger.DebugContext(ctx, "interceptor: closer: run closed", "workflow_id", exec.GetWorkflowId(),
+			"run_id", exec.GetRunId(), "status", d.tags[tagWorkflowStatus], "since_close", time.Since(d.end))
 	}
 	return nil
 }
