@@ -44,7 +44,7 @@ func TestValidateUpdateStableID(t *testing.T) {
 		t.Fatal(err)
 	}
 	if n := slowValidations.Load(); n >= 0 {
-		t.Fatalf("the slow validation did not run (%d left)", n)
+		t.Fatalf("the update was validated once, want again after the slow task (counter %d)", n)
 	}
 	if err := h.client.SignalWorkflow(ctx, run.GetID(), run.GetRunID(), "done", nil); err != nil {
 		t.Fatal(err)
@@ -56,8 +56,9 @@ func TestValidateUpdateStableID(t *testing.T) {
 	got := spans(agent.WaitFor(t, 15*time.Second, all(has("ValidateUpdate", "slow", 2), has("RunWorkflow", "slowValidatorWorkflow", 1))))
 	validations := got.named("ValidateUpdate").withTag("temporal.UpdateID", "upd-1")
 	want := interceptor.ValidateSpanIDFor(h.ns, run.GetRunID(), "upd-1")
-	if len(validations) != 2 {
-		t.Fatalf("ValidateUpdate spans = %d, want 2 (the timed-out task and its re-run)\n%s", len(validations), ddagent.Format(validations))
+	// The timed-out task and its re-run (a loaded server can time out the re-run too).
+	if len(validations) < 2 {
+		t.Fatalf("ValidateUpdate spans = %d, want at least 2\n%s", len(validations), ddagent.Format(validations))
 	}
 	for _, s := range validations {
 		if s.SpanID != want {
