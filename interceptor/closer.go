@@ -99,19 +99,24 @@ func (o CloserOptions) withDefaults() (CloserOptions, error) {
 // Everything comes from Temporal: visibility (runs by close time and status) and each
 // run's first and last history event (the trace context in the start header, the
 // reason). The closer is a workflow with one id per namespace, started with a conflict
-// policy that keeps one running however many closers start it; its activity scans,
-// exports and returns a close-time watermark the workflow carries on, through
+// policy that keeps one running however many closers start it. Its activity runs on one
+// closer at a time: it scans every Lag/4, exports in close-time order, heartbeats its
+// cursor (close-time watermark and last run done), and after 10 minutes, or when its
+// worker stops, returns the cursor, which the workflow records and carries on through
 // continue-as-new. Closers are workers that host it: Run for a namespace, or Attach to
-// an existing worker on the closer's task queue.
+// an existing worker on the closer's task queue (give that worker a WorkerStopTimeout,
+// as Run does, so a stopping closer hands its exact cursor over).
 //
-// Guarantees. While no closer worker crashes, every such run whose close reaches
-// visibility within Lag/2 gets its span handed to the tracer exactly once, in close-time
-// order, within about Lag of its close (and after a closer outage, as soon as one runs
-// again: the watermark is durable). The closer flushes the tracer, then records its
-// progress with the server (an activity heartbeat) every BatchSize spans. A crash
-// mid-batch re-sends, from the retried activity, the spans exported since the last
-// recorded progress: at least once within the batch in flight, exactly once otherwise.
-// A re-sent span is identical (same trace and span id, times, tags), so it can be
+// Guarantees. While no closer process crashes (stopping and starting closers is fine),
+// every such run whose close reaches visibility within Lag/2 gets its span handed to the
+// tracer exactly once, in close-time order, within about Lag of its close; after an
+// outage of all closers, as soon as one runs again (the cursor is durable). The closer
+// flushes the tracer before each heartbeat that moves the cursor. If a closer process
+// crashes, the activity is retried (after the 20 s heartbeat timeout) from the last
+// heartbeat the server recorded, which trails the last one sent by at most 16 s (the
+// SDK's heartbeat throttle): the spans exported in that interval are sent again. So:
+// at least once for the runs in flight at a crash, exactly once for all others. A
+// re-sent span is identical (same trace and span id, times, tags), so it can be
 // recognized. As with any span, one the tracer has not yet delivered when its process
 // dies is lost: tracer.Flush starts delivery but does not wait for the agent.
 type Closer struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -112,10 +111,47 @@ func TestCloser(t *testing.T) {
 	}
 }
 
-// runClosers runs n closers at once for the harness's task queue until the test ends.
-func runClosers(t *testing.T, h *harness, n int) {
+// runClosers starts n closers at once for the harness's task queue, and waits until the
+// closer activity runs. The returned functions stop them; the test's end stops the rest.
+func runClosers(t *testing.T, h *harness, n int) (stops []func()) {
 	t.Helper()
-	opts := interceptor.CloserOptions{
+	opts := closerOptions(t, h)
+	for range n {
+		cl, err := h.ic.NewCloser(h.client, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := cl.Run(ctx); err != nil {
+				t.Errorf("closer: %v", err)
+			}
+		}()
+		stop := func() { cancel(); <-done }
+		t.Cleanup(stop)
+		stops = append(stops, stop)
+	}
+	t.Cleanup(func() {
+		_ = h.client.TerminateWorkflow(context.Background(), opts.WorkflowID, "", "test over")
+	})
+	// The lag is a promise of a running closer: wait until its activity scans.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		d, err := h.client.DescribeWorkflowExecution(context.Background(), opts.WorkflowID, "")
+		if err == nil && len(d.PendingActivities) > 0 && d.PendingActivities[0].State == enumspb.PENDING_ACTIVITY_STATE_STARTED {
+			return stops
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("closer activity not running after 30s: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func closerOptions(t *testing.T, h *harness) interceptor.CloserOptions {
+	return interceptor.CloserOptions{
 		Namespace:  h.ns,
 		Lag:        closeLag,
 		Query:      "TaskQueue = '" + h.queue + "'",
@@ -123,36 +159,40 @@ func runClosers(t *testing.T, h *harness, n int) {
 		WorkflowID: "closer-" + h.queue,
 		Logger:     testenv.Logger(t),
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	for range n {
-		cl, err := h.ic.NewCloser(h.client, opts)
-		if err != nil {
+}
+
+// TestCloserHandover: closers stop and start while runs are terminated; the closer
+// activity moves between them with its cursor, and every run still gets one final span.
+func TestCloserHandover(t *testing.T) {
+	agent := startTracer(t)
+	h := newHarness(t, interceptor.Options{SnapshotInterval: interceptor.NoSnapshots})
+	h.worker(worker.Options{})
+	ctx := testContext(t, 2*time.Minute)
+	stops := runClosers(t, h, 2)
+
+	var runIDs []string
+	terminate := func(name string) {
+		run := h.start(ctx, name+h.queue, waitWorkflow, time.Hour)
+		if err := h.client.TerminateWorkflow(ctx, run.GetID(), run.GetRunID(), name); err != nil {
 			t.Fatal(err)
 		}
-		wg.Go(func() {
-			if err := cl.Run(ctx); err != nil {
-				t.Errorf("closer: %v", err)
-			}
-		})
+		runIDs = append(runIDs, run.GetRunID())
 	}
-	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
-		_ = h.client.TerminateWorkflow(context.Background(), opts.WorkflowID, "", "test over")
-	})
-	// The lag is a promise of a running closer: wait until its activity scans.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		d, err := h.client.DescribeWorkflowExecution(ctx, opts.WorkflowID, "")
-		if err == nil && len(d.PendingActivities) > 0 && d.PendingActivities[0].State == enumspb.PENDING_ACTIVITY_STATE_STARTED {
-			return
+	terminate("a-")
+	terminate("b-")
+	stops[0]()
+	terminate("c-")
+	stops = append(stops, runClosers(t, h, 1)...)
+	terminate("d-")
+	stops[1]()
+	terminate("e-")
+	got := waitClosersPassed(t, ctx, h, agent)
+	for _, id := range runIDs {
+		if n := len(finals(copiesOf(got, id))); n != 1 {
+			t.Errorf("run %s: %d final spans, want 1", id, n)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("closer activity not running after 30s: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
+	checkExactlyOnce(t, finals(got.named("RunWorkflow")))
 }
 
 // waitClosersPassed terminates two sentinel runs one after the other and waits for the
