@@ -255,6 +255,7 @@ type RunClosedError struct {
 	Reason string
 }
 
+// Error implements error: "workflow <status>: <reason>".
 func (e *RunClosedError) Error() string {
 	if e.Reason == "" {
 		return "workflow " + e.Status
