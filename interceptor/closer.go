@@ -3,12 +3,15 @@ package interceptor
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
@@ -142,7 +145,13 @@ func (i *Interceptor) NewCloser(c client.Client, opts CloserOptions) (*Closer, e
 // Run runs a closer worker on the closer's task queue and keeps the closer workflow
 // running until ctx is done. Run it in as many processes as you like: one closer
 // workflow runs per namespace, and its activity runs on one of them at a time.
+//
+// Run first checks the Query with the server: a query visibility refuses is an error
+// wrapping ErrInvalidOptions.
 func (cl *Closer) Run(ctx context.Context) error {
+	if err := cl.checkQuery(ctx); err != nil {
+		return err
+	}
 	// The stop timeout lets the activity return its exact cursor when the worker stops.
 	w := cl.Attach(worker.New(cl.c, cl.opts.TaskQueue, worker.Options{WorkerStopTimeout: closerStopTimeout}))
 	if err := w.Start(); err != nil {
@@ -150,6 +159,25 @@ func (cl *Closer) Run(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	w.Stop()
+	return nil
+}
+
+// checkQuery runs the scan's query once, on an empty window.
+func (cl *Closer) checkQuery(ctx context.Context) error {
+	now := time.Now()
+	query := closerQuery(cl.opts.Query, now, now)
+	_, err := cl.c.WorkflowService().ListWorkflowExecutions(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Namespace: cl.opts.Namespace,
+		PageSize:  1,
+		Query:     query,
+	})
+	var invalid *serviceerror.InvalidArgument
+	switch {
+	case errors.As(err, &invalid):
+		return fmt.Errorf("interceptor: closer: %w: Query %q: %s", ErrInvalidOptions, cl.opts.Query, invalid.Message)
+	case err != nil:
+		return fmt.Errorf("interceptor: closer: check query: %w", err)
+	}
 	return nil
 }
 

@@ -344,3 +344,18 @@ func TestCloserOptions(t *testing.T) {
 
 // fakeClient stands in for a client where none is called.
 type fakeClient struct{ client.Client }
+
+// TestCloserBadQuery: a query visibility refuses stops Run at once, naming the query.
+func TestCloserBadQuery(t *testing.T) {
+	h := newHarness(t, interceptor.Options{})
+	opts := closerOptions(t, h)
+	opts.Query = "NoSuchAttribute = 'x'"
+	cl, err := h.ic.NewCloser(h.client, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = cl.Run(testContext(t, 30*time.Second))
+	if !errors.Is(err, interceptor.ErrInvalidOptions) || !strings.Contains(err.Error(), "NoSuchAttribute") {
+		t.Fatalf("Run = %v, want ErrInvalidOptions naming the query", err)
+	}
+}
