@@ -20,6 +20,9 @@ type clientOutbound struct {
 
 // start starts a client span and writes it to the header of the call ctx is for.
 func (c *clientOutbound) start(ctx context.Context, operation, resource, workflowID string) (*v2.Span, context.Context) {
+	if isUntraced(ctx) {
+		return nil, ctx
+	}
 	opts := []v2.StartSpanOption{
 		v2.ResourceName(resource),
 		v2.Tag(ext.SpanKind, kindClient),

@@ -10,7 +10,8 @@
 //     id; every other span in workflow code takes the next number of a sequence that
 //     advances identically on replay (queries and update validators never advance it).
 //     A run started without a trace context gets a trace id derived from the run as
-//     well, so any worker computes the same ids.
+//     well, so any worker computes the same ids. ValidateUpdate spans take ids derived
+//     from the run and the update id, so a workflow task that runs again sends the same.
 //   - Workflow spans are records, not open tracer spans. A span that ends while the
 //     workflow replays (after an eviction, a restart, or to answer a query) is dropped:
 //     the worker that first ran that part of history sent it. A span that ends outside
@@ -23,6 +24,11 @@
 //     _dd.was_long_running=1.
 //   - Continue-as-new ends the run normally; the next run starts a new trace with a span
 //     link to the previous RunWorkflow.
+//   - A run that ends without a final workflow task (terminated, timed out, reset,
+//     canceled without a final task) reaches no worker again: a Closer sends its final
+//     RunWorkflow span, with the same ids, from Temporal's visibility and the run's
+//     first and close events, once per run (see Closer for what a crash mid-batch
+//     resends). Workers stop snapshots of a run once it is closed.
 //
 // On the client, StartWorkflow, SignalWorkflow, SignalWithStartWorkflow, QueryWorkflow,
 // UpdateWorkflow and UpdateWithStartWorkflow are traced and inject their span context

@@ -56,3 +56,47 @@ func migrateTable(ctx workflow.Context, table string) error {
 	span.Finish(tracer.WithError(err))
 	return err
 }
+
+// ExampleCloser runs a closer next to a traced worker, so runs that are terminated,
+// time out or are reset end in Datadog too, about a minute after they close. Run it in
+// every worker process if you like: one closer workflow runs per namespace. It needs a
+// Temporal server and a Datadog agent, so it is compiled but not run.
+func ExampleCloser() {
+	tracer.Start(tracer.WithService("migrations"))
+	defer tracer.Stop()
+
+	tracing, err := interceptor.New(interceptor.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := client.Dial(client.Options{
+		HostPort:     "127.0.0.1:7233",
+		Namespace:    "default",
+		Interceptors: []sdkinterceptor.ClientInterceptor{tracing},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	closer, err := tracing.NewCloser(c, interceptor.CloserOptions{
+		Namespace: "default",
+		Query:     "TaskQueue = 'migrations'", // the runs this interceptor traces
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go func() {
+		if err := closer.Run(ctx); err != nil {
+			log.Print(err)
+		}
+	}()
+
+	// Or as part of a worker that polls the closer's task queue:
+	w := closer.Attach(worker.New(c, interceptor.DefaultCloserTaskQueue, worker.Options{}))
+	if err := w.Run(worker.InterruptCh()); err != nil {
+		log.Fatal(err)
+	}
+}

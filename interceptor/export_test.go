@@ -8,6 +8,9 @@ import (
 // SpanIDFor exposes the deterministic span id for tests.
 var SpanIDFor = spanIDFor
 
+// ValidateSpanIDFor exposes the ValidateUpdate span id for tests.
+var ValidateSpanIDFor = validateSpanIDFor
+
 // SetDefaultSnapshotInterval makes d the interval a zero Options.SnapshotInterval means
 // until the test ends, so a test sees the default protocol without waiting 5 minutes.
 func SetDefaultSnapshotInterval(t testing.TB, d time.Duration) {

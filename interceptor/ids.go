@@ -19,6 +19,15 @@ func spanIDFor(namespace, runID string, seq uint64) uint64 {
 	return hashID("span", namespace, runID, strconv.FormatUint(seq, 10))
 }
 
+// validateSpanIDFor returns the span id of the ValidateUpdate span of update updateID in
+// a run. Validators run outside the sequence (they do not replay), so their ids derive
+// from the update instead: a workflow task that runs again validates the same update
+// under the same id. (An update the validator rejected and the client sends again under
+// the same update id is validated again under that id too.)
+func validateSpanIDFor(namespace, runID, updateID string) uint64 {
+	return hashID("validate", namespace, runID, updateID)
+}
+
 // traceIDFor returns the lower 64 bits of the trace id of a run that was started
 // without a trace context in its header.
 func traceIDFor(namespace, workflowID, runID string) uint64 {

@@ -11,6 +11,7 @@ func TestIDsGolden(t *testing.T) {
 		{spanIDFor("default", "run-1", 0), 8828738151556192374},
 		{spanIDFor("default", "run-1", 1), 4778306684309912687},
 		{traceIDFor("default", "wf-1", "run-1"), 7540046136487434863},
+		{validateSpanIDFor("default", "run-1", "upd-1"), 2916170109899863906},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("id = %d, want %d", tc.got, tc.want)
@@ -35,6 +36,7 @@ func TestIDsDistinct(t *testing.T) {
 			add(spanIDFor("ns", run, seq), "span "+run)
 		}
 		add(traceIDFor("ns", "wf", run), "trace "+run)
+		add(validateSpanIDFor("ns", run, "0"), "validate "+run)
 	}
 	// Parts are length-prefixed: moving a boundary changes the id.
 	if traceIDFor("n", "sw", "f") == traceIDFor("ns", "w", "f") {

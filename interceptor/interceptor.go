@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/DataDog/dd-trace-go/v2/ddtrace/ext"
 	v2 "github.com/DataDog/dd-trace-go/v2/ddtrace/tracer"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/workflow"
 	"gopkg.in/DataDog/dd-trace-go.v1/ddtrace/tracer"
@@ -23,6 +25,14 @@ type Interceptor struct {
 	opts Options
 	// bits128 is whether trace ids of new traces get 128 bits, as the tracer's own do.
 	bits128 bool
+	// describer is the client the interceptor was installed on, if any: snapshots ask
+	// it whether a run is still open (see runOpen).
+	describer atomic.Pointer[describer]
+}
+
+// describer is the one client call snapshots need.
+type describer interface {
+	DescribeWorkflow(context.Context, *interceptor.ClientDescribeWorkflowInput) (*interceptor.ClientDescribeWorkflowOutput, error)
 }
 
 var (
@@ -47,11 +57,16 @@ func New(opts Options) (*Interceptor, error) {
 func (i *Interceptor) InterceptClient(next interceptor.ClientOutboundInterceptor) interceptor.ClientOutboundInterceptor {
 	c := &clientOutbound{root: i}
 	c.Next = next
+	var d describer = next
+	i.describer.CompareAndSwap(nil, &d)
 	return c
 }
 
 // InterceptActivity implements interceptor.WorkerInterceptor.
 func (i *Interceptor) InterceptActivity(ctx context.Context, next interceptor.ActivityInboundInterceptor) interceptor.ActivityInboundInterceptor {
+	if activity.GetInfo(ctx).ActivityType.Name == CloserActivityName {
+		return next // the closer's own work is not the application's
+	}
 	a := &activityInbound{root: i}
 	a.Next = next
 	return a
@@ -61,7 +76,11 @@ func (i *Interceptor) InterceptActivity(ctx context.Context, next interceptor.Ac
 // every instance of a workflow execution a worker builds: at first sight, and again
 // after each eviction from the cache.
 func (i *Interceptor) InterceptWorkflow(ctx workflow.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
-	w := &workflowInbound{state: newWorkflowState(i, workflow.GetInfo(ctx))}
+	info := workflow.GetInfo(ctx)
+	if info.WorkflowType.Name == CloserWorkflowName {
+		return next
+	}
+	w := &workflowInbound{state: newWorkflowState(i, info)}
 	w.Next = next
 	return w
 }

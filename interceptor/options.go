@@ -57,6 +57,11 @@ type Options struct {
 	// minutes); a negative value (NoSnapshots) turns snapshots off; a positive value is
 	// at least MinSnapshotInterval. Datadog drops a partial trace chunk after about 15
 	// minutes without news, so keep it well below that.
+	//
+	// Copies of a run stop once it is closed, so none follows the final span a Closer
+	// sends: once its run timeout has passed, or when the client the interceptor is
+	// installed on reports it closed (checked before each copy: one
+	// DescribeWorkflowExecution per cached run per interval).
 	SnapshotInterval time.Duration
 
 	// HeaderKey is the Temporal header key of the span context. Default: DefaultHeaderKey.

@@ -73,33 +73,27 @@ func newWorkflowState(root *Interceptor, info *workflow.Info) *workflowState {
 	return st
 }
 
-// begin reads the start header: the RunWorkflow span joins the caller's trace as a child
-// of its span, or, for a run continued as new (or started without a span context),
-// starts a trace of its own with ids derived from the run.
+// begin reads the start header and gives the RunWorkflow span its trace, parent and
+// links (see runSpan, which the closer uses too).
 func (st *workflowState) begin(ctx workflow.Context) {
 	info := st.info
-	header := interceptor.WorkflowHeader(ctx)
-	key := st.root.opts.HeaderKey
-	prev, err := readHeader(header, key+linkSuffix)
-	if err != nil {
-		workflow.GetLogger(ctx).Warn("Ignoring unreadable trace link in workflow header", "error", err)
+	d, errs := st.root.runSpan(runStart{
+		namespace:     info.Namespace,
+		workflowID:    info.WorkflowExecution.ID,
+		runID:         info.WorkflowExecution.RunID,
+		workflowType:  info.WorkflowType.Name,
+		continuedFrom: info.ContinuedExecutionRunID,
+		start:         info.WorkflowStartTime,
+		header:        interceptor.WorkflowHeader(ctx),
+	})
+	for _, err := range errs {
+		workflow.GetLogger(ctx).Warn("Ignoring unreadable trace context in workflow header", "error", err)
 	}
-	var parent *v2.SpanContext
-	if prev == nil {
-		if parent, err = readHeader(header, key); err != nil {
-			workflow.GetLogger(ctx).Warn("Ignoring unreadable trace context in workflow header", "error", err)
-		}
-	}
-	if parent != nil {
-		st.trace = refFromTracer(parent)
-		st.run.parentID = parent.SpanID()
-	} else {
-		st.trace = st.root.newTraceRef(traceIDFor(info.Namespace, info.WorkflowExecution.ID, info.WorkflowExecution.RunID),
-			st.run.spanID, info.WorkflowStartTime)
-	}
-	if prev != nil {
-		st.run.links = append(st.run.links, link(prev, "continued_from"))
-		st.run.tag(tagContinuedFromRunID, info.ContinuedExecutionRunID)
+	st.trace = d.ref
+	st.run.parentID = d.parentID
+	st.run.links = append(st.run.links, d.links...)
+	if from, ok := d.tags[tagContinuedFromRunID]; ok {
+		st.run.tag(tagContinuedFromRunID, from)
 	}
 	st.ready = true
 	for _, p := range st.pending {
@@ -123,7 +117,8 @@ func (st *workflowState) emit(s *wfSpan, end time.Time, err error) {
 
 // startSpan starts a span as a child of the span of ctx (else of RunWorkflow). In
 // deterministic code it takes the next id of the sequence and the workflow time; in
-// queries and update validators a random id and the wall clock.
+// queries and update validators a random id (ValidateUpdate replaces its own, see
+// validateSpanIDFor) and the wall clock.
 func (st *workflowState) startSpan(ctx workflow.Context, operation, resource, kind string) *wfSpan {
 	s := &wfSpan{st: st, operation: operation, resource: resource, kind: kind, parentID: st.run.spanID}
 	if p := spanFromContext(ctx); p != nil {
@@ -217,7 +212,9 @@ func (w *workflowInbound) ValidateUpdate(ctx workflow.Context, in *interceptor.U
 		return w.Next.ValidateUpdate(ctx, in)
 	}
 	s := st.startSpan(ctx, operationPrefix+"ValidateUpdate", in.Name, kindServer)
-	s.tag(tagUpdateID, workflow.GetCurrentUpdateInfo(ctx).ID)
+	updateID := workflow.GetCurrentUpdateInfo(ctx).ID
+	s.spanID = validateSpanIDFor(st.info.Namespace, st.info.WorkflowExecution.RunID, updateID)
+	s.tag(tagUpdateID, updateID)
 	w.linkCaller(ctx, s, "update_caller")
 	err := w.Next.ValidateUpdate(contextWithSpan(ctx, s), in)
 	s.end(ctx, err)

@@ -3,6 +3,7 @@ package interceptor_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -24,8 +25,11 @@ func registerAll(w worker.Registry) {
 	w.RegisterWorkflow(userSpanWorkflow)
 	w.RegisterWorkflow(localActivityWorkflow)
 	w.RegisterWorkflow(signalerWorkflow)
+	w.RegisterWorkflow(blockingWorkflow)
+	w.RegisterWorkflow(slowValidatorWorkflow)
 	w.RegisterActivity(stepActivity)
 	w.RegisterActivity(failActivity)
+	w.RegisterActivity(blockActivity)
 }
 
 var activityOptions = workflow.ActivityOptions{
@@ -151,4 +155,44 @@ func localActivityWorkflow(ctx workflow.Context) error {
 // signalerWorkflow signals another workflow.
 func signalerWorkflow(ctx workflow.Context, target string) error {
 	return workflow.SignalExternalWorkflow(ctx, target, "", "done", nil).Get(ctx, nil)
+}
+
+// blockActivity waits for d or until it is canceled.
+func blockActivity(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+// blockingWorkflow runs an activity that takes d.
+func blockingWorkflow(ctx workflow.Context, d time.Duration) error {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: d + time.Minute})
+	return workflow.ExecuteActivity(ctx, blockActivity, d).Get(ctx, nil)
+}
+
+// slowValidations makes the next that many validations of the "slow" update of
+// slowValidatorWorkflow sleep for slowValidation first.
+var (
+	slowValidations atomic.Int32
+	slowValidation  time.Duration
+)
+
+// slowValidatorWorkflow accepts "slow" updates, whose validator can be made to block
+// (slowValidations), and ends on the "done" signal.
+func slowValidatorWorkflow(ctx workflow.Context) error {
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, "slow", func(ctx workflow.Context, v string) (string, error) {
+		return v, nil
+	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, v string) error {
+		if slowValidations.Add(-1) >= 0 {
+			time.Sleep(slowValidation) // past the workflow task timeout: this task will not count
+		}
+		return nil
+	}}); err != nil {
+		return err
+	}
+	workflow.GetSignalChannel(ctx, "done").Receive(ctx, nil)
+	return nil
 }
