@@ -67,12 +67,13 @@ func storeStatus(err error) int {
 	switch {
 	case errors.Is(err, codec.ErrInvalidReference), errors.Is(err, codec.ErrInvalidKey):
 		return http.StatusBadRequest
+	case errors.Is(err, codec.ErrCorrupt), errors.Is(err, codec.ErrRefused):
+		// Before ErrTooLarge: a stored blob over the payload caps is corrupt.
+		return http.StatusBadGateway
 	case errors.Is(err, codec.ErrTooLarge):
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, codec.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, codec.ErrCorrupt), errors.Is(err, codec.ErrRefused):
-		return http.StatusBadGateway
 	case errors.Is(err, codec.ErrPanic):
 		return http.StatusInternalServerError
 	default:
