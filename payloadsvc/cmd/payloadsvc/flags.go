@@ -40,6 +40,9 @@ type config struct {
 	bodyReadTimeout  time.Duration
 	maxInflightBytes sizeFlag
 	maxPayloads      intFlag
+
+	readDataDog    string
+	readTemporalS3 listFlag
 }
 
 // flagDef describes one flag for parsing and for --help.
@@ -72,6 +75,8 @@ func (c *config) defs() []flagDef {
 		{"body-read-timeout", "", "1m", "longest a request that does not upload a blob (codec, health, metrics) may take to send its body", (*durationFlag)(&c.bodyReadTimeout)},
 		{"max-inflight-bytes", "", "1GiB", "bytes that codec requests may hold at once, across requests (bodies and the payloads they encode or decode); over it: 503 with Retry-After, or 413 for a request that could never fit", &c.maxInflightBytes},
 		{"max-payloads-per-request", "", "10000", "payloads one codec request may hold; more is 413", &c.maxPayloads},
+		{"read-datadog", "", "", "base URL of a DataDog large-payload service (temporal-large-payload-codec) whose v1/v2 references the codec server decodes, e.g. http://lps:8577; empty = none", (*stringFlag)(&c.readDataDog)},
+		{"read-temporal-s3", "", "", "S3 bucket of Temporal's S3 External Storage driver whose claims the codec server decodes; repeatable (variable: comma-separated). AWS credentials, region and endpoint (AWS_ENDPOINT_URL_S3; path-style then) from the default chain; empty = none", &c.readTemporalS3},
 		{"log-format", "", "text", "log format: text or json", (*stringFlag)(&c.logFormat)},
 		{"log-level", "", "info", "log level: debug, info, warn or error", (*stringFlag)(&c.logLevel)},
 	}
@@ -135,7 +140,7 @@ func (c *config) validate() error {
 	case c.maxInflightBytes <= 0 || c.maxPayloads <= 0:
 		return errors.New("--max-inflight-bytes and --max-payloads-per-request must be positive")
 	}
-	return nil
+	return c.validateReaders()
 }
 
 func printHelp(w io.Writer, defs []flagDef) {

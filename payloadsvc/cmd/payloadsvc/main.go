@@ -74,6 +74,9 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if opts.Codec.Readers, err = foreignReaders(ctx, cfg, log); err != nil {
+		return err
+	}
 	store, err := payloadsvc.OpenStore(ctx, cfg.store)
 	if err != nil {
 		return err
