@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -75,7 +74,7 @@ func statusLine(c net.Conn, d time.Duration) (int, error) {
 // previewLink decodes ref as a preview and returns the preview's download path and query.
 func previewLink(t *testing.T, p *proc, ref []byte, hdr ...string) string {
 	t.Helper()
-	status, out := request(t, "POST", p.url("/codec/default/decode"), bytes.NewReader(ref), append(hdr, "X-Longhaul-Preview", "1")...)
+	status, out := post(t, p, "/codec/default/decode", ref, append(hdr, "X-Longhaul-Preview", "1")...)
 	if status != 200 {
 		t.Fatalf("preview: %d %s", status, short(out))
 	}
@@ -102,13 +101,12 @@ func previewLink(t *testing.T, p *proc, ref []byte, hdr ...string) string {
 func TestDoorDownloadLinksAdmitted(t *testing.T) {
 	const budget = 320 << 20
 	dir := t.TempDir()
-	p := startIn(t, memoryLimits, []string{"GOMEMLIMIT=384MiB"}, append([]string{"--store", "file://" + dir,
-		"--max-inflight-bytes", strconv.Itoa(budget)}, stallArgs(t)...)...)
+	p := startBounded(t, budget, nil, append([]string{"--store", "file://" + dir}, stallArgs(t)...)...)
 	base := rssBaseline(t, p)
 	raw := serialize(t, randomPayload(t, 140<<20))
 	digest := putBlob(t, p, raw)
 	want := sha256.Sum256(decodedData(t, raw))
-	link := previewLink(t, p, payloadsBody(t, longhaulRef(t, digest, len(raw), len(raw), "none")), jsonHdr...)
+	link := previewLink(t, p, payloadsBody(t, longhaulRef(t, digest, len(raw), len(raw), "none")))
 	raw = nil
 
 	get := "GET " + link + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
@@ -129,7 +127,10 @@ func TestDoorDownloadLinksAdmitted(t *testing.T) {
 
 	start := time.Now()
 	waitFor(t, 30*time.Second, "a reading client's download to be admitted", func() bool {
-		status, hdr, body := requestHeader(t, "GET", p.url(link), nil)
+		status, hdr, body := doorDo(t, p, "GET", link, nil)
+		if status == 0 {
+			t.FailNow()
+		}
 		if status == 503 && hdr.Get("Retry-After") != "" {
 			return false
 		}
@@ -147,7 +148,7 @@ func TestDoorDownloadLinksAdmitted(t *testing.T) {
 // to its 24 MiB decode must not hold its share of a 64 MiB budget until the request
 // timeout: another client's decode of the same reference succeeds within 30 s.
 func TestDoorStalledDecodeReleasesBudget(t *testing.T) {
-	p := startIn(t, memoryLimits, []string{"GOMEMLIMIT=192MiB"}, append([]string{"--max-inflight-bytes", "64MiB"}, stallArgs(t)...)...)
+	p := startBounded(t, 64<<20, nil, stallArgs(t)...)
 	raw := serialize(t, randomPayload(t, 24<<20))
 	body := payloadsBody(t, longhaulRef(t, putBlob(t, p, raw), len(raw), len(raw), "none"))
 	stalledRequest(t, p, fmt.Sprintf("POST /codec/default/decode HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body))
@@ -155,8 +156,10 @@ func TestDoorStalledDecodeReleasesBudget(t *testing.T) {
 	start := time.Now()
 	refused := 0
 	waitFor(t, 30*time.Second, "another client's decode to succeed beside a stalled one", func() bool {
-		status, hdr, out := requestHeader(t, "POST", p.url("/codec/default/decode"), body, jsonHdr...)
+		status, hdr, out := doorDo(t, p, "POST", "/codec/default/decode", body, jsonHdr...)
 		switch {
+		case status == 0:
+			t.FailNow()
 		case status == 503 && hdr.Get("Retry-After") != "":
 			refused++
 			time.Sleep(250 * time.Millisecond)

@@ -26,7 +26,7 @@ import (
 // buffer.
 func TestDoorDataDogReadBoundedByClaim(t *testing.T) {
 	dd := startDD(t)
-	p := startIn(t, memoryLimits, []string{"GOMEMLIMIT=192MiB"}, "--read-datadog", dd.URL)
+	p := startBounded(t, 64<<20, nil, "--read-datadog", dd.URL)
 	data := []byte("sixteen bytes!!!")
 	md := map[string][]byte{"encoding": []byte("binary/plain")}
 	key := dataDogKey("default", digestOf(data), md)
@@ -45,7 +45,7 @@ func TestDoorDataDogReadBoundedByClaim(t *testing.T) {
 	})
 	base := rssBaseline(t, p)
 	ref := dataDogRef(t, "v2", key, digestOf(data), int64(len(data)), md)
-	status, hdr, out := requestHeader(t, "POST", p.url("/codec/default/decode"), payloadsBody(t, ref), jsonHdr...)
+	status, hdr, out := doorDo(t, p, "POST", "/codec/default/decode", payloadsBody(t, ref), jsonHdr...)
 	if status != 502 || hdr.Get("Retry-After") != "" {
 		t.Errorf("16-byte claim answered with 132 MiB: %d (Retry-After %q) %s; want 502", status, hdr.Get("Retry-After"), short(out))
 	}
@@ -76,7 +76,7 @@ func TestDoorDataDogRedirectNotFollowed(t *testing.T) {
 			http.Redirect(w, r, other.URL+"/v2/blobs/get?key="+url.QueryEscape(key), code)
 		})
 		ref := dataDogRef(t, "v2", key, digestOf(data), int64(len(data)), md)
-		status, out := request(t, "POST", p.url("/codec/default/decode"), bytes.NewReader(payloadsBody(t, ref)), jsonHdr...)
+		status, out := post(t, p, "/codec/default/decode", payloadsBody(t, ref))
 		if status != 502 || elsewhere.Load() != 0 {
 			t.Errorf("DataDog answering %d to another origin: %d %s, the other origin asked %d times; want 502 and none",
 				code, status, short(out), elsewhere.Load())
@@ -100,7 +100,6 @@ func TestDoorDataDogPreviewForBrowsers(t *testing.T) {
 	key := dataDogKey("default", digestOf(orig.Data), orig.Metadata)
 	dd.serveBytes(key, orig.Data)
 	raw := serialize(t, orig)
-	browser := append([]string{"Origin", origin}, jsonHdr...)
 	for _, tc := range []struct {
 		name string
 		ref  *commonpb.Payload
@@ -112,7 +111,7 @@ func TestDoorDataDogPreviewForBrowsers(t *testing.T) {
 		if strings.HasPrefix(tc.name, "DataDog v1") {
 			dd.serveBytes(digestOf(orig.Data), orig.Data)
 		}
-		status, out := request(t, "POST", p.url("/codec/default/decode"), bytes.NewReader(payloadsBody(t, tc.ref)), browser...)
+		status, out := post(t, p, "/codec/default/decode", payloadsBody(t, tc.ref), "Origin", origin)
 		if status != 200 {
 			t.Errorf("%s from a browser: %d %s", tc.name, status, short(out))
 			continue
@@ -157,7 +156,7 @@ func TestDoorDataDog4xxIsBadGateway(t *testing.T) {
 		before := dd.requests()
 		start := time.Now()
 		ref := dataDogRef(t, "v2", key, digestOf(data), int64(len(data)), md)
-		status, hdr, out := requestHeader(t, "POST", p.url("/codec/default/decode"), payloadsBody(t, ref), jsonHdr...)
+		status, hdr, out := doorDo(t, p, "POST", "/codec/default/decode", payloadsBody(t, ref), jsonHdr...)
 		took := time.Since(start)
 		if status != 502 || hdr.Get("Retry-After") != "" {
 			t.Errorf("DataDog answering %d: %d (Retry-After %q) %s; want 502 without Retry-After", code, status, hdr.Get("Retry-After"), short(out))

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 	commonpb "go.temporal.io/api/common/v1"
@@ -27,6 +29,71 @@ import (
 
 // rssTarget is the slack over the in-flight budget that peak RSS growth may reach.
 const rssTarget = 64 << 20
+
+// memoryBound is the memory bound for a service with an in-flight budget: GOMEMLIMIT at
+// the RSS target, and an address-space limit of what the Go runtime reserves (about
+// 1.25 GiB without cgo) plus twice the target, so a blow-up kills the process instead of
+// the machine while the safe answer fits with room to spare.
+func memoryBound(budget int64) (limits string, env []string) {
+	target := budget + rssTarget
+	return fmt.Sprintf("ulimit -v %d", (5<<28+2*target)>>10), []string{fmt.Sprintf("GOMEMLIMIT=%dMiB", target>>20)}
+}
+
+// startBounded starts the binary under memoryBound(budget) with --max-inflight-bytes
+// budget, more environment and more flags.
+func startBounded(t *testing.T, budget int64, env []string, args ...string) *proc {
+	t.Helper()
+	limits, memEnv := memoryBound(budget)
+	return startIn(t, limits, append(memEnv, env...), append([]string{"--max-inflight-bytes", strconv.FormatInt(budget, 10)}, args...)...)
+}
+
+// doorDo sends a request to p and returns the answer; a transport failure is reported
+// (with the service's fatal error when it died, say out of memory) and gives status 0.
+func doorDo(t *testing.T, p *proc, method, path string, body []byte, hdr ...string) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, p.url(path), bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := (&http.Client{Timeout: time.Minute}).Do(req)
+	if err != nil {
+		t.Errorf("%s %s: %v%s", method, path, err, p.died())
+		return 0, nil, nil
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, out
+}
+
+// died describes how the process ended, or is "" while it runs.
+func (p *proc) died() string {
+	select {
+	case err := <-p.done:
+		p.done <- err
+	case <-time.After(2 * time.Second):
+		return ""
+	}
+	var fatal []string
+	for _, line := range strings.Split(p.logs.String(), "\n") {
+		if strings.HasPrefix(line, "fatal error") || strings.HasPrefix(line, "runtime: out of memory") || strings.HasPrefix(line, "panic:") {
+			fatal = append(fatal, line)
+		}
+	}
+	return fmt.Sprintf("; payloadsvc died: %s", strings.Join(fatal, "; "))
+}
+
+// post is doorDo of a codec POST that stops the test when the service is gone.
+func post(t *testing.T, p *proc, path string, body []byte, hdr ...string) (int, []byte) {
+	t.Helper()
+	status, _, out := doorDo(t, p, "POST", path, body, append(append([]string{}, jsonHdr...), hdr...)...)
+	if status == 0 {
+		t.FailNow()
+	}
+	return status, out
+}
 
 // procStatus reads one "<field>: N kB" line of /proc/pid/status, in bytes.
 func procStatus(t *testing.T, p *proc, field string) int64 {
@@ -137,9 +204,9 @@ func decodedPayloads(t *testing.T, out []byte) []*commonpb.Payload {
 // jsonHdr is the Content-Type every codec POST sends.
 var jsonHdr = []string{"Content-Type", "application/json"}
 
-// withAuth is jsonHdr plus a bearer token.
-func withAuth(token string) []string {
-	return append([]string{"Authorization", "Bearer " + token}, jsonHdr...)
+// bearer is the header of a bearer token.
+func bearer(token string) []string {
+	return []string{"Authorization", "Bearer " + token}
 }
 
 // serialize marshals p deterministically.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto/rand"
 	"fmt"
 	"strconv"
@@ -61,7 +60,7 @@ func longhaulRef(t *testing.T, digest string, stored, raw int, compression strin
 // 16 buffers of 16 MiB: the service's RSS stays within the budget plus 64 MiB.
 func TestDoorCacheChargedForWhatItKeeps(t *testing.T) {
 	const budget = 192 << 20
-	p := startIn(t, memoryLimits, []string{"GOMEMLIMIT=192MiB"}, "--max-inflight-bytes", strconv.Itoa(budget))
+	p := startBounded(t, budget, nil)
 	refs := make([]*commonpb.Payload, 16)
 	for i := range refs {
 		tiny := &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("binary/plain")}, Data: []byte(fmt.Sprintf("tiny-%d", i))}
@@ -74,7 +73,7 @@ func TestDoorCacheChargedForWhatItKeeps(t *testing.T) {
 	}
 	base := rssBaseline(t, p)
 	for i, ref := range refs {
-		status, out := request(t, "POST", p.url("/codec/default/decode"), bytes.NewReader(payloadsBody(t, ref)), jsonHdr...)
+		status, out := post(t, p, "/codec/default/decode", payloadsBody(t, ref))
 		if status != 200 {
 			t.Fatalf("decode %d: %d %s, want 200", i, status, short(out))
 		}
@@ -91,13 +90,13 @@ func TestDoorCacheChargedForWhatItKeeps(t *testing.T) {
 // metadata cap, as a request with that many is, and costs little memory.
 func TestDoorStoredMetadataCapped(t *testing.T) {
 	const budget = 64 << 20
-	p := startIn(t, memoryLimits, []string{"GOMEMLIMIT=192MiB"}, "--max-inflight-bytes", strconv.Itoa(budget))
+	p := startBounded(t, budget, nil)
 	raw := manyMetadata(1_800_000)
 	blob := storedBlob(t, raw, true)
 	t.Logf("1.8M metadata entries: %d bytes serialized, %d stored", len(raw), len(blob))
 	ref := longhaulRef(t, putBlob(t, p, blob), len(blob), len(raw), "zstd")
 	base := rssBaseline(t, p)
-	status, out := request(t, "POST", p.url("/codec/default/decode"), bytes.NewReader(payloadsBody(t, ref)), jsonHdr...)
+	status, out := post(t, p, "/codec/default/decode", payloadsBody(t, ref))
 	if status < 400 || status == 503 || !strings.Contains(string(out), "metadata") {
 		t.Errorf("decode of a blob with 1.8M metadata entries: %d %s; want 502 or a 4xx naming the metadata cap", status, short(out))
 	}
@@ -122,8 +121,7 @@ func randomPayload(t *testing.T, n int) *commonpb.Payload {
 func TestDoorAdmissionEveryKind(t *testing.T) {
 	s3srv := testenv.S3(t, testenv.S3Options{})
 	dd := startDD(t)
-	p := startIn(t, memoryLimits, append(s3Env(t, s3srv), "GOMEMLIMIT=192MiB"),
-		"--max-inflight-bytes", "32MiB", "--read-datadog", dd.URL, "--read-temporal-s3", s3srv.Bucket)
+	p := startBounded(t, 32<<20, s3Env(t, s3srv), "--read-datadog", dd.URL, "--read-temporal-s3", s3srv.Bucket)
 	orig := randomPayload(t, 24<<20)
 	raw := serialize(t, orig)
 	digest := putBlob(t, p, raw)
@@ -142,7 +140,7 @@ func TestDoorAdmissionEveryKind(t *testing.T) {
 		{"DataDog v2 reference", dataDogRef(t, "v2", ddKey, digestOf(orig.Data), int64(len(orig.Data)), orig.Metadata)},
 		{"Temporal S3 claim", testenv.StorageRef("aws.s3driver", claim)},
 	} {
-		status, out := request(t, "POST", p.url("/codec/default/decode"), bytes.NewReader(payloadsBody(t, tc.ref)), jsonHdr...)
+		status, out := post(t, p, "/codec/default/decode", payloadsBody(t, tc.ref))
 		if status != 413 || !strings.Contains(string(out), "max-inflight-bytes") {
 			t.Errorf("%s of 24 MiB under a 32 MiB budget: %d %s; want 413 naming --max-inflight-bytes", tc.name, status, short(out))
 		}
@@ -156,7 +154,7 @@ func TestDoorAdmissionEveryKind(t *testing.T) {
 // Retry-After, and the service's RSS stays within the budget plus 64 MiB.
 func TestDoorConcurrentClaimsAdmitted(t *testing.T) {
 	const budget = 64 << 20
-	p := startIn(t, memoryLimits, []string{"GOMEMLIMIT=192MiB"}, "--max-inflight-bytes", strconv.Itoa(budget))
+	p := startBounded(t, budget, nil)
 	raw := serialize(t, randomPayload(t, 16<<20))
 	ref := longhaulRef(t, putBlob(t, p, raw), len(raw), len(raw), "none")
 	lh, _ := codec.ParseReference(ref)
@@ -173,7 +171,7 @@ func TestDoorConcurrentClaimsAdmitted(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			status, hdr, out := requestHeader(t, "POST", p.url("/codec/default/decode"), body, jsonHdr...)
+			status, hdr, out := doorDo(t, p, "POST", "/codec/default/decode", body, jsonHdr...)
 			mu.Lock()
 			defer mu.Unlock()
 			statuses[status]++

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,27 +37,6 @@ func putTemporalS3(t *testing.T, s3srv *testenv.S3Server, ns string, p *commonpb
 		t.Fatalf("put the Temporal S3 object for %s: %v", ns, err)
 	}
 	return claim
-}
-
-// requestHeader is request with the answer's header too.
-func requestHeader(t *testing.T, method, url string, body []byte, hdr ...string) (int, http.Header, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	c := &http.Client{Timeout: time.Minute}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Errorf("%s %s: %v", method, url, err)
-		return 0, nil, nil
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, out
 }
 
 // tokensFile writes a static tokens file: token-a may use namespace a, token-b b.
@@ -105,7 +81,7 @@ func TestDoorNamespaceEscape(t *testing.T) {
 		{"b", tokB, testenv.StorageRef("aws.s3driver", claimB), marker},
 		{"b", tokB, ddRefB, marker},
 	} {
-		status, out := request(t, "POST", p.url("/codec/"+c.ns+"/decode"), bytes.NewReader(payloadsBody(t, c.ref)), withAuth(c.token)...)
+		status, out := post(t, p, "/codec/"+c.ns+"/decode", payloadsBody(t, c.ref), bearer(c.token)...)
 		if got := decodedIfOK(t, status, out); got != `"`+c.want+`"` {
 			t.Fatalf("control: %s decoding its own object: %d %s", c.ns, status, short(out))
 		}
@@ -139,7 +115,7 @@ func TestDoorNamespaceEscape(t *testing.T) {
 // 400 naming the key, without b's data; /healthz must still answer.
 func refuseForA(t *testing.T, p *proc, tokA, what string, ref *commonpb.Payload, marker string) {
 	t.Helper()
-	status, out := request(t, "POST", p.url("/codec/a/decode"), bytes.NewReader(payloadsBody(t, ref)), withAuth(tokA)...)
+	status, out := post(t, p, "/codec/a/decode", payloadsBody(t, ref), bearer(tokA)...)
 	mustNotContain(t, what, out, marker)
 	if status != 400 || !strings.Contains(string(out), "key") {
 		t.Errorf("%s, decoded under a: %d %s; want 400 naming the key", what, status, short(out))

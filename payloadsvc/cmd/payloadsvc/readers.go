@@ -83,7 +83,7 @@ func temporalS3Client(ctx context.Context) (*s3.Client, error) {
 		cfg.Region = "us-east-1" // S3-compatible servers mostly ignore it; the SDK needs one
 	}
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if o.BaseEndpoint != nil {
+		if aws.ToString(o.BaseEndpoint) != "" {
 			o.UsePathStyle = true
 		}
 	}), nil
