@@ -116,7 +116,7 @@ func TestDoorNamespaceEscape(t *testing.T) {
 func refuseForA(t *testing.T, p *proc, tokA, what string, ref *commonpb.Payload, marker string) {
 	t.Helper()
 	status, out := post(t, p, "/codec/a/decode", payloadsBody(t, ref), bearer(tokA)...)
-	mustNotContain(t, what, out, marker)
+	mustNotContain(t, what, status, out, marker)
 	if status != 400 || !strings.Contains(string(out), "key") {
 		t.Errorf("%s, decoded under a: %d %s; want 400 naming the key", what, status, short(out))
 	}
