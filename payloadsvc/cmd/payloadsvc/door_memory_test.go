@@ -3,46 +3,20 @@ package main
 import (
 	"crypto/rand"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	commonpb "go.temporal.io/api/common/v1"
-	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/internal/hostile"
 	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
 
 // Issue 20's memory attacks against the built binary under the memory bound: each must
 // get its safe answer while the service's peak RSS grows by at most the in-flight budget
 // plus rssTarget, and /healthz keeps answering. The figures are logged for the notes.
-
-// withUnknownField is p serialized with an unknown bytes field of n zero bytes after it:
-// proto keeps unknown fields, so they live as long as the payload does.
-func withUnknownField(t *testing.T, p *commonpb.Payload, n int) []byte {
-	t.Helper()
-	b := serialize(t, p)
-	b = protowire.AppendTag(b, 15, protowire.BytesType)
-	return protowire.AppendBytes(b, make([]byte, n))
-}
-
-// manyMetadata is a serialized payload with n distinct metadata entries (short keys,
-// empty values) and a one-byte Data.
-func manyMetadata(n int) []byte {
-	var b, entry []byte
-	for i := 0; i < n; i++ {
-		entry = protowire.AppendTag(entry[:0], 1, protowire.BytesType)
-		entry = protowire.AppendString(entry, strconv.FormatInt(int64(i), 36))
-		entry = protowire.AppendTag(entry, 2, protowire.BytesType)
-		entry = protowire.AppendBytes(entry, nil)
-		b = protowire.AppendTag(b, 1, protowire.BytesType)
-		b = protowire.AppendBytes(b, entry)
-	}
-	b = protowire.AppendTag(b, 2, protowire.BytesType)
-	return protowire.AppendBytes(b, []byte("x"))
-}
 
 // longhaulRef is the reference payload for a stored blob of a serialized payload.
 func longhaulRef(t *testing.T, digest string, stored, raw int, compression string) *commonpb.Payload {
@@ -64,7 +38,7 @@ func TestDoorCacheChargedForWhatItKeeps(t *testing.T) {
 	refs := make([]*commonpb.Payload, 16)
 	for i := range refs {
 		tiny := &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("binary/plain")}, Data: []byte(fmt.Sprintf("tiny-%d", i))}
-		raw := withUnknownField(t, tiny, 16<<20)
+		raw := hostile.WithUnknownField(serialize(t, tiny), 16<<20)
 		blob := storedBlob(t, raw, true)
 		refs[i] = longhaulRef(t, putBlob(t, p, blob), len(blob), len(raw), "zstd")
 		if i == 0 {
@@ -91,7 +65,7 @@ func TestDoorCacheChargedForWhatItKeeps(t *testing.T) {
 func TestDoorStoredMetadataCapped(t *testing.T) {
 	const budget = 64 << 20
 	p := startBounded(t, budget, nil)
-	raw := manyMetadata(1_800_000)
+	raw := hostile.ManyMetadata(1_800_000)
 	blob := storedBlob(t, raw, true)
 	t.Logf("1.8M metadata entries: %d bytes serialized, %d stored", len(raw), len(blob))
 	ref := longhaulRef(t, putBlob(t, p, blob), len(blob), len(raw), "zstd")
