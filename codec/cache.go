@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	commonpb "go.temporal.io/api/common/v1"
+	"google.golang.org/protobuf/proto"
 )
 
 // cache is an LRU of decoded payloads keyed by digest and bounded by the bytes it holds.
@@ -30,11 +31,15 @@ func newCache(capacity int64) *cache {
 	return &cache{capacity: capacity, order: list.New(), items: make(map[string]*list.Element)}
 }
 
-// cost approximates the memory a payload holds.
+// payloadCost is the memory a cached payload keeps alive: the whole buffer its Data
+// slices (its capacity, not its length), metadata entries and unknown fields.
 func payloadCost(p *commonpb.Payload) int64 {
-	n := int64(len(p.GetData())) + 64
+	n := int64(cap(p.GetData())) + int64(len(p.ProtoReflect().GetUnknown())) + 64
 	for k, v := range p.GetMetadata() {
 		n += int64(len(k) + len(v) + 32)
+	}
+	for _, e := range p.GetExternalPayloads() {
+		n += int64(proto.Size(e)) + 32
 	}
 	return n
 }

@@ -129,6 +129,9 @@ type Codec struct {
 	name  string
 	cache *cache
 	ctr   *counters
+	// strictNS: the namespace is the one served (WithNamespace: a codec server, or the
+	// SDK's serialization context), so references naming another are refused.
+	strictNS bool
 }
 
 var _ converter.PayloadCodec = (*Codec)(nil)
@@ -154,6 +157,7 @@ func (c *Codec) WithNamespace(namespace string) (*Codec, error) {
 	}
 	n := *c
 	n.opts.Namespace = namespace
+	n.strictNS = true
 	return &n, nil
 }
 
@@ -262,11 +266,22 @@ const refSizeEstimate = 220
 // its SHA-256, in parallel; other payloads pass through. When there is no reference it
 // returns payloads itself.
 func (c *Codec) DecodeContext(ctx context.Context, payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
-	var refs []int
+	var (
+		refs []int
+		locs []Locator // parsed once, by index
+	)
 	for i, p := range payloads {
-		if c.decodes(p) {
-			refs = append(refs, i)
+		loc, ok, err := c.Locate(p)
+		if !ok {
+			continue
 		}
+		if err != nil {
+			return nil, fmt.Errorf("codec decode: payload %d: %w", i, err)
+		}
+		if locs == nil {
+			locs = make([]Locator, len(payloads))
+		}
+		refs, locs[i] = append(refs, i), loc
 	}
 	if refs == nil {
 		return payloads, nil
@@ -274,7 +289,7 @@ func (c *Codec) DecodeContext(ctx context.Context, payloads []*commonpb.Payload)
 	out := make([]*commonpb.Payload, len(payloads))
 	copy(out, payloads)
 	err := c.parallel(ctx, refs, func(ctx context.Context, i int) error {
-		p, err := c.Resolve(ctx, payloads[i])
+		p, err := c.resolve(ctx, locs[i])
 		if err != nil {
 			return err
 		}

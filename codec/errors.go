@@ -22,6 +22,11 @@ var ErrTooLarge = errors.New("payload too large")
 // ErrInvalidKey is returned (wrapped) for a blob key or namespace outside the key grammar.
 var ErrInvalidKey = errors.New("invalid blob key")
 
+// ErrRefused is returned (wrapped) when a foreign service a Reader reads from refuses a
+// request in a way asking again cannot change (an HTTP 4xx other than 404, 408 and 429).
+// It is never retried; the codec server answers it with 502.
+var ErrRefused = errors.New("refused by the foreign service")
+
 // permanentError marks an error that retrying cannot fix.
 type permanentError struct{ err error }
 

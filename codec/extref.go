@@ -119,56 +119,10 @@ func ParseClaim(claim map[string]string) (namespace string, ref Reference, err e
 			return "", Reference{}, fmt.Errorf("%w: claim field %q is %q, want a decimal size", ErrInvalidReference, f.key, truncate(claim[f.key], 40))
 		}
 	}
-	p, err := ref.Payload()
-	if err != nil {
-		return "", Reference{}, err
-	}
-	if ref, err = ParseReference(p); err != nil { // one validation for both forms
+	if err := ref.validate(); err != nil { // one validation for both forms
 		return "", Reference{}, fmt.Errorf("claim: %w", err)
 	}
 	return namespace, ref, nil
-}
-
-// ResolveClaim returns the payload an extstore claim stands for, read from the blob of
-// the claim's namespace and verified like Resolve.
-func (c *Codec) ResolveClaim(ctx context.Context, claim map[string]string) (*commonpb.Payload, error) {
-	ns, ref, err := ParseClaim(claim)
-	if err != nil {
-		return nil, fmt.Errorf("codec decode: %w", err)
-	}
-	if ns != c.opts.Namespace {
-		if c, err = c.WithNamespace(ns); err != nil {
-			return nil, err
-		}
-	}
-	p, err := ref.Payload()
-	if err != nil {
-		return nil, err
-	}
-	return c.Resolve(ctx, p)
-}
-
-// isOwnStorageRef reports whether p is an External Storage reference with an extstore
-// claim: the codec server decodes those like its own references.
-func isOwnStorageRef(p *commonpb.Payload) bool {
-	if !IsStorageReference(p) {
-		return false
-	}
-	r, err := ParseStorageReference(p)
-	return err == nil && IsClaim(r.ClaimData)
-}
-
-// resolveOwnStorageRef resolves an extstore reference for this codec's namespace only:
-// a codec server authorized for one namespace must not read another's blobs.
-func (c *Codec) resolveOwnStorageRef(ctx context.Context, p *commonpb.Payload) (*commonpb.Payload, error) {
-	r, err := ParseStorageReference(p)
-	if err != nil {
-		return nil, fmt.Errorf("codec decode: %w", err)
-	}
-	if ns := r.ClaimData[ClaimKeyNamespace]; ns != c.opts.Namespace {
-		return nil, fmt.Errorf("codec decode: %w: External Storage claim is for namespace %q, decoding for %q", ErrInvalidReference, truncate(ns, 80), c.opts.Namespace)
-	}
-	return c.ResolveClaim(ctx, r.ClaimData)
 }
 
 // Payload returns the reference payload the SDK writes to history for r (tests and
@@ -182,4 +136,21 @@ func (r StorageReference) Payload() (*commonpb.Payload, error) {
 		metadataEncoding:    []byte(storageRefEncoding),
 		metadataMessageType: []byte(storageRefMessageType),
 	}, Data: data}, nil
+}
+
+// ResolveStorage returns the payload an External Storage claim stands for, whichever
+// driver wrote it (codec/extstore's claims, or a Reader's kind such as Temporal's S3
+// driver), through the same parsers and read path as Resolve.
+func (c *Codec) ResolveStorage(ctx context.Context, sr StorageReference) (*commonpb.Payload, error) {
+	loc, ok, err := c.parseCandidate(Candidate{Storage: &sr})
+	if !ok {
+		return nil, fmt.Errorf("codec decode: %w: claim of driver %q is of no kind this codec reads", ErrInvalidReference, truncate(sr.DriverName, 80))
+	}
+	if err == nil {
+		err = c.admitLocator(&loc)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("codec decode: %w", err)
+	}
+	return c.resolve(ctx, loc)
 }

@@ -1,20 +1,16 @@
 package codec
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
-
-	commonpb "go.temporal.io/api/common/v1"
 )
 
 // The DataDog large-payload codec (github.com/DataDog/temporal-large-payload-codec)
@@ -49,8 +45,9 @@ type DataDogOptions struct {
 // DataDogReader resolves DataDog large-payload codec references (v1 and v2), verifying
 // the "sha256:" digest of the data before returning it. Use it in Options.Readers.
 type DataDogReader struct {
-	opts DataDogOptions
-	base *url.URL
+	opts   DataDogOptions
+	base   *url.URL
+	client *http.Client // opts.HTTPClient, never following a redirect to another origin
 }
 
 var _ Reader = (*DataDogReader)(nil)
@@ -76,13 +73,111 @@ func NewDataDogReader(opts DataDogOptions) (*DataDogReader, error) {
 		opts.HTTPClient = http.DefaultClient
 	}
 	r.opts = opts
+	r.client = sameOrigin(opts.HTTPClient)
 	return r, nil
 }
 
-// Recognize implements Reader.
-func (r *DataDogReader) Recognize(p *commonpb.Payload) bool {
-	v := string(p.GetMetadata()[dataDogMetadataKey])
-	return v == "v1" || v == "v2"
+// Parse implements Reader: a payload with metadata "temporal.io/remote-codec" v1 or v2.
+// The v2 key must lie canonically under "/blobs/{namespace}/": its namespace is the
+// Locator's, so a codec serving another refuses it.
+func (r *DataDogReader) Parse(c Candidate) (Locator, bool, error) {
+	version := string(c.Payload.GetMetadata()[dataDogMetadataKey])
+	if version != "v1" && version != "v2" {
+		return Locator{}, false, nil
+	}
+	ref, sum, err := parseDataDogRef(version, c.Payload.GetData())
+	if err != nil {
+		return Locator{}, true, err
+	}
+	loc := Locator{ // v1: no key, the service finds the blob by digest
+		Kind: KindDataDog, Size: ref.Size, Max: r.opts.MaxSize, Algorithm: "sha256", Digest: sum,
+		RawSize: ref.Size, Compression: compressionNone, Form: FormData, Metadata: ref.Metadata,
+	}
+	if ref.Size > r.opts.MaxSize {
+		return loc, true, fmt.Errorf("%w: DataDog reference size %d is over the %d-byte DataDogOptions.MaxSize", ErrInvalidReference, ref.Size, r.opts.MaxSize)
+	}
+	if version == "v2" {
+		loc.Key = ref.Key
+		if loc.Namespace, err = dataDogKeyNamespace(ref.Key); err != nil {
+			return loc, true, err
+		}
+	}
+	return loc, true, nil
+}
+
+// dataDogKeyNamespace checks a v2 key, "/blobs/{ns}/common/{digest}/{metadata hash}" or
+// "/blobs/{ns}/custom/{prefix...}/{digest}/{metadata hash}", and returns its namespace.
+// DataDog's service unescapes the key once more, so no '%' is allowed at all.
+func dataDogKeyNamespace(key string) (string, error) {
+	if !strings.HasPrefix(key, "/blobs/") || strings.Contains(key, "%") {
+		return "", fmt.Errorf("%w: DataDog v2 key %q is not /blobs/{namespace}/... without '%%'", ErrInvalidReference, truncate(key, 120))
+	}
+	return ContainedKey(key, 1, "")
+}
+
+// Open implements Reader: the Store first (when set), else the service, retried until a
+// body starts.
+func (r *DataDogReader) Open(ctx context.Context, loc Locator) (io.ReadCloser, error) {
+	if r.opts.Store != nil {
+		key, err := BlobKey(loc.Namespace, loc.Digest)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidReference, err)
+		}
+		rc, err := r.opts.Store.Get(ctx, key)
+		if !errors.Is(err, ErrNotFound) || r.base == nil {
+			return rc, err
+		}
+	}
+	var body io.ReadCloser
+	err := Retry(ctx, r.opts.Retry, func(ctx context.Context) error {
+		var err error
+		body, err = r.get(ctx, loc)
+		return err
+	}, nil)
+	return body, err
+}
+
+// get asks DataDog's service for a blob as its handlers require (server/handler/v1, v2):
+// GET with Content-Type application/octet-stream and X-Payload-Expected-Content-Length;
+// the service answers that many bytes (Content-Length), or a body that breaks off when it
+// holds fewer.
+func (r *DataDogReader) get(ctx context.Context, loc Locator) (io.ReadCloser, error) {
+	u := *r.base
+	q := url.Values{}
+	if loc.Key != "" {
+		u.Path = strings.TrimSuffix(u.Path, "/") + "/v2/blobs/get"
+		q.Set("key", loc.Key)
+	} else {
+		u.Path = strings.TrimSuffix(u.Path, "/") + "/v1/blobs/get"
+		q.Set("digest", loc.Algorithm+":"+loc.Digest)
+	}
+	u.RawQuery = q.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, Permanent(err)
+	}
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set("X-Payload-Expected-Content-Length", strconv.FormatInt(loc.Size, 10))
+	resp, err := r.client.Do(req)
+	if err != nil {
+		if errors.Is(err, errCrossOrigin) {
+			return nil, Permanent(fmt.Errorf("%w: %v", ErrRefused, err))
+		}
+		return nil, err
+	}
+	switch c := resp.StatusCode; {
+	case c == http.StatusOK:
+		return sizedBody{resp.Body, resp.ContentLength}, nil
+	case c == http.StatusNotFound:
+		resp.Body.Close()
+		return nil, fmt.Errorf("%w: %s answered 404", ErrNotFound, u.Path)
+	case c >= 500 || c == http.StatusTooManyRequests || c == http.StatusRequestTimeout:
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s answered %s", u.Path, resp.Status)
+	default:
+		resp.Body.Close()
+		return nil, Permanent(fmt.Errorf("%w: %s answered %s", ErrRefused, u.Path, resp.Status))
+	}
 }
 
 type dataDogRef struct {
@@ -90,41 +185,6 @@ type dataDogRef struct {
 	Size     int64             `json:"size"`
 	Digest   string            `json:"digest"`
 	Key      string            `json:"key"`
-}
-
-// Read implements Reader: the Store first (when set), else the service; the data must
-// have the reference's digest and size.
-func (r *DataDogReader) Read(ctx context.Context, namespace string, p *commonpb.Payload) (*commonpb.Payload, error) {
-	version := string(p.GetMetadata()[dataDogMetadataKey])
-	ref, sum, err := parseDataDogRef(version, p.GetData())
-	if err != nil {
-		return nil, err
-	}
-	if ref.Size > r.opts.MaxSize {
-		return nil, fmt.Errorf("%w: DataDog reference size %d is over the %d-byte DataDogOptions.MaxSize", ErrCorrupt, ref.Size, r.opts.MaxSize)
-	}
-	var data []byte
-	err = ErrNotFound
-	if r.opts.Store != nil {
-		data, err = r.fromStore(ctx, namespace, sum)
-	}
-	if errors.Is(err, ErrNotFound) && r.base != nil {
-		err = Retry(ctx, r.opts.Retry, func(ctx context.Context) error {
-			var err error
-			data, err = r.fromService(ctx, version, ref)
-			return err
-		}, nil)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("DataDog %s reference %s: %w", version, ref.Digest, err)
-	}
-	if got := sha256.Sum256(data); hex.EncodeToString(got[:]) != sum {
-		return nil, fmt.Errorf("%w: DataDog %s reference: data has sha256 %x, reference says %s", ErrCorrupt, version, got, sum)
-	}
-	if int64(len(data)) != ref.Size {
-		return nil, fmt.Errorf("%w: DataDog %s reference: data is %d bytes, reference says %d", ErrCorrupt, version, len(data), ref.Size)
-	}
-	return &commonpb.Payload{Metadata: ref.Metadata, Data: data}, nil
 }
 
 func parseDataDogRef(version string, data []byte) (dataDogRef, string, error) {
@@ -144,66 +204,40 @@ func parseDataDogRef(version string, data []byte) (dataDogRef, string, error) {
 	case version == "v2" && ref.Key == "":
 		return ref, "", fmt.Errorf("%w: DataDog v2 reference field \"key\" is empty", ErrInvalidReference)
 	}
+	if err := CheckMetadata(ref.Metadata); err != nil {
+		return ref, "", fmt.Errorf("%w: DataDog reference field \"metadata\": %v", ErrInvalidReference, err)
+	}
 	return ref, sum, nil
 }
 
-func (r *DataDogReader) fromStore(ctx context.Context, namespace, sum string) ([]byte, error) {
-	key, err := BlobKey(namespace, sum)
-	if err != nil {
-		return nil, err
-	}
-	rc, err := r.opts.Store.Get(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	return readBounded(rc, r.opts.MaxSize)
+// sizedBody is an HTTP body that tells its Content-Length (-1: unknown), a Sizer.
+type sizedBody struct {
+	io.ReadCloser
+	size int64
 }
 
-func (r *DataDogReader) fromService(ctx context.Context, version string, ref dataDogRef) ([]byte, error) {
-	u := *r.base
-	q := url.Values{}
-	if version == "v2" {
-		u.Path = strings.TrimSuffix(u.Path, "/") + "/v2/blobs/get"
-		q.Set("key", ref.Key)
-	} else {
-		u.Path = strings.TrimSuffix(u.Path, "/") + "/v1/blobs/get"
-		q.Set("digest", ref.Digest)
-	}
-	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, Permanent(err)
-	}
-	resp, err := r.opts.HTTPClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode == http.StatusOK:
-	case resp.StatusCode == http.StatusNotFound:
-		return nil, fmt.Errorf("%w: %s answered 404", ErrNotFound, u.Path)
-	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		return nil, fmt.Errorf("%s answered %s", u.Path, resp.Status)
-	default:
-		return nil, Permanent(fmt.Errorf("%s answered %s", u.Path, resp.Status))
-	}
-	if resp.ContentLength > r.opts.MaxSize {
-		return nil, Permanent(fmt.Errorf("%w: blob is %d bytes, over the %d-byte limit", ErrCorrupt, resp.ContentLength, r.opts.MaxSize))
-	}
-	return readBounded(resp.Body, r.opts.MaxSize)
-}
+func (b sizedBody) Size() int64 { return b.size }
 
-// readBounded reads all of src, failing with ErrCorrupt past max; it grows with what
-// arrives, never from a claimed size.
-func readBounded(src io.Reader, max int64) ([]byte, error) {
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(io.LimitReader(src, max+1)); err != nil {
-		return nil, err
+// errCrossOrigin: a foreign service redirected to another origin. History names the
+// service, not where it sends us: such a redirect is never followed.
+var errCrossOrigin = errors.New("redirect to another origin refused")
+
+// sameOrigin returns c with a redirect policy that refuses to leave the origin of the
+// first request; c itself is not changed.
+func sameOrigin(c *http.Client) *http.Client {
+	out := *c
+	next := c.CheckRedirect
+	out.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if o := via[0].URL; req.URL.Scheme != o.Scheme || req.URL.Host != o.Host {
+			return fmt.Errorf("%w: %s to %s://%s", errCrossOrigin, o.Host, req.URL.Scheme, req.URL.Host)
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
 	}
-	if int64(buf.Len()) > max {
-		return nil, Permanent(fmt.Errorf("%w: blob is over the %d-byte limit", ErrCorrupt, max))
-	}
-	return buf.Bytes(), nil
+	return &out
 }

@@ -95,7 +95,7 @@ func TestDataDogBadReferences(t *testing.T) {
 		{"short digest", mk("v1", `{"digest":"sha256:abc","size":1}`), codec.ErrInvalidReference},
 		{"v2 without key", mk("v2", `{"digest":"sha256:`+hex64+`","size":1}`), codec.ErrInvalidReference},
 		{"negative size", mk("v2", `{"digest":"sha256:`+hex64+`","key":"k","size":-1}`), codec.ErrInvalidReference},
-		{"missing blob", mk("v2", `{"digest":"sha256:`+hex64+`","key":"k","size":1}`), codec.ErrNotFound},
+		{"missing blob", mk("v2", `{"digest":"sha256:`+hex64+`","key":"/blobs/default/common/sha256:`+hex64+`/m","size":1}`), codec.ErrNotFound},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,7 +104,7 @@ func TestDataDogBadReferences(t *testing.T) {
 			}
 		})
 	}
-	if p := mk("v3", "{}"); ddReader(t, codec.DataDogOptions{URL: svc.URL}).Recognize(p) {
+	if _, ok, _ := ddReader(t, codec.DataDogOptions{URL: svc.URL}).Parse(codec.Candidate{Payload: mk("v3", "{}")}); ok {
 		t.Fatal("recognized an unknown version")
 	}
 	for _, bad := range []codec.DataDogOptions{{}, {URL: "ftp://x"}, {URL: svc.URL, MaxSize: -1}} {

@@ -12,12 +12,17 @@ func (c *Codec) WithSerializationContext(sc converter.SerializationContext) conv
 	return c.forContext(sc)
 }
 
+// replayNamespace is the placeholder the SDK's WorkflowReplayer puts in contexts (its
+// internal.ReplayNamespace): it names no namespace, so the fallback applies and references
+// that name theirs are followed.
+const replayNamespace = "ReplayNamespace"
+
 // forContext returns the codec for the namespace sc names: c itself when sc names none or
 // the same one, else a copy sharing c's store, cache and counters (cheap: the SDK calls
 // this for every conversion).
 func (c *Codec) forContext(sc converter.SerializationContext) *Codec {
 	ns := NamespaceOf(sc)
-	if ns == "" || ns == c.opts.Namespace {
+	if ns == "" || ns == replayNamespace || ns == c.opts.Namespace {
 		return c
 	}
 	n, err := c.WithNamespace(ns)

@@ -49,6 +49,9 @@ func (c *Codec) offload(ctx context.Context, p *commonpb.Payload) (*commonpb.Pay
 	if err != nil {
 		return nil, fmt.Errorf("codec encode: %w", err)
 	}
+	if err := checkShell(len(p.GetMetadata()), len(w.head)+len(w.tail)); err != nil {
+		return nil, fmt.Errorf("codec encode: %w", err) // it would not decode
+	}
 	rawSize := w.size()
 	if rawSize > c.opts.MaxSize {
 		return nil, fmt.Errorf("codec encode: %w: payload of %d bytes serialized is over Options.MaxSize (%d)", ErrTooLarge, rawSize, c.opts.MaxSize)
@@ -80,7 +83,8 @@ func (c *Codec) offload(ctx context.Context, p *commonpb.Payload) (*commonpb.Pay
 	}
 	c.ctr.add(&c.ctr.payloadsOffloaded, 1)
 	c.ctr.add(&c.ctr.bytesOffloaded, rawSize)
-	c.cache.put(c.cacheKey(digest), p)
+	own := Locator{Namespace: c.opts.Namespace, Compression: comp, Algorithm: "sha256", Digest: digest}
+	c.cache.put(own.cacheKey(), p)
 
 	ref := Reference{
 		V:           RefVersion,

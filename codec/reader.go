@@ -2,60 +2,31 @@ package codec
 
 import (
 	"context"
-	"fmt"
-
-	commonpb "go.temporal.io/api/common/v1"
+	"io"
 )
 
-// A Reader resolves reference payloads that another offloader wrote (the DataDog
-// large-payload codec, Temporal's External Storage drivers), so a team that switches to
-// longhaul keeps decoding the payloads already in its histories. Configure Readers in
-// Options.Readers; the codec tries them, in order, for payloads that are not longhaul
+// A Reader reads references that another offloader wrote (the DataDog large-payload
+// codec, Temporal's S3 External Storage driver), so a team that switches to longhaul
+// keeps decoding the payloads already in its histories. Configure Readers in
+// Options.Readers; the codec offers them, in order, the payloads that are not its own
 // references, in workers (also during replay) and in the codec server.
 //
-// A Reader treats everything it reads as hostile: it bounds what it reads by a configured
-// maximum and verifies the digest the reference names before returning anything;
-// mismatches are ErrCorrupt.
+// A Reader is a parser and a source, nothing more: it turns its kind of reference into a
+// Locator and opens the bytes a Locator names. The codec does the rest for every kind
+// alike: namespace containment, limits, bounded reads, verification of the digest,
+// decompression, the metadata caps, the cache, previews and download links.
 type Reader interface {
-	// Recognize reports whether p is a reference this Reader resolves. It must be cheap:
-	// it runs for every payload decoded.
-	Recognize(p *commonpb.Payload) bool
-	// Read returns the payload p stands for. namespace is the one the codec decodes for.
-	Read(ctx context.Context, namespace string, p *commonpb.Payload) (*commonpb.Payload, error)
-}
-
-// decodes reports whether Decode must replace p: a longhaul reference, an External
-// Storage reference written by codec/extstore, or one a Reader recognizes.
-func (c *Codec) decodes(p *commonpb.Payload) bool {
-	return IsReference(p) || isOwnStorageRef(p) || c.readerFor(p) != nil
-}
-
-func (c *Codec) readerFor(p *commonpb.Payload) Reader {
-	for _, r := range c.opts.Readers {
-		if r.Recognize(p) {
-			return r
-		}
-	}
-	return nil
-}
-
-// resolveForeign resolves p with the first Reader that recognizes it; other payloads
-// pass through.
-func (c *Codec) resolveForeign(ctx context.Context, p *commonpb.Payload) (*commonpb.Payload, error) {
-	if isOwnStorageRef(p) {
-		return c.resolveOwnStorageRef(ctx, p)
-	}
-	r := c.readerFor(p)
-	if r == nil {
-		return p, nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
-	defer cancel()
-	out, err := r.Read(ctx, c.opts.Namespace, p)
-	if err != nil {
-		c.ctr.add(&c.ctr.storeErrors, 1)
-		return nil, fmt.Errorf("codec decode: namespace %s: %T: %w", c.opts.Namespace, r, err)
-	}
-	c.ctr.add(&c.ctr.payloadsDecoded, 1)
-	return out, nil
+	// Parse reports whether c is a reference of this Reader's kind (ok) and returns its
+	// Locator. It must be cheap for payloads of other kinds: it runs for every payload
+	// decoded. Errors wrap ErrInvalidReference; a key outside the namespace it names, a
+	// claimed size over the Reader's maximum, and a bucket or service not configured are
+	// errors.
+	Parse(c Candidate) (loc Locator, ok bool, err error)
+	// Open returns the stored bytes of a Locator Parse returned, after the codec admitted
+	// it (loc.Namespace is then set, loc.Max bounds the read). The reader should be a
+	// Sizer when the source tells the length. Open retries transient failures until a
+	// body starts, as a Store's Get does; a body that ends early is io.ErrUnexpectedEOF
+	// or wraps ErrCorrupt, a refusal by the source that asking again cannot change wraps
+	// ErrRefused, a missing object ErrNotFound.
+	Open(ctx context.Context, loc Locator) (io.ReadCloser, error)
 }

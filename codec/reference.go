@@ -85,17 +85,35 @@ func ParseReference(p *commonpb.Payload) (Reference, error) {
 	if err := dec.Decode(&r); err != nil {
 		return Reference{}, fmt.Errorf("%w: %v", ErrInvalidReference, err)
 	}
-	switch {
-	case !isSHA256Hex(r.SHA256):
-		return Reference{}, fmt.Errorf("%w: field \"sha256\" is %q, want 64 lowercase hex digits", ErrInvalidReference, truncate(r.SHA256, 80))
-	case r.Size < 0:
-		return Reference{}, fmt.Errorf("%w: field \"size\" is negative (%d)", ErrInvalidReference, r.Size)
-	case r.RawSize < 0:
-		return Reference{}, fmt.Errorf("%w: field \"rawSize\" is negative (%d)", ErrInvalidReference, r.RawSize)
-	case r.Compression != compressionZstd && r.Compression != compressionNone:
-		return Reference{}, fmt.Errorf("%w: field \"compression\" is %q, want \"zstd\" or \"none\"", ErrInvalidReference, truncate(r.Compression, 40))
-	case r.Compression == compressionNone && r.Size != r.RawSize:
-		return Reference{}, fmt.Errorf("%w: field \"size\" (%d) differs from \"rawSize\" (%d) without compression", ErrInvalidReference, r.Size, r.RawSize)
+	if err := r.validate(); err != nil {
+		return Reference{}, err
 	}
 	return r, nil
+}
+
+// validate checks every field of a reference, whichever form carried it (a reference
+// payload, an extstore claim); errors wrap ErrInvalidReference and name the field.
+func (r Reference) validate() error {
+	switch {
+	case !isSHA256Hex(r.SHA256):
+		return fmt.Errorf("%w: field \"sha256\" is %q, want 64 lowercase hex digits", ErrInvalidReference, truncate(r.SHA256, 80))
+	case r.Size < 0:
+		return fmt.Errorf("%w: field \"size\" is negative (%d)", ErrInvalidReference, r.Size)
+	case r.RawSize < 0:
+		return fmt.Errorf("%w: field \"rawSize\" is negative (%d)", ErrInvalidReference, r.RawSize)
+	case r.Compression != compressionZstd && r.Compression != compressionNone:
+		return fmt.Errorf("%w: field \"compression\" is %q, want \"zstd\" or \"none\"", ErrInvalidReference, truncate(r.Compression, 40))
+	case r.Compression == compressionNone && r.Size != r.RawSize:
+		return fmt.Errorf("%w: field \"size\" (%d) differs from \"rawSize\" (%d) without compression", ErrInvalidReference, r.Size, r.RawSize)
+	}
+	return nil
+}
+
+// locator is the reference's Locator: a blob of the codec's Store in namespace ns ("" for
+// the namespace it is decoded for).
+func (r Reference) locator(ns string) Locator {
+	return Locator{
+		Kind: KindLonghaul, Namespace: ns, Size: r.Size, Algorithm: "sha256", Digest: r.SHA256,
+		RawSize: r.RawSize, Compression: r.Compression, Form: FormPayload,
+	}
 }

@@ -14,8 +14,11 @@ import (
 // equal payloads get one content address.
 var marshalOpts = proto.MarshalOptions{Deterministic: true}
 
-// dataField is the field number of commonpb.Payload.Data.
-const dataField = 2
+// Field numbers of commonpb.Payload.Metadata and Data.
+const (
+	metadataField = 1
+	dataField     = 2
+)
 
 // wireForm is the deterministic serialization of a payload in three pieces, so that a
 // large Data is hashed, compressed and stored in place, never copied: head holds the
@@ -74,15 +77,66 @@ func splitPayload(p *commonpb.Payload) (wireForm, error) {
 	return wireForm{head: head, data: p.GetData(), tail: rest[i:]}, nil
 }
 
+// Caps on what one payload holds besides its Data (metadata, external payload details,
+// unknown fields), for stored blobs and codec requests alike: each metadata entry costs
+// a map entry on decode, so a small blob of millions of entries would cost gigabytes.
+// Encode refuses a payload over them, so a blob the codec wrote always decodes.
+const (
+	// MaxMetadataEntries bounds the metadata entries of one payload.
+	MaxMetadataEntries = 64
+	// MaxMetadataBytes bounds the serialized bytes of one payload other than its Data.
+	MaxMetadataBytes = 256 << 10
+)
+
+// CheckMetadata checks a payload's metadata against the caps; errors wrap ErrTooLarge.
+func CheckMetadata(md map[string][]byte) error {
+	n := 0
+	for k, v := range md {
+		n += len(k) + len(v)
+	}
+	return checkShell(len(md), n)
+}
+
+func checkShell(entries, bytes int) error {
+	switch {
+	case entries > MaxMetadataEntries:
+		return fmt.Errorf("%w: payload has %d metadata entries, over %d", ErrTooLarge, entries, MaxMetadataEntries)
+	case bytes > MaxMetadataBytes:
+		return fmt.Errorf("%w: payload has %d bytes besides its data, over %d", ErrTooLarge, bytes, MaxMetadataBytes)
+	}
+	return nil
+}
+
+// unmarshalStored turns verified stored bytes into the payload they hold (FormPayload),
+// or a payload of Data alone (FormData: its metadata comes from the reference). A result
+// whose Data is much smaller than the buffer it was read into is copied out, so that what
+// the cache keeps is what it counts.
+func unmarshalStored(raw []byte, form Form) (*commonpb.Payload, error) {
+	if form == FormData {
+		return &commonpb.Payload{Data: raw}, nil
+	}
+	p, err := unmarshalAliased(raw)
+	if err != nil {
+		return nil, fmt.Errorf("unmarshal payload: %w", err)
+	}
+	if d := p.GetData(); len(d) < cap(raw)/2 && len(d) > 0 {
+		p.Data = append([]byte(nil), d...)
+	}
+	return p, nil
+}
+
 // unmarshalAliased parses a serialized payload whose Data aliases buf instead of being
 // copied (proto.Unmarshal always copies bytes fields): the other fields, small, go
 // through proto.Unmarshal, so unknown fields survive. buf must not change afterwards.
+// The fields besides Data are held to MaxMetadataEntries and MaxMetadataBytes before
+// anything is built from them.
 func unmarshalAliased(buf []byte) (*commonpb.Payload, error) {
 	var (
 		data        []byte
 		haveData    bool
 		rest        []byte // every field but Data, in order
 		restAliased = true // rest is buf[:len(rest)]: extended in place while contiguous
+		entries     int
 	)
 	for i := 0; i < len(buf); {
 		num, typ, n := protowire.ConsumeTag(buf[i:])
@@ -92,6 +146,9 @@ func unmarshalAliased(buf []byte) (*commonpb.Payload, error) {
 		m := protowire.ConsumeFieldValue(num, typ, buf[i+n:])
 		if m < 0 {
 			return nil, protowire.ParseError(m)
+		}
+		if num == metadataField {
+			entries++
 		}
 		switch {
 		case num == dataField && typ == protowire.BytesType:
@@ -105,6 +162,9 @@ func unmarshalAliased(buf []byte) (*commonpb.Payload, error) {
 				restAliased = false
 			}
 			rest = append(rest, buf[i:i+n+m]...)
+		}
+		if err := checkShell(entries, len(rest)); err != nil {
+			return nil, err
 		}
 		i += n + m
 	}

@@ -125,7 +125,8 @@ func TestCodecServerDecodesOtherOffloaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := startService(t, nil, Options{Codec: codec.Options{Readers: []codec.Reader{ddr, s3r}}})
+	// No cache: the tampered reads below must reach the services, not the verified copy.
+	svc := startService(t, nil, Options{Codec: codec.Options{CacheBytes: -1, Readers: []codec.Reader{ddr, s3r}}})
 
 	orig := jsonPayload(t, strings.Repeat("offloaded elsewhere ", 20<<10))
 	writer := &testenv.TemporalS3Writer{Client: s3srv.NewClient(), Bucket: s3srv.Bucket}

@@ -134,7 +134,7 @@ func (d *Driver) Retrieve(rc converter.StorageDriverRetrieveContext, claims []co
 			if !codec.IsClaim(claims[i].ClaimData) {
 				return fmt.Errorf("%w: claim %d was not written by a longhaul driver (no %q field)", codec.ErrInvalidReference, i, codec.ClaimKeyFormat)
 			}
-			p, err := d.codec.ResolveClaim(ctx, claims[i].ClaimData)
+			p, err := d.codec.ResolveStorage(ctx, codec.StorageReference{DriverName: d.name, ClaimData: claims[i].ClaimData})
 			if err != nil {
 				return err
 			}

@@ -131,7 +131,7 @@ func TestSharesBlobsWithCodec(t *testing.T) {
 	}
 	// The codec (e.g. the codec server) decodes the driver's claim, and the driver reads
 	// the codec's blob.
-	back, err := c.ResolveClaim(context.Background(), claims[0].ClaimData)
+	back, err := c.ResolveStorage(context.Background(), codec.StorageReference{DriverName: extstore.DefaultName, ClaimData: claims[0].ClaimData})
 	if err != nil || !proto.Equal(back, p) {
 		t.Fatalf("codec resolving the driver's claim: %v", err)
 	}

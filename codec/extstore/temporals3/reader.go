@@ -5,15 +5,11 @@
 package temporals3
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -24,9 +20,9 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
 	"golang.org/x/sync/errgroup"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/internal/awschecksum"
 )
 
 // Temporal's own S3 External Storage driver (go.temporal.io/sdk/contrib/aws/s3driver and
@@ -76,10 +72,14 @@ type Options struct {
 //     converter sees it, by driver name);
 //   - a codec.Reader for codec.Options.Readers, so the longhaul codec server decodes them.
 //
-// Every object is read through MaxSize and verified against hash_value before it is
-// unmarshalled; a mismatch is codec.ErrCorrupt.
+// It parses a claim into a codec.Locator and opens the object; the codec's one read path
+// does the rest for both uses: the key must lie canonically inside the namespace it names
+// (and, in the codec server, be the namespace served), reads are bounded by MaxSize, the
+// object is verified against hash_value before it is unmarshalled (a mismatch, or the AWS
+// SDK's own checksum failure, is codec.ErrCorrupt and never retried).
 type Reader struct {
-	opts Options
+	opts  Options
+	codec *codec.Codec // Retrieve's one path: this reader as its only Reader
 }
 
 var (
@@ -99,7 +99,13 @@ func New(opts Options) (*Reader, error) {
 	}
 	opts.Name = cmp.Or(opts.Name, DriverName)
 	opts.MaxSize = cmp.Or(opts.MaxSize, DefaultMaxSize)
-	return &Reader{opts: opts}, nil
+	r := &Reader{opts: opts}
+	c, err := codec.New(noStore{}, codec.Options{MaxSize: opts.MaxSize, CacheBytes: -1, Readers: []codec.Reader{r}})
+	if err != nil {
+		return nil, fmt.Errorf("temporals3: %w", err)
+	}
+	r.codec = c
+	return r, nil
 }
 
 // Name implements converter.StorageDriver: the name the claims were written under.
@@ -113,7 +119,8 @@ func (r *Reader) Store(converter.StorageDriverStoreContext, []*commonpb.Payload)
 	return nil, fmt.Errorf("temporals3 %s: %w", r.opts.Name, errReadOnly)
 }
 
-// Retrieve implements converter.StorageDriver.
+// Retrieve implements converter.StorageDriver through the codec's one read path. The SDK
+// passes no namespace to Retrieve, so a claim is read from the namespace its key names.
 func (r *Reader) Retrieve(rc converter.StorageDriverRetrieveContext, claims []converter.StorageDriverClaim) ([]*commonpb.Payload, error) {
 	out := make([]*commonpb.Payload, len(claims))
 	limiter := rc.GetLimiter()
@@ -126,7 +133,7 @@ func (r *Reader) Retrieve(rc converter.StorageDriverRetrieveContext, claims []co
 	for i := range claims {
 		g.Go(func() error {
 			return limiter.Permit(ctx, claims[i], func() error {
-				p, err := r.read(ctx, "", claims[i].ClaimData)
+				p, err := r.codec.ResolveStorage(ctx, codec.StorageReference{DriverName: r.opts.Name, ClaimData: claims[i].ClaimData})
 				out[i] = p
 				return err
 			})
@@ -138,77 +145,60 @@ func (r *Reader) Retrieve(rc converter.StorageDriverRetrieveContext, claims []co
 	return out, nil
 }
 
-// Recognize implements codec.Reader: an External Storage reference of this driver name
-// with an S3 claim.
-func (r *Reader) Recognize(p *commonpb.Payload) bool {
-	if !codec.IsStorageReference(p) {
-		return false
+// Parse implements codec.Reader: an External Storage reference of this driver name with
+// an S3 claim.
+func (r *Reader) Parse(c codec.Candidate) (codec.Locator, bool, error) {
+	sr := c.Storage
+	if sr == nil || sr.DriverName != r.opts.Name || sr.ClaimData[s3ClaimHashAlgo] == "" || sr.ClaimData[s3ClaimKey] == "" {
+		return codec.Locator{}, false, nil
 	}
-	ref, err := codec.ParseStorageReference(p)
-	return err == nil && ref.DriverName == r.opts.Name && ref.ClaimData[s3ClaimHashAlgo] != "" && ref.ClaimData[s3ClaimKey] != ""
+	loc, err := r.parseClaim(sr.ClaimData)
+	return loc, true, err
 }
 
-// Read implements codec.Reader. A key that names a namespace must name namespace: a codec
-// server authorized for one namespace does not read another's objects.
-func (r *Reader) Read(ctx context.Context, namespace string, p *commonpb.Payload) (*commonpb.Payload, error) {
-	ref, err := codec.ParseStorageReference(p)
-	if err != nil {
-		return nil, err
-	}
-	return r.read(ctx, namespace, ref.ClaimData)
-}
-
-func (r *Reader) read(ctx context.Context, namespace string, claim map[string]string) (*commonpb.Payload, error) {
-	bucket, key, sum, err := r.parseClaim(claim, namespace)
-	if err != nil {
-		return nil, err
-	}
-	var data []byte
-	err = codec.Retry(ctx, r.opts.Retry, func(ctx context.Context) error {
-		data, err = r.get(ctx, bucket, key)
-		return err
-	}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("s3 bucket %s key %s: %w", bucket, key, err)
-	}
-	if got := sha256.Sum256(data); hex.EncodeToString(got[:]) != sum {
-		return nil, fmt.Errorf("%w: s3 bucket %s key %s: sha256 is %x, claim says %s", codec.ErrCorrupt, bucket, key, got, sum)
-	}
-	out := &commonpb.Payload{}
-	if err := proto.Unmarshal(data, out); err != nil {
-		return nil, fmt.Errorf("%w: s3 bucket %s key %s: unmarshal payload: %v", codec.ErrCorrupt, bucket, key, err)
-	}
-	return out, nil
-}
-
-// parseClaim validates a claim: sha256, an allowed bucket, a v0 key ending in the hash
-// and, when namespace is set, naming no other namespace.
-func (r *Reader) parseClaim(claim map[string]string, namespace string) (bucket, key, sum string, err error) {
-	bucket, key, sum = claim[s3ClaimBucket], claim[s3ClaimKey], claim[s3ClaimHash]
+// parseClaim validates a claim: sha256, an allowed bucket, and a v0 key ending in the hash
+// whose segments are canonical; a key under "v0/ns/<ns>/" names the Locator's namespace.
+func (r *Reader) parseClaim(claim map[string]string) (codec.Locator, error) {
+	bucket, key, sum := claim[s3ClaimBucket], claim[s3ClaimKey], claim[s3ClaimHash]
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: Temporal S3 claim: %s", codec.ErrInvalidReference, fmt.Sprintf(format, args...))
 	}
 	switch {
 	case claim[s3ClaimHashAlgo] != "sha256":
-		return "", "", "", bad("hash_algorithm is %q, want \"sha256\"", trunc(claim[s3ClaimHashAlgo]))
+		return codec.Locator{}, bad("hash_algorithm is %q, want \"sha256\"", trunc(claim[s3ClaimHashAlgo]))
 	case !isContentAddress(sum):
-		return "", "", "", bad("hash_value %q is not 64 lowercase hex digits", trunc(sum))
+		return codec.Locator{}, bad("hash_value %q is not 64 lowercase hex digits", trunc(sum))
 	case !slices.Contains(r.opts.Buckets, bucket):
-		return "", "", "", bad("bucket %q is not in Options.Buckets", trunc(bucket))
-	case len(key) > 1024 || !strings.HasPrefix(key, "v0/") || !strings.HasSuffix(key, "/d/sha256/"+sum):
-		return "", "", "", bad("key %q is not v0/.../d/sha256/<hash_value>", trunc(key))
+		return codec.Locator{}, bad("bucket %q is not in Options.Buckets", trunc(bucket))
+	case !strings.HasPrefix(key, "v0/") || !strings.HasSuffix(key, "/d/sha256/"+sum):
+		return codec.Locator{}, bad("key %q is not v0/.../d/sha256/<hash_value>", trunc(key))
 	}
-	if namespace != "" && strings.HasPrefix(key, "v0/ns/") {
-		seg, _, _ := strings.Cut(strings.TrimPrefix(key, "v0/ns/"), "/")
-		if ns, err := url.PathUnescape(seg); err != nil || ns != namespace {
-			return "", "", "", bad("key is for namespace %q, decoding for %q", trunc(seg), namespace)
-		}
+	nsIndex := -1
+	if strings.HasPrefix(key, "v0/ns/") {
+		nsIndex = 2
 	}
-	return bucket, key, sum, nil
+	ns, err := codec.ContainedKey(key, nsIndex, "")
+	if err != nil {
+		return codec.Locator{}, fmt.Errorf("Temporal S3 claim: %w", err)
+	}
+	return codec.Locator{
+		Kind: codec.KindTemporalS3, Namespace: ns, Bucket: bucket, Key: key, Size: -1, Max: r.opts.MaxSize,
+		Algorithm: "sha256", Digest: sum, RawSize: -1, Compression: codec.RefCompressionNone, Form: codec.FormPayload,
+	}, nil
 }
 
-// get reads one object through MaxSize; bytes past it are an error, not a truncation.
-func (r *Reader) get(ctx context.Context, bucket, key string) ([]byte, error) {
+// Open implements codec.Reader: GetObject, retried until a body starts.
+func (r *Reader) Open(ctx context.Context, loc codec.Locator) (io.ReadCloser, error) {
+	var body io.ReadCloser
+	err := codec.Retry(ctx, r.opts.Retry, func(ctx context.Context) error {
+		var err error
+		body, err = r.get(ctx, loc.Bucket, loc.Key)
+		return err
+	}, nil)
+	return body, err
+}
+
+func (r *Reader) get(ctx context.Context, bucket, key string) (io.ReadCloser, error) {
 	out, err := r.opts.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
 		var nsk *types.NoSuchKey
@@ -216,26 +206,47 @@ func (r *Reader) get(ctx context.Context, bucket, key string) ([]byte, error) {
 			return nil, fmt.Errorf("%w: %v", codec.ErrNotFound, err)
 		}
 		var re *awshttp.ResponseError
-		if errors.As(err, &re) && re.HTTPStatusCode() >= 400 && re.HTTPStatusCode() < 500 && re.HTTPStatusCode() != 429 {
-			return nil, codec.Permanent(err) // denied, bad request: asking again will not help
+		if errors.As(err, &re) && re.HTTPStatusCode() >= 400 && re.HTTPStatusCode() < 500 && re.HTTPStatusCode() != 429 && re.HTTPStatusCode() != 408 {
+			return nil, codec.Permanent(fmt.Errorf("%w: %v", codec.ErrRefused, err)) // denied, bad request
 		}
 		return nil, err
 	}
-	defer out.Body.Close()
-	if n := aws.ToInt64(out.ContentLength); n > r.opts.MaxSize {
-		return nil, codec.Permanent(fmt.Errorf("%w: object is %d bytes, over the %d-byte Options.MaxSize", codec.ErrCorrupt, n, r.opts.MaxSize))
+	return &body{ReadCloser: out.Body, size: aws.ToInt64(out.ContentLength)}, nil
+}
+
+// body is an object's body: a codec.Sizer, and the AWS SDK's checksum failure (which it
+// reports from the last Read) is codec.ErrCorrupt.
+type body struct {
+	io.ReadCloser
+	size int64
+}
+
+func (b *body) Size() int64 {
+	if b.size <= 0 {
+		return -1 // an absent Content-Length reads as 0
 	}
-	var buf bytes.Buffer
-	if n := aws.ToInt64(out.ContentLength); n > 0 {
-		buf.Grow(int(n)) // bounded by MaxSize above
+	return b.size
+}
+
+func (b *body) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if awschecksum.IsMismatch(err) {
+		err = fmt.Errorf("%w: %v", codec.ErrCorrupt, err)
 	}
-	if _, err := buf.ReadFrom(io.LimitReader(out.Body, r.opts.MaxSize+1)); err != nil {
-		return nil, err
-	}
-	if int64(buf.Len()) > r.opts.MaxSize {
-		return nil, codec.Permanent(fmt.Errorf("%w: object is over the %d-byte Options.MaxSize", codec.ErrCorrupt, r.opts.MaxSize))
-	}
-	return buf.Bytes(), nil
+	return n, err
+}
+
+// noStore is the Store of Retrieve's codec: every byte it reads comes from the Reader.
+type noStore struct{}
+
+func (noStore) Put(context.Context, string, io.Reader, int64) (bool, error) {
+	return false, codec.Permanent(errReadOnly)
+}
+func (noStore) Get(context.Context, string) (io.ReadCloser, error) {
+	return nil, codec.Permanent(errReadOnly)
+}
+func (noStore) Touch(context.Context, string) (codec.Info, error) {
+	return codec.Info{}, codec.Permanent(errReadOnly)
 }
 
 func trunc(s string) string {

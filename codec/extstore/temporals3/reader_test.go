@@ -59,7 +59,7 @@ func TestReaderVerifies(t *testing.T) {
 	}
 	// Through the codec (the codec server's path), for the key's namespace only.
 	refp := testenv.StorageRef("aws.s3driver", claim)
-	c := mustCodec(t, codec.Options{Namespace: "prod", Readers: []codec.Reader{r}})
+	c := mustCodec(t, codec.Options{Namespace: "prod", CacheBytes: -1, Readers: []codec.Reader{r}}) // every read reaches S3
 	if got, err := c.Decode([]*commonpb.Payload{refp}); err != nil || !proto.Equal(got[0], orig) {
 		t.Fatalf("codec decode: %v", err)
 	}
