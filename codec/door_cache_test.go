@@ -34,41 +34,63 @@ func zstdStored(t *testing.T, s codec.Store, serialized []byte) *commonpb.Payloa
 }
 
 // TestDoorWorkerCacheChargedForWhatItKeeps (issue 20, "the decode cache holds bytes it
-// does not count"): 16 different blobs of a few KiB, each a tiny Data plus a 16 MiB
-// unknown field, decoded by a worker whose cache limit is 8 MiB: afterwards the live heap
-// has grown by at most the cache limit plus 16 MiB.
+// does not count"): blobs of a few KiB, each a tiny Data plus a large unknown field (16
+// MiB; and 250 KiB, under any cap on what a payload holds besides its data), decoded by a
+// worker whose cache limit is 8 MiB: each decodes to its tiny Data or is refused as
+// ErrCorrupt, and afterwards the live heap has grown by at most the cache limit plus 16 MiB.
 func TestDoorWorkerCacheChargedForWhatItKeeps(t *testing.T) {
 	const cacheBytes = 8 << 20
-	store := memstore.New()
-	c, err := codec.New(store, codec.Options{CacheBytes: cacheBytes})
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name    string
+		blobs   int
+		unknown int
+	}{
+		{"16 MiB unknown field", 16, 16 << 20},
+		{"250 KiB unknown field", 160, 250 << 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := memstore.New()
+			c, err := codec.New(store, codec.Options{CacheBytes: cacheBytes})
+			if err != nil {
+				t.Fatal(err)
+			}
+			refs := make([]*commonpb.Payload, tc.blobs)
+			for i := range refs {
+				tiny, err := proto.Marshal(&commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("binary/plain")}, Data: []byte(fmt.Sprintf("tiny-%d", i))})
+				if err != nil {
+					t.Fatal(err)
+				}
+				refs[i] = zstdStored(t, store, hostile.WithUnknownField(tiny, tc.unknown))
+			}
+			base := hostile.HeapAfterGC()
+			refused := decodeTiny(t, c, refs)
+			grown := hostile.HeapAfterGC() - base
+			runtime.KeepAlive(c)
+			t.Logf("worker heap after %d decodes: +%d MiB (cache limit %d MiB, target <= %d MiB; %d refused as corrupt)",
+				tc.blobs, grown>>20, cacheBytes>>20, (cacheBytes+16<<20)>>20, refused)
+			if grown > cacheBytes+16<<20 {
+				t.Errorf("the worker's heap grew by %d MiB after %d decodes, want at most the 8 MiB cache limit plus 16 MiB", grown>>20, tc.blobs)
+			}
+		})
 	}
-	refs := make([]*commonpb.Payload, 16)
-	for i := range refs {
-		tiny, err := proto.Marshal(&commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("binary/plain")}, Data: []byte(fmt.Sprintf("tiny-%d", i))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		refs[i] = zstdStored(t, store, hostile.WithUnknownField(tiny, 16<<20))
-	}
-	base := hostile.HeapAfterGC()
-	ctx := context.Background()
+}
+
+// decodeTiny decodes each of refs, which stand for "tiny-<i>", and returns how many were
+// refused as ErrCorrupt (as safe as keeping only their Data).
+func decodeTiny(t *testing.T, c *codec.Codec, refs []*commonpb.Payload) (refused int) {
+	t.Helper()
 	for i, ref := range refs {
-		out, err := c.DecodeContext(ctx, []*commonpb.Payload{ref})
-		if err != nil {
-			t.Fatalf("decode %d: %v", i, err)
-		}
-		if got := string(out[0].GetData()); got != fmt.Sprintf("tiny-%d", i) {
-			t.Fatalf("decode %d: data %q", i, got)
+		out, err := c.DecodeContext(context.Background(), []*commonpb.Payload{ref})
+		switch {
+		case errors.Is(err, codec.ErrCorrupt):
+			refused++
+		case err != nil:
+			t.Fatalf("decode %d: %v; want the payload or ErrCorrupt", i, err)
+		case string(out[0].GetData()) != fmt.Sprintf("tiny-%d", i):
+			t.Fatalf("decode %d: data %q", i, out[0].GetData())
 		}
 	}
-	grown := hostile.HeapAfterGC() - base
-	runtime.KeepAlive(c)
-	t.Logf("worker heap after the cache attack: +%d MiB (cache limit %d MiB, target <= %d MiB)", grown>>20, cacheBytes>>20, (cacheBytes+16<<20)>>20)
-	if grown > cacheBytes+16<<20 {
-		t.Errorf("the worker's heap grew by %d MiB after 16 decodes, want at most the 8 MiB cache limit plus 16 MiB", grown>>20)
-	}
+	return refused
 }
 
 // TestDoorWorkerStoredMetadataCapped (issue 20, "metadata amplification"): a stored blob
