@@ -252,7 +252,8 @@ func dataDogRef(t *testing.T, version, key, digest string, size int64, md map[st
 }
 
 // ddDouble is a stand-in for DataDog's large-payload service: GET /v2/blobs/get?key= and
-// /v1/blobs/get?digest= answer what serve says for the key or digest. It counts requests.
+// /v1/blobs/get?digest= with the headers its handlers require answer what serve says for
+// the key or digest. It counts requests.
 type ddDouble struct {
 	*httptest.Server
 	mu    sync.Mutex
@@ -276,10 +277,28 @@ func startDD(t *testing.T) *ddDouble {
 			http.NotFound(w, r)
 			return
 		}
+		if why := ddRefuses(r); why != "" {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, why)
+			return
+		}
 		h(w, r)
 	}))
 	t.Cleanup(d.Close)
 	return d
+}
+
+// ddRefuses is why DataDog's GET handlers (server/handler/v1, v2) answer 400 to r, or "":
+// they require Content-Type application/octet-stream and a decimal
+// X-Payload-Expected-Content-Length.
+func ddRefuses(r *http.Request) string {
+	if r.Header.Get("Content-Type") != "application/octet-stream" {
+		return "missing or incorrect Content-Type header"
+	}
+	if _, err := strconv.ParseUint(r.Header.Get("X-Payload-Expected-Content-Length"), 10, 64); err != nil {
+		return "expected content length header is required"
+	}
+	return ""
 }
 
 // serve answers GETs of id (a v2 key or a v1 digest) with h.
