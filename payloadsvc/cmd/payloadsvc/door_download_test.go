@@ -132,6 +132,7 @@ func TestDoorDownloadLinksAdmitted(t *testing.T) {
 			t.FailNow()
 		}
 		if status == 503 && hdr.Get("Retry-After") != "" {
+			time.Sleep(250 * time.Millisecond)
 			return false
 		}
 		if status != 200 || sha256.Sum256(body) != want {
