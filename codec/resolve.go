@@ -356,3 +356,13 @@ func (h *hashReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Fetch returns the payload a Locator from Locate stands for, through the same path as
+// Resolve; for a caller that located the reference already (to admit it by its Bound,
+// say) and must not parse it twice. The Locator's limits are checked again.
+func (c *Codec) Fetch(ctx context.Context, loc Locator) (*commonpb.Payload, error) {
+	if err := c.admitLocator(&loc); err != nil {
+		return nil, fmt.Errorf("codec decode: %w", err)
+	}
+	return c.resolve(ctx, loc)
+}

@@ -51,18 +51,18 @@ func (h *handler) serveCodec(w http.ResponseWriter, r *http.Request, rt route) {
 	if !h.namespaceFor(w, r, ns) {
 		return
 	}
+	c, err := h.codecFor(ns)
+	if err != nil {
+		writeError(w, r, http.StatusBadRequest, "bad namespace: %v", err)
+		return
+	}
 	res := &reservation{b: h.inflight}
 	defer res.release()
 	in, ok := h.readPayloads(w, r, res)
 	if !ok {
 		return
 	}
-	if !h.admit(w, r, rt.name, in, res) {
-		return
-	}
-	c, err := h.codecFor(ns)
-	if err != nil {
-		writeError(w, r, http.StatusBadRequest, "bad namespace: %v", err)
+	if !h.admit(w, r, c, rt.name, in, res) {
 		return
 	}
 	var out []*commonpb.Payload
@@ -76,7 +76,7 @@ func (h *handler) serveCodec(w http.ResponseWriter, r *http.Request, rt route) {
 			h.storeFailure(w, r, "decode", err)
 			return
 		}
-		if out, err = h.previews(r, ns, in, out); err != nil {
+		if out, err = h.previews(r, c, ns, in, out); err != nil {
 			logDetail(r, err)
 			writeError(w, r, http.StatusInternalServerError, "preview: internal error")
 			return
@@ -93,7 +93,9 @@ func (h *handler) serveCodec(w http.ResponseWriter, r *http.Request, rt route) {
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body)
+	if err := h.writeAll(w, body); err != nil {
+		logDetail(r, fmt.Errorf("client stopped reading the answer: %w", err))
+	}
 }
 
 // readPayloads reads a codec request body within the caps, reserving it from the
@@ -138,14 +140,22 @@ func (h *handler) readPayloads(w http.ResponseWriter, r *http.Request, res *rese
 		writeErrorLogged(w, r, http.StatusBadRequest, err.Error(), "malformed request body (details in the response only)")
 		return nil, false
 	}
+	for i, p := range ps {
+		if err := codec.CheckMetadata(p.GetMetadata()); err != nil { // the caps stored blobs have too
+			writeError(w, r, http.StatusRequestEntityTooLarge, "payload %d: %v", i, err)
+			return nil, false
+		}
+	}
 	return ps, true
 }
 
 // admit reserves the bytes the codec will hold for the payloads: for encode, their
-// serialized size (each must fit MaxBlobBytes, since it may become a blob); for
-// decode, what the references claim, stored and raw. A claim is only ever a reason to
-// refuse, never a size to allocate.
-func (h *handler) admit(w http.ResponseWriter, r *http.Request, op string, in []*commonpb.Payload, res *reservation) bool {
+// serialized size (each must fit MaxBlobBytes, since it may become a blob); for decode,
+// what each reference of any kind may hold once bounded (Locator.Bound: stored and
+// decompressed bytes), and its answer. A claim is only ever a reason to refuse, never a
+// size to allocate.
+func (h *handler) admit(w http.ResponseWriter, r *http.Request, c *codec.Codec, op string, in []*commonpb.Payload, res *reservation) bool {
+	_, previews := h.previewLimit(r)
 	var need int64
 	for i, p := range in {
 		if op == routeEncode {
@@ -154,16 +164,32 @@ func (h *handler) admit(w http.ResponseWriter, r *http.Request, op string, in []
 				writeError(w, r, http.StatusRequestEntityTooLarge, "payload %d is %d bytes serialized, over the %d-byte blob limit (--max-blob-bytes)", i, n, h.opts.MaxBlobBytes)
 				return false
 			}
-			need += n
-		} else if ref, err := codec.ParseReference(p); err == nil && ref.Size <= h.opts.Codec.MaxSize && ref.RawSize <= h.opts.Codec.MaxSize {
-			// (The codec refuses a claim over MaxSize itself, before reading anything.)
-			need += ref.Size + ref.RawSize // both are >= 0, each at most 2^63-1: saturate
-			if need < 0 {
-				need = 1<<63 - 1
-			}
+			need = satAdd(need, n)
+			continue
+		}
+		// A reference the codec refuses (ErrInvalidReference) is refused before any read.
+		if loc, ok, err := c.Locate(p); ok && err == nil {
+			need = satAdd(need, decodeCost(loc, previews))
 		}
 	}
 	return !h.refuse(w, r, res.add(op+" payloads", need))
+}
+
+// decodeCost is what decoding one reference may hold: its bounded stored and
+// decompressed bytes and, unless previews are on, the answer's base64 of its data.
+func decodeCost(loc codec.Locator, previews bool) int64 {
+	n := loc.Bound()
+	if !previews {
+		n = satAdd(n, loc.RawSize/3*4+4)
+	}
+	return n
+}
+
+func satAdd(a, b int64) int64 {
+	if s := a + b; s >= a {
+		return s
+	}
+	return 1<<63 - 1
 }
 
 // refuse answers an admission error (413 or 503 with Retry-After) and reports whether

@@ -25,6 +25,7 @@ const (
 	DefaultMaxPayloads       = 10000
 	DefaultBodyReadTimeout   = time.Minute
 	DefaultReadyInterval     = 5 * time.Second
+	DefaultWriteStallTimeout = 30 * time.Second
 )
 
 // Options configures NewHandler. The zero value means the defaults: no authorization,
@@ -99,6 +100,11 @@ type Options struct {
 	// blobs (the codec, health, metrics), so slow senders cannot hold connections; blob
 	// PUTs are bounded by the server's ReadTimeout. Default 1 minute.
 	BodyReadTimeout time.Duration
+	// WriteStallTimeout bounds how long an answer of the codec or download routes may
+	// wait for the client to read on: a client that stops reading is cut off then, and
+	// the bytes the request held of MaxInflightBytes are released, instead of at the
+	// server's write timeout. Default 30 seconds.
+	WriteStallTimeout time.Duration
 	// ReadyInterval: /readyz probes the store at most once per interval and answers
 	// from the last probe in between; default 5 seconds.
 	ReadyInterval time.Duration
@@ -112,8 +118,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("payloadsvc: Options.MaxCodecBodyBytes is negative (%d)", o.MaxCodecBodyBytes)
 	case o.DownloadTTL < 0:
 		return o, fmt.Errorf("payloadsvc: Options.DownloadTTL is negative (%s)", o.DownloadTTL)
-	case o.MaxInflightBytes < 0 || o.MaxPayloadsPerRequest < 0 || o.BodyReadTimeout < 0 || o.ReadyInterval < 0:
-		return o, fmt.Errorf("payloadsvc: Options.MaxInflightBytes, MaxPayloadsPerRequest, BodyReadTimeout and ReadyInterval must not be negative")
+	case o.MaxInflightBytes < 0 || o.MaxPayloadsPerRequest < 0 || o.BodyReadTimeout < 0 || o.ReadyInterval < 0 || o.WriteStallTimeout < 0:
+		return o, fmt.Errorf("payloadsvc: Options.MaxInflightBytes, MaxPayloadsPerRequest, BodyReadTimeout, ReadyInterval and WriteStallTimeout must not be negative")
 	case o.SigningKey != nil && len(o.SigningKey) < 16:
 		return o, fmt.Errorf("payloadsvc: Options.SigningKey is %d bytes, want at least 16", len(o.SigningKey))
 	}
@@ -125,6 +131,7 @@ func (o Options) withDefaults() (Options, error) {
 	o.MaxPayloadsPerRequest = cmp.Or(o.MaxPayloadsPerRequest, DefaultMaxPayloads)
 	o.BodyReadTimeout = cmp.Or(o.BodyReadTimeout, DefaultBodyReadTimeout)
 	o.ReadyInterval = cmp.Or(o.ReadyInterval, DefaultReadyInterval)
+	o.WriteStallTimeout = cmp.Or(o.WriteStallTimeout, DefaultWriteStallTimeout)
 	if o.SigningKey == nil {
 		o.SigningKey = make([]byte, 32)
 		_, _ = rand.Read(o.SigningKey) // never fails on supported platforms

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	commonpb "go.temporal.io/api/common/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 )
@@ -53,8 +55,9 @@ type previewWrapper struct {
 	Preview Preview `json:"longhaulPreview"`
 }
 
-// previews replaces decoded references with previews where the request wants them.
-func (h *handler) previews(r *http.Request, ns string, in, out []*commonpb.Payload) ([]*commonpb.Payload, error) {
+// previews replaces decoded references of every kind with previews where the request
+// wants them.
+func (h *handler) previews(r *http.Request, c *codec.Codec, ns string, in, out []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	limit, on := h.previewLimit(r)
 	if !on {
 		return out, nil
@@ -63,11 +66,11 @@ func (h *handler) previews(r *http.Request, ns string, in, out []*commonpb.Paylo
 		if len(out[i].GetData()) <= limit {
 			continue
 		}
-		ref, ok := blobReference(p)
-		if !ok {
+		loc, ok, err := c.Locate(p)
+		if !ok || err != nil {
 			continue
 		}
-		prev, err := h.preview(r, ns, ref, out[i])
+		prev, err := h.preview(r, ns, p, loc, out[i])
 		if err != nil {
 			return nil, err
 		}
@@ -92,8 +95,9 @@ func (h *handler) previewLimit(r *http.Request) (int, bool) {
 	return h.opts.PreviewBytes, true
 }
 
-// preview builds the json/plain payload that stands for a decoded one.
-func (h *handler) preview(r *http.Request, ns string, ref codec.Reference, decoded *commonpb.Payload) (*commonpb.Payload, error) {
+// preview builds the json/plain payload that stands for a decoded one; its download link
+// names the reference itself, so a download goes through the same parser and path.
+func (h *handler) preview(r *http.Request, ns string, ref *commonpb.Payload, loc codec.Locator, decoded *commonpb.Payload) (*commonpb.Payload, error) {
 	data := decoded.GetData()
 	head := data
 	if len(head) > previewHeadBytes {
@@ -103,12 +107,16 @@ func (h *handler) preview(r *http.Request, ns string, ref codec.Reference, decod
 		}
 	}
 	exp := h.now().Add(h.opts.DownloadTTL).Truncate(time.Second)
+	link, err := h.downloadPath(ns, ref, loc, exp)
+	if err != nil {
+		return nil, err
+	}
 	w := previewWrapper{Preview: Preview{
 		Size:     len(data),
-		SHA256:   ref.SHA256,
+		SHA256:   loc.Digest,
 		Encoding: string(decoded.GetMetadata()["encoding"]),
 		Head:     strings.ToValidUTF8(string(head), "\uFFFD"),
-		Download: h.baseURL(r) + h.downloadPath(ns, ref, exp),
+		Download: h.baseURL(r) + link,
 		Expires:  exp.UTC(),
 	}}
 	var body bytes.Buffer
@@ -135,32 +143,35 @@ func (h *handler) baseURL(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-// downloadPath is the signed path and query of a reference's download link. The
-// signature covers everything the link asks the service to do.
-func (h *handler) downloadPath(ns string, ref codec.Reference, exp time.Time) string {
-	q := downloadQuery(ref, exp.Unix())
-	q.Set("sig", h.sign(ns, ref.SHA256, q))
-	return "/v1/download/" + url.PathEscape(ns) + "/sha256/" + ref.SHA256 + "?" + q.Encode()
-}
+// maxLinkRef bounds the reference a download link carries (references are a few hundred
+// bytes; an External Storage reference at most 64 KiB).
+const maxLinkRef = 64 << 10
 
-func downloadQuery(ref codec.Reference, exp int64) url.Values {
-	return url.Values{
-		"size": {strconv.FormatInt(ref.Size, 10)},
-		"raw":  {strconv.FormatInt(ref.RawSize, 10)},
-		"c":    {ref.Compression},
-		"exp":  {strconv.FormatInt(exp, 10)},
+// downloadPath is the signed path and query of a download link: the reference payload
+// itself (base64url of its serialization), so the download parses it like a decode
+// request, whatever its kind. The signature covers the namespace, the reference and the
+// expiry.
+func (h *handler) downloadPath(ns string, ref *commonpb.Payload, loc codec.Locator, exp time.Time) (string, error) {
+	raw, err := proto.MarshalOptions{Deterministic: true}.Marshal(ref)
+	if err != nil {
+		return "", fmt.Errorf("download link: %w", err)
 	}
+	q := url.Values{"r": {base64.RawURLEncoding.EncodeToString(raw)}, "exp": {strconv.FormatInt(exp.Unix(), 10)}}
+	q.Set("sig", h.sign(ns, loc.Digest, q))
+	return "/v1/download/" + url.PathEscape(ns) + "/" + loc.Algorithm + "/" + loc.Digest + "?" + q.Encode(), nil
 }
 
-// sign is hex HMAC-SHA256 over the namespace, digest and the link's parameters.
+// sign is hex HMAC-SHA256 over the namespace, digest, reference and expiry.
 func (h *handler) sign(ns, digest string, q url.Values) string {
 	m := hmac.New(sha256.New, h.opts.SigningKey)
-	fmt.Fprintf(m, "longhaul-download-v1\n%s\n%s\n%s\n%s\n%s\n%s", ns, digest, q.Get("size"), q.Get("raw"), q.Get("c"), q.Get("exp"))
+	fmt.Fprintf(m, "longhaul-download-v2\n%s\n%s\n%s\n%s", ns, digest, q.Get("r"), q.Get("exp"))
 	return hex.EncodeToString(m.Sum(nil))
 }
 
 // serveDownload serves a previewed payload's data to whoever holds a valid, unexpired
-// link: no bearer token, since a person opens it from the UI in a new tab.
+// link: no bearer token, since a person opens it from the UI in a new tab. The download is
+// admitted against the in-flight budget by its reference's bound, like a decode, and cut
+// off when the client stops reading (Options.WriteStallTimeout).
 func (h *handler) serveDownload(w http.ResponseWriter, r *http.Request, rt route) {
 	ns := rt.namespace
 	if err := codec.ValidateNamespace(ns); err != nil {
@@ -168,29 +179,8 @@ func (h *handler) serveDownload(w http.ResponseWriter, r *http.Request, rt route
 		return
 	}
 	requestInfoFrom(r.Context()).namespace = ns
-	q := r.URL.Query()
-	want, err := hex.DecodeString(q.Get("sig"))
-	got, _ := hex.DecodeString(h.sign(ns, rt.digest, q))
-	if err != nil || !hmac.Equal(want, got) {
-		writeError(w, r, http.StatusForbidden, "download link signature is not valid")
-		return
-	}
-	exp, _ := strconv.ParseInt(q.Get("exp"), 10, 64) // signed, so well-formed
-	if h.now().Unix() > exp {
-		writeError(w, r, http.StatusForbidden, "download link expired at %s", time.Unix(exp, 0).UTC().Format(time.RFC3339))
-		return
-	}
-	size, err1 := strconv.ParseInt(q.Get("size"), 10, 64)
-	raw, err2 := strconv.ParseInt(q.Get("raw"), 10, 64)
-	if err1 != nil || err2 != nil {
-		writeError(w, r, http.StatusBadRequest, "download link has a bad size or raw parameter")
-		return
-	}
-	ref := codec.Reference{V: codec.RefVersion, SHA256: rt.digest, Size: size, RawSize: raw, Compression: q.Get("c")}
-	refPayload, err := ref.Payload()
-	if err != nil {
-		logDetail(r, err)
-		writeError(w, r, http.StatusInternalServerError, "internal error")
+	ref, ok := h.linkReference(w, r, ns, rt.digest)
+	if !ok {
 		return
 	}
 	c, err := h.codecFor(ns)
@@ -198,11 +188,54 @@ func (h *handler) serveDownload(w http.ResponseWriter, r *http.Request, rt route
 		writeError(w, r, http.StatusBadRequest, "bad namespace: %v", err)
 		return
 	}
-	p, err := c.Resolve(r.Context(), refPayload)
+	loc, isRef, err := c.Locate(ref)
+	switch {
+	case !isRef || (err == nil && loc.Digest != rt.digest):
+		writeError(w, r, http.StatusBadRequest, "download link names no reference of this digest")
+		return
+	case err != nil:
+		h.storeFailure(w, r, "download", err)
+		return
+	}
+	res := &reservation{b: h.inflight}
+	defer res.release()
+	if h.refuse(w, r, res.add("download", loc.Bound())) {
+		return
+	}
+	p, err := c.Fetch(r.Context(), loc)
 	if err != nil {
 		h.storeFailure(w, r, "download", err)
 		return
 	}
+	h.writeDownload(w, r, rt.digest, p)
+}
+
+// linkReference checks a download link's signature and expiry and returns the reference
+// it carries; it answers errors itself.
+func (h *handler) linkReference(w http.ResponseWriter, r *http.Request, ns, digest string) (*commonpb.Payload, bool) {
+	q := r.URL.Query()
+	want, err := hex.DecodeString(q.Get("sig"))
+	got, _ := hex.DecodeString(h.sign(ns, digest, q))
+	if err != nil || !hmac.Equal(want, got) {
+		writeError(w, r, http.StatusForbidden, "download link signature is not valid")
+		return nil, false
+	}
+	exp, _ := strconv.ParseInt(q.Get("exp"), 10, 64) // signed, so well-formed
+	if h.now().Unix() > exp {
+		writeError(w, r, http.StatusForbidden, "download link expired at %s", time.Unix(exp, 0).UTC().Format(time.RFC3339))
+		return nil, false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(q.Get("r"))
+	ref := &commonpb.Payload{}
+	if err != nil || len(raw) > maxLinkRef || proto.Unmarshal(raw, ref) != nil {
+		writeError(w, r, http.StatusBadRequest, "download link carries no valid reference")
+		return nil, false
+	}
+	return ref, true
+}
+
+// writeDownload answers a downloaded payload's data as an attachment.
+func (h *handler) writeDownload(w http.ResponseWriter, r *http.Request, digest string, p *commonpb.Payload) {
 	data := p.GetData()
 	enc := string(p.GetMetadata()["encoding"])
 	ctype, ext := "application/octet-stream", ".bin"
@@ -212,11 +245,14 @@ func (h *handler) serveDownload(w http.ResponseWriter, r *http.Request, rt route
 	hdr := w.Header()
 	hdr.Set("Content-Type", ctype)
 	hdr.Set("Content-Length", strconv.Itoa(len(data)))
-	hdr.Set("Content-Disposition", `attachment; filename="payload-`+rt.digest[:12]+ext+`"`)
+	hdr.Set("Content-Disposition", `attachment; filename="payload-`+digest[:12]+ext+`"`)
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Cache-Control", "private, no-store")
 	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(data)
+	if r.Method == http.MethodHead {
+		return
+	}
+	if err := h.writeAll(w, data); err != nil {
+		logDetail(r, fmt.Errorf("client stopped reading the download: %w", err))
 	}
 }

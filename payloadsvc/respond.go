@@ -71,7 +71,7 @@ func storeStatus(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, codec.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, codec.ErrCorrupt):
+	case errors.Is(err, codec.ErrCorrupt), errors.Is(err, codec.ErrRefused):
 		return http.StatusBadGateway
 	case errors.Is(err, codec.ErrPanic):
 		return http.StatusInternalServerError
@@ -101,6 +101,11 @@ func (h *handler) storeFailure(w http.ResponseWriter, r *http.Request, op string
 		writeError(w, r, status, "%s: blob not found", op)
 		return
 	case http.StatusBadGateway:
+		if errors.Is(err, codec.ErrRefused) {
+			h.metrics.storeErrors.WithLabelValues(op, "refused").Inc()
+			writeError(w, r, status, "%s: the foreign service refused the read (see the service log)", op)
+			break
+		}
 		h.metrics.storeErrors.WithLabelValues(op, "corrupt").Inc()
 		writeError(w, r, status, "%s: corrupt blob: the stored bytes do not match the reference", op)
 	case http.StatusInternalServerError:
