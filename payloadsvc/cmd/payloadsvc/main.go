@@ -152,6 +152,7 @@ func handlerOptions(cfg *config, log *slog.Logger) (payloadsvc.Options, error) {
 		MaxInflightBytes:      int64(cfg.maxInflightBytes),
 		MaxPayloadsPerRequest: int(cfg.maxPayloads),
 		BodyReadTimeout:       cfg.bodyReadTimeout,
+		WriteStallTimeout:     cfg.writeStall,
 	}
 	switch {
 	case cfg.previewBytes < 0:
