@@ -108,6 +108,9 @@ func TestDoorDownloadLinksAdmitted(t *testing.T) {
 	want := sha256.Sum256(decodedData(t, raw))
 	link := previewLink(t, p, payloadsBody(t, longhaulRef(t, digest, len(raw), len(raw), "none")))
 	raw = nil
+	previewPeak := procStatus(t, p, "VmHWM")
+	t.Logf("PUT and preview of 140 MiB: RSS peak %d MiB, growth %d MiB", previewPeak>>20, (previewPeak-base)>>20)
+	downloadBase := rssBaseline(t, p) // the downloads' own peak from here
 
 	get := "GET " + link + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 	statuses := map[int]int{}
@@ -142,7 +145,12 @@ func TestDoorDownloadLinksAdmitted(t *testing.T) {
 	})
 	t.Logf("a reading client's download was admitted %s after the stalled ones", time.Since(start).Round(time.Millisecond))
 	healthzWithin(t, p, 5e9)
-	checkGrowth(t, p, "four unread 140 MiB downloads", base, budget+rssTarget)
+	// The preview's 140 MiB are garbage by now but may still be resident (the runtime
+	// collects after a large allocation, not before it): logged, not held against the
+	// downloads, whose own growth is what the budget bounds.
+	overall := max(previewPeak, procStatus(t, p, "VmHWM"))
+	t.Logf("preview and downloads together: RSS baseline %d MiB, peak %d MiB, growth %d MiB", base>>20, overall>>20, (overall-base)>>20)
+	checkGrowth(t, p, "four unread 140 MiB downloads (from after the preview)", downloadBase, budget+rssTarget)
 }
 
 // TestDoorStalledDecodeReleasesBudget (issue 20): a client that never reads the answer
