@@ -56,7 +56,8 @@ func TestDoorWorkerCacheChargedForWhatItKeeps(t *testing.T) {
 			}
 			refs := make([]*commonpb.Payload, tc.blobs)
 			for i := range refs {
-				tiny, err := proto.Marshal(&commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("binary/plain")}, Data: []byte(fmt.Sprintf("tiny-%d", i))})
+				md := map[string][]byte{"encoding": []byte("binary/plain")}
+				tiny, err := proto.Marshal(&commonpb.Payload{Metadata: md, Data: []byte(fmt.Sprintf("tiny-%d", i))})
 				if err != nil {
 					t.Fatal(err)
 				}

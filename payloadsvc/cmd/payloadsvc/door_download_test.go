@@ -160,7 +160,8 @@ func TestDoorStalledDecodeReleasesBudget(t *testing.T) {
 	p := startBounded(t, 64<<20, nil, stallArgs(t)...)
 	raw := serialize(t, randomPayload(t, 24<<20))
 	body := payloadsBody(t, longhaulRef(t, putBlob(t, p, raw), len(raw), len(raw), "none"))
-	stalledRequest(t, p, fmt.Sprintf("POST /codec/default/decode HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body))
+	const head = "POST /codec/default/decode HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+	stalledRequest(t, p, fmt.Sprintf(head, len(body), body))
 
 	start := time.Now()
 	refused := 0

@@ -162,7 +162,8 @@ func putBlobAs(t *testing.T, p *proc, ns string, b []byte, hdr ...string) string
 	t.Helper()
 	sum := sha256.Sum256(b)
 	digest := hex.EncodeToString(sum[:])
-	if status, out := request(t, "PUT", p.url("/v1/namespaces/"+ns+"/blobs/sha256/"+digest), bytes.NewReader(b), hdr...); status != 201 && status != 200 {
+	path := "/v1/namespaces/" + ns + "/blobs/sha256/" + digest
+	if status, out := request(t, "PUT", p.url(path), bytes.NewReader(b), hdr...); status != 201 && status != 200 {
 		t.Fatalf("PUT blob in %s: %d %s", ns, status, short(out))
 	}
 	return digest

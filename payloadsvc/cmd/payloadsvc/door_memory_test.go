@@ -21,7 +21,8 @@ import (
 // longhaulRef is the reference payload for a stored blob of a serialized payload.
 func longhaulRef(t *testing.T, digest string, stored, raw int, compression string) *commonpb.Payload {
 	t.Helper()
-	p, err := codec.Reference{V: codec.RefVersion, SHA256: digest, Size: int64(stored), RawSize: int64(raw), Compression: compression}.Payload()
+	ref := codec.Reference{V: codec.RefVersion, SHA256: digest, Size: int64(stored), RawSize: int64(raw), Compression: compression}
+	p, err := ref.Payload()
 	if err != nil {
 		t.Fatal(err)
 	}

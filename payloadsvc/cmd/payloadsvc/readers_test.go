@@ -16,7 +16,8 @@ import (
 // names (repeatable, or comma-separated in the variable); anything else is refused
 // naming the flag.
 func TestReaderFlags(t *testing.T) {
-	c, err := parseConfig([]string{"--read-datadog", "https://lps.internal:8577/base", "--read-temporal-s3", "old-a", "--read-temporal-s3", "old.b"},
+	args := []string{"--read-datadog", "https://lps.internal:8577/base", "--read-temporal-s3", "old-a", "--read-temporal-s3", "old.b"}
+	c, err := parseConfig(args,
 		env(map[string]string{"LONGHAUL_READ_TEMPORAL_S3": "from-env"}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -24,7 +25,8 @@ func TestReaderFlags(t *testing.T) {
 	if c.readDataDog != "https://lps.internal:8577/base" || strings.Join(c.readTemporalS3.values, " ") != "old-a old.b" {
 		t.Fatalf("readers %q %q", c.readDataDog, c.readTemporalS3.values)
 	}
-	if c, err = parseConfig(nil, env(map[string]string{"LONGHAUL_READ_TEMPORAL_S3": "one-bucket, two-bucket"}), io.Discard); err != nil || len(c.readTemporalS3.values) != 2 {
+	c, err = parseConfig(nil, env(map[string]string{"LONGHAUL_READ_TEMPORAL_S3": "one-bucket, two-bucket"}), io.Discard)
+	if err != nil || len(c.readTemporalS3.values) != 2 {
 		t.Fatalf("buckets from the variable: %v, %v", c.readTemporalS3.values, err)
 	}
 	for _, tc := range []struct {
