@@ -129,9 +129,10 @@ type Codec struct {
 	name  string
 	cache *cache
 	ctr   *counters
-	// strictNS: the namespace is the one served (WithNamespace: a codec server, or the
-	// SDK's serialization context), so references naming another are refused.
-	strictNS bool
+	// followNS: references that name a namespace are read from it. Set only for the
+	// SDK's replayer, whose context names a placeholder; otherwise the codec's namespace
+	// is the one served, and a reference naming another is refused.
+	followNS bool
 }
 
 var _ converter.PayloadCodec = (*Codec)(nil)
@@ -157,7 +158,7 @@ func (c *Codec) WithNamespace(namespace string) (*Codec, error) {
 	}
 	n := *c
 	n.opts.Namespace = namespace
-	n.strictNS = true
+	n.followNS = false
 	return &n, nil
 }
 

@@ -140,8 +140,11 @@ func (r StorageReference) Payload() (*commonpb.Payload, error) {
 
 // ResolveStorage returns the payload an External Storage claim stands for, whichever
 // driver wrote it (codec/extstore's claims, or a Reader's kind such as Temporal's S3
-// driver), through the same parsers and read path as Resolve.
+// driver), through the same parsers and read path as Resolve. It is what a
+// converter.StorageDriver's Retrieve calls: the SDK tells Retrieve no namespace, so a
+// claim is read from the namespace it names (its key stays inside it).
 func (c *Codec) ResolveStorage(ctx context.Context, sr StorageReference) (*commonpb.Payload, error) {
+	c = c.following()
 	loc, ok, err := c.parseCandidate(Candidate{Storage: &sr})
 	if !ok {
 		return nil, fmt.Errorf("codec decode: %w: claim of driver %q is of no kind this codec reads", ErrInvalidReference, truncate(sr.DriverName, 80))

@@ -23,6 +23,8 @@ const (
 	// DefaultDataDogMaxSize bounds one DataDog blob when DataDogOptions.MaxSize is zero.
 	DefaultDataDogMaxSize = 128 << 20
 	maxDataDogRefBytes    = 64 << 10
+	// dataDogContentType is what DataDog's GET handlers require (else 400).
+	dataDogContentType = "application/octet-stream"
 )
 
 // DataDogOptions configures a DataDogReader. URL or Store is required.
@@ -156,7 +158,7 @@ func (r *DataDogReader) get(ctx context.Context, loc Locator) (io.ReadCloser, er
 	if err != nil {
 		return nil, Permanent(err)
 	}
-	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set("Content-Type", dataDogContentType)
 	req.Header.Set("X-Payload-Expected-Content-Length", strconv.FormatInt(loc.Size, 10))
 	resp, err := r.client.Do(req)
 	if err != nil {
@@ -231,6 +233,7 @@ func sameOrigin(c *http.Client) *http.Client {
 		if o := via[0].URL; req.URL.Scheme != o.Scheme || req.URL.Host != o.Host {
 			return fmt.Errorf("%w: %s to %s://%s", errCrossOrigin, o.Host, req.URL.Scheme, req.URL.Host)
 		}
+		req.Header.Set("Content-Type", dataDogContentType) // net/http drops it on 301/302/303
 		if next != nil {
 			return next(req, via)
 		}

@@ -3,11 +3,9 @@ package codec_test
 import (
 	"context"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -34,15 +32,21 @@ func HoldWorkflow(ctx workflow.Context, data []byte) (string, error) {
 // the workflow id.
 func replayCase(t *testing.T, starter client.Client, newWorker func(taskQueue string) worker.Worker, input []byte) string {
 	t.Helper()
+	return replayWorkflow(t, starter, newWorker, HoldWorkflow, input, digest(input))
+}
+
+// replayWorkflow is replayCase for any hold workflow wf (waits for "go", returns want).
+func replayWorkflow(t *testing.T, starter client.Client, newWorker func(taskQueue string) worker.Worker, wf, input any, want string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	tq := "replay-" + t.Name()
 	w1 := newWorker(tq)
-	w1.RegisterWorkflow(HoldWorkflow)
+	w1.RegisterWorkflow(wf)
 	if err := w1.Start(); err != nil {
 		t.Fatal(err)
 	}
-	run, err := starter.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: tq, WorkflowTaskTimeout: time.Minute}, HoldWorkflow, input)
+	run, err := starter.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: tq, WorkflowTaskTimeout: time.Minute}, wf, input)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +55,7 @@ func replayCase(t *testing.T, starter client.Client, newWorker func(taskQueue st
 	worker.PurgeStickyWorkflowCache()
 
 	w2 := newWorker(tq)
-	w2.RegisterWorkflow(HoldWorkflow)
+	w2.RegisterWorkflow(wf)
 	if err := w2.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +63,7 @@ func replayCase(t *testing.T, starter client.Client, newWorker func(taskQueue st
 	if err := starter.SignalWorkflow(ctx, run.GetID(), "", "go", nil); err != nil {
 		t.Fatal(err)
 	}
-	expectResult(t, ctx, run, digest(input))
+	expectResult(t, ctx, run, want)
 	return run.GetID()
 }
 
@@ -113,17 +117,6 @@ func TestDataDogReferencesReplay(t *testing.T) {
 	}
 }
 
-// countingGets counts the GetObject calls of an S3 client.
-type countingGets struct {
-	temporals3.GetObjectAPI
-	n atomic.Int64
-}
-
-func (c *countingGets) GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
-	c.n.Add(1)
-	return c.GetObjectAPI.GetObject(ctx, in, opts...)
-}
-
 // TestTemporalS3ClaimsReplay: a history whose input was stored by Temporal's S3 driver
 // (its documented object layout, on a real versitygw) is read by longhaul workers whose
 // External Storage lists temporals3.Reader under the old driver's name next to the
@@ -133,10 +126,10 @@ func TestTemporalS3ClaimsReplay(t *testing.T) {
 	s3srv := testenv.S3(t, testenv.S3Options{})
 	writer := &testenv.TemporalS3Writer{Client: s3srv.NewClient(), Bucket: s3srv.Bucket}
 	starter := srv.Client(t, client.Options{ExternalStorage: converter.ExternalStorage{Drivers: []converter.StorageDriver{writer}, PayloadSizeThreshold: 1 << 10}})
-	gets := &countingGets{GetObjectAPI: s3srv.NewClient()}
+	gets := &testenv.CountingS3{Client: s3srv.NewClient()}
 	var before int64
 	newWorker := func(tq string) worker.Worker {
-		before = gets.n.Load()
+		before = gets.Gets()
 		primary, err := extstore.New(memstore.New(), extstore.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -152,7 +145,7 @@ func TestTemporalS3ClaimsReplay(t *testing.T) {
 	}
 	input := gen(seed+21, 2*mib)
 	id := replayCase(t, starter, newWorker, input)
-	if gets.n.Load() == before {
+	if gets.Gets() == before {
 		t.Fatal("the replaying worker did not read the S3 object")
 	}
 	ps, err := testenv.HistoryPayloads(context.Background(), starter, id, "")

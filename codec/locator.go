@@ -180,10 +180,9 @@ func (c *Codec) admitLocator(loc *Locator) error {
 	switch {
 	case loc.Namespace == "":
 		loc.Namespace = c.opts.Namespace
-	case loc.Namespace != c.opts.Namespace && c.strictNS:
-		// A codec that knows the namespace it serves (a codec server authorized for it, a
-		// worker told by the SDK) reads no other's. A codec on its fallback namespace (a
-		// client, a replayer) follows the reference.
+	case loc.Namespace != c.opts.Namespace && !c.followNS:
+		// A codec reads no other namespace's blobs (a codec server is authorized for one);
+		// only a replayer, told no namespace, follows the reference.
 		return fmt.Errorf("%w: %s reference is for namespace %q, decoding for %q", ErrInvalidReference, loc.Kind, truncate(loc.Namespace, 80), c.opts.Namespace)
 	}
 	limit := c.opts.MaxSize

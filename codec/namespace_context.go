@@ -22,7 +22,10 @@ const replayNamespace = "ReplayNamespace"
 // this for every conversion).
 func (c *Codec) forContext(sc converter.SerializationContext) *Codec {
 	ns := NamespaceOf(sc)
-	if ns == "" || ns == replayNamespace || ns == c.opts.Namespace {
+	if ns == replayNamespace {
+		return c.following()
+	}
+	if ns == "" || ns == c.opts.Namespace {
 		return c
 	}
 	n, err := c.WithNamespace(ns)
@@ -46,4 +49,15 @@ func NamespaceOf(sc converter.SerializationContext) string {
 		return v.Namespace
 	}
 	return ""
+}
+
+// following returns a copy of c that reads references from the namespace they name, for
+// callers that are told none: the replayer, and External Storage's Retrieve.
+func (c *Codec) following() *Codec {
+	if c.followNS {
+		return c
+	}
+	n := *c
+	n.followNS = true
+	return &n
 }

@@ -69,7 +69,7 @@ func withForm(p *commonpb.Payload, loc Locator) *commonpb.Payload {
 }
 
 func (c *Codec) corrupt(loc Locator, why error) error {
-	return c.fail(loc, fmt.Errorf("%w: %s: %v", ErrCorrupt, c.where(loc), why))
+	return c.fail(loc, fmt.Errorf("%w: %s: %w", ErrCorrupt, c.where(loc), why))
 }
 
 // fail counts and logs a failed read and names the namespace, digest and source.
@@ -135,8 +135,11 @@ func (c *Codec) load(ctx context.Context, loc Locator) ([]byte, error) {
 	hr := &hashReader{r: io.LimitReader(rc, loc.Max+1), h: sha256.New()}
 	raw, verified, err := c.read(hr, loc, rc, stored)
 	if hr.readErr != nil {
-		if loc.Reader != nil && errors.Is(hr.readErr, io.ErrUnexpectedEOF) || errors.Is(hr.readErr, ErrCorrupt) {
-			return nil, c.corrupt(loc, fmt.Errorf("body ended early after %d bytes: %v", hr.n, hr.readErr))
+		if errors.Is(hr.readErr, ErrCorrupt) {
+			return nil, c.corrupt(loc, fmt.Errorf("read: %w", hr.readErr))
+		}
+		if loc.Reader != nil && errors.Is(hr.readErr, io.ErrUnexpectedEOF) {
+			return nil, c.corrupt(loc, fmt.Errorf("body ended early after %d bytes: %w", hr.n, hr.readErr))
 		}
 		return nil, c.fail(loc, fmt.Errorf("read %s: %w", c.where(loc), hr.readErr))
 	}

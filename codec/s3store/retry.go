@@ -13,6 +13,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/internal/awsintegrity"
 	"github.com/seed-a62fcf0e/longhaul/internal/blobxfer"
 )
 
@@ -66,7 +67,8 @@ var retryableCodes = map[string]bool{
 	"RequestTimeout": true, "RequestTimeTooSkewed": true, "Throttling": true,
 }
 
-// classify maps an S3 error for codec.Retry: a missing object to codec.ErrNotFound,
+// classify maps an S3 error for codec.Retry: a missing object to codec.ErrNotFound, the
+// SDK's response checksum mismatch to codec.ErrCorrupt (awsintegrity),
 // transient failures (503 SlowDown, 500, 502, 504, 408, 429, connection reset or
 // refused, timeouts, a body cut short) unchanged so they are retried, and everything
 // else (4xx, source errors, SDK misconfiguration) to codec.Permanent.
@@ -80,6 +82,9 @@ func classify(err error) error {
 	var se *blobxfer.SourceError
 	if errors.As(err, &se) {
 		return codec.Permanent(err)
+	}
+	if awsintegrity.Mismatch(err) {
+		return awsintegrity.Classify(err) // the SDK's checksum check: corrupt, not transient
 	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {

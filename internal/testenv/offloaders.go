@@ -5,14 +5,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -25,103 +19,6 @@ import (
 
 // Other offloaders, rebuilt from their documented formats (never from their code), so
 // tests can put their references into real histories and check longhaul reads them.
-
-// DataDogService is an in-test DataDog large-payload service on loopback: it serves a
-// blob, which is a payload's Data alone, at GET /v2/blobs/get?key=<key> and
-// GET /v1/blobs/get?digest=<digest>.
-type DataDogService struct {
-	URL    string
-	mu     sync.Mutex
-	blobs  map[string][]byte // key or digest -> data
-	gets   atomic.Int64
-	tamper atomic.Bool
-}
-
-// StartDataDogService starts the service for one test and stops it in t.Cleanup.
-func StartDataDogService(t testing.TB) *DataDogService {
-	s := &DataDogService{blobs: map[string][]byte{}}
-	srv := httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(srv.Close)
-	s.URL = srv.URL
-	return s
-}
-
-func (s *DataDogService) serve(w http.ResponseWriter, r *http.Request) {
-	var id string
-	switch r.URL.Path {
-	case "/v2/blobs/get":
-		id = r.URL.Query().Get("key")
-	case "/v1/blobs/get":
-		id = r.URL.Query().Get("digest")
-	default:
-		http.NotFound(w, r)
-		return
-	}
-	s.gets.Add(1)
-	s.mu.Lock()
-	b, ok := s.blobs[id]
-	s.mu.Unlock()
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	if s.tamper.Load() && len(b) > 0 {
-		b = bytes.Clone(b)
-		b[len(b)/2] ^= 1
-	}
-	_, _ = w.Write(b)
-}
-
-// Gets is the number of blob requests served.
-func (s *DataDogService) Gets() int64 { return s.gets.Load() }
-
-// Tamper makes the service flip a byte in every blob it serves from now on (or stop).
-func (s *DataDogService) Tamper(on bool) { s.tamper.Store(on) }
-
-// Ref stores p's Data as the DataDog codec does and returns its reference payload:
-// metadata "temporal.io/remote-codec" = version, JSON data {metadata (base64 values),
-// size, digest "sha256:<hex of Data>", key}.
-func (s *DataDogService) Ref(version, namespace string, p *commonpb.Payload) *commonpb.Payload {
-	sum := sha256.Sum256(p.GetData())
-	digest := "sha256:" + hex.EncodeToString(sum[:])
-	key := "/blobs/" + namespace + "/" + digest
-	s.mu.Lock()
-	s.blobs[key] = p.GetData()
-	s.blobs[digest] = p.GetData()
-	s.mu.Unlock()
-	data, err := json.Marshal(map[string]any{"metadata": p.GetMetadata(), "size": len(p.GetData()), "digest": digest, "key": key})
-	if err != nil {
-		panic(err)
-	}
-	return &commonpb.Payload{
-		Metadata: map[string][]byte{"encoding": []byte("json/plain"), "temporal.io/remote-codec": []byte(version)},
-		Data:     data,
-	}
-}
-
-// Codec returns a client-side PayloadCodec that writes v2 references for payloads over
-// 1 KiB, the way a worker on the DataDog codec filled its histories.
-func (s *DataDogService) Codec(namespace string) converter.PayloadCodec {
-	return dataDogCodec{s: s, ns: namespace}
-}
-
-type dataDogCodec struct {
-	s  *DataDogService
-	ns string
-}
-
-func (c dataDogCodec) Encode(ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
-	out := make([]*commonpb.Payload, len(ps))
-	for i, p := range ps {
-		out[i] = p
-		if proto.Size(p) > 1<<10 {
-			out[i] = c.s.Ref("v2", c.ns, p)
-		}
-	}
-	return out, nil
-}
-
-func (c dataDogCodec) Decode(ps []*commonpb.Payload) ([]*commonpb.Payload, error) { return ps, nil }
 
 // TemporalS3Writer is a write-only converter.StorageDriver that stores payloads in the
 // documented format of Temporal's S3 External Storage driver: the serialized payload,

@@ -22,7 +22,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
-	"github.com/seed-a62fcf0e/longhaul/internal/awschecksum"
+	"github.com/seed-a62fcf0e/longhaul/internal/awsintegrity"
 )
 
 // Temporal's own S3 External Storage driver (go.temporal.io/sdk/contrib/aws/s3driver and
@@ -230,10 +230,7 @@ func (b *body) Size() int64 {
 
 func (b *body) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	if awschecksum.IsMismatch(err) {
-		err = fmt.Errorf("%w: %v", codec.ErrCorrupt, err)
-	}
-	return n, err
+	return n, awsintegrity.Classify(err)
 }
 
 // noStore is the Store of Retrieve's codec: every byte it reads comes from the Reader.
