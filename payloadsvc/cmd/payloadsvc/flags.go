@@ -38,8 +38,12 @@ type config struct {
 	metricsListen    string
 	metricsTokenFile string
 	bodyReadTimeout  time.Duration
+	writeStall       time.Duration
 	maxInflightBytes sizeFlag
 	maxPayloads      intFlag
+
+	readDataDog    string
+	readTemporalS3 listFlag
 }
 
 // flagDef describes one flag for parsing and for --help.
@@ -70,8 +74,15 @@ func (c *config) defs() []flagDef {
 		{"metrics-listen", "", "", "serve /metrics on this separate address (host:port) instead of --listen", (*stringFlag)(&c.metricsListen)},
 		{"metrics-token-file", "", "", "file with the bearer token /metrics requires (for the scraper); empty = /metrics is open to whoever reaches it", (*stringFlag)(&c.metricsTokenFile)},
 		{"body-read-timeout", "", "1m", "longest a request that does not upload a blob (codec, health, metrics) may take to send its body", (*durationFlag)(&c.bodyReadTimeout)},
+		{"write-stall-timeout", "", "30s", "longest a codec answer or download may wait for the client to read on; a client that stops " +
+			"reading is cut off then and the bytes its request held of --max-inflight-bytes are released", (*durationFlag)(&c.writeStall)},
 		{"max-inflight-bytes", "", "1GiB", "bytes that codec requests may hold at once, across requests (bodies and the payloads they encode or decode); over it: 503 with Retry-After, or 413 for a request that could never fit", &c.maxInflightBytes},
 		{"max-payloads-per-request", "", "10000", "payloads one codec request may hold; more is 413", &c.maxPayloads},
+		{"read-datadog", "", "", "base URL of a DataDog large-payload service (temporal-large-payload-codec) whose v1/v2 " +
+			"references the codec server decodes, e.g. http://lps:8577; empty = none", (*stringFlag)(&c.readDataDog)},
+		{"read-temporal-s3", "", "", "S3 bucket of Temporal's S3 External Storage driver whose claims the codec server decodes; " +
+			"repeatable (variable: comma-separated). AWS credentials, region and endpoint (AWS_ENDPOINT_URL_S3; path-style then) " +
+			"from the default chain; empty = none", &c.readTemporalS3},
 		{"log-format", "", "text", "log format: text or json", (*stringFlag)(&c.logFormat)},
 		{"log-level", "", "info", "log level: debug, info, warn or error", (*stringFlag)(&c.logLevel)},
 	}
@@ -128,14 +139,15 @@ func (c *config) validate() error {
 		return fmt.Errorf("--max-blob-bytes %d: want a positive size", c.maxBlobBytes)
 	case c.maxCodecBody <= 0:
 		return fmt.Errorf("--max-codec-body-bytes %d: want a positive size", c.maxCodecBody)
-	case c.downloadTTL <= 0 || c.requestTimeout <= 0 || c.shutdownTimeout <= 0 || c.bodyReadTimeout <= 0:
-		return errors.New("--download-ttl, --request-timeout, --shutdown-timeout and --body-read-timeout must be positive")
+	case c.downloadTTL <= 0 || c.requestTimeout <= 0 || c.shutdownTimeout <= 0 || c.bodyReadTimeout <= 0 || c.writeStall <= 0:
+		return errors.New("--download-ttl, --request-timeout, --shutdown-timeout, --body-read-timeout and --write-stall-timeout " +
+			"must be positive")
 	case c.maxConnections < 0:
 		return fmt.Errorf("--max-connections %d: want 0 (auto) or a positive number", c.maxConnections)
 	case c.maxInflightBytes <= 0 || c.maxPayloads <= 0:
 		return errors.New("--max-inflight-bytes and --max-payloads-per-request must be positive")
 	}
-	return nil
+	return c.validateReaders()
 }
 
 func printHelp(w io.Writer, defs []flagDef) {

@@ -74,6 +74,9 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if opts.Codec.Readers, err = foreignReaders(ctx, cfg, log); err != nil {
+		return err
+	}
 	store, err := payloadsvc.OpenStore(ctx, cfg.store)
 	if err != nil {
 		return err
@@ -149,6 +152,7 @@ func handlerOptions(cfg *config, log *slog.Logger) (payloadsvc.Options, error) {
 		MaxInflightBytes:      int64(cfg.maxInflightBytes),
 		MaxPayloadsPerRequest: int(cfg.maxPayloads),
 		BodyReadTimeout:       cfg.bodyReadTimeout,
+		WriteStallTimeout:     cfg.writeStall,
 	}
 	switch {
 	case cfg.previewBytes < 0:

@@ -67,6 +67,7 @@ func TestConfigErrors(t *testing.T) {
 		{[]string{"--max-inflight-bytes", "0"}, nil, "--max-inflight-bytes"},
 		{nil, map[string]string{"LONGHAUL_MAX_PAYLOADS_PER_REQUEST": "0"}, "--max-payloads-per-request"},
 		{[]string{"--body-read-timeout", "0s"}, nil, "--body-read-timeout"},
+		{[]string{"--write-stall-timeout", "-1s"}, nil, "--write-stall-timeout"},
 	} {
 		_, err := parseConfig(tc.args, env(tc.env), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
