@@ -72,7 +72,7 @@ $(AZURITE):
 
 # Fuzz targets run briefly in every `make test`; `make fuzz FUZZTIME=5m` runs them longer.
 FUZZTIME ?= 10s
-FUZZ_TARGETS := ./codec:FuzzParseReference ./codec:FuzzReferenceSizes ./payloadsvc:FuzzDecodeRequest ./payloadsvc:FuzzEncodeRequest
+FUZZ_TARGETS := ./codec:FuzzParseReference ./codec:FuzzReferenceSizes ./codec:FuzzLocate ./payloadsvc:FuzzDecodeRequest ./payloadsvc:FuzzEncodeRequest
 
 test: tools
 	rm -rf $(ARTIFACTS) && mkdir -p $(ARTIFACTS)
