@@ -89,14 +89,18 @@ func (c *Codec) Fetch(ctx context.Context, ref Reference) ([]byte, error) {
 // load reads the blob of ref and returns the serialized payload, hashing the stored
 // bytes as they arrive and decompressing them on the way. Memory is bounded by what the
 // store really holds and what ref allows, never by a size the reference claims alone.
-func (c *Codec) load(ctx context.Context, ref Reference) ([]byte, error) {
+func (c *Codec) load(ctx context.Context, ref Reference) (raw []byte, err error) {
+	ctx, op := c.traceStart(ctx, OpFetch, ref.SHA256)
+	defer func() { op.end(err) }()
 	key, err := BlobKey(c.opts.Namespace, ref.SHA256)
 	if err != nil {
 		return nil, fmt.Errorf("codec decode: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
+	getStart := op.clock()
 	rc, err := c.store.Get(ctx, key)
+	op.stored(ref.SHA256, ref.RawSize, ref.Size, ref.Compression, getStart)
 	if err != nil {
 		return nil, c.storeErr("get", ref.SHA256, err)
 	}
@@ -108,10 +112,7 @@ func (c *Codec) load(ctx context.Context, ref Reference) ([]byte, error) {
 		}
 	}
 	hr := &hashReader{r: io.LimitReader(rc, ref.Size+1), h: sha256.New()}
-	var (
-		raw               []byte
-		chained, verified bool // checked in place through the store's SHA-256 chain
-	)
+	var chained, verified bool // checked in place through the store's SHA-256 chain
 	if ref.Compression == compressionZstd {
 		hint := int64(1 << 20)
 		if stored >= 0 {

@@ -52,6 +52,9 @@ func (a *activityInbound) ExecuteActivity(ctx context.Context, in *interceptor.E
 	}
 	if parent != nil {
 		opts = append(opts, v2.ChildOf(parent))
+		if id := runActivitySpanID(info); id != 0 { // the codec's spans find it by this
+			opts = append(opts, v2.WithSpanID(id))
+		}
 	}
 	if a.root.opts.ServiceName != "" {
 		opts = append(opts, v2.ServiceName(a.root.opts.ServiceName))
