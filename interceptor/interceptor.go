@@ -113,9 +113,8 @@ func (i *Interceptor) send(d *spanData, partial bool) {
 		v2.WithSpanID(d.ref.spanID),
 		v2.StartTime(d.start),
 		v2.ResourceName(d.resource),
-		v2.Tag(ext.SpanKind, d.kind),
-		v2.Tag(ext.Component, "temporal"),
 	}
+	opts = appendKind(opts, d.kind, d.operation == operationPrefix+"RunWorkflow" || d.parentID == 0)
 	if i.opts.ServiceName != "" {
 		opts = append(opts, v2.ServiceName(i.opts.ServiceName))
 	}
@@ -148,6 +147,19 @@ func (i *Interceptor) onFinish(span *v2.Span, err error) {
 		return
 	}
 	tagError(span, err)
+}
+
+// appendKind adds span.kind, unless internal (what a span without it means), and the
+// component for a span that starts Temporal's part of a trace (RunWorkflow, a root):
+// below it every span is Temporal's, and saying so again on each costs bytes per span.
+func appendKind(opts []v2.StartSpanOption, kind string, entry bool) []v2.StartSpanOption {
+	if kind != kindInternal {
+		opts = append(opts, v2.Tag(ext.SpanKind, kind))
+	}
+	if entry {
+		opts = append(opts, v2.Tag(ext.Component, "temporal"))
+	}
+	return opts
 }
 
 // newTraceRef returns the ids of a new trace whose root span is spanID, with the upper

@@ -185,3 +185,21 @@ func all(conds ...func([]ddagent.Span) bool) func([]ddagent.Span) bool {
 		return true
 	}
 }
+
+// underRun returns the spans whose nearest RunWorkflow ancestor is run: the spans of
+// that run, which carry no run id of their own (their RunWorkflow says it).
+func (ss spans) underRun(run ddagent.Span) spans {
+	ids := ss.byID()
+	var out spans
+	for _, s := range ss {
+		for p, ok := ids[s.ParentID]; ok; p, ok = ids[p.ParentID] {
+			if p.Name == "temporal.RunWorkflow" {
+				if p.SpanID == run.SpanID {
+					out = append(out, s)
+				}
+				break
+			}
+		}
+	}
+	return out
+}
