@@ -23,6 +23,8 @@ type Interceptor struct {
 	opts Options
 	// bits128 is whether trace ids of new traces get 128 bits, as the tracer's own do.
 	bits128 bool
+	// batch groups workflow spans into chunks.
+	batch *batcher
 }
 
 var (
@@ -40,7 +42,9 @@ func New(opts Options) (*Interceptor, error) {
 	if v, err := strconv.ParseBool(os.Getenv("DD_TRACE_128_BIT_TRACEID_GENERATION_ENABLED")); err == nil {
 		bits128 = v
 	}
-	return &Interceptor{opts: opts, bits128: bits128}, nil
+	i := &Interceptor{opts: opts, bits128: bits128}
+	i.batch = &batcher{root: i}
+	return i, nil
 }
 
 // InterceptClient implements interceptor.ClientInterceptor.
@@ -100,21 +104,52 @@ type spanData struct {
 	tags     map[string]any
 	links    []v2.SpanLink
 	err      error
+	// runEnded is set for a workflow span that ends after its RunWorkflow span.
+	runEnded bool
 }
 
-// send builds the span, finishes it and hands it to the tracer, which sends it in the
-// next flush on its own (a span whose parent is not in this process is a chunk of its
-// own). OnFinish (or the default error tagging) runs first unless partial is set.
+// send builds the span, finishes it and hands it to the tracer. OnFinish (or the
+// default error tagging) runs first unless partial is set. Final spans other than
+// RunWorkflow wait to be sent with others of their parent (see batcher); RunWorkflow
+// sends its run's waiting spans first, and a span that ends after it (a coroutine that
+// ran last) goes at once. A span sent alone, its parent not in this process, is a chunk
+// of its own.
 func (i *Interceptor) send(d *spanData, partial bool) {
+	if !partial {
+		switch {
+		case d.operation == operationPrefix+"RunWorkflow":
+			i.batch.flushTrace(d.ref.traceHi, d.ref.traceLo)
+		case !d.runEnded:
+			i.batch.add(d)
+			return
+		}
+	}
 	parent := d.ref
 	parent.spanID = d.parentID
+	span := i.start(d, parent.tracerContext(), false)
+	if span == nil { // tracer disabled
+		return
+	}
+	if !partial {
+		i.onFinish(span, d.err)
+	}
+	span.Finish(v2.FinishTime(d.end))
+}
+
+// start starts the tracer span of d as a child of parent, with its tags; measured
+// marks a span that is not the first of its chunk (see sendGroup). Nil when the tracer
+// is disabled.
+func (i *Interceptor) start(d *spanData, parent *v2.SpanContext, measured bool) *v2.Span {
 	opts := []v2.StartSpanOption{
-		v2.ChildOf(parent.tracerContext()),
+		v2.ChildOf(parent),
 		v2.WithSpanID(d.ref.spanID),
 		v2.StartTime(d.start),
 		v2.ResourceName(d.resource),
 	}
 	opts = appendKind(opts, d.kind, d.operation == operationPrefix+"RunWorkflow" || d.parentID == 0)
+	if measured {
+		opts = append(opts, v2.Measured())
+	}
 	if i.opts.ServiceName != "" {
 		opts = append(opts, v2.ServiceName(i.opts.ServiceName))
 	}
@@ -122,14 +157,10 @@ func (i *Interceptor) send(d *spanData, partial bool) {
 		opts = append(opts, v2.WithSpanLinks(d.links))
 	}
 	span := v2.StartSpan(d.operation, opts...)
-	if span == nil { // tracer disabled
-		return
+	if span != nil {
+		i.setTags(span, d.tags)
 	}
-	i.setTags(span, d.tags)
-	if !partial {
-		i.onFinish(span, d.err)
-	}
-	span.Finish(v2.FinishTime(d.end))
+	return span
 }
 
 func (i *Interceptor) setTags(span *v2.Span, tags map[string]any) {

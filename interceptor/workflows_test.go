@@ -24,6 +24,7 @@ func registerAll(w worker.Registry) {
 	w.RegisterWorkflow(userSpanWorkflow)
 	w.RegisterWorkflow(localActivityWorkflow)
 	w.RegisterWorkflow(signalerWorkflow)
+	w.RegisterWorkflow(openWorkflow)
 	w.RegisterActivity(stepActivity)
 	w.RegisterActivity(failActivity)
 }
