@@ -37,17 +37,6 @@ func bigResultWorkflow(ctx workflow.Context, n int) (int, error) {
 	return len(b), err
 }
 
-// named returns the spans with operation name op, prefix included.
-func (ss spans) fullNamed(op string) spans {
-	var out spans
-	for _, s := range ss {
-		if s.Name == op {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // TestCodecSpansInActivityTrace is the acceptance test of offload tracing on the real
 // dev server, tracer and fake agent: an activity returns 50 MiB, and with
 // codec.Options.Tracer set the offload of that result (in the activity worker, after

@@ -126,34 +126,30 @@ func testContext(t testing.TB, d time.Duration) context.Context {
 // spans is what the agent received, with lookups for assertions.
 type spans []ddagent.Span
 
-func (ss spans) named(op string) spans {
+// where returns the spans keep keeps.
+func (ss spans) where(keep func(ddagent.Span) bool) spans {
 	var out spans
 	for _, s := range ss {
-		if s.Name == "temporal."+op {
+		if keep(s) {
 			out = append(out, s)
 		}
 	}
 	return out
+}
+
+func (ss spans) named(op string) spans { return ss.fullNamed("temporal." + op) }
+
+// fullNamed returns the spans with operation name op, prefix included.
+func (ss spans) fullNamed(op string) spans {
+	return ss.where(func(s ddagent.Span) bool { return s.Name == op })
 }
 
 func (ss spans) withResource(res string) spans {
-	var out spans
-	for _, s := range ss {
-		if s.Resource == res {
-			out = append(out, s)
-		}
-	}
-	return out
+	return ss.where(func(s ddagent.Span) bool { return s.Resource == res })
 }
 
 func (ss spans) withTag(k, v string) spans {
-	var out spans
-	for _, s := range ss {
-		if s.Meta[k] == v {
-			out = append(out, s)
-		}
-	}
-	return out
+	return ss.where(func(s ddagent.Span) bool { return s.Meta[k] == v })
 }
 
 func (ss spans) byID() map[uint64]ddagent.Span {

@@ -8,6 +8,7 @@
 package ddagent
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -90,21 +91,22 @@ func (a *Agent) serve(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	body := &countingReader{r: r.Body}
-	defer func() {
-		a.mu.Lock()
-		a.bytes += body.n
-		a.mu.Unlock()
-	}()
+	body, err := io.ReadAll(r.Body) // payloads are at most a few MB
+	a.mu.Lock()
+	a.bytes += int64(len(body))
+	a.mu.Unlock()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	if a.Discard.Load() {
-		_, _ = io.Copy(io.Discard, body)
 		a.mu.Lock()
 		a.payloads++
 		a.mu.Unlock()
 		_, _ = w.Write([]byte(`{"rate_by_service":{}}`))
 		return
 	}
-	traces, err := decodeTraces(body)
+	traces, err := decodeTraces(bytes.NewReader(body))
 	if err != nil {
 		a.mu.Lock()
 		a.errs = append(a.errs, err)
@@ -144,18 +146,6 @@ func (a *Agent) Bytes() int64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.bytes
-}
-
-// countingReader counts what is read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // Errors returns the payloads that could not be decoded.
