@@ -51,6 +51,7 @@ func TestCodecSpansInActivityTrace(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			t.Cleanup(ic.Flush)
 			opts := codec.Options{CacheBytes: -1} // so the workflow fetches what the activity stored
 			if traced {
 				opts.Tracer = ic.CodecTracer()

@@ -44,6 +44,7 @@ func BenchmarkTracingCost(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Cleanup(ours.Flush)
 	variants := []*costVariant{
 		{name: "none"},
 		{name: "longhaul", traced: true},

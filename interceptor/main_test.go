@@ -57,6 +57,7 @@ func newHarnessWith(t testing.TB, opts interceptor.Options, copts client.Options
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(ic.Flush) // before the test's tracer stops: nothing of it reaches the next test's agent
 	copts.Interceptors = append(copts.Interceptors, ic)
 	c := srv.Client(t, copts)
 	return &harness{t: t, client: c, ic: ic, queue: fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano()), ns: srv.Namespace}
