@@ -88,6 +88,11 @@ type Options struct {
 	// Readers resolve references that other offloaders left in history (see Reader);
 	// Decode tries them for payloads that are not longhaul references.
 	Readers []Reader
+	// Tracer, if set, sees every store operation (offload, and fetch on a cache miss)
+	// with what the SDK said it was for, e.g. interceptor.Interceptor.CodecTracer for
+	// Datadog spans in the workflow's or activity's trace. Default none: then tracing
+	// costs one nil check per store operation.
+	Tracer Tracer
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -133,6 +138,8 @@ type Codec struct {
 	// SDK's replayer, whose context names a placeholder; otherwise the codec's namespace
 	// is the one served, and a reference naming another is refused.
 	followNS bool
+	// sc is the serialization context this copy converts for, kept only for the Tracer.
+	sc converter.SerializationContext
 }
 
 var _ converter.PayloadCodec = (*Codec)(nil)

@@ -34,6 +34,8 @@ type dataConverter struct {
 	codec    *Codec
 	ctx      context.Context
 	workflow bool // bound to a workflow context: failures panic
+	// wctx is that workflow context, which the codec's Tracer places spans by.
+	wctx workflow.Context
 }
 
 var (
@@ -62,7 +64,7 @@ func (d *dataConverter) fail(err error) error {
 }
 
 func (d *dataConverter) encode(ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
-	out, err := d.codec.EncodeContext(d.ctx, ps)
+	out, err := d.codec.EncodeContext(d.codec.withWorkflowScope(d.ctx, d.wctx), ps)
 	if err != nil {
 		return nil, d.fail(err)
 	}
@@ -70,7 +72,7 @@ func (d *dataConverter) encode(ps []*commonpb.Payload) ([]*commonpb.Payload, err
 }
 
 func (d *dataConverter) decode(ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
-	out, err := d.codec.DecodeContext(d.ctx, ps)
+	out, err := d.codec.DecodeContext(d.codec.withWorkflowScope(d.ctx, d.wctx), ps)
 	if err != nil {
 		return nil, d.fail(err)
 	}
@@ -150,6 +152,7 @@ func (d *dataConverter) WithWorkflowContext(ctx workflow.Context) converter.Data
 	n := *d
 	n.workflow = true
 	n.ctx = context.Background()
+	n.wctx = ctx
 	if ca, ok := d.parent.(converter.ContextAware); ok {
 		n.parent = ca.WithWorkflowContext(ctx)
 	}
@@ -160,6 +163,7 @@ func (d *dataConverter) WithContext(ctx context.Context) converter.DataConverter
 	n := *d
 	n.workflow = false
 	n.ctx = ctx
+	n.wctx = nil
 	if ca, ok := d.parent.(converter.ContextAware); ok {
 		n.parent = ca.WithContext(ctx)
 	}

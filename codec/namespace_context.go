@@ -26,7 +26,7 @@ func (c *Codec) forContext(sc converter.SerializationContext) *Codec {
 		return c.following()
 	}
 	if ns == "" || ns == c.opts.Namespace {
-		return c
+		return c.withSerialization(sc)
 	}
 	n, err := c.WithNamespace(ns)
 	if err != nil {
@@ -34,9 +34,9 @@ func (c *Codec) forContext(sc converter.SerializationContext) *Codec {
 		// namespace no server accepts; keep the fallback rather than fail conversion.
 		c.opts.Logger.Warn("longhaul: namespace from the serialization context is not usable in keys; using Options.Namespace",
 			"namespace", truncate(ns, 80), "fallback", c.opts.Namespace, "error", err)
-		return c
+		return c.withSerialization(sc)
 	}
-	return n
+	return n.withSerialization(sc)
 }
 
 // NamespaceOf returns the namespace a serialization context names, or "" (Nexus contexts

@@ -44,7 +44,9 @@ func (c *Codec) Offload(ctx context.Context, p *commonpb.Payload) (*commonpb.Pay
 // offload serializes p in pieces around its Data (no copy of it), compresses when that
 // pays, hashes what it stores and puts it; the store's Put checks existence itself, so a
 // new blob costs one existence check end to end.
-func (c *Codec) offload(ctx context.Context, p *commonpb.Payload) (*commonpb.Payload, error) {
+func (c *Codec) offload(ctx context.Context, p *commonpb.Payload) (_ *commonpb.Payload, err error) {
+	ctx, op := c.traceStart(ctx, OpOffload, "")
+	defer func() { op.end(err) }()
 	w, err := splitPayload(p)
 	if err != nil {
 		return nil, fmt.Errorf("codec encode: %w", err)
@@ -71,7 +73,9 @@ func (c *Codec) offload(ctx context.Context, p *commonpb.Payload) (*commonpb.Pay
 
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
+	putStart := op.clock()
 	created, err := c.store.Put(ctx, key, &chainedPieces{newPieceReader(pieces), chain}, size)
+	op.stored(digest, rawSize, size, comp, putStart)
 	if err != nil {
 		return nil, c.storeErr("put", digest, err)
 	}
@@ -80,6 +84,7 @@ func (c *Codec) offload(ctx context.Context, p *commonpb.Payload) (*commonpb.Pay
 		c.ctr.add(&c.ctr.bytesStored, size)
 	} else {
 		c.ctr.add(&c.ctr.dedupeHits, 1)
+		op.dedupe()
 	}
 	c.ctr.add(&c.ctr.payloadsOffloaded, 1)
 	c.ctr.add(&c.ctr.bytesOffloaded, rawSize)

@@ -37,11 +37,6 @@ func (a *activityInbound) ExecuteActivity(ctx context.Context, in *interceptor.E
 		v2.StartTime(start),
 		v2.ResourceName(info.ActivityType.Name),
 		v2.Tag(ext.SpanKind, kindServer),
-		v2.Tag(ext.Component, "temporal"),
-		v2.Tag(tagWorkflowID, info.WorkflowExecution.ID),
-		v2.Tag(tagRunID, info.WorkflowExecution.RunID),
-		v2.Tag(tagWorkflowType, info.WorkflowType.Name),
-		v2.Tag(tagActivityType, info.ActivityType.Name),
 		v2.Tag(tagActivityID, info.ActivityID),
 		v2.Tag(tagAttempt, info.Attempt),
 	}
@@ -51,7 +46,15 @@ func (a *activityInbound) ExecuteActivity(ctx context.Context, in *interceptor.E
 			"activity_type", info.ActivityType.Name, "error", err)
 	}
 	if parent != nil {
+		// The workflow's StartActivity span is the parent, under its RunWorkflow: the
+		// workflow's ids and type are said there, the activity type by the resource.
 		opts = append(opts, v2.ChildOf(parent))
+		if id := runActivitySpanID(info); id != 0 { // the codec's spans find it by this
+			opts = append(opts, v2.WithSpanID(id))
+		}
+	} else {
+		opts = append(opts, v2.Tag(ext.Component, "temporal"), v2.Tag(tagWorkflowID, info.WorkflowExecution.ID),
+			v2.Tag(tagRunID, info.WorkflowExecution.RunID), v2.Tag(tagWorkflowType, info.WorkflowType.Name))
 	}
 	if a.root.opts.ServiceName != "" {
 		opts = append(opts, v2.ServiceName(a.root.opts.ServiceName))

@@ -13,10 +13,11 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
 
-// TestContribCompatibility runs Temporal's contrib/datadog interceptor (v0.4.0, on the
-// same dd-trace-go v1) on one side and this one on the other, both ways: each side's
-// RunWorkflow span continues the other side's StartWorkflow span, so a fleet can
-// migrate one worker at a time.
+// TestContribCompatibility runs Temporal's contrib/datadog interceptor (v0.5.0, its
+// current release, on dd-trace-go v2; this test starts the tracer through the v1 API,
+// which is a shim over the same v2 tracer) on one side and this one on the other, both
+// ways: each side's RunWorkflow span continues the other side's StartWorkflow span, so a
+// fleet can migrate one worker at a time.
 func TestContribCompatibility(t *testing.T) {
 	ours, err := interceptor.New(interceptor.Options{})
 	if err != nil {

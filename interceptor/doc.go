@@ -15,8 +15,11 @@
 //   - Workflow spans are records, not open tracer spans. A span that ends while the
 //     workflow replays (after an eviction, a restart, or to answer a query) is dropped:
 //     the worker that first ran that part of history sent it. A span that ends outside
-//     replay is built, finished and sent at once, parented by id to the RunWorkflow
-//     span, which itself is sent once, by the worker that completes the run.
+//     replay is built, finished and sent, parented by id to the RunWorkflow span, which
+//     itself is sent once, by the worker that completes the run. Spans of one parent
+//     that end within a second of each other go to the tracer together, as one chunk,
+//     so the tracer's own per-chunk tags are paid once per group; RunWorkflow sends its
+//     run's waiting spans first, and Interceptor.Flush sends the rest at shutdown.
 //   - A worker that holds a running workflow in its cache re-sends a copy of its
 //     RunWorkflow span every Options.SnapshotInterval (default 5 minutes; NoSnapshots
 //     turns it off): Datadog's long-running span protocol, same ids, increasing
@@ -44,7 +47,14 @@
 // deployments whose workflows have drained: a span started under one setting and ended
 // under another gets a different id than the one its children were given.
 //
-// The tracer is dd-trace-go (gopkg.in/DataDog/dd-trace-go.v1, a layer over v2's tracer,
-// so applications on either major version share one tracer); start it as usual with
-// tracer.Start.
+// A span carries only what its parent does not say already: workflow id and run id are
+// on RunWorkflow (and on client spans), not on every span below it; the activity or
+// child workflow type is the resource.
+//
+// With CodecTracer as codec.Options.Tracer, the codec's store operations (offload,
+// fetch) are spans in the trace of the workflow or activity that caused them.
+//
+// The tracer is dd-trace-go v2 (tested with v2.12.0); applications still on the v1 API
+// (gopkg.in/DataDog/dd-trace-go.v1 v1.74.8, a layer over v2's tracer) share the same
+// tracer. Start it as usual with tracer.Start.
 package interceptor

@@ -24,3 +24,11 @@ func SnapshotIntervalOf(opts Options) (time.Duration, error) {
 	o, err := opts.withDefaults()
 	return o.SnapshotInterval, err
 }
+
+// SetBatchWindow makes d the time workflow spans wait for others of their group until
+// the test ends.
+func SetBatchWindow(t testing.TB, d time.Duration) {
+	old := batchWindow
+	batchWindow = d
+	t.Cleanup(func() { batchWindow = old })
+}

@@ -28,6 +28,8 @@ type Interceptor struct {
 	// describer is the client the interceptor was installed on, if any: snapshots ask
 	// it whether a run is still open (see runOpen).
 	describer atomic.Pointer[describer]
+	// batch groups workflow spans into chunks.
+	batch *batcher
 }
 
 // describer is the one client call snapshots need.
@@ -50,7 +52,9 @@ func New(opts Options) (*Interceptor, error) {
 	if v, err := strconv.ParseBool(os.Getenv("DD_TRACE_128_BIT_TRACEID_GENERATION_ENABLED")); err == nil {
 		bits128 = v
 	}
-	return &Interceptor{opts: opts, bits128: bits128}, nil
+	i := &Interceptor{opts: opts, bits128: bits128}
+	i.batch = &batcher{root: i}
+	return i, nil
 }
 
 // InterceptClient implements interceptor.ClientInterceptor.
@@ -119,21 +123,51 @@ type spanData struct {
 	tags     map[string]any
 	links    []v2.SpanLink
 	err      error
+	// runEnded is set for a workflow span that ends after its RunWorkflow span.
+	runEnded bool
 }
 
-// send builds the span, finishes it and hands it to the tracer, which sends it in the
-// next flush on its own (a span whose parent is not in this process is a chunk of its
-// own). OnFinish (or the default error tagging) runs first unless partial is set.
+// send builds the span, finishes it and hands it to the tracer. OnFinish (or the
+// default error tagging) runs first unless partial is set. Final spans other than
+// RunWorkflow wait to be sent with others of their parent (see batcher); RunWorkflow
+// sends its run's waiting spans first, and a span that ends after it (a coroutine that
+// ran last) goes at once. A span sent alone, its parent not in this process, is a chunk
+// of its own.
 func (i *Interceptor) send(d *spanData, partial bool) {
+	if !partial {
+		switch {
+		case d.operation == operationPrefix+"RunWorkflow":
+			i.batch.flushTrace(d.ref.traceHi, d.ref.traceLo)
+		case !d.runEnded:
+			i.batch.add(d)
+			return
+		}
+	}
 	parent := d.ref
 	parent.spanID = d.parentID
+	span := i.start(d, parent.tracerContext(), false)
+	if span == nil { // tracer disabled
+		return
+	}
+	if !partial {
+		i.onFinish(span, d.err)
+	}
+	span.Finish(v2.FinishTime(d.end))
+}
+
+// start starts the tracer span of d as a child of parent, with its tags; measured
+// marks a span that is not the first of its chunk (see sendGroup). Nil when the tracer
+// is disabled.
+func (i *Interceptor) start(d *spanData, parent *v2.SpanContext, measured bool) *v2.Span {
 	opts := []v2.StartSpanOption{
-		v2.ChildOf(parent.tracerContext()),
+		v2.ChildOf(parent),
 		v2.WithSpanID(d.ref.spanID),
 		v2.StartTime(d.start),
 		v2.ResourceName(d.resource),
-		v2.Tag(ext.SpanKind, d.kind),
-		v2.Tag(ext.Component, "temporal"),
+	}
+	opts = appendKind(opts, d.kind, d.operation == operationPrefix+"RunWorkflow" || d.parentID == 0)
+	if measured {
+		opts = append(opts, v2.Measured())
 	}
 	if i.opts.ServiceName != "" {
 		opts = append(opts, v2.ServiceName(i.opts.ServiceName))
@@ -142,14 +176,10 @@ func (i *Interceptor) send(d *spanData, partial bool) {
 		opts = append(opts, v2.WithSpanLinks(d.links))
 	}
 	span := v2.StartSpan(d.operation, opts...)
-	if span == nil { // tracer disabled
-		return
+	if span != nil {
+		i.setTags(span, d.tags)
 	}
-	i.setTags(span, d.tags)
-	if !partial {
-		i.onFinish(span, d.err)
-	}
-	span.Finish(v2.FinishTime(d.end))
+	return span
 }
 
 func (i *Interceptor) setTags(span *v2.Span, tags map[string]any) {
@@ -167,6 +197,19 @@ func (i *Interceptor) onFinish(span *v2.Span, err error) {
 		return
 	}
 	tagError(span, err)
+}
+
+// appendKind adds span.kind, unless internal (what a span without it means), and the
+// component for a span that starts Temporal's part of a trace (RunWorkflow, a root):
+// below it every span is Temporal's, and saying so again on each costs bytes per span.
+func appendKind(opts []v2.StartSpanOption, kind string, entry bool) []v2.StartSpanOption {
+	if kind != kindInternal {
+		opts = append(opts, v2.Tag(ext.SpanKind, kind))
+	}
+	if entry {
+		opts = append(opts, v2.Tag(ext.Component, "temporal"))
+	}
+	return opts
 }
 
 // newTraceRef returns the ids of a new trace whose root span is spanID, with the upper

@@ -57,6 +57,7 @@ func newHarnessWith(t testing.TB, opts interceptor.Options, copts client.Options
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(ic.Flush) // before the test's tracer stops: nothing of it reaches the next test's agent
 	copts.Interceptors = append(copts.Interceptors, ic)
 	c := srv.Client(t, copts)
 	return &harness{t: t, client: c, ic: ic, queue: fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano()), ns: srv.Namespace}
@@ -126,34 +127,30 @@ func testContext(t testing.TB, d time.Duration) context.Context {
 // spans is what the agent received, with lookups for assertions.
 type spans []ddagent.Span
 
-func (ss spans) named(op string) spans {
+// where returns the spans keep keeps.
+func (ss spans) where(keep func(ddagent.Span) bool) spans {
 	var out spans
 	for _, s := range ss {
-		if s.Name == "temporal."+op {
+		if keep(s) {
 			out = append(out, s)
 		}
 	}
 	return out
+}
+
+func (ss spans) named(op string) spans { return ss.fullNamed("temporal." + op) }
+
+// fullNamed returns the spans with operation name op, prefix included.
+func (ss spans) fullNamed(op string) spans {
+	return ss.where(func(s ddagent.Span) bool { return s.Name == op })
 }
 
 func (ss spans) withResource(res string) spans {
-	var out spans
-	for _, s := range ss {
-		if s.Resource == res {
-			out = append(out, s)
-		}
-	}
-	return out
+	return ss.where(func(s ddagent.Span) bool { return s.Resource == res })
 }
 
 func (ss spans) withTag(k, v string) spans {
-	var out spans
-	for _, s := range ss {
-		if s.Meta[k] == v {
-			out = append(out, s)
-		}
-	}
-	return out
+	return ss.where(func(s ddagent.Span) bool { return s.Meta[k] == v })
 }
 
 func (ss spans) byID() map[uint64]ddagent.Span {
@@ -184,4 +181,22 @@ func all(conds ...func([]ddagent.Span) bool) func([]ddagent.Span) bool {
 		}
 		return true
 	}
+}
+
+// underRun returns the spans whose nearest RunWorkflow ancestor is run: the spans of
+// that run, which carry no run id of their own (their RunWorkflow says it).
+func (ss spans) underRun(run ddagent.Span) spans {
+	ids := ss.byID()
+	var out spans
+	for _, s := range ss {
+		for p, ok := ids[s.ParentID]; ok; p, ok = ids[p.ParentID] {
+			if p.Name == "temporal.RunWorkflow" {
+				if p.SpanID == run.SpanID {
+					out = append(out, s)
+				}
+				break
+			}
+		}
+	}
+	return out
 }

@@ -23,7 +23,7 @@ func TestLocalActivity(t *testing.T) {
 	if start.ParentID != runWF.SpanID || ra.ParentID != start.SpanID || ra.TraceID != runWF.TraceID {
 		t.Errorf("StartLocalActivity parent %d (want %d), RunActivity parent %d (want %d)", start.ParentID, runWF.SpanID, ra.ParentID, start.SpanID)
 	}
-	if ra.Meta["temporal.ActivityType"] != "stepActivity" || ra.Meta["temporal.ActivityID"] == "" || ra.Metrics["temporal.Attempt"] != 1 {
+	if ra.Resource != "stepActivity" || ra.Meta["temporal.ActivityID"] == "" || ra.Metrics["temporal.Attempt"] != 1 {
 		t.Errorf("RunActivity tags: meta %v metrics %v", ra.Meta, ra.Metrics)
 	}
 }

@@ -36,26 +36,26 @@ func (o *workflowOutbound) endWith(ctx workflow.Context, f workflow.Future, s *w
 	})
 }
 
+// ExecuteActivity, ExecuteLocalActivity and ExecuteChildWorkflow pass on a context
+// carrying their span: the SDK binds the data converter of the call's input and result
+// to it, and the codec's tracer puts the store operations of those payloads under it.
 func (o *workflowOutbound) ExecuteActivity(ctx workflow.Context, activityType string, args ...any) workflow.Future {
 	s := o.start(ctx, "StartActivity", activityType, kindClient)
-	s.tag(tagActivityType, activityType)
-	f := o.Next.ExecuteActivity(ctx, activityType, args...)
+	f := o.Next.ExecuteActivity(contextWithSpan(ctx, s), activityType, args...)
 	o.endWith(ctx, f, s)
 	return f
 }
 
 func (o *workflowOutbound) ExecuteLocalActivity(ctx workflow.Context, activityType string, args ...any) workflow.Future {
 	s := o.start(ctx, "StartLocalActivity", activityType, kindClient)
-	s.tag(tagActivityType, activityType)
-	f := o.Next.ExecuteLocalActivity(ctx, activityType, args...)
+	f := o.Next.ExecuteLocalActivity(contextWithSpan(ctx, s), activityType, args...)
 	o.endWith(ctx, f, s)
 	return f
 }
 
 func (o *workflowOutbound) ExecuteChildWorkflow(ctx workflow.Context, childWorkflowType string, args ...any) workflow.ChildWorkflowFuture {
 	s := o.start(ctx, "StartChildWorkflow", childWorkflowType, kindClient)
-	s.tag(tagWorkflowType, childWorkflowType)
-	f := o.Next.ExecuteChildWorkflow(ctx, childWorkflowType, args...)
+	f := o.Next.ExecuteChildWorkflow(contextWithSpan(ctx, s), childWorkflowType, args...)
 	o.endWith(ctx, f, s)
 	return f
 }

@@ -280,7 +280,7 @@ func checkSequence(t *testing.T, got spans, ns, runID string, run ddagent.Span) 
 		want[interceptor.SpanIDFor(ns, runID, seq)] = seq
 	}
 	var seqs []uint64
-	for _, s := range got.withTag("temporal.RunID", runID) {
+	for _, s := range got.underRun(run) {
 		switch s.Name {
 		case "temporal.RunWorkflow", "temporal.RunActivity", "temporal.HandleQuery", "temporal.ValidateUpdate",
 			"temporal.StartWorkflow", "temporal.SignalWorkflow", "temporal.QueryWorkflow", "temporal.UpdateWorkflow":

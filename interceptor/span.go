@@ -97,6 +97,7 @@ func (s *wfSpan) data(end time.Time, err error) *spanData {
 		tags:      s.tags,
 		links:     s.links,
 		err:       err,
+		runEnded:  s != s.st.run && s.st.run.ended,
 	}
 	if d.end.Before(d.start) { // wall clock behind the server's
 		d.end = d.start

@@ -134,8 +134,6 @@ func (st *workflowState) startSpan(ctx workflow.Context, operation, resource, ki
 		s.start = workflow.Now(ctx)
 		s.deterministic = true
 	}
-	s.tag(tagWorkflowID, st.info.WorkflowExecution.ID)
-	s.tag(tagRunID, st.info.WorkflowExecution.RunID)
 	return s
 }
 

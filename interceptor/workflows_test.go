@@ -27,6 +27,7 @@ func registerAll(w worker.Registry) {
 	w.RegisterWorkflow(signalerWorkflow)
 	w.RegisterWorkflow(blockingWorkflow)
 	w.RegisterWorkflow(slowValidatorWorkflow)
+	w.RegisterWorkflow(openWorkflow)
 	w.RegisterActivity(stepActivity)
 	w.RegisterActivity(failActivity)
 	w.RegisterActivity(blockActivity)

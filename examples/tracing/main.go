@@ -65,11 +65,13 @@ func run(ctx context.Context, out io.Writer, s settings) error {
 	if err != nil {
 		return err
 	}
-	c, err := codec.New(store, codec.Options{Logger: logger})
+	tracing, err := interceptor.New(interceptor.Options{})
 	if err != nil {
 		return err
 	}
-	tracing, err := interceptor.New(interceptor.Options{})
+	defer tracing.Flush() // after the worker stops, before the tracer does: spans still being grouped
+	// Offloads and fetches of large payloads become spans in the workflow's trace.
+	c, err := codec.New(store, codec.Options{Logger: logger, Tracer: tracing.CodecTracer()})
 	if err != nil {
 		return err
 	}

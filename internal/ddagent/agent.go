@@ -8,6 +8,7 @@
 package ddagent
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -34,7 +35,7 @@ type Agent struct {
 	Flush func()
 	// Discard makes the agent read payloads without decoding or keeping them, as a
 	// real agent in another process costs the traced process nothing (benchmarks).
-	// Only Payloads counts them.
+	// Only Payloads and Bytes count them.
 	Discard atomic.Bool
 
 	srv *http.Server
@@ -43,6 +44,7 @@ type Agent struct {
 	mu       sync.Mutex
 	spans    []Span
 	payloads int
+	bytes    int64 // request bodies of TracesPath, as sent (the tracer does not compress them)
 	errs     []error
 	changed  chan struct{} // closed and replaced whenever spans arrive
 }
@@ -89,15 +91,22 @@ func (a *Agent) serve(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	body, err := io.ReadAll(r.Body) // payloads are at most a few MB
+	a.mu.Lock()
+	a.bytes += int64(len(body))
+	a.mu.Unlock()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	if a.Discard.Load() {
-		_, _ = io.Copy(io.Discard, r.Body)
 		a.mu.Lock()
 		a.payloads++
 		a.mu.Unlock()
 		_, _ = w.Write([]byte(`{"rate_by_service":{}}`))
 		return
 	}
-	traces, err := decodeTraces(r.Body)
+	traces, err := decodeTraces(bytes.NewReader(body))
 	if err != nil {
 		a.mu.Lock()
 		a.errs = append(a.errs, err)
@@ -129,6 +138,14 @@ func (a *Agent) Payloads() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.payloads
+}
+
+// Bytes is the size of every trace payload received so far, decoded or not: what a
+// tracer costs in traffic to the agent.
+func (a *Agent) Bytes() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.bytes
 }
 
 // Errors returns the payloads that could not be decoded.

@@ -47,6 +47,9 @@ func TestRealTracer(t *testing.T) {
 	if c.ParentID != 42 || c.TraceID != 42 || c.Error != 1 || c.Meta["str"] != "x" || c.Metrics["num"] != 2.5 {
 		t.Errorf("child = %+v", c)
 	}
+	if agent.Bytes() <= 0 {
+		t.Errorf("Bytes() = %d after two spans", agent.Bytes())
+	}
 	if c.Meta["error.message"] != "boom" {
 		t.Errorf("child error.message = %q", c.Meta["error.message"])
 	}
