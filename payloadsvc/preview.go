@@ -108,7 +108,7 @@ func (h *handler) preview(r *http.Request, ns string, ref codec.Reference, decod
 		SHA256:   ref.SHA256,
 		Encoding: string(decoded.GetMetadata()["encoding"]),
 		Head:     strings.ToValidUTF8(string(head), "\uFFFD"),
-		Download: h.baseURL(r) + h.downloadPath(ns, ref, exp),
+		Download: h.baseURL(r) + h.downloadPath(ns, ref, exp, requestInfoFrom(r.Context()).subject),
 		Expires:  exp.UTC(),
 	}}
 	var body bytes.Buffer
@@ -136,9 +136,13 @@ func (h *handler) baseURL(r *http.Request) string {
 }
 
 // downloadPath is the signed path and query of a reference's download link. The
-// signature covers everything the link asks the service to do.
-func (h *handler) downloadPath(ns string, ref codec.Reference, exp time.Time) string {
+// signature covers everything the link asks the service to do, and the subject it was
+// made for, whom the audit line of the download names.
+func (h *handler) downloadPath(ns string, ref codec.Reference, exp time.Time, subject string) string {
 	q := downloadQuery(ref, exp.Unix())
+	if subject != "" {
+		q.Set("sub", subject)
+	}
 	q.Set("sig", h.sign(ns, ref.SHA256, q))
 	return "/v1/download/" + url.PathEscape(ns) + "/sha256/" + ref.SHA256 + "?" + q.Encode()
 }
@@ -155,7 +159,7 @@ func downloadQuery(ref codec.Reference, exp int64) url.Values {
 // sign is hex HMAC-SHA256 over the namespace, digest and the link's parameters.
 func (h *handler) sign(ns, digest string, q url.Values) string {
 	m := hmac.New(sha256.New, h.opts.SigningKey)
-	fmt.Fprintf(m, "longhaul-download-v1\n%s\n%s\n%s\n%s\n%s\n%s", ns, digest, q.Get("size"), q.Get("raw"), q.Get("c"), q.Get("exp"))
+	fmt.Fprintf(m, "longhaul-download-v2\n%s\n%s\n%s\n%s\n%s\n%s\n%s", ns, digest, q.Get("size"), q.Get("raw"), q.Get("c"), q.Get("exp"), q.Get("sub"))
 	return hex.EncodeToString(m.Sum(nil))
 }
 
@@ -172,14 +176,18 @@ func (h *handler) serveDownload(w http.ResponseWriter, r *http.Request, rt route
 	want, err := hex.DecodeString(q.Get("sig"))
 	got, _ := hex.DecodeString(h.sign(ns, rt.digest, q))
 	if err != nil || !hmac.Equal(want, got) {
+		h.auditRefusal(r, ns, http.StatusForbidden, forbidden(ReasonBadSignature, "", "download link signature is not valid"))
 		writeError(w, r, http.StatusForbidden, "download link signature is not valid")
 		return
 	}
 	exp, _ := strconv.ParseInt(q.Get("exp"), 10, 64) // signed, so well-formed
 	if h.now().Unix() > exp {
+		h.auditRefusal(r, ns, http.StatusForbidden, forbidden(ReasonExpired, q.Get("sub"), "download link expired"))
 		writeError(w, r, http.StatusForbidden, "download link expired at %s", time.Unix(exp, 0).UTC().Format(time.RFC3339))
 		return
 	}
+	info := requestInfoFrom(r.Context())
+	info.subject, info.authMethod = q.Get("sub"), "link"
 	size, err1 := strconv.ParseInt(q.Get("size"), 10, 64)
 	raw, err2 := strconv.ParseInt(q.Get("raw"), 10, 64)
 	if err1 != nil || err2 != nil {
@@ -203,6 +211,7 @@ func (h *handler) serveDownload(w http.ResponseWriter, r *http.Request, rt route
 		h.storeFailure(w, r, "download", err)
 		return
 	}
+	auditPayloads(r, routeDownload, nil, []*commonpb.Payload{p})
 	data := p.GetData()
 	enc := string(p.GetMetadata()["encoding"])
 	ctype, ext := "application/octet-stream", ".bin"
