@@ -44,10 +44,21 @@ type temporalEnv struct {
 
 func startTemporal(t *testing.T) *temporalEnv {
 	t.Helper()
+	return startTemporalAuth(t, nil)
+}
+
+// startTemporalAuth is startTemporal with people's authorizer (OIDC, say) chained
+// after the worker's token.
+func startTemporalAuth(t *testing.T, people Authorizer) *temporalEnv {
+	t.Helper()
 	srv := testenv.SharedTemporal(t)
-	auth, err := NewTokenAuthorizer(map[string][]string{workerToken: {"default"}})
+	tokens, err := NewTokenAuthorizer(map[string][]string{workerToken: {"default"}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	var auth Authorizer = tokens
+	if people != nil {
+		auth = Chain{tokens, people}
 	}
 	svc := startService(t, nil, Options{Authorizer: auth})
 	store := svc.client(t, ClientOptions{Token: workerToken})
@@ -99,16 +110,24 @@ func RoundTripWorkflow(ctx workflow.Context, data []byte) ([]byte, error) {
 // runCLI runs the pinned temporal CLI against the dev server.
 func runCLI(t *testing.T, srv *testenv.DevServer, args ...string) string {
 	t.Helper()
+	stdout, stderr, err := tryCLI(t, srv, args...)
+	if err != nil {
+		t.Fatalf("temporal %s: %v\nstderr: %s\nstdout: %s", strings.Join(args, " "), err, stderr, short([]byte(stdout)))
+	}
+	return stdout
+}
+
+// tryCLI is runCLI returning the CLI's failure instead of failing the test.
+func tryCLI(t *testing.T, srv *testenv.DevServer, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, testenv.TemporalBin(t), append(args, "--address", srv.Address, "--namespace", "default")...)
 	cmd.Env = append(os.Environ(), "TEMPORAL_CONFIG_FILE="+filepath.Join(t.TempDir(), "none.toml"))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("temporal %s: %v\nstderr: %s\nstdout: %s", strings.Join(args, " "), err, stderr.String(), short(stdout.Bytes()))
-	}
-	return stdout.String()
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	return out.String(), errOut.String(), err
 }
 
 // historyPayloads returns every payload in a workflow's history as stored.
