@@ -10,8 +10,6 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	commonpb "go.temporal.io/api/common/v1"
-	historypb "go.temporal.io/api/history/v1"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/internal/oidctest"
@@ -53,7 +51,8 @@ func TestCLIShowWithJWT(t *testing.T) {
 	decoded, _ := show("--codec-auth", "Bearer "+tok)
 	want, _ := json.Marshal(input)
 	if string(decoded.Metadata["encoding"]) != "json/plain" || !bytes.Equal(decoded.Data, want) {
-		t.Fatalf("with a read JWT the CLI shows %q data of %d bytes, want the decoded %d-byte input", decoded.Metadata["encoding"], len(decoded.Data), len(want))
+		t.Fatalf("with a read JWT the CLI shows %q data of %d bytes, want the decoded %d-byte input",
+			decoded.Metadata["encoding"], len(decoded.Data), len(want))
 	}
 	auditLine(t, e.svc, "event=allowed", "subject=alice@example.com", "auth=jwt", "route=decode", "namespace=default")
 
@@ -61,13 +60,14 @@ func TestCLIShowWithJWT(t *testing.T) {
 	// payloads (its codec interceptor turns the 401/403 into a failed history fetch,
 	// which it retries until its deadline); either way nothing decoded is shown and
 	// the service logs each refusal with its reason.
+	otherNS := iss.Token(t, jose.ES256, iss.Claims("bob@example.com", "billing:admin"))
 	for _, tc := range []struct {
 		name   string
 		args   []string
 		reason string
 	}{
 		{"no token", nil, ReasonNoCredential},
-		{"another namespace's token", []string{"--codec-auth", "Bearer " + iss.Token(t, jose.ES256, iss.Claims("bob@example.com", "billing:admin"))}, ReasonNamespace},
+		{"another namespace's token", []string{"--codec-auth", "Bearer " + otherNS}, ReasonNamespace},
 	} {
 		args := append([]string{"workflow", "show", "--workflow-id", "cli-jwt", "--output", "json", "--codec-endpoint", endpoint}, tc.args...)
 		stdout, stderr, err := tryCLI(t, e.srv, args...)
@@ -85,20 +85,4 @@ func TestCLIShowWithJWT(t *testing.T) {
 	if strings.Contains(e.svc.logs.String(), tok) || strings.Contains(e.svc.logs.String(), marker) {
 		t.Error("the service log holds the token or the payload")
 	}
-}
-
-// startedInput is the workflow input in the CLI's protojson history.
-func startedInput(t *testing.T, out string) *commonpb.Payload {
-	t.Helper()
-	var h historypb.History
-	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal([]byte(out), &h); err != nil {
-		t.Fatalf("CLI output is not a protojson history: %v\n%s", err, short([]byte(out)))
-	}
-	for _, ev := range h.Events {
-		if a := ev.GetWorkflowExecutionStartedEventAttributes(); a != nil {
-			return a.GetInput().GetPayloads()[0]
-		}
-	}
-	t.Fatal("CLI output has no WorkflowExecutionStarted event")
-	return nil
 }

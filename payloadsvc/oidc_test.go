@@ -82,7 +82,8 @@ func TestOIDCRefusals(t *testing.T) {
 		{"unknown kid", oidctest.Sign(t, oidctest.NewKey(t, "rsa-unknown", jose.RS256), claims(nil)), 401, ReasonUnknownKID},
 		{"another namespace", iss.Token(t, jose.RS256, iss.Claims("bob", "billing:write")), 403, ReasonNamespace},
 		{"missing claim", iss.Token(t, jose.RS256, iss.Claims("carol")), 403, ReasonMissingClaim},
-		{"claim not a list", iss.Token(t, jose.RS256, claims(func(c map[string]any) { c["permissions"] = "default:read" })), 403, ReasonMissingClaim},
+		{"claim not a list", iss.Token(t, jose.RS256, claims(func(c map[string]any) { c["permissions"] = "default:read" })),
+			403, ReasonMissingClaim},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hdr := map[string]string{}
@@ -326,7 +327,8 @@ func TestChainStaticAndOIDC(t *testing.T) {
 		{"static token, other namespace", "billing", static, 403, ReasonNamespace},
 		{"JWT", "billing", iss.Token(t, jose.RS256, iss.Claims("alice", "billing:read")), 200, ""},
 		{"JWT, other namespace", "default", iss.Token(t, jose.RS256, iss.Claims("alice", "billing:read")), 403, ReasonNamespace},
-		{"expired JWT", "billing", iss.Token(t, jose.RS256, map[string]any{"iss": iss.URL, "aud": oidctest.Audience, "sub": "a", "exp": 1}), 401, ReasonExpired},
+		{"expired JWT", "billing", iss.Token(t, jose.RS256, map[string]any{"iss": iss.URL, "aud": oidctest.Audience, "sub": "a", "exp": 1}),
+			401, ReasonExpired},
 		{"unknown opaque token", "default", "not-a-listed-token-0123456789", 401, ReasonUnknownToken},
 		{"nothing", "default", "", 401, ReasonNoCredential},
 	} {
@@ -360,7 +362,8 @@ func TestOIDCCustomHeaderAndKeysDown(t *testing.T) {
 	}
 	svc := startService(t, nil, Options{Authorizer: a})
 	tok := iss.Token(t, jose.ES256, iss.Claims("alice", "default:read"))
-	if s, _, b := svc.do(t, "POST", "/codec/default/decode", []byte(`{"payloads":[]}`), map[string]string{"Cf-Access-Jwt-Assertion": tok}); s != 200 {
+	cf := map[string]string{"Cf-Access-Jwt-Assertion": tok}
+	if s, _, b := svc.do(t, "POST", "/codec/default/decode", []byte(`{"payloads":[]}`), cf); s != 200 {
 		t.Errorf("JWT in Cf-Access-Jwt-Assertion: %d %s", s, b)
 	}
 	if s, _, _ := svc.do(t, "POST", "/codec/default/decode", []byte(`{"payloads":[]}`), bearer(tok)); s != 401 {
@@ -375,7 +378,10 @@ func TestOIDCCustomHeaderAndKeysDown(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "discovery") {
 		t.Errorf("issuer without discovery: %v, want a discovery error", err)
 	}
-	for _, bad := range []OIDCOptions{{}, {Issuer: iss.URL}, {Issuer: iss.URL, Audiences: []string{""}}, {Issuer: iss.URL, Audiences: []string{"a"}, Algorithms: []string{"HS256"}}} {
+	for _, bad := range []OIDCOptions{
+		{}, {Issuer: iss.URL}, {Issuer: iss.URL, Audiences: []string{""}},
+		{Issuer: iss.URL, Audiences: []string{"a"}, Algorithms: []string{"HS256"}},
+	} {
 		if _, err := NewOIDCAuthorizer(context.Background(), bad); err == nil {
 			t.Errorf("%+v accepted", bad)
 		}
@@ -383,7 +389,8 @@ func TestOIDCCustomHeaderAndKeysDown(t *testing.T) {
 
 	// Keys unreachable when a new kid needs them: 503, not the caller's fault.
 	down := &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, errors.New("issuer down") })}
-	a2, err := NewOIDCAuthorizer(testCtx(t, time.Minute), OIDCOptions{Issuer: iss.URL, Audiences: []string{oidctest.Audience}, JWKSURL: iss.URL + "/keys"})
+	a2, err := NewOIDCAuthorizer(testCtx(t, time.Minute),
+		OIDCOptions{Issuer: iss.URL, Audiences: []string{oidctest.Audience}, JWKSURL: iss.URL + "/keys"})
 	if err != nil {
 		t.Fatal(err)
 	}

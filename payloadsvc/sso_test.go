@@ -78,7 +78,8 @@ func TestSSORequestShape(t *testing.T) {
 	if err := json.Unmarshal(out.Payloads[0].Data, &pw); err != nil || !strings.Contains(pw.Preview.Head, marker) {
 		t.Fatalf("the UI got no preview: %v %s", err, short(out.Payloads[0].Data))
 	}
-	decodeLine := auditLine(t, svc, "event=allowed", "route=decode", `subject=alice@example.com`, "auth=jwt", "namespace=default", "payloads=1")
+	decodeLine := auditLine(t, svc, "event=allowed", "route=decode", `subject=alice@example.com`, "auth=jwt",
+		"namespace=default", "payloads=1")
 	if !strings.Contains(decodeLine, "bytes=") || strings.Contains(decodeLine, "bytes=0 ") {
 		t.Errorf("decode audit line without the bytes: %s", decodeLine)
 	}
@@ -117,7 +118,8 @@ func TestSSORequestShape(t *testing.T) {
 		"Origin": "http://evil.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization",
 	})
 	if status != 403 || hdr.Get("Access-Control-Allow-Origin") != "" || hdr.Get("Access-Control-Allow-Credentials") != "" {
-		t.Errorf("preflight from another origin: %d, Allow-Origin %q; want 403 without CORS headers", status, hdr.Get("Access-Control-Allow-Origin"))
+		t.Errorf("preflight from another origin: %d, Allow-Origin %q; want 403 without CORS headers",
+			status, hdr.Get("Access-Control-Allow-Origin"))
 	}
 
 	logText := logs.String()

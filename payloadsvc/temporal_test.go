@@ -130,6 +130,22 @@ func tryCLI(t *testing.T, srv *testenv.DevServer, args ...string) (stdout, stder
 	return out.String(), errOut.String(), err
 }
 
+// startedInput is the workflow input in the CLI's protojson history.
+func startedInput(t *testing.T, out string) *commonpb.Payload {
+	t.Helper()
+	var h historypb.History
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal([]byte(out), &h); err != nil {
+		t.Fatalf("CLI output is not a protojson history: %v\n%s", err, short([]byte(out)))
+	}
+	for _, ev := range h.Events {
+		if a := ev.GetWorkflowExecutionStartedEventAttributes(); a != nil {
+			return a.GetInput().GetPayloads()[0]
+		}
+	}
+	t.Fatal("CLI output has no WorkflowExecutionStarted event")
+	return nil
+}
+
 // historyPayloads returns every payload in a workflow's history as stored.
 func historyPayloads(t *testing.T, cl client.Client, id string) []*commonpb.Payload {
 	t.Helper()
@@ -178,20 +194,7 @@ func TestCLIShowDecodes(t *testing.T) {
 	// --output json prints history as protojson (payloads in base64, for replayers):
 	// parse it and look at the workflow's input as the CLI saw it.
 	wantData, _ := json.Marshal(input)
-	inputOf := func(out string) *commonpb.Payload {
-		t.Helper()
-		var h historypb.History
-		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal([]byte(out), &h); err != nil {
-			t.Fatalf("CLI output is not a protojson history: %v\n%s", err, short([]byte(out)))
-		}
-		for _, ev := range h.Events {
-			if a := ev.GetWorkflowExecutionStartedEventAttributes(); a != nil {
-				return a.GetInput().GetPayloads()[0]
-			}
-		}
-		t.Fatal("CLI output has no WorkflowExecutionStarted event")
-		return nil
-	}
+	inputOf := func(out string) *commonpb.Payload { t.Helper(); return startedInput(t, out) }
 
 	plain := inputOf(runCLI(t, e.srv, "workflow", "show", "--workflow-id", "cli-show", "--output", "json"))
 	if !codec.IsReference(plain) {

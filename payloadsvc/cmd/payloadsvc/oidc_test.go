@@ -48,7 +48,8 @@ func TestBinaryOIDC(t *testing.T) {
 		return status
 	}
 	put := func(tok string) int {
-		status, _ := request(t, "PUT", p.url("/v1/namespaces/default/blobs/sha256/"+digest), bytes.NewReader(blobData), "Authorization", "Bearer "+tok)
+		url := p.url("/v1/namespaces/default/blobs/sha256/" + digest)
+		status, _ := request(t, "PUT", url, bytes.NewReader(blobData), "Authorization", "Bearer "+tok)
 		return status
 	}
 	for _, tc := range []struct {
@@ -78,8 +79,10 @@ func TestBinaryOIDC(t *testing.T) {
 	}
 	logs := p.logs.String()
 	for _, re := range []string{
-		`msg="payloadsvc: audit" event=allowed .*subject=reader@example.com auth=jwt namespace=default route=decode payloads=1 bytes=\d+ status=200`,
-		`msg="payloadsvc: audit" event=allowed .*subject=writer@example.com auth=jwt namespace=default route=encode payloads=1 bytes=\d+ status=200`,
+		`msg="payloadsvc: audit" event=allowed .*subject=reader@example.com auth=jwt namespace=default route=decode ` +
+			`payloads=1 bytes=\d+ status=200`,
+		`msg="payloadsvc: audit" event=allowed .*subject=writer@example.com auth=jwt namespace=default route=encode ` +
+			`payloads=1 bytes=\d+ status=200`,
 		`msg="payloadsvc: audit" event=allowed .*subject=sha256:[0-9a-f]{8} auth=token namespace=default route=encode`,
 		`msg="payloadsvc: audit" event=refused .*reason=expired route=decode namespace=default status=401`,
 		`msg="payloadsvc: audit" event=refused .*reason=read_only route=blob namespace=default status=403 subject=reader@example.com`,
@@ -89,7 +92,8 @@ func TestBinaryOIDC(t *testing.T) {
 			t.Errorf("the log has no line matching %s", re)
 		}
 	}
-	for name, secret := range map[string]string{"read JWT": read, "write JWT": write, "late JWT": lateTok, "static token": static, "payload": marker} {
+	secrets := map[string]string{"read JWT": read, "write JWT": write, "late JWT": lateTok, "static token": static, "payload": marker}
+	for name, secret := range secrets {
 		if strings.Contains(logs, secret) {
 			t.Errorf("the log holds the %s", name)
 		}
