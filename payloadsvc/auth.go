@@ -24,11 +24,12 @@ var ErrUnauthenticated = errors.New("unauthenticated")
 // not use the namespace; the service answers 403.
 var ErrForbidden = errors.New("forbidden")
 
-// Authorizer decides whether a request may use a namespace. Implement it for JWT or
-// OIDC setups (the Temporal UI can pass its access token in Authorization and its ID
-// token in Authorization-Extras). Errors wrapping ErrUnauthenticated answer 401, errors
+// Authorizer decides whether a request may use a namespace. TokenAuthorizer (static
+// tokens) and OIDCAuthorizer (JWTs, Temporal's permission claims) implement it, and a
+// Chain combines them; implement AccessAuthorizer to tell reads from writes and name
+// the caller in the audit log. Errors wrapping ErrUnauthenticated answer 401, errors
 // wrapping ErrForbidden 403; any other error (say, a key server that is down) answers
-// 503. Messages reach the caller, so they must not contain secrets.
+// 503. Messages reach the caller and the log, so they must not contain secrets.
 type Authorizer interface {
 	Authorize(r *http.Request, namespace string) error
 }

@@ -21,6 +21,7 @@ const (
 	AccessWrite
 )
 
+// String is "read" or "write", as the audit line and refusals name them.
 func (a Access) String() string {
 	switch a {
 	case AccessRead:
@@ -78,6 +79,7 @@ type AuthError struct {
 	notMine bool
 }
 
+// Error is the sentinel's text and the message: "forbidden: token grants nothing...".
 func (e *AuthError) Error() string { return e.kind.Error() + ": " + e.Msg }
 
 // Unwrap lets errors.Is find ErrUnauthenticated or ErrForbidden, and ErrNotRecognized.
