@@ -9,10 +9,6 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// ReasonUnavailable labels a refusal because the authorizer could not decide (its
-// issuer's keys could not be fetched, say): 503.
-const ReasonUnavailable = "unavailable"
-
 // auditMsg is the message of every audit line, so one filter finds them all.
 const auditMsg = "payloadsvc: audit"
 

@@ -67,6 +67,7 @@ const (
 	ReasonNamespace    = "namespace"     // no grant for the namespace
 	ReasonReadOnly     = "read_only"     // a read grant, and the request writes
 	ReasonOther        = "other"         // an Authorizer's error without a reason
+	ReasonUnavailable  = "unavailable"   // the authorizer could not decide (issuer's keys unreachable): 503
 )
 
 // AuthError is an authorizer's refusal with its reason class. Its message reaches the

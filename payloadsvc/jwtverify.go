@@ -118,7 +118,7 @@ func (a *OIDCAuthorizer) grant(c *verifiedClaims, namespace string, access Acces
 			continue
 		}
 		role = strings.ToLower(role)
-		if ns == permissionScopeSystem || (ns == permissionScopeSystemLite && role == "admin") || ns == want {
+		if ns == permissionScopeSystem || (ns == permissionScopeSystemAdmin && role == "admin") || ns == want {
 			got = max(got, roleAccess(role))
 		}
 	}

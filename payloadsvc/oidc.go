@@ -19,15 +19,15 @@ import (
 
 // Defaults for OIDCOptions fields left zero.
 const (
-	DefaultJWTClaim           = "permissions" // Temporal's permissions claim
-	DefaultJWTHeader          = "Authorization"
-	DefaultClockSkew          = 30 * time.Second
-	DefaultMinKeyRefresh      = 10 * time.Second
-	DefaultMaxKeyAge          = 10 * time.Minute
-	maxTokenBytes             = 16 << 10 // far over any real access token
-	discoveryTimeout          = 15 * time.Second
-	permissionScopeSystem     = "temporal-system" // Temporal's system scope
-	permissionScopeSystemLite = "system"          // "system:admin" as the Temporal UI docs write it
+	DefaultJWTClaim            = "permissions" // Temporal's permissions claim
+	DefaultJWTHeader           = "Authorization"
+	DefaultClockSkew           = 30 * time.Second
+	DefaultMinKeyRefresh       = 10 * time.Second
+	DefaultMaxKeyAge           = 10 * time.Minute
+	maxTokenBytes              = 16 << 10 // far over any real access token
+	discoveryTimeout           = 15 * time.Second
+	permissionScopeSystem      = "temporal-system" // Temporal's system scope
+	permissionScopeSystemAdmin = "system"          // "system:admin" grants every namespace; other roles name a namespace "system"
 )
 
 // AsymmetricAlgorithms are the JWS algorithms an OIDCAuthorizer accepts by default and

@@ -159,7 +159,8 @@ func downloadQuery(ref codec.Reference, exp int64) url.Values {
 // sign is hex HMAC-SHA256 over the namespace, digest and the link's parameters.
 func (h *handler) sign(ns, digest string, q url.Values) string {
 	m := hmac.New(sha256.New, h.opts.SigningKey)
-	fmt.Fprintf(m, "longhaul-download-v2\n%s\n%s\n%s\n%s\n%s\n%s\n%s", ns, digest, q.Get("size"), q.Get("raw"), q.Get("c"), q.Get("exp"), q.Get("sub"))
+	fmt.Fprintf(m, "longhaul-download-v2\n%s\n%s\n%s\n%s\n%s\n%s\n%s",
+		ns, digest, q.Get("size"), q.Get("raw"), q.Get("c"), q.Get("exp"), q.Get("sub"))
 	return hex.EncodeToString(m.Sum(nil))
 }
 
