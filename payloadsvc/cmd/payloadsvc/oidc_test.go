@@ -18,8 +18,9 @@ import (
 
 // TestBinaryOIDC runs the binary with a tokens file and an OIDC issuer: a JWT's read
 // grant decodes and cannot encode or PUT, its write grant does both, a listed static
-// token still works, --jwt-clock-skew 0s refuses a token 10 s past its exp, and the log
-// (at debug level) has the audit lines and no token or payload byte.
+// token still works, --jwt-clock-skew 0s refuses a token 10 s past its exp, refused
+// tokens with markers in every field leave none in the log, and the log (at debug
+// level) has the audit lines and no token or payload byte.
 func TestBinaryOIDC(t *testing.T) {
 	iss := oidctest.Start(t)
 	const static = "static-worker-token-5f1e0c9a77"
@@ -70,6 +71,25 @@ func TestBinaryOIDC(t *testing.T) {
 			t.Errorf("%s: %d, want %d", tc.name, tc.got, tc.want)
 		}
 	}
+	// Refused tokens whose every field carries a marker: none reaches the log.
+	hostile := func(edit func(map[string]any)) map[string]any {
+		c := iss.Claims("MARK-SUB", "MARK-PERM:read", "default:read")
+		edit(c)
+		return c
+	}
+	foreign := oidctest.NewKey(t, "MARK-KID", jose.RS256)
+	for _, tok := range []string{
+		oidctest.Unsigned(t, "MARK-KID-NONE", hostile(func(c map[string]any) { c["iss"] = "MARK-ISS" })),
+		oidctest.Sign(t, foreign, hostile(func(c map[string]any) {})),
+		oidctest.HMACWithPublicKey(t, iss.Keys()[0], hostile(func(c map[string]any) {})),
+		iss.Token(t, jose.RS256, hostile(func(c map[string]any) { c["aud"] = "MARK-AUD" })),
+		iss.Token(t, jose.RS256, hostile(func(c map[string]any) { c["iss"] = "MARK-ISS" })),
+		"MARK-OPAQUE-TOKEN-0123456789",
+	} {
+		if status := codecReq("decode", tok); status != 401 {
+			t.Errorf("hostile token: %d, want 401", status)
+		}
+	}
 	_, metrics := request(t, "GET", p.url("/metrics"), nil)
 	for _, want := range []string{`payloadsvc_auth_refusals_total{reason="read_only"} 2`, `payloadsvc_auth_refusals_total{reason="expired"} 1`,
 		`payloadsvc_auth_refusals_total{reason="namespace"} 1`, `payloadsvc_auth_refusals_total{reason="no_credential"} 1`} {
@@ -93,6 +113,9 @@ func TestBinaryOIDC(t *testing.T) {
 		}
 	}
 	secrets := map[string]string{"read JWT": read, "write JWT": write, "late JWT": lateTok, "static token": static, "payload": marker}
+	if strings.Contains(logs, "MARK") {
+		t.Error("the log quotes a field of a refused token")
+	}
 	for name, secret := range secrets {
 		if strings.Contains(logs, secret) {
 			t.Errorf("the log holds the %s", name)
