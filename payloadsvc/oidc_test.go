@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -23,6 +24,9 @@ import (
 func oidcService(t *testing.T, iss *oidctest.Issuer, oo OIDCOptions, opts Options) *service {
 	t.Helper()
 	oo.Issuer = iss.URL
+	if oo.Logger == nil {
+		oo.Logger = slog.New(slog.DiscardHandler) // key fetches; the service's own log is in svc.logs
+	}
 	if oo.Audiences == nil {
 		oo.Audiences = []string{oidctest.Audience}
 	}
@@ -274,8 +278,9 @@ func TestOIDCUnknownKIDFlood(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 125; i++ {
-				foreign.ID = fmt.Sprintf("kid-%x", rand.Uint64())
-				tok := oidctest.Sign(t, foreign, claims)
+				k := foreign
+				k.ID = fmt.Sprintf("kid-%x", rand.Uint64())
+				tok := oidctest.Sign(t, k, claims)
 				status, _, body, err := svc.try("POST", "/codec/default/decode", []byte(`{"payloads":[]}`), bearer(tok))
 				if err == nil && status != 401 {
 					err = fmt.Errorf("random kid: %d %s, want 401", status, body)
