@@ -21,6 +21,10 @@ type requestInfo struct {
 	route     string
 	namespace string
 	errMsg    string
+
+	subject, authMethod string // whom the Authorizer admitted, for the audit line
+	payloads            int
+	payloadBytes        int64
 }
 
 type ctxKey struct{}
@@ -96,6 +100,7 @@ func (h *handler) observe(w http.ResponseWriter, r *http.Request, next http.Hand
 			level = slog.LevelDebug // the dedupe probe: a missing blob is the normal answer
 		}
 		h.log.LogAttrs(r.Context(), level, "payloadsvc: request", attrs...)
+		h.auditRequest(r, info, status)
 	}()
 	defer h.recoverPanic(rec, r)
 	next(rec, r)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -23,11 +24,12 @@ var ErrUnauthenticated = errors.New("unauthenticated")
 // not use the namespace; the service answers 403.
 var ErrForbidden = errors.New("forbidden")
 
-// Authorizer decides whether a request may use a namespace. Implement it for JWT or
-// OIDC setups (the Temporal UI can pass its access token in Authorization and its ID
-// token in Authorization-Extras). Errors wrapping ErrUnauthenticated answer 401, errors
+// Authorizer decides whether a request may use a namespace. TokenAuthorizer (static
+// tokens) and OIDCAuthorizer (JWTs, Temporal's permission claims) implement it, and a
+// Chain combines them; implement AccessAuthorizer to tell reads from writes and name
+// the caller in the audit log. Errors wrapping ErrUnauthenticated answer 401, errors
 // wrapping ErrForbidden 403; any other error (say, a key server that is down) answers
-// 503. Messages reach the caller, so they must not contain secrets.
+// 503. Messages reach the caller and the log, so they must not contain secrets.
 type Authorizer interface {
 	Authorize(r *http.Request, namespace string) error
 }
@@ -60,7 +62,7 @@ type tokenEntry struct {
 	namespaces map[string]bool
 }
 
-var _ Authorizer = (*TokenAuthorizer)(nil)
+var _ AccessAuthorizer = (*TokenAuthorizer)(nil)
 
 // NewTokenAuthorizer returns an authorizer for tokens mapped to namespaces; a namespace
 // "*" admits the token everywhere.
@@ -104,9 +106,17 @@ func (a *TokenAuthorizer) add(token string, namespaces []string) error {
 // Authorize admits a request whose "Authorization: Bearer <token>" names a token that
 // covers namespace.
 func (a *TokenAuthorizer) Authorize(r *http.Request, namespace string) error {
+	_, err := a.AuthorizeAccess(r, namespace, AccessWrite)
+	return err
+}
+
+// AuthorizeAccess is Authorize naming the token (by digest) for the audit trail; a
+// token allows reads and writes. A request without a bearer token, or with one not
+// listed, is refused with ErrNotRecognized, so a Chain asks its next authorizer.
+func (a *TokenAuthorizer) AuthorizeAccess(r *http.Request, namespace string, _ Access) (Identity, error) {
 	tok, ok := bearerToken(r)
 	if !ok {
-		return fmt.Errorf("%w: missing bearer token (send Authorization: Bearer <token>)", ErrUnauthenticated)
+		return Identity{}, notRecognized(ReasonNoCredential, "missing bearer token (send Authorization: Bearer <token>)")
 	}
 	d := sha256.Sum256([]byte(tok))
 	var match *tokenEntry
@@ -115,13 +125,14 @@ func (a *TokenAuthorizer) Authorize(r *http.Request, namespace string) error {
 			match = &a.entries[i]
 		}
 	}
-	switch {
-	case match == nil:
-		return fmt.Errorf("%w: bearer token is not valid", ErrUnauthenticated)
-	case !match.all && !match.namespaces[namespace]:
-		return fmt.Errorf("%w: token does not cover namespace %q", ErrForbidden, namespace)
+	if match == nil {
+		return Identity{}, notRecognized(ReasonUnknownToken, "bearer token is not valid")
 	}
-	return nil
+	id := Identity{Subject: "sha256:" + hex.EncodeToString(d[:4]), Method: "token"}
+	if !match.all && !match.namespaces[namespace] {
+		return Identity{}, forbidden(ReasonNamespace, id.Subject, "token does not cover namespace %q", namespace)
+	}
+	return id, nil
 }
 
 // bearerToken returns the token of "Authorization: Bearer <token>" (scheme in any case).
@@ -185,11 +196,14 @@ func LoadTokensFile(path string) (*TokenAuthorizer, error) {
 func (h *handler) authFailure(w http.ResponseWriter, r *http.Request, ns string, err error) {
 	switch {
 	case errors.Is(err, ErrUnauthenticated):
+		h.auditRefusal(r, ns, http.StatusUnauthorized, err)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="payloadsvc"`)
 		writeError(w, r, http.StatusUnauthorized, "%v", err)
 	case errors.Is(err, ErrForbidden):
+		h.auditRefusal(r, ns, http.StatusForbidden, err)
 		writeError(w, r, http.StatusForbidden, "%v", err)
 	default:
+		h.auditRefusal(r, ns, http.StatusServiceUnavailable, err)
 		h.log.Error("payloadsvc: authorizer failed", "request_id", requestID(r), "namespace", ns, "error", err)
 		writeError(w, r, http.StatusServiceUnavailable, "authorization unavailable")
 		logDetail(r, err)

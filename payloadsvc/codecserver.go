@@ -82,6 +82,7 @@ func (h *handler) serveCodec(w http.ResponseWriter, r *http.Request, rt route) {
 			return
 		}
 	}
+	auditPayloads(r, rt.name, in, out)
 	body, err := marshalPayloads.Marshal(&commonpb.Payloads{Payloads: out})
 	if err != nil {
 		logDetail(r, err)

@@ -31,9 +31,13 @@
 // NewClient returns a Client, a codec.Store over that blob API, so a worker configures
 // codec.New(payloadsvc.NewClient(url, opts), ...) instead of S3 credentials.
 //
-// Access is controlled by an Authorizer (bearer tokens mapped to namespaces with
-// LoadTokensFile, or your own for JWT/OIDC) and, for browsers, an exact CORS origin
-// allowlist. The binary in cmd/payloadsvc wires it all to flags.
+// Access is controlled by an Authorizer: bearer tokens mapped to namespaces
+// (LoadTokensFile), JWTs from an OIDC issuer carrying Temporal's permission claims
+// (NewOIDCAuthorizer: "<ns>:read" reads, "<ns>:write|worker|admin" also writes), or
+// both in a Chain; and, for browsers, an exact CORS origin allowlist answered with
+// credentials. Each authorized decode, encode and download logs one audit line (subject,
+// namespace, route, payloads, bytes), each refusal one with its reason class. The binary
+// in cmd/payloadsvc wires it all to flags.
 //
 // The defaults assume a hostile network. Without an Authorizer only Host names that DNS
 // rebinding cannot forge are answered (Options.AllowedHosts); codec requests must be

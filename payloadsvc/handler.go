@@ -225,9 +225,10 @@ func (h *handler) namespaceFor(w http.ResponseWriter, r *http.Request, ns string
 	}
 	requestInfoFrom(r.Context()).namespace = ns // valid: safe to log
 	if h.auth == nil {
+		requestInfoFrom(r.Context()).authMethod = "none"
 		return true
 	}
-	if err := h.auth.Authorize(r, ns); err != nil {
+	if err := h.authorize(r, ns); err != nil {
 		h.authFailure(w, r, ns, err)
 		return false
 	}

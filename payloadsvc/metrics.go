@@ -15,13 +15,14 @@ import (
 
 // metrics are the service's Prometheus series.
 type metrics struct {
-	requests    *prometheus.CounterVec   // route, method, code
-	duration    *prometheus.HistogramVec // route, method
-	bytesIn     *prometheus.CounterVec   // route
-	bytesOut    *prometheus.CounterVec   // route
-	storeErrors *prometheus.CounterVec   // op, kind
-	inFlight    prometheus.Gauge
-	http        http.Handler
+	requests     *prometheus.CounterVec   // route, method, code
+	duration     *prometheus.HistogramVec // route, method
+	bytesIn      *prometheus.CounterVec   // route
+	bytesOut     *prometheus.CounterVec   // route
+	storeErrors  *prometheus.CounterVec   // op, kind
+	authRefusals *prometheus.CounterVec   // reason
+	inFlight     prometheus.Gauge
+	http         http.Handler
 }
 
 func newMetrics(reg prometheus.Registerer, gather prometheus.Gatherer, token string) (*metrics, error) {
@@ -59,12 +60,16 @@ func newMetrics(reg prometheus.Registerer, gather prometheus.Gatherer, token str
 			Name: "payloadsvc_store_errors_total",
 			Help: "Failed store operations by operation and kind (corrupt: bytes failed verification; unavailable: the store failed or timed out). Missing blobs are not errors.",
 		}, []string{"op", "kind"}),
+		authRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "payloadsvc_auth_refusals_total",
+			Help: "Requests the Authorizer refused, by reason class (no_credential, expired, namespace, ...; unavailable: it could not decide).",
+		}, []string{"reason"}),
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "payloadsvc_requests_in_flight",
 			Help: "HTTP requests being served.",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.bytesIn, m.bytesOut, m.storeErrors, m.inFlight} {
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.bytesIn, m.bytesOut, m.storeErrors, m.authRefusals, m.inFlight} {
 		if err := reg.Register(c); err != nil {
 			// Two handlers on one registry share the series.
 			var are prometheus.AlreadyRegisteredError
@@ -94,6 +99,8 @@ func adopt(m *metrics, mine, existing prometheus.Collector) error {
 		m.bytesOut, ok = existing.(*prometheus.CounterVec)
 	case m.storeErrors:
 		m.storeErrors, ok = existing.(*prometheus.CounterVec)
+	case m.authRefusals:
+		m.authRefusals, ok = existing.(*prometheus.CounterVec)
 	case m.inFlight:
 		m.inFlight, ok = existing.(prometheus.Gauge)
 	}

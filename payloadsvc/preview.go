@@ -107,7 +107,7 @@ func (h *handler) preview(r *http.Request, ns string, ref *commonpb.Payload, loc
 		}
 	}
 	exp := h.now().Add(h.opts.DownloadTTL).Truncate(time.Second)
-	link, err := h.downloadPath(ns, ref, loc, exp)
+	link, err := h.downloadPath(ns, ref, loc, exp, requestInfoFrom(r.Context()).subject)
 	if err != nil {
 		return nil, err
 	}
@@ -149,22 +149,25 @@ const maxLinkRef = 64 << 10
 
 // downloadPath is the signed path and query of a download link: the reference payload
 // itself (base64url of its serialization), so the download parses it like a decode
-// request, whatever its kind. The signature covers the namespace, the reference and the
-// expiry.
-func (h *handler) downloadPath(ns string, ref *commonpb.Payload, loc codec.Locator, exp time.Time) (string, error) {
+// request, whatever its kind. The signature covers the namespace, the reference, the
+// expiry and the subject the link was made for, whom the download's audit line names.
+func (h *handler) downloadPath(ns string, ref *commonpb.Payload, loc codec.Locator, exp time.Time, subject string) (string, error) {
 	raw, err := proto.MarshalOptions{Deterministic: true}.Marshal(ref)
 	if err != nil {
 		return "", fmt.Errorf("download link: %w", err)
 	}
 	q := url.Values{"r": {base64.RawURLEncoding.EncodeToString(raw)}, "exp": {strconv.FormatInt(exp.Unix(), 10)}}
+	if subject != "" {
+		q.Set("sub", subject)
+	}
 	q.Set("sig", h.sign(ns, loc.Digest, q))
 	return "/v1/download/" + url.PathEscape(ns) + "/" + loc.Algorithm + "/" + loc.Digest + "?" + q.Encode(), nil
 }
 
-// sign is hex HMAC-SHA256 over the namespace, digest, reference and expiry.
+// sign is hex HMAC-SHA256 over the namespace, digest, reference, expiry and subject.
 func (h *handler) sign(ns, digest string, q url.Values) string {
 	m := hmac.New(sha256.New, h.opts.SigningKey)
-	fmt.Fprintf(m, "longhaul-download-v2\n%s\n%s\n%s\n%s", ns, digest, q.Get("r"), q.Get("exp"))
+	fmt.Fprintf(m, "longhaul-download-v3\n%s\n%s\n%s\n%s\n%s", ns, digest, q.Get("r"), q.Get("exp"), q.Get("sub"))
 	return hex.EncodeToString(m.Sum(nil))
 }
 
@@ -217,14 +220,18 @@ func (h *handler) linkReference(w http.ResponseWriter, r *http.Request, ns, dige
 	want, err := hex.DecodeString(q.Get("sig"))
 	got, _ := hex.DecodeString(h.sign(ns, digest, q))
 	if err != nil || !hmac.Equal(want, got) {
+		h.auditRefusal(r, ns, http.StatusForbidden, forbidden(ReasonBadSignature, "", "download link signature is not valid"))
 		writeError(w, r, http.StatusForbidden, "download link signature is not valid")
 		return nil, false
 	}
 	exp, _ := strconv.ParseInt(q.Get("exp"), 10, 64) // signed, so well-formed
 	if h.now().Unix() > exp {
+		h.auditRefusal(r, ns, http.StatusForbidden, forbidden(ReasonExpired, q.Get("sub"), "download link expired"))
 		writeError(w, r, http.StatusForbidden, "download link expired at %s", time.Unix(exp, 0).UTC().Format(time.RFC3339))
 		return nil, false
 	}
+	info := requestInfoFrom(r.Context())
+	info.subject, info.authMethod = q.Get("sub"), "link"
 	raw, err := base64.RawURLEncoding.DecodeString(q.Get("r"))
 	ref := &commonpb.Payload{}
 	if err != nil || len(raw) > maxLinkRef || proto.Unmarshal(raw, ref) != nil {
@@ -236,6 +243,7 @@ func (h *handler) linkReference(w http.ResponseWriter, r *http.Request, ns, dige
 
 // writeDownload answers a downloaded payload's data as an attachment.
 func (h *handler) writeDownload(w http.ResponseWriter, r *http.Request, digest string, p *commonpb.Payload) {
+	auditPayloads(r, routeDownload, nil, []*commonpb.Payload{p})
 	data := p.GetData()
 	enc := string(p.GetMetadata()["encoding"])
 	ctype, ext := "application/octet-stream", ".bin"

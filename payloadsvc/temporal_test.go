@@ -44,10 +44,21 @@ type temporalEnv struct {
 
 func startTemporal(t *testing.T) *temporalEnv {
 	t.Helper()
+	return startTemporalAuth(t, nil)
+}
+
+// startTemporalAuth is startTemporal with people's authorizer (OIDC, say) chained
+// after the worker's token.
+func startTemporalAuth(t *testing.T, people Authorizer) *temporalEnv {
+	t.Helper()
 	srv := testenv.SharedTemporal(t)
-	auth, err := NewTokenAuthorizer(map[string][]string{workerToken: {"default"}})
+	tokens, err := NewTokenAuthorizer(map[string][]string{workerToken: {"default"}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	var auth Authorizer = tokens
+	if people != nil {
+		auth = Chain{tokens, people}
 	}
 	svc := startService(t, nil, Options{Authorizer: auth})
 	store := svc.client(t, ClientOptions{Token: workerToken})
@@ -99,16 +110,40 @@ func RoundTripWorkflow(ctx workflow.Context, data []byte) ([]byte, error) {
 // runCLI runs the pinned temporal CLI against the dev server.
 func runCLI(t *testing.T, srv *testenv.DevServer, args ...string) string {
 	t.Helper()
+	stdout, stderr, err := tryCLI(t, srv, args...)
+	if err != nil {
+		t.Fatalf("temporal %s: %v\nstderr: %s\nstdout: %s", strings.Join(args, " "), err, stderr, short([]byte(stdout)))
+	}
+	return stdout
+}
+
+// tryCLI is runCLI returning the CLI's failure instead of failing the test.
+func tryCLI(t *testing.T, srv *testenv.DevServer, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, testenv.TemporalBin(t), append(args, "--address", srv.Address, "--namespace", "default")...)
 	cmd.Env = append(os.Environ(), "TEMPORAL_CONFIG_FILE="+filepath.Join(t.TempDir(), "none.toml"))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("temporal %s: %v\nstderr: %s\nstdout: %s", strings.Join(args, " "), err, stderr.String(), short(stdout.Bytes()))
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	return out.String(), errOut.String(), err
+}
+
+// startedInput is the workflow input in the CLI's protojson history.
+func startedInput(t *testing.T, out string) *commonpb.Payload {
+	t.Helper()
+	var h historypb.History
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal([]byte(out), &h); err != nil {
+		t.Fatalf("CLI output is not a protojson history: %v\n%s", err, short([]byte(out)))
 	}
-	return stdout.String()
+	for _, ev := range h.Events {
+		if a := ev.GetWorkflowExecutionStartedEventAttributes(); a != nil {
+			return a.GetInput().GetPayloads()[0]
+		}
+	}
+	t.Fatal("CLI output has no WorkflowExecutionStarted event")
+	return nil
 }
 
 // historyPayloads returns every payload in a workflow's history as stored.
@@ -159,20 +194,7 @@ func TestCLIShowDecodes(t *testing.T) {
 	// --output json prints history as protojson (payloads in base64, for replayers):
 	// parse it and look at the workflow's input as the CLI saw it.
 	wantData, _ := json.Marshal(input)
-	inputOf := func(out string) *commonpb.Payload {
-		t.Helper()
-		var h historypb.History
-		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal([]byte(out), &h); err != nil {
-			t.Fatalf("CLI output is not a protojson history: %v\n%s", err, short([]byte(out)))
-		}
-		for _, ev := range h.Events {
-			if a := ev.GetWorkflowExecutionStartedEventAttributes(); a != nil {
-				return a.GetInput().GetPayloads()[0]
-			}
-		}
-		t.Fatal("CLI output has no WorkflowExecutionStarted event")
-		return nil
-	}
+	inputOf := func(out string) *commonpb.Payload { t.Helper(); return startedInput(t, out) }
 
 	plain := inputOf(runCLI(t, e.srv, "workflow", "show", "--workflow-id", "cli-show", "--output", "json"))
 	if !codec.IsReference(plain) {

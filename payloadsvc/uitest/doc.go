@@ -13,7 +13,12 @@
 //     the refused preflight;
 //   - a 40 MiB input is shown as a preview (size, digest, first KiB), whose
 //     signed download link serves the whole payload, and is refused (403) with
-//     a changed signature or once expired.
+//     a changed signature or once expired;
+//   - with SSO (TestSSOBrowserCORS), a page on the UI's origin makes the UI's
+//     credentialed codec call with a JWT in Authorization and the ID token in
+//     Authorization-Extras: the browser accepts the CORS answers and the payload is
+//     decoded, a JWT for another namespace gets a 403 the page can read, and from an
+//     origin not allowed the browser blocks the call.
 //
 // A screenshot of every page is saved in the test's artifact directory
 // (testing.T.ArtifactDir) and its path logged. That directory is temporary unless

@@ -44,6 +44,13 @@ type config struct {
 
 	readDataDog    string
 	readTemporalS3 listFlag
+
+	oidcIssuer    string
+	oidcAudiences listFlag
+	jwksURL       string
+	jwtClaim      string
+	jwtHeader     string
+	jwtClockSkew  time.Duration
 }
 
 // flagDef describes one flag for parsing and for --help.
@@ -57,6 +64,12 @@ func (c *config) defs() []flagDef {
 		{"listen", "", "127.0.0.1:8080", "address to listen on, host:port (port 0 picks a free one)", (*stringFlag)(&c.listen)},
 		{"store", "", "mem://", "blob store URL: mem://, file:///dir or s3://bucket/prefix?endpoint=&region= (AWS credentials from the default chain)", (*stringFlag)(&c.store)},
 		{"auth-tokens-file", "", "", `bearer tokens file, one "<token> <namespace>[,<namespace>...]" or "<token> *" per line, # comments; empty = no auth`, (*stringFlag)(&c.authTokensFile)},
+		{"oidc-issuer", "", "", "OIDC issuer whose JWTs are accepted (exactly their iss; its keys via discovery unless --jwks-url); with --auth-tokens-file, a listed token decides first", (*stringFlag)(&c.oidcIssuer)},
+		{"oidc-audience", "", "", "aud a JWT must name (required with --oidc-issuer); repeatable (variable: comma-separated)", &c.oidcAudiences},
+		{"jwks-url", "", "", "the issuer's JWKS URL, for issuers without OIDC discovery", (*stringFlag)(&c.jwksURL)},
+		{"jwt-claim", "", "permissions", `JWT claim listing Temporal permissions, "<namespace>:read|write|worker|admin" or "temporal-system:<role>", "system:admin"`, (*stringFlag)(&c.jwtClaim)},
+		{"jwt-header", "", "Authorization", `header carrying the JWT: Authorization as "Bearer <jwt>", any other (e.g. Cf-Access-Jwt-Assertion) the bare JWT`, (*stringFlag)(&c.jwtHeader)},
+		{"jwt-clock-skew", "", "30s", "leeway on a JWT's exp, nbf and iat", (*durationFlag)(&c.jwtClockSkew)},
 		{"cors-origin", "", "", "browser origin allowed to call the service, exactly scheme://host[:port], e.g. the Temporal UI's; repeatable (variable: comma-separated)", &c.corsOrigins},
 		{"tls-cert", "", "", "TLS certificate file (PEM); with --tls-key, serve HTTPS", (*stringFlag)(&c.tlsCert)},
 		{"tls-key", "", "", "TLS private key file (PEM)", (*stringFlag)(&c.tlsKey)},
@@ -147,7 +160,10 @@ func (c *config) validate() error {
 	case c.maxInflightBytes <= 0 || c.maxPayloads <= 0:
 		return errors.New("--max-inflight-bytes and --max-payloads-per-request must be positive")
 	}
-	return c.validateReaders()
+	if err := c.validateReaders(); err != nil {
+		return err
+	}
+	return c.validateOIDC()
 }
 
 func printHelp(w io.Writer, defs []flagDef) {

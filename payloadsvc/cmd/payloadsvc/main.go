@@ -111,7 +111,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 		log.Info("payloadsvc: serving /metrics", "addr", metricsSrv.ln.Addr().String())
 	}
 	log.Info("payloadsvc: listening", "addr", ln.Addr().String(), "scheme", api.scheme, "store", storeName(store),
-		"auth", cfg.authTokensFile != "", "cors_origins", cfg.corsOrigins.values, "max_connections", api.maxConns)
+		"auth", cfg.authEnabled(), "cors_origins", cfg.corsOrigins.values, "max_connections", api.maxConns)
 
 	errc := make(chan error, 2)
 	go func() { errc <- api.serve() }()
@@ -162,17 +162,14 @@ func handlerOptions(cfg *config, log *slog.Logger) (payloadsvc.Options, error) {
 	default:
 		opts.PreviewBytes = int(cfg.previewBytes)
 	}
-	if cfg.authTokensFile != "" {
-		a, err := payloadsvc.LoadTokensFile(cfg.authTokensFile)
-		if err != nil {
-			return opts, err
-		}
-		for _, w := range a.Warnings() {
-			log.Warn("payloadsvc: weak tokens: " + w)
-		}
+	a, err := authorizer(cfg, log)
+	if err != nil {
+		return opts, err
+	}
+	if a != nil {
 		opts.Authorizer = a
 	} else {
-		log.Warn("payloadsvc: no --auth-tokens-file: every caller may read and write every namespace; only IP, localhost and --allowed-host names are answered")
+		log.Warn("payloadsvc: no --auth-tokens-file or --oidc-issuer: every caller may read and write every namespace; only IP, localhost and --allowed-host names are answered")
 	}
 	if cfg.metricsTokenFile != "" {
 		tok, err := readSecret(cfg.metricsTokenFile, "metrics token", log)
@@ -183,7 +180,7 @@ func handlerOptions(cfg *config, log *slog.Logger) (payloadsvc.Options, error) {
 			log.Warn("payloadsvc: weak tokens: the metrics token is under 16 characters: use 32 random characters or more")
 		}
 		opts.MetricsToken = string(tok)
-	} else if cfg.authTokensFile != "" && cfg.metricsListen == "" {
+	} else if cfg.authEnabled() && cfg.metricsListen == "" {
 		log.Warn("payloadsvc: /metrics is open to every caller while the rest needs a token: set --metrics-token-file or --metrics-listen")
 	}
 	if cfg.signingKeyFile != "" {
