@@ -3,7 +3,6 @@ package interceptor_test
 import (
 	"fmt"
 	"log/slog"
-	"runtime"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/seed-a62fcf0e/longhaul/interceptor"
+	"github.com/seed-a62fcf0e/longhaul/internal/hostile"
 	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
 
@@ -153,7 +153,7 @@ func BenchmarkOpenWorkflowsHeap(b *testing.B) {
 		if err := w.Start(); err != nil {
 			b.Fatal(err)
 		}
-		before := heapInUse()
+		before := hostile.HeapAfterGC()
 		openWorkflows.Store(0)
 		ctx := testContext(b, 10*time.Minute)
 		var g errgroup.Group
@@ -177,18 +177,10 @@ func BenchmarkOpenWorkflowsHeap(b *testing.B) {
 		if traced { // spans waiting in the tracer's buffer are not the interceptor's
 			agent.WaitFor(b, time.Minute, has("RunActivity", "", n))
 		}
-		heap[i] = heapInUse() - before
+		heap[i] = hostile.HeapAfterGC() - before
 		w.Stop()
 	}
 	b.ReportMetric(float64(heap[0]), "plain-heap-B/1000wf")
 	b.ReportMetric(float64(heap[1]), "traced-heap-B/1000wf")
 	b.ReportMetric(float64(heap[1]-heap[0]), "heap-delta-B/1000wf")
-}
-
-func heapInUse() int64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return int64(m.HeapAlloc)
 }

@@ -11,7 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"regexp"
-	"sort"
+
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +22,8 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
 
 // Helpers for the tests of issue 20 ("one door for every reference"): hostile references
@@ -225,21 +227,13 @@ func serialize(t *testing.T, p *commonpb.Payload) []byte {
 	return b
 }
 
-// dataDogKey is the v2 key DataDog's service gives a blob of namespace ns
-// (server/handler/v2 computeKey): /blobs/<ns>/common/<digest>/sha256:<hash of metadata>,
-// the metadata hash over its keys in order, each key then value.
+// dataDogKey is the v2 key DataDog's service gives a blob (testenv.DataDogKey).
 func dataDogKey(ns, digest string, md map[string][]byte) string {
-	keys := make([]string, 0, len(md))
-	for k := range md {
-		keys = append(keys, k)
+	key, err := testenv.DataDogKey(ns, digest, md)
+	if err != nil {
+		panic(err)
 	}
-	sort.Strings(keys)
-	h := sha256.New()
-	for _, k := range keys {
-		h.Write([]byte(k))
-		h.Write(md[k])
-	}
-	return fmt.Sprintf("/blobs/%s/common/%s/sha256:%x", ns, digest, h.Sum(nil))
+	return key
 }
 
 // dataDogRef is the reference payload DataDog's codec leaves for a payload with metadata md
