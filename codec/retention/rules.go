@@ -19,7 +19,10 @@ package retention
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
 )
 
 // Source reads a store's lifecycle configuration; s3store, gcsstore and azblobstore
@@ -106,4 +109,18 @@ type Rule struct {
 	// Detail describes the rule as the bucket states it, for reports, e.g.
 	// "Expiration.Days=30" or "condition.age=30".
 	Detail string
+}
+
+// NamespaceRetention reads a namespace's workflow execution retention with
+// DescribeNamespace.
+func NamespaceRetention(ctx context.Context, svc workflowservice.WorkflowServiceClient, namespace string) (time.Duration, error) {
+	resp, err := svc.DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: namespace})
+	if err != nil {
+		return 0, fmt.Errorf("retention: describe namespace %q: %w", namespace, err)
+	}
+	ttl := resp.GetConfig().GetWorkflowExecutionRetentionTtl()
+	if ttl == nil {
+		return 0, fmt.Errorf("retention: namespace %q has no retention set", namespace)
+	}
+	return ttl.AsDuration(), nil
 }
