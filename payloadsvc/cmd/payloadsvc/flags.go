@@ -40,6 +40,10 @@ type config struct {
 	bodyReadTimeout  time.Duration
 	maxInflightBytes sizeFlag
 	maxPayloads      intFlag
+
+	temporalAddress   string
+	temporalNamespace listFlag
+	maxRun            time.Duration
 }
 
 // flagDef describes one flag for parsing and for --help.
@@ -72,6 +76,9 @@ func (c *config) defs() []flagDef {
 		{"body-read-timeout", "", "1m", "longest a request that does not upload a blob (codec, health, metrics) may take to send its body", (*durationFlag)(&c.bodyReadTimeout)},
 		{"max-inflight-bytes", "", "1GiB", "bytes that codec requests may hold at once, across requests (bodies and the payloads they encode or decode); over it: 503 with Retry-After, or 413 for a request that could never fit", &c.maxInflightBytes},
 		{"max-payloads-per-request", "", "10000", "payloads one codec request may hold; more is 413", &c.maxPayloads},
+		{"temporal-address", "", "", "Temporal frontend host:port; when set, the service checks at start-up that the store's lifecycle rules cannot delete blobs in use (namespace retention from DescribeNamespace) and logs a warning if they can", (*stringFlag)(&c.temporalAddress)},
+		{"temporal-namespace", "", "", "namespace whose retention the start-up check reads (default: default); repeatable (variable: comma-separated)", &c.temporalNamespace},
+		{"max-run", "", "720h", "longest workflow run the start-up retention check assumes", (*durationFlag)(&c.maxRun)},
 		{"log-format", "", "text", "log format: text or json", (*stringFlag)(&c.logFormat)},
 		{"log-level", "", "info", "log level: debug, info, warn or error", (*stringFlag)(&c.logLevel)},
 	}
