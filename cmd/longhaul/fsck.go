@@ -105,6 +105,9 @@ func (c *fsckCmd) options(ctx context.Context, cmd *cobra.Command) (fsck.Options
 	if err := checkOutput(c.output); err != nil {
 		return fsck.Options{}, err
 	}
+	if _, err := c.tlsConfig(); err != nil {
+		return fsck.Options{}, err
+	}
 	store, err := payloadsvc.OpenStore(ctx, c.store)
 	if err != nil {
 		return fsck.Options{}, usageErr(err)

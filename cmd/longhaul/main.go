@@ -102,9 +102,9 @@ Temporal could not be read).`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	check := &cobra.Command{Use: "check", Short: "Check a store's configuration", Args: noArgs}
+	check := &cobra.Command{Use: "check", Short: "Check a store's configuration", Args: noArgs, RunE: needSub}
 	check.AddCommand(newCheckRetention())
-	sweep := &cobra.Command{Use: "sweep", Short: "Remove what failed uploads left", Args: noArgs}
+	sweep := &cobra.Command{Use: "sweep", Short: "Remove what failed uploads left", Args: noArgs, RunE: needSub}
 	sweep.AddCommand(newSweepUploads())
 	root.AddCommand(check, newFsck(), sweep)
 	return root
@@ -117,6 +117,12 @@ func noArgs(cmd *cobra.Command, args []string) error {
 		return &usageError{fmt.Errorf("%s: unknown command %q (see --help)", cmd.CommandPath(), args[0])}
 	}
 	return nil
+}
+
+// needSub is a group command run without a subcommand.
+func needSub(cmd *cobra.Command, _ []string) error {
+	_ = cmd.Help()
+	return &usageError{fmt.Errorf("%s needs a subcommand", cmd.CommandPath())}
 }
 
 // outputFlag adds --output.

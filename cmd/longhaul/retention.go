@@ -129,6 +129,9 @@ func (c *retentionCmd) validate(cmd *cobra.Command) error {
 	if c.store == "" {
 		return usageErr(fmt.Errorf("--store is required (e.g. --store s3://bucket/prefix)"))
 	}
+	if _, err := c.tlsConfig(); err != nil {
+		return err
+	}
 	return checkOutput(c.output)
 }
 
