@@ -26,7 +26,8 @@ type State struct {
 	LastWorkflowID string `json:"lastWorkflowId,omitempty"`
 	// Done is true once the walk reached the end.
 	Done bool `json:"done"`
-	// Counts so far.
+	// Counts so far. Blobs counts the distinct blobs each process checked: a resumed
+	// walk checks again the good blobs its predecessor saw (only problems are kept).
 	Workflows  int `json:"workflows"`
 	Events     int `json:"events"`
 	References int `json:"references"`

@@ -24,6 +24,8 @@ type walker struct {
 	blobs   map[string]*blobEntry
 	sem     chan struct{}
 	pending sync.WaitGroup // blob checks in flight
+	// ctx is the walk's: blob checks outlive the page (and its errgroup) that found them.
+	ctx context.Context
 }
 
 // blobEntry is a blob being checked or checked: each is checked once.
@@ -41,6 +43,7 @@ func newWalker(tc Temporal, opts Options) *walker {
 
 // run walks page after page, saving the state after each.
 func (w *walker) run(ctx context.Context) error {
+	w.ctx = ctx
 	skipping := w.opts.ResumeFrom != ""
 	for !w.st.Done {
 		resp, err := w.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
@@ -123,7 +126,7 @@ func (w *walker) history(ctx context.Context, id, run string) error {
 			SkipSearchAttributes: true,
 			Visitor: func(_ *proxy.VisitPayloadsContext, ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
 				for _, p := range ps {
-					w.found(ctx, p, Occurrence{WorkflowID: id, RunID: run, EventID: ev.GetEventId(), EventType: eventType(ev)})
+					w.found(p, Occurrence{WorkflowID: id, RunID: run, EventID: ev.GetEventId(), EventType: eventType(ev)})
 				}
 				return ps, nil
 			},
@@ -141,7 +144,7 @@ func eventType(ev *historypb.HistoryEvent) string {
 
 // found records a payload that may be a reference and starts its blob's check the
 // first time the blob is seen.
-func (w *walker) found(ctx context.Context, p *commonpb.Payload, at Occurrence) {
+func (w *walker) found(p *commonpb.Payload, at Occurrence) {
 	r, ok, perr := parseRef(w.opts.Namespace, p, w.opts.Readers)
 	if !ok {
 		return
@@ -164,7 +167,7 @@ func (w *walker) found(ctx context.Context, p *commonpb.Payload, at Occurrence) 
 		w.blobs[r.key] = e
 		w.st.Blobs++
 		w.pending.Add(1)
-		go w.check(ctx, r, e)
+		go w.check(w.ctx, r, e)
 	case !e.done:
 		e.occ = append(e.occ, at)
 	}
