@@ -20,6 +20,9 @@ var bin struct {
 }
 
 func TestMain(m *testing.M) {
+	if os.Getenv(hangEnv) != "" {
+		hangUpload() // the child of a sweep test: a worker killed mid-upload
+	}
 	code := m.Run()
 	testenv.StopShared()
 	if bin.dir != "" {

@@ -20,7 +20,7 @@ type days struct{ d *time.Duration }
 
 func (d days) String() string {
 	if d.d == nil || *d.d == 0 {
-		return "0"
+		return "0s"
 	}
 	return retention.Days(*d.d)
 }
