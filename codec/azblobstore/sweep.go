@@ -29,9 +29,9 @@ var _ sweep.Sweeper = (*Store)(nil)
 // of length 0 (committed blobs of the store are never empty). With dryRun it only
 // reports. It needs list, read, write and delete on the container.
 func (s *Store) SweepUploads(ctx context.Context, olderThan time.Duration, dryRun bool) (sweep.Report, error) {
-	rep := sweep.Report{Store: s.String(), Before: time.Now().Add(-olderThan).UTC(), DryRun: dryRun}
-	if olderThan < 0 {
-		return rep, fmt.Errorf("azblobstore sweep: negative age %s", olderThan)
+	rep, err := sweep.Start(s, olderThan, dryRun)
+	if err != nil {
+		return rep, err
 	}
 	prefix := s.loc.Prefix + codec.KeyVersion + "/"
 	pager := s.container.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{

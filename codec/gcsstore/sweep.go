@@ -22,9 +22,9 @@ var _ sweep.Sweeper = (*Store)(nil)
 // listed. Each delete is conditional on the listed generation. With dryRun it only
 // reports. It needs storage.objects.list and storage.objects.delete.
 func (s *Store) SweepUploads(ctx context.Context, olderThan time.Duration, dryRun bool) (sweep.Report, error) {
-	rep := sweep.Report{Store: s.String(), Before: time.Now().Add(-olderThan).UTC(), DryRun: dryRun}
-	if olderThan < 0 {
-		return rep, fmt.Errorf("gcsstore sweep: negative age %s", olderThan)
+	rep, err := sweep.Start(s, olderThan, dryRun)
+	if err != nil {
+		return rep, err
 	}
 	dir := s.loc.Prefix + uploadsDir
 	it := s.bucket.Objects(ctx, &storage.Query{Prefix: dir})

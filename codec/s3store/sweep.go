@@ -24,9 +24,9 @@ var _ sweep.Sweeper = (*Store)(nil)
 // (and s3:ListMultipartUploadParts to report sizes). Errors on single uploads are
 // joined into the returned error; the report still lists every upload found.
 func (s *Store) SweepUploads(ctx context.Context, olderThan time.Duration, dryRun bool) (sweep.Report, error) {
-	rep := sweep.Report{Store: s.String(), Before: time.Now().Add(-olderThan).UTC(), DryRun: dryRun}
-	if olderThan < 0 {
-		return rep, fmt.Errorf("s3store sweep: negative age %s", olderThan)
+	rep, err := sweep.Start(s, olderThan, dryRun)
+	if err != nil {
+		return rep, err
 	}
 	prefix := s.loc.Prefix + codec.KeyVersion + "/"
 	var errs []error

@@ -7,6 +7,7 @@ package sweep
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -89,4 +90,14 @@ func (r Report) sum(freedOnly bool) int64 {
 		}
 	}
 	return n
+}
+
+// Start returns the empty report of a sweep of store begun now: debris started more
+// than olderThan ago is its to remove. A negative olderThan is an error.
+func Start(store fmt.Stringer, olderThan time.Duration, dryRun bool) (Report, error) {
+	rep := Report{Store: store.String(), Before: time.Now().Add(-olderThan).UTC(), DryRun: dryRun}
+	if olderThan < 0 {
+		return rep, fmt.Errorf("sweep %s: negative age %s", store, olderThan)
+	}
+	return rep, nil
 }
