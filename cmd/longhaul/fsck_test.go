@@ -246,7 +246,9 @@ func TestFsck(t *testing.T) {
 		t.Fatalf("exit %d, want %d", code, exitProblems)
 	}
 	f.checkProblems(t, rep, missing, corrupt, false)
-	if text := runCLI(t, env, f.args("--verify")...); text.code != exitProblems ||
+	text := runCLI(t, env, f.args("--verify")...)
+	t.Logf("fsck output (exit %d):\n%s", text.code, text.stdout)
+	if text.code != exitProblems ||
 		!strings.Contains(text.stdout, "MISSING "+missing) || !strings.Contains(text.stdout, "CORRUPT "+corrupt) {
 		t.Errorf("text output, exit %d:\n%s", text.code, text.stdout)
 	}

@@ -175,6 +175,9 @@ func (c *retentionCmd) print(w io.Writer, r retention.Report) error {
 	for _, f := range r.Findings {
 		fmt.Fprintf(w, "rule %q (%s): %s: %s\n", f.Rule.ID, f.Rule.Detail, f.Effect, f.Why)
 	}
+	if r.Verdict == retention.OK || r.Verdict == retention.Unsafe {
+		return nil // the rule lines above are the reason
+	}
 	_, err := fmt.Fprintf(w, "%s\n", r.Reason)
 	return err
 }

@@ -100,6 +100,7 @@ func TestCheckRetentionVerdicts(t *testing.T) {
 			args := []string{"check", "retention", "--store", s3URL(srv, tt.endpoint, "prod"), "--namespace", "ops-retention-7d",
 				"--max-run", "30d", "--address", dev.Address}
 			text := runCLI(t, s3Env(srv), args...)
+			t.Logf("check retention output (exit %d):\n%s", text.code, text.stdout)
 			if text.code != tt.code || !strings.Contains(text.stdout, "verdict:   "+tt.verdict) {
 				t.Fatalf("exit %d, want %d and verdict %s\nstdout:\n%s\nstderr:\n%s", text.code, tt.code, tt.verdict, text.stdout, text.stderr)
 			}
