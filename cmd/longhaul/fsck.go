@@ -36,7 +36,8 @@ is reported with every workflow id, run id, event id and event type that referen
 
 Resuming: --state FILE is rewritten atomically after every page of workflows; run the
 same command again after a kill and it continues from the page it was in, with the
-problems found so far. --resume-from WORKFLOW_ID starts at that workflow of the listing.
+problems found so far; a finished walk's state only reports again (remove the file to walk
+anew). --resume-from WORKFLOW_ID starts at that workflow of the listing.
 
 Exit codes: 0 every blob is good; 1 problems found; 3 a history or the store could not
 be read.`,
