@@ -78,7 +78,8 @@ func newFsckFixture(t *testing.T) *fsckFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	viaCodec := f.dev.Client(t, client.Options{Namespace: fsckNS, DataConverter: codec.NewDataConverter(cdc, converter.GetDefaultDataConverter())})
+	viaCodec := f.dev.Client(t, client.Options{Namespace: fsckNS, DataConverter: codec.NewDataConverter(cdc,
+		converter.GetDefaultDataConverter())})
 	viaClaims := f.dev.Client(t, client.Options{Namespace: fsckNS,
 		ExternalStorage: converter.ExternalStorage{Drivers: []converter.StorageDriver{drv}, PayloadSizeThreshold: 1024}})
 	clients := [2]client.Client{viaCodec, viaClaims}

@@ -62,7 +62,8 @@ func TestFsckVerifyMemory(t *testing.T) {
 	}
 	c := dev.Client(t, client.Options{Namespace: ns})
 	ctx := testenv.Context(t, time.Minute)
-	if _, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "big", TaskQueue: "nobody"}, "Big", converter.NewRawValue(ref)); err != nil {
+	if _, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "big", TaskQueue: "nobody"}, "Big",
+		converter.NewRawValue(ref)); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(binary(t), "fsck", "--store", "file://"+dir, "--namespace", ns, "--address", dev.Address,

@@ -171,7 +171,8 @@ func (c *retentionCmd) print(w io.Writer, r retention.Report) error {
 	fmt.Fprintf(w, "store:     %s, blobs under %q\n", r.Store, r.BlobPrefix)
 	fmt.Fprintf(w, "namespace: %s, retention %s\n", r.Namespace, retention.Days(r.Retention))
 	fmt.Fprintf(w, "needed:    %d days = max run %s%s + retention %s + touch interval %s + margin %s\n",
-		r.NeededDays, retention.Days(r.MaxRun), assumed, retention.Days(r.Retention), retention.Days(r.TouchAfter), retention.Days(retention.Margin))
+		r.NeededDays, retention.Days(r.MaxRun), assumed, retention.Days(r.Retention), retention.Days(r.TouchAfter),
+		retention.Days(retention.Margin))
 	for _, f := range r.Findings {
 		fmt.Fprintf(w, "rule %q (%s): %s: %s\n", f.Rule.ID, f.Rule.Detail, f.Effect, f.Why)
 	}

@@ -62,7 +62,8 @@ func (s *Store) SweepUploads(ctx context.Context, olderThan time.Duration, dryRu
 
 // sweepBlob reads one candidate's block list and frees its uncommitted blocks when the
 // name has no committed blob and was last written before the cut-off.
-func (s *Store) sweepBlob(ctx context.Context, name string, modified time.Time, rep *sweep.Report, dryRun bool) (sweep.Debris, bool, error) {
+func (s *Store) sweepBlob(ctx context.Context, name string, modified time.Time, rep *sweep.Report, dryRun bool) (sweep.Debris, bool,
+	error) {
 	bb := s.container.NewBlockBlobClient(name)
 	var list blockblob.GetBlockListResponse
 	err := s.retry.Do(ctx, "get block list", name, func(ctx context.Context) error {

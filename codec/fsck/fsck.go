@@ -27,7 +27,8 @@ import (
 
 // Temporal is the part of client.Client a walk uses.
 type Temporal interface {
-	ListWorkflow(ctx context.Context, req *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error)
+	ListWorkflow(ctx context.Context,
+		req *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error)
 	GetWorkflowHistory(ctx context.Context, workflowID, runID string, isLongPoll bool,
 		filterType enumspb.HistoryEventFilterType) client.HistoryEventIterator
 }

@@ -109,7 +109,8 @@ func TestState(t *testing.T) {
 		t.Fatal(err)
 	}
 	back, err := LoadState(path)
-	if err != nil || back.Workflows != 7 || !bytes.Equal(back.NextPageToken, []byte{1, 2}) || back.Problems["k"].Occurrences[0].WorkflowID != "w" {
+	if err != nil || back.Workflows != 7 || !bytes.Equal(back.NextPageToken, []byte{1,
+		2}) || back.Problems["k"].Occurrences[0].WorkflowID != "w" {
 		t.Fatalf("loaded %+v, %v", back, err)
 	}
 	if matches, _ := filepath.Glob(path + ".tmp*"); len(matches) != 0 {

@@ -14,7 +14,8 @@ import (
 // refreshed time, age from creation; a Delete on .uploads/ is the parts' cleanup; one
 // rule per matched prefix.
 func TestLifecycleRules(t *testing.T) {
-	client, err := storage.NewClient(context.Background(), option.WithoutAuthentication(), option.WithEndpoint("http://127.0.0.1:1/storage/v1/"))
+	client, err := storage.NewClient(context.Background(), option.WithoutAuthentication(),
+		option.WithEndpoint("http://127.0.0.1:1/storage/v1/"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +36,8 @@ func TestLifecycleRules(t *testing.T) {
 			MatchesPrefix: []string{"prod/v1/", "other/"}}}, []retention.Action{retention.Expire, retention.Expire}, retention.ClockRefreshed, 39},
 		{"age", storage.LifecycleRule{Action: del, Condition: storage.LifecycleCondition{AgeInDays: 400}},
 			[]retention.Action{retention.Expire}, retention.ClockCreated, 400},
-		{"uploads", storage.LifecycleRule{Action: del, Condition: storage.LifecycleCondition{AgeInDays: 1, MatchesPrefix: []string{"prod/.uploads/"}}},
+		{"uploads", storage.LifecycleRule{Action: del, Condition: storage.LifecycleCondition{AgeInDays: 1,
+			MatchesPrefix: []string{"prod/.uploads/"}}},
 			[]retention.Action{retention.AbortUploads}, retention.ClockCreated, 1},
 		{"noncurrent", storage.LifecycleRule{Action: del, Condition: storage.LifecycleCondition{DaysSinceNoncurrentTime: 1}},
 			[]retention.Action{retention.ExpireNoncurrent}, retention.ClockRefreshed, 0},

@@ -149,7 +149,8 @@ func (r Report) judge(rule Rule, blobs string) Finding {
 	case len(rule.Tags) > 0:
 		return ignore("rule requires object tags, and longhaul tags no blob")
 	case rule.Action == AbortUploads:
-		f.Effect, f.Why = EffectCleansUp, fmt.Sprintf("aborts incomplete multipart uploads after %d days (good: a killed upload's parts are freed)", rule.Days)
+		f.Effect = EffectCleansUp
+		f.Why = fmt.Sprintf("aborts incomplete multipart uploads after %d days (good: a killed upload's parts are freed)", rule.Days)
 		return f
 	case !overlaps(rule.Prefix, blobs):
 		return ignore("prefix " + quote(rule.Prefix) + " does not cover the blobs under " + quote(blobs))

@@ -86,7 +86,8 @@ func lifecycleRules(r types.LifecycleRule) []retention.Rule {
 		}
 	}
 	if e := r.NoncurrentVersionExpiration; e != nil {
-		add(retention.ExpireNoncurrent, aws.ToInt32(e.NoncurrentDays), fmt.Sprintf("NoncurrentVersionExpiration.NoncurrentDays=%d", aws.ToInt32(e.NoncurrentDays)))
+		add(retention.ExpireNoncurrent, aws.ToInt32(e.NoncurrentDays), fmt.Sprintf("NoncurrentVersionExpiration.NoncurrentDays=%d",
+			aws.ToInt32(e.NoncurrentDays)))
 	}
 	for _, t := range r.NoncurrentVersionTransitions {
 		add(retention.ExpireNoncurrent, aws.ToInt32(t.NoncurrentDays), "NoncurrentVersionTransition")

@@ -24,7 +24,8 @@ func TestLifecycleRules(t *testing.T) {
 			Expiration:                     &types.LifecycleExpiration{Days: aws.Int32(40)},
 			AbortIncompleteMultipartUpload: &types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(1)}},
 			[]retention.Rule{
-				{ID: "a", Enabled: true, Prefix: "p/", Action: retention.Expire, Days: 40, Clock: retention.ClockRefreshed, Detail: "Expiration.Days=40"},
+				{ID: "a", Enabled: true, Prefix: "p/", Action: retention.Expire, Days: 40, Clock: retention.ClockRefreshed,
+					Detail: "Expiration.Days=40"},
 				{ID: "a", Enabled: true, Prefix: "p/", Action: retention.AbortUploads, Days: 1, Clock: retention.ClockRefreshed,
 					Detail: "AbortIncompleteMultipartUpload.DaysAfterInitiation=1"},
 			}},
@@ -39,14 +40,17 @@ func TestLifecycleRules(t *testing.T) {
 				{Days: aws.Int32(10), StorageClass: types.TransitionStorageClassStandardIa}},
 			NoncurrentVersionExpiration: &types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(1)}},
 			[]retention.Rule{
-				{Enabled: true, Prefix: "old/", Action: retention.Archive, Days: 30, Clock: retention.ClockRefreshed, Detail: "Transition.StorageClass=GLACIER Days=30"},
-				{Enabled: true, Prefix: "old/", Action: retention.Other, Days: 10, Clock: retention.ClockRefreshed, Detail: "Transition.StorageClass=STANDARD_IA Days=10"},
+				{Enabled: true, Prefix: "old/", Action: retention.Archive, Days: 30, Clock: retention.ClockRefreshed,
+					Detail: "Transition.StorageClass=GLACIER Days=30"},
+				{Enabled: true, Prefix: "old/", Action: retention.Other, Days: 10, Clock: retention.ClockRefreshed,
+					Detail: "Transition.StorageClass=STANDARD_IA Days=10"},
 				{Enabled: true, Prefix: "old/", Action: retention.ExpireNoncurrent, Days: 1, Clock: retention.ClockRefreshed,
 					Detail: "NoncurrentVersionExpiration.NoncurrentDays=1"},
 			}},
 		{"delete markers", types.LifecycleRule{Status: types.ExpirationStatusEnabled,
 			Expiration: &types.LifecycleExpiration{ExpiredObjectDeleteMarker: aws.Bool(true)}},
-			[]retention.Rule{{Enabled: true, Action: retention.ExpireNoncurrent, Clock: retention.ClockRefreshed, Detail: "Expiration.ExpiredObjectDeleteMarker"}}},
+			[]retention.Rule{{Enabled: true, Action: retention.ExpireNoncurrent, Clock: retention.ClockRefreshed,
+				Detail: "Expiration.ExpiredObjectDeleteMarker"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

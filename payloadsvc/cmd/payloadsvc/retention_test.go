@@ -30,7 +30,8 @@ func TestStartupRetentionCheck(t *testing.T) {
 		want string
 	}{
 		{"unsafe", 10, []string{"--temporal-address", dev.Address, "--max-run", "720h"},
-			`level=WARN msg="payloadsvc: retention check" verdict=would-delete-blobs-in-use store=s3store(s3://longhaul-test/prod/) namespace=default`},
+			`level=WARN msg="payloadsvc: retention check" verdict=would-delete-blobs-in-use ` +
+				`store=s3store(s3://longhaul-test/prod/) namespace=default`},
 		{"ok", 60, []string{"--temporal-address", dev.Address, "--max-run", "720h"},
 			`level=INFO msg="payloadsvc: retention check" verdict=ok`},
 		{"skipped", 10, nil, `level=INFO msg="payloadsvc: retention check skipped: set --temporal-address`},
