@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,4 +92,36 @@ func TestSweepUploadsAzure(t *testing.T) {
 			return len(bl.UncommittedBlocks)
 		},
 	})
+}
+
+// fake-gcs-server keeps no lifecycle, so its bucket reads as having no rules (no-expiry,
+// exit 1); Azure's policies are not visible to the Blob API (cannot-tell, exit 3, with the
+// safe age).
+func TestCheckRetentionGCSAndAzure(t *testing.T) {
+	gcs, az := testenv.SharedGCS(t), testenv.SharedAzurite(t)
+	tests := []struct {
+		name, url string
+		env       []string
+		code      int
+		want      []string
+	}{
+		{"gcs", "gs://" + gcs.Bucket + "/prod?auth=none&endpoint=" + url.QueryEscape(gcs.Endpoint), nil, exitProblems,
+			[]string{"verdict:   no-expiry", `blobs under "prod/v1/"`, "storage grows forever"}},
+		{"azure", "azblob://" + az.Container + "/prod?account=" + az.Account + "&endpoint=" + url.QueryEscape(az.ServiceURL),
+			[]string{"AZURE_STORAGE_KEY=" + az.Key}, exitCannotTell,
+			[]string{"verdict:   cannot-tell", "Azure Resource Manager", "daysAfterModificationGreaterThan", "at least 39 days"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLI(t, tt.env, "check", "retention", "--store", tt.url, "--namespace", "ops", "--retention", "7d", "--max-run", "30d")
+			if r.code != tt.code {
+				t.Fatalf("exit %d, want %d\n%s%s", r.code, tt.code, r.stdout, r.stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("output lacks %q:\n%s", w, r.stdout)
+				}
+			}
+		})
+	}
 }
