@@ -7,10 +7,14 @@ import (
 	"io"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/spf13/cobra"
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/extstore/temporals3"
 	"github.com/seed-a62fcf0e/longhaul/codec/fsck"
 	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
 )
@@ -18,6 +22,8 @@ import (
 type fsckCmd struct {
 	conn
 	store, query, statePath, resumeFrom, dataDogURL, output string
+	s3Buckets                                               []string
+	s3Endpoint, s3Region                                    string
 	verify                                                  bool
 	concurrency, blobConcurrency, pageSize                  int
 }
@@ -28,8 +34,9 @@ func newFsck() *cobra.Command {
 		Use:   "fsck --store URL [--namespace NS] [--query QUERY] [--verify]",
 		Short: "Find workflows that reference missing or corrupt blobs",
 		Long: `Walks the histories of the open and retained workflows the query lists, finds every
-reference the codec reads (longhaul references, extstore claims, and DataDog references
-with --datadog-url), and checks each distinct blob once: that it exists with the
+reference the codec reads (longhaul references, extstore claims, DataDog references with
+--datadog-url and Temporal S3 driver claims with --temporal-s3-bucket; those two are read
+and verified in full), and checks each distinct blob once: that it exists with the
 reference's length, and with --verify that its bytes hash to the reference's digest
 (streamed: memory stays bounded whatever the blob's size). Each missing or corrupt blob
 is reported with every workflow id, run id, event id and event type that references it.
@@ -55,6 +62,10 @@ be read.`,
 	f.StringVar(&c.statePath, "state", "", "state file to resume from and to write after every page")
 	f.StringVar(&c.resumeFrom, "resume-from", "", "skip the listing up to this workflow id")
 	f.StringVar(&c.dataDogURL, "datadog-url", "", "DataDog large-payload service URL: also check its references")
+	f.StringSliceVar(&c.s3Buckets, "temporal-s3-bucket", nil,
+		"bucket of Temporal's S3 External Storage driver: also check its claims (repeatable; AWS credentials from the default chain)")
+	f.StringVar(&c.s3Endpoint, "temporal-s3-endpoint", "", "S3-compatible endpoint for --temporal-s3-bucket (path-style)")
+	f.StringVar(&c.s3Region, "temporal-s3-region", "", "region for --temporal-s3-bucket (default: the AWS default chain's)")
 	f.IntVar(&c.concurrency, "concurrency", fsck.DefaultConcurrency, "histories read at once")
 	f.IntVar(&c.blobConcurrency, "blob-concurrency", fsck.DefaultBlobConcurrency, "blobs checked at once")
 	f.IntVar(&c.pageSize, "page-size", fsck.DefaultPageSize, "workflows per visibility page (the unit of resumption)")
@@ -123,6 +134,13 @@ func (c *fsckCmd) options(ctx context.Context, cmd *cobra.Command) (fsck.Options
 		}
 		opts.Readers = append(opts.Readers, r)
 	}
+	if len(c.s3Buckets) > 0 {
+		r, err := temporalS3Reader(ctx, c.s3Buckets, c.s3Endpoint, c.s3Region)
+		if err != nil {
+			return opts, err
+		}
+		opts.Readers = append(opts.Readers, r)
+	}
 	if c.statePath != "" {
 		if opts.State, err = fsck.LoadState(c.statePath); err != nil {
 			return opts, usageErr(err)
@@ -161,4 +179,29 @@ func (c *fsckCmd) print(w io.Writer, r *fsck.Report) error {
 	}
 	_, err := fmt.Fprintf(w, "%d problems, %d unreadable histories\n", len(r.Problems), len(r.Errors))
 	return err
+}
+
+// temporalS3Reader reads the claims of Temporal's S3 driver from buckets.
+func temporalS3Reader(ctx context.Context, buckets []string, endpoint, region string) (codec.Reader, error) {
+	var loadOpts []func(*config.LoadOptions) error
+	if region != "" {
+		loadOpts = append(loadOpts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("--temporal-s3-bucket: aws config: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1" // S3-compatible servers mostly ignore it; the SDK needs one
+	}
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint, o.UsePathStyle = aws.String(endpoint), true
+		}
+	})
+	r, err := temporals3.New(temporals3.Options{Client: client, Buckets: buckets})
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	return r, nil
 }

@@ -360,3 +360,42 @@ func (f *fsckFixture) listing(t *testing.T) []string {
 	}
 	return ids
 }
+
+// Claims of Temporal's S3 driver are checked with --temporal-s3-bucket: a good object
+// passes, a deleted one is reported with its workflow and event.
+func TestFsckTemporalS3Claims(t *testing.T) {
+	const ns = "ops-fsck-s3"
+	dev := testenv.SharedTemporal(t)
+	registerNamespace(t, dev.Client(t, client.Options{}), ns, 24*time.Hour)
+	srv := testenv.S3(t, testenv.S3Options{})
+	writer := &testenv.TemporalS3Writer{Client: srv.NewClient(), Bucket: srv.Bucket}
+	c := dev.Client(t, client.Options{Namespace: ns,
+		ExternalStorage: converter.ExternalStorage{Drivers: []converter.StorageDriver{writer}, PayloadSizeThreshold: 1024}})
+	ctx := testenv.Context(t, time.Minute)
+	in := make([]byte, 4096)
+	_, _ = rand.Read(in)
+	if _, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "s3-claim", TaskQueue: "nobody"}, "Hold", in); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"fsck", "--store", s3URL(srv, srv.Endpoint, "unused"), "--namespace", ns, "--address", dev.Address,
+		"--temporal-s3-bucket", srv.Bucket, "--temporal-s3-endpoint", srv.Endpoint}
+	rep, code := report(t, s3Env(srv), args...)
+	if code != exitOK || rep.References != 1 || rep.Blobs != 1 {
+		t.Fatalf("exit %d, %d references, %d blobs", code, rep.References, rep.Blobs)
+	}
+	out, err := srv.NewClient().ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(srv.Bucket), Prefix: aws.String("v0/")})
+	if err != nil || len(out.Contents) != 1 {
+		t.Fatalf("objects of the S3 driver: %v, %v", out, err)
+	}
+	if _, err := srv.NewClient().DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(srv.Bucket), Key: out.Contents[0].Key}); err != nil {
+		t.Fatal(err)
+	}
+	rep, code = report(t, s3Env(srv), args...)
+	if code != exitProblems || len(rep.Problems) != 1 {
+		t.Fatalf("after deleting the object: exit %d, problems %+v", code, rep.Problems)
+	}
+	p := rep.Problems[0]
+	if p.Kind != fsck.KindForeign || p.Status != fsck.StatusMissing || len(p.Occurrences) != 1 || p.Occurrences[0].WorkflowID != "s3-claim" {
+		t.Errorf("problem %+v", p)
+	}
+}

@@ -20,7 +20,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"check", "retention", "--help"}, append([]string{"--store", "--max-run", "--retention", "--output", "Examples:",
 			"longhaul check retention --store", "ok (0)", "would-delete-blobs-in-use", "no-expiry", "cannot-tell", "(3)",
 			"max run + namespace retention + touch interval + 1 day margin", "assumed to run at most 30 days"}, conn...)},
-		{[]string{"fsck", "--help"}, append([]string{"--store", "--query", "--verify", "--state", "--resume-from", "--datadog-url",
+		{[]string{"fsck", "--help"}, append([]string{"--store", "--query", "--verify", "--state", "--resume-from", "--datadog-url", "--temporal-s3-bucket",
 			"--concurrency", "--output", "Examples:", "longhaul fsck --store", "workflow id, run id, event id and event type",
 			"Exit codes: 0 every blob is good; 1 problems found; 3"}, conn...)},
 		{[]string{"sweep", "uploads", "--help"}, []string{"--store", "--older-than", "--dry-run", "--output", "Examples:",

@@ -28,7 +28,7 @@ const copyBufSize = 256 << 10
 // "" for a good blob, else a status and detail.
 func checkBlob(ctx context.Context, store codec.Store, r blobRef, verify bool) (status, detail string) {
 	if r.foreign != nil {
-		if _, err := r.foreign.Read(ctx, "", r.payload); err != nil {
+		if _, err := r.foreign.Read(ctx, r.namespace, r.payload); err != nil {
 			return classify(err)
 		}
 		return "", ""

@@ -23,9 +23,10 @@ type blobRef struct {
 	// digest of the reference payload (one check per distinct reference).
 	key string
 	ref codec.Reference
-	// foreign is the reader and payload of a foreign reference.
-	foreign codec.Reader
-	payload *commonpb.Payload
+	// foreign is the reader and payload of a foreign reference, read for namespace.
+	foreign   codec.Reader
+	payload   *commonpb.Payload
+	namespace string
 }
 
 // parseRef recognizes a reference payload with the codec's own parsers. ok is false
@@ -53,7 +54,7 @@ func parseRef(namespace string, p *commonpb.Payload, readers []codec.Reader) (bl
 	}
 	for _, r := range readers {
 		if r.Recognize(p) {
-			return blobRef{kind: KindForeign, key: "foreign/" + payloadDigest(p), foreign: r, payload: p}, true, nil
+			return blobRef{kind: KindForeign, key: "foreign/" + payloadDigest(p), foreign: r, payload: p, namespace: namespace}, true, nil
 		}
 	}
 	return blobRef{}, false, nil
