@@ -78,6 +78,7 @@ test: tools
 	rm -rf $(ARTIFACTS) && mkdir -p $(ARTIFACTS)
 	$(GO) test $(TEST_FLAGS) -race -artifacts -outputdir $(ARTIFACTS) $(LIB_PKGS)
 	$(GO) test $(TEST_FLAGS) ./examples/...
+	$(GO) test $(TEST_FLAGS) ./cmd/...
 	@$(MAKE) --no-print-directory fuzz
 
 fuzz:

@@ -89,7 +89,7 @@ func (r *DataDogReader) Parse(c Candidate) (Locator, bool, error) {
 	}
 	ref, sum, err := parseDataDogRef(version, c.Payload.GetData())
 	if err != nil {
-		return Locator{}, true, err
+		return Locator{Kind: KindDataDog}, true, err
 	}
 	loc := Locator{ // v1: no key, the service finds the blob by digest
 		Kind: KindDataDog, Size: ref.Size, Max: r.opts.MaxSize, Algorithm: "sha256", Digest: sum,

@@ -19,6 +19,7 @@ const (
 	KindTemporalS3                 // a claim of Temporal's own S3 External Storage driver
 )
 
+// String names the kind in errors, logs and fsck reports.
 func (k Kind) String() string {
 	switch k {
 	case KindLonghaul:
@@ -90,6 +91,28 @@ func (l Locator) Bound() int64 {
 	return l.Max
 }
 
+// String names what the Locator reads: the blob key in the codec's Store, or the foreign
+// service's bucket and key (or digest).
+func (l Locator) String() string {
+	switch {
+	case l.Reader == nil:
+		key, err := BlobKey(l.Namespace, l.Digest)
+		if err != nil {
+			return "key v1/" + l.Namespace + "/" + l.Algorithm + "/" + l.Digest
+		}
+		return "key " + key
+	case l.Bucket != "":
+		return l.Kind.String() + " bucket " + l.Bucket + " key " + l.Key
+	case l.Key != "":
+		return l.Kind.String() + " key " + l.Key
+	}
+	return l.Kind.String() + " digest " + l.Algorithm + ":" + l.Digest
+}
+
+// ID names the bytes a Locator reads and how they are read, so that a caller checking many
+// references (fsck) checks each once.
+func (l Locator) ID() string { return l.cacheKey() }
+
 // cacheKey names the decoded result: the namespace, the source, how the bytes are
 // compressed and their address (a longhaul reference and an extstore claim of one blob
 // share an entry; a foreign service's bytes never pass for the Store's).
@@ -139,7 +162,7 @@ func (c *Codec) parse(p *commonpb.Payload) (Locator, bool, error) {
 	if IsReference(p) {
 		ref, err := ParseReference(p)
 		if err != nil {
-			return Locator{}, true, err
+			return Locator{Kind: KindLonghaul}, true, err
 		}
 		return ref.locator(""), true, nil
 	}
@@ -159,7 +182,7 @@ func (c *Codec) parseCandidate(cand Candidate) (Locator, bool, error) {
 	if sr := cand.Storage; sr != nil && IsClaim(sr.ClaimData) {
 		ns, ref, err := ParseClaim(sr.ClaimData)
 		if err != nil {
-			return Locator{}, true, err
+			return Locator{Kind: KindClaim}, true, err
 		}
 		loc := ref.locator(ns)
 		loc.Kind = KindClaim

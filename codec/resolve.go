@@ -83,20 +83,8 @@ func (c *Codec) fail(loc Locator, err error) error {
 	return &StoreError{Op: "get", Namespace: loc.Namespace, SHA256: loc.Digest, Store: name, Err: err}
 }
 
-// where names what a locator reads: the blob key, or the foreign service's bucket and key.
-func (c *Codec) where(loc Locator) string {
-	if loc.Reader == nil {
-		key, _ := BlobKey(loc.Namespace, loc.Digest)
-		return "key " + key
-	}
-	switch {
-	case loc.Bucket != "":
-		return loc.Kind.String() + " bucket " + loc.Bucket + " key " + loc.Key
-	case loc.Key != "":
-		return loc.Kind.String() + " key " + loc.Key
-	}
-	return loc.Kind.String() + " digest " + loc.Algorithm + ":" + loc.Digest
-}
+// where names what a locator reads, for errors and logs.
+func (c *Codec) where(loc Locator) string { return loc.String() }
 
 // open starts reading the stored bytes of loc: the codec's Store, or the Reader's source.
 func (c *Codec) open(ctx context.Context, loc Locator) (io.ReadCloser, error) {
@@ -129,36 +117,79 @@ func (c *Codec) load(ctx context.Context, loc Locator) (raw []byte, err error) {
 		return nil, c.fail(loc, err)
 	}
 	defer rc.Close()
-	stored := int64(-1) // unknown
-	if s, ok := rc.(Sizer); ok && s.Size() >= 0 {
-		stored = s.Size()
-		if (loc.Size >= 0 && stored != loc.Size) || stored > loc.Max {
-			return nil, c.corrupt(loc, fmt.Errorf("blob is %d bytes, reference says %s", stored, claimed(loc)))
-		}
+	stored, err := c.storedSize(loc, rc)
+	if err != nil {
+		return nil, err
 	}
 	hr := &hashReader{r: io.LimitReader(rc, loc.Max+1), h: sha256.New()}
 	raw, verified, err := c.read(hr, loc, rc, stored)
-	if hr.readErr != nil {
-		if errors.Is(hr.readErr, ErrCorrupt) {
-			return nil, c.corrupt(loc, fmt.Errorf("read: %w", hr.readErr))
-		}
-		if loc.Reader != nil && errors.Is(hr.readErr, io.ErrUnexpectedEOF) {
-			return nil, c.corrupt(loc, fmt.Errorf("body ended early after %d bytes: %w", hr.n, hr.readErr))
-		}
-		return nil, c.fail(loc, fmt.Errorf("read %s: %w", c.where(loc), hr.readErr))
-	}
-	switch {
-	case errors.Is(err, errDigestMismatch):
-		return nil, c.corrupt(loc, fmt.Errorf("%s of the stored bytes differs from the reference", loc.Algorithm))
-	case err != nil:
-		return nil, c.corrupt(loc, fmt.Errorf("decompress: %v", err))
-	case hr.n > loc.Max || (loc.Size >= 0 && hr.n != loc.Size):
-		return nil, c.corrupt(loc, fmt.Errorf("blob is %s bytes, reference says %s", atLeast(hr.n, loc.Max), claimed(loc)))
-	case !verified && hexSum(hr.h) != loc.Digest:
-		return nil, c.corrupt(loc, fmt.Errorf("%s of the stored bytes differs from the reference", loc.Algorithm))
+	if err := c.verdict(loc, hr, verified, err); err != nil {
+		return nil, err
 	}
 	c.ctr.add(&c.ctr.bytesFetched, hr.n)
 	return raw, nil
+}
+
+// storedSize is the length the source vouches for (-1: unknown); one that differs from
+// the claim or passes the bound is ErrCorrupt before anything is read.
+func (c *Codec) storedSize(loc Locator, rc io.Reader) (int64, error) {
+	s, ok := rc.(Sizer)
+	if !ok || s.Size() < 0 {
+		return -1, nil
+	}
+	if stored := s.Size(); (loc.Size >= 0 && stored != loc.Size) || stored > loc.Max {
+		return -1, c.corrupt(loc, fmt.Errorf("blob is %d bytes, reference says %s", stored, claimed(loc)))
+	}
+	return s.Size(), nil
+}
+
+// verdict judges a finished read: a source failure, a body longer or shorter than the
+// claim, or bytes that do not hash to the digest (unless verified already).
+func (c *Codec) verdict(loc Locator, hr *hashReader, verified bool, err error) error {
+	if hr.readErr != nil {
+		if errors.Is(hr.readErr, ErrCorrupt) {
+			return c.corrupt(loc, fmt.Errorf("read: %w", hr.readErr))
+		}
+		if loc.Reader != nil && errors.Is(hr.readErr, io.ErrUnexpectedEOF) {
+			return c.corrupt(loc, fmt.Errorf("body ended early after %d bytes: %w", hr.n, hr.readErr))
+		}
+		return c.fail(loc, fmt.Errorf("read %s: %w", c.where(loc), hr.readErr))
+	}
+	switch {
+	case errors.Is(err, errDigestMismatch):
+		return c.corrupt(loc, fmt.Errorf("%s of the stored bytes differs from the reference", loc.Algorithm))
+	case err != nil:
+		return c.corrupt(loc, fmt.Errorf("decompress: %v", err))
+	case hr.n > loc.Max || (loc.Size >= 0 && hr.n != loc.Size):
+		return c.corrupt(loc, fmt.Errorf("blob is %s bytes, reference says %s", atLeast(hr.n, loc.Max), claimed(loc)))
+	case !verified && hexSum(hr.h) != loc.Digest:
+		return c.corrupt(loc, fmt.Errorf("%s of the stored bytes differs from the reference", loc.Algorithm))
+	}
+	return nil
+}
+
+// Check checks the bytes a Locator from Locate names without building the payload: that
+// they exist with the length claimed and, with verify, that they hash to the digest,
+// streamed through the hash in bounded memory (operators' checks of huge blobs). It is
+// Resolve's path up to the bytes: ErrNotFound, ErrCorrupt, or the source's error.
+func (c *Codec) Check(ctx context.Context, loc Locator, verify bool) error {
+	if err := c.admitLocator(&loc); err != nil {
+		return fmt.Errorf("codec check: %w", err)
+	}
+	rc, err := c.open(ctx, loc)
+	if err != nil {
+		return c.fail(loc, err)
+	}
+	defer rc.Close()
+	if _, err := c.storedSize(loc, rc); err != nil || !verify {
+		return err
+	}
+	hr := &hashReader{r: io.LimitReader(rc, loc.Max+1), h: sha256.New()}
+	_, err = io.CopyBuffer(io.Discard, hr, make([]byte, readChunk))
+	if hr.readErr != nil {
+		err = nil // judged by verdict
+	}
+	return c.verdict(loc, hr, false, err)
 }
 
 // read reads the stored bytes through hr the fastest way loc allows; verified reports

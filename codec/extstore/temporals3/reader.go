@@ -153,6 +153,7 @@ func (r *Reader) Parse(c codec.Candidate) (codec.Locator, bool, error) {
 		return codec.Locator{}, false, nil
 	}
 	loc, err := r.parseClaim(sr.ClaimData)
+	loc.Kind = codec.KindTemporalS3
 	return loc, true, err
 }
 

@@ -51,6 +51,10 @@ type config struct {
 	jwtClaim      string
 	jwtHeader     string
 	jwtClockSkew  time.Duration
+
+	temporalAddress   string
+	temporalNamespace listFlag
+	maxRun            time.Duration
 }
 
 // flagDef describes one flag for parsing and for --help.
@@ -96,6 +100,12 @@ func (c *config) defs() []flagDef {
 		{"read-temporal-s3", "", "", "S3 bucket of Temporal's S3 External Storage driver whose claims the codec server decodes; " +
 			"repeatable (variable: comma-separated). AWS credentials, region and endpoint (AWS_ENDPOINT_URL_S3; path-style then) " +
 			"from the default chain; empty = none", &c.readTemporalS3},
+		{"temporal-address", "", "", "Temporal frontend host:port; when set, the service checks at start-up that the store's " +
+			"lifecycle rules cannot delete blobs in use (namespace retention from DescribeNamespace) and logs a warning if they can",
+			(*stringFlag)(&c.temporalAddress)},
+		{"temporal-namespace", "", "", "namespace whose retention the start-up check reads (default: default); " +
+			"repeatable (variable: comma-separated)", &c.temporalNamespace},
+		{"max-run", "", "720h", "longest workflow run the start-up retention check assumes", (*durationFlag)(&c.maxRun)},
 		{"log-format", "", "text", "log format: text or json", (*stringFlag)(&c.logFormat)},
 		{"log-level", "", "info", "log level: debug, info, warn or error", (*stringFlag)(&c.logLevel)},
 	}

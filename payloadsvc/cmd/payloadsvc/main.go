@@ -113,6 +113,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	log.Info("payloadsvc: listening", "addr", ln.Addr().String(), "scheme", api.scheme, "store", storeName(store),
 		"auth", cfg.authEnabled(), "cors_origins", cfg.corsOrigins.values, "max_connections", api.maxConns)
 
+	go checkRetention(ctx, cfg, store, log)
 	errc := make(chan error, 2)
 	go func() { errc <- api.serve() }()
 	if metricsSrv != nil {

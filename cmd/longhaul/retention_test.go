@@ -1,0 +1,126 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+)
+
+// s3Env is the environment the command needs to reach versitygw.
+func s3Env(s *testenv.S3Server) []string {
+	return []string{"AWS_ACCESS_KEY_ID=" + s.AccessKey, "AWS_SECRET_ACCESS_KEY=" + s.SecretKey, "AWS_REGION=" + s.Region,
+		"AWS_EC2_METADATA_DISABLED=true"}
+}
+
+func s3URL(s *testenv.S3Server, endpoint, prefix string) string {
+	return fmt.Sprintf("s3://%s/%s?endpoint=%s&region=%s", s.Bucket, prefix, endpoint, s.Region)
+}
+
+// registerNamespace creates a namespace with the given retention on the dev server.
+func registerNamespace(t *testing.T, c client.Client, name string, retention time.Duration) {
+	t.Helper()
+	ctx := testenv.Context(t, time.Minute)
+	_, err := c.WorkflowService().RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
+		Namespace: name, WorkflowExecutionRetentionPeriod: durationpb.New(retention),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func rule(id, prefix string, f func(*types.LifecycleRule)) types.LifecycleRule {
+	r := types.LifecycleRule{ID: aws.String(id), Status: types.ExpirationStatusEnabled,
+		Filter: &types.LifecycleRuleFilter{Prefix: aws.String(prefix)}}
+	f(&r)
+	return r
+}
+
+func expireAfter(days int32) func(*types.LifecycleRule) {
+	return func(r *types.LifecycleRule) { r.Expiration = &types.LifecycleExpiration{Days: aws.Int32(days)} }
+}
+
+func abortAfter(days int32) func(*types.LifecycleRule) {
+	return func(r *types.LifecycleRule) {
+		r.AbortIncompleteMultipartUpload = &types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(days)}
+	}
+}
+
+// The four verdicts, on lifecycle configurations put with PutBucketLifecycleConfiguration
+// and a namespace retention of 7 days read from the dev server.
+func TestCheckRetentionVerdicts(t *testing.T) {
+	dev := testenv.SharedTemporal(t)
+	c := dev.Client(t, client.Options{})
+	registerNamespace(t, c, "ops-retention-7d", 7*24*time.Hour)
+	srv := testenv.S3(t, testenv.S3Options{})
+	proxy := testenv.LifecycleProxy(t, srv)
+	admin := srv.NewClientFor(proxy.URL)
+	ctx := testenv.Context(t, 2*time.Minute)
+	disabled := rule("off", "", expireAfter(1))
+	disabled.Status = types.ExpirationStatusDisabled
+	tests := []struct {
+		name     string
+		rules    []types.LifecycleRule // nil: no configuration
+		endpoint string
+		code     int
+		verdict  string
+		want     []string
+	}{
+		{"ok", []types.LifecycleRule{rule("blobs", "prod/v1/", expireAfter(60)), rule("mpu", "prod/", abortAfter(1))}, proxy.URL,
+			exitOK, "ok", []string{"21 days more than the 39 needed", "cleans-incomplete-uploads"}},
+		{"unsafe", []types.LifecycleRule{rule("short", "prod/", expireAfter(30))}, proxy.URL, exitProblems,
+			"would-delete-blobs-in-use", []string{`rule "short" (Expiration.Days=30)`, "9 days too early", `"prod/v1/ops-retention-7d/"`}},
+		{"no expiry", []types.LifecycleRule{disabled, rule("mpu", "", abortAfter(2)), rule("logs", "logs/", expireAfter(1))},
+			proxy.URL, exitProblems, "no-expiry", []string{"rule is disabled", "storage grows forever", `does not cover the blobs`}},
+		{"no configuration", nil, proxy.URL, exitProblems, "no-expiry", []string{"at least 39 days"}},
+		{"cannot tell", nil, srv.Endpoint, exitCannotTell, "cannot-tell", []string{"NotImplemented"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var err error
+			if tt.rules == nil {
+				_, err = admin.DeleteBucketLifecycle(ctx, &s3.DeleteBucketLifecycleInput{Bucket: aws.String(srv.Bucket)})
+			} else {
+				_, err = admin.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{
+					Bucket: aws.String(srv.Bucket), LifecycleConfiguration: &types.BucketLifecycleConfiguration{Rules: tt.rules}})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"check", "retention", "--store", s3URL(srv, tt.endpoint, "prod"), "--namespace", "ops-retention-7d",
+				"--max-run", "30d", "--address", dev.Address}
+			text := runCLI(t, s3Env(srv), args...)
+			t.Logf("check retention output (exit %d):\n%s", text.code, text.stdout)
+			if text.code != tt.code || !strings.Contains(text.stdout, "verdict:   "+tt.verdict) {
+				t.Fatalf("exit %d, want %d and verdict %s\nstdout:\n%s\nstderr:\n%s", text.code, tt.code, tt.verdict, text.stdout, text.stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(text.stdout, w) {
+					t.Errorf("output lacks %q:\n%s", w, text.stdout)
+				}
+			}
+			js := runCLI(t, s3Env(srv), append(args, "--output", "json")...)
+			var rep struct {
+				Verdict    string `json:"verdict"`
+				NeededDays int    `json:"neededDays"`
+				Retention  string `json:"retention"`
+			}
+			if err := json.Unmarshal([]byte(js.stdout), &rep); err != nil || js.code != tt.code {
+				t.Fatalf("json: exit %d, %v: %s", js.code, err, js.stdout)
+			}
+			if rep.Verdict != tt.verdict || rep.NeededDays != 39 || rep.Retention != "7d" {
+				t.Errorf("json report %+v", rep)
+			}
+		})
+	}
+}

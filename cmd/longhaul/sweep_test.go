@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/sweep"
+	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
+)
+
+// The killed worker's upload: 200 MiB, of which the source gives hangAfter bytes and
+// then blocks, so the parts read so far are uploaded and the rest never comes.
+const (
+	killedUploadSize = 200 << 20
+	hangAfter        = 48 << 20
+	hangEnv          = "LONGHAUL_TEST_HANG_UPLOAD"
+)
+
+// hangingSource gives hangAfter zero bytes, then blocks forever.
+type hangingSource struct{ n int64 }
+
+func (h *hangingSource) Read(p []byte) (int, error) {
+	if h.n >= hangAfter {
+		select {}
+	}
+	n := int(min(int64(len(p)), hangAfter-h.n))
+	clear(p[:n])
+	h.n += int64(n)
+	return n, nil
+}
+
+// hangUpload is the worker killed mid-upload: run by the test binary itself when
+// hangEnv names a store URL, it puts a 200 MiB blob that never finishes.
+func hangUpload() {
+	ctx := context.Background()
+	store, err := payloadsvc.OpenStore(ctx, os.Getenv(hangEnv))
+	if err == nil {
+		_, err = store.Put(ctx, os.Getenv(hangEnv+"_KEY"), &hangingSource{}, killedUploadSize)
+	}
+	os.Stderr.WriteString("upload ended: " + errString(err) + "\n")
+	os.Exit(1)
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "no error"
+	}
+	return err.Error()
+}
+
+func randomKey(t *testing.T) (string, []byte) {
+	b := make([]byte, 20<<20) // over the part size: committed as parts, composed or blocks
+	_, _ = rand.Read(b)
+	sum := sha256.Sum256(b)
+	key, err := codec.BlobKey("ops-sweep", hex.EncodeToString(sum[:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key, b
+}
+
+// sweepCase is one store kind: its URL, the environment that reaches it, and a count of
+// the debris the killed upload left, read with the emulator's own API.
+type sweepCase struct {
+	url    string
+	env    []string
+	debris func(ctx context.Context, t *testing.T, objectName string) int
+	name   func(key string) string
+}
+
+// testSweep kills a worker mid 200 MiB upload and sweeps: --dry-run and a younger
+// cut-off change nothing, the sweep frees exactly the debris, and a committed blob under
+// the same prefix is untouched.
+func testSweep(t *testing.T, sc sweepCase) {
+	for _, kv := range sc.env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	ctx := testenv.Context(t, 3*time.Minute)
+	store, err := payloadsvc.OpenStore(ctx, sc.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	committedKey, committed := randomKey(t)
+	if _, err := store.Put(ctx, committedKey, bytes.NewReader(committed), int64(len(committed))); err != nil {
+		t.Fatal(err)
+	}
+	killedKey, _ := randomKey(t)
+	killUploadMidway(t, ctx, sc, killedKey)
+	n := sc.debris(ctx, t, sc.name(killedKey))
+
+	dry := sweepJSON(t, sc, exitProblems, "--older-than", "0s", "--dry-run")
+	if len(dry.Found) == 0 || dry.FreedCount() != 0 || sc.debris(ctx, t, sc.name(killedKey)) != n {
+		t.Fatalf("--dry-run: found %d, freed %d; debris %d -> %d", len(dry.Found), dry.FreedCount(), n, sc.debris(ctx, t, sc.name(killedKey)))
+	}
+	young := sweepJSON(t, sc, exitOK, "--older-than", "1h")
+	if len(young.Found) != 0 || young.Younger == 0 || sc.debris(ctx, t, sc.name(killedKey)) != n {
+		t.Fatalf("--older-than 1h: found %d, younger %d", len(young.Found), young.Younger)
+	}
+	text := runCLI(t, sc.env, "sweep", "uploads", "--store", sc.url, "--older-than", "0s")
+	t.Logf("sweep output:\n%s", text.stdout)
+	if text.code != exitOK || !strings.Contains(text.stdout, "freed") || sc.debris(ctx, t, sc.name(killedKey)) != 0 {
+		t.Fatalf("sweep: exit %d, debris left %d\n%s%s", text.code, sc.debris(ctx, t, sc.name(killedKey)), text.stdout, text.stderr)
+	}
+	for _, d := range dry.Found {
+		if !strings.Contains(text.stdout, "freed "+d.Kind+" "+d.Name) {
+			t.Errorf("sweep output does not say it freed %s %s", d.Kind, d.Name)
+		}
+	}
+	rc, err := store.Get(ctx, committedKey)
+	if err != nil {
+		t.Fatalf("committed blob after the sweep: %v", err)
+	}
+	defer rc.Close()
+	if got, err := io.ReadAll(rc); err != nil || !bytes.Equal(got, committed) {
+		t.Fatalf("committed blob changed by the sweep (%v)", err)
+	}
+}
+
+// killUploadMidway runs the upload in a child process and kills it (SIGKILL) once the
+// store holds every part the source gave (three parts of the default 16 MiB): then
+// nothing is in flight and the debris stays as the kill left it.
+func killUploadMidway(t *testing.T, ctx context.Context, sc sweepCase, key string) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), hangEnv+"="+sc.url, hangEnv+"_KEY="+key)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	for sc.debris(ctx, t, sc.name(key)) < hangAfter/(16<<20) {
+		select {
+		case <-exited:
+			t.Fatalf("uploader exited before it was killed: %s", stderr.String())
+		case <-ctx.Done():
+			_ = cmd.Process.Kill()
+			t.Fatal("no debris from the upload before the deadline")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	_ = cmd.Process.Kill()
+	<-exited
+}
+
+func sweepJSON(t *testing.T, sc sweepCase, code int, args ...string) sweep.Report {
+	t.Helper()
+	r := runCLI(t, sc.env, append([]string{"sweep", "uploads", "--store", sc.url, "-o", "json"}, args...)...)
+	var rep sweep.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != code {
+		t.Fatalf("sweep %v: exit %d (want %d), %v\n%s%s", args, r.code, code, err, r.stdout, r.stderr)
+	}
+	return rep
+}

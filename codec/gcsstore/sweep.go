@@ -1,0 +1,63 @@
+package gcsstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"cloud.google.com/go/storage"
+	"google.golang.org/api/iterator"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/sweep"
+)
+
+var _ sweep.Sweeper = (*Store)(nil)
+
+// SweepUploads deletes the part and intermediate objects under the store's .uploads/
+// directory that were created more than olderThan ago: what a worker killed between
+// uploading parts and composing them leaves (the store deletes its own parts after a
+// compose or a failure when it can). Blobs live outside .uploads/ and are never
+// listed. Each delete is conditional on the listed generation. With dryRun it only
+// reports. It needs storage.objects.list and storage.objects.delete.
+func (s *Store) SweepUploads(ctx context.Context, olderThan time.Duration, dryRun bool) (sweep.Report, error) {
+	rep, err := sweep.Start(s, olderThan, dryRun)
+	if err != nil {
+		return rep, err
+	}
+	dir := s.loc.Prefix + uploadsDir
+	it := s.bucket.Objects(ctx, &storage.Query{Prefix: dir})
+	var errs []error
+	for {
+		attrs, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			break
+		}
+		if err != nil {
+			return rep, fmt.Errorf("gcsstore sweep %s: list %s: %w", s, dir, err)
+		}
+		if attrs.Created.After(rep.Before) {
+			rep.Younger++
+			continue
+		}
+		d := sweep.Debris{Kind: sweep.KindComposePart, Name: attrs.Name, Started: attrs.Created, Bytes: attrs.Size, Parts: 1}
+		if !dryRun {
+			err := s.retry.Do(ctx, "delete part", attrs.Name, func(ctx context.Context) error {
+				return s.bucket.Object(attrs.Name).If(storage.Conditions{GenerationMatch: attrs.Generation}).Delete(ctx)
+			})
+			switch {
+			case err == nil, errors.Is(err, codec.ErrNotFound): // gone meanwhile: freed all the same
+				d.Freed = true
+				s.stats.cleanups.Add(1)
+			default:
+				errs = append(errs, fmt.Errorf("delete %s: %w", attrs.Name, err))
+			}
+		}
+		rep.Found = append(rep.Found, d)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return rep, fmt.Errorf("gcsstore sweep %s: %w", s, err)
+	}
+	return rep, nil
+}
