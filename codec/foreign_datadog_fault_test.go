@@ -123,7 +123,7 @@ func TestDataDogStatuses(t *testing.T) {
 			}
 			if !tc.permanent {
 				reqs := svc.Requests()
-				checkDataDogGet(t, reqs[len(reqs)-1], int64(len(orig.Data)))
+				testenv.CheckDataDogGet(t, reqs[len(reqs)-1], int64(len(orig.Data)))
 			}
 		})
 	}

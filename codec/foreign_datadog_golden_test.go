@@ -3,8 +3,6 @@ package codec_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
-	"net/http"
 	"path/filepath"
 	"testing"
 
@@ -16,61 +14,12 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
 )
 
-// dataDogCase is one reference DataDog's codec writes: a version, a payload size and kind.
-type dataDogCase struct {
-	version, kind string
-	size          int
-}
-
-func (c dataDogCase) name() string {
-	return fmt.Sprintf("%s_%s_%s", c.version, sizeName(c.size), c.kind)
-}
-
-func (c dataDogCase) payload() *commonpb.Payload {
-	return testenv.DataDogPayload(c.kind, c.size, uint64(c.size)+uint64(len(c.kind)))
-}
-
-// dataDogCases: v1 and v2, 10 KiB, 3 MiB and 40 MiB, random and JSON; plus v1 as written
-// before v2 existed ("location" in place of "key").
-func dataDogCases() []dataDogCase {
-	var cs []dataDogCase
-	for _, v := range []string{testenv.DataDogV1, testenv.DataDogV2} {
-		for _, size := range []int{10 << 10, 3 * mib, 40 * mib} {
-			for _, kind := range []string{"random", "json"} {
-				cs = append(cs, dataDogCase{v, kind, size})
-			}
-		}
-	}
-	return append(cs, dataDogCase{testenv.DataDogV1Legacy, "random", 10 << 10})
-}
-
-// goldenRef is a reference payload as a golden file holds it: its metadata as text and
-// its data verbatim (the exact bytes DataDog's codec writes are JSON themselves).
-func goldenRef(p *commonpb.Payload) []byte {
-	md := map[string]string{}
-	for k, v := range p.GetMetadata() {
-		md[k] = string(v)
-	}
-	m, err := json.Marshal(md)
-	if err != nil {
-		panic(err)
-	}
-	return fmt.Appendf(nil, "{\"metadata\":%s,\n \"data\":%s}\n", m, p.GetData())
-}
-
-// parseGoldenRef is the inverse of goldenRef.
+// parseGoldenRef reads a DataDog golden reference.
 func parseGoldenRef(t *testing.T, b []byte) *commonpb.Payload {
 	t.Helper()
-	var g struct {
-		Metadata map[string]string
-		Data     json.RawMessage
-	}
-	if err := json.Unmarshal(b, &g); err != nil {
+	p, err := testenv.ParseDataDogGoldenRef(b)
+	if err != nil {
 		t.Fatal(err)
-	}
-	p := &commonpb.Payload{Metadata: map[string][]byte{}, Data: g.Data}
-	for k, v := range g.Metadata {
-		p.Metadata[k] = []byte(v)
 	}
 	return p
 }
@@ -81,16 +30,16 @@ func parseGoldenRef(t *testing.T, b []byte) *commonpb.Payload {
 // decodes in a worker codec whose DataDog reader asks the double of DataDog's service, as
 // its handlers require, with one GET.
 func TestDataDogGolden(t *testing.T) {
-	for _, tc := range dataDogCases() {
-		t.Run(tc.name(), func(t *testing.T) {
+	for _, tc := range testenv.DataDogCases() {
+		t.Run(tc.Name(), func(t *testing.T) {
 			svc := testenv.StartDataDogService(t)
-			orig := tc.payload()
-			ref, err := testenv.DataDogWriter{URL: svc.URL, Version: tc.version, Namespace: "default"}.Put(t.Context(), orig)
+			orig := tc.Payload()
+			ref, err := testenv.DataDogWriter{URL: svc.URL, Version: tc.Version, Namespace: "default"}.Put(t.Context(), orig)
 			if err != nil {
 				t.Fatal(err)
 			}
-			file := filepath.Join("testdata", "datadog_"+tc.name()+".golden.json")
-			checkGolden(t, file, goldenRef(ref))
+			file := tc.GoldenFile("testdata")
+			checkGolden(t, file, testenv.DataDogGoldenRef(ref))
 			golden := parseGoldenRef(t, readFile(t, file))
 			if !proto.Equal(golden, ref) {
 				t.Fatal("the golden file does not hold the reference")
@@ -104,23 +53,8 @@ func TestDataDogGolden(t *testing.T) {
 			if len(reqs) != 1 {
 				t.Fatalf("%d requests, want one GET", len(reqs))
 			}
-			checkDataDogGet(t, reqs[0], int64(tc.size))
+			testenv.CheckDataDogGet(t, reqs[0], int64(tc.Size))
 		})
-	}
-}
-
-// checkDataDogGet checks that a request was a GET the service answered 200, with the
-// headers its handlers require.
-func checkDataDogGet(t *testing.T, r testenv.DataDogRequest, size int64) {
-	t.Helper()
-	if r.Method != http.MethodGet || r.Status != http.StatusOK {
-		t.Fatalf("%s %s answered %d, want GET 200", r.Method, r.Path, r.Status)
-	}
-	if got := r.Header.Get("Content-Type"); got != "application/octet-stream" {
-		t.Errorf("Content-Type %q", got)
-	}
-	if got := r.Header.Get("X-Payload-Expected-Content-Length"); got != fmt.Sprint(size) {
-		t.Errorf("X-Payload-Expected-Content-Length %q, want %d", got, size)
 	}
 }
 

@@ -3,7 +3,6 @@ package codec_test
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -34,17 +33,17 @@ func HoldJSONWorkflow(ctx workflow.Context, doc json.RawMessage) (string, error)
 func TestDataDogGoldenReplay(t *testing.T) {
 	srv := testenv.SharedTemporal(t)
 	dd := testenv.StartDataDogService(t)
-	for _, tc := range dataDogCases() {
-		t.Run(tc.name(), func(t *testing.T) {
-			orig := tc.payload()
-			w := testenv.DataDogWriter{URL: dd.URL, Version: tc.version, Namespace: "default", MinBytes: 1 << 10}
+	for _, tc := range testenv.DataDogCases() {
+		t.Run(tc.Name(), func(t *testing.T) {
+			orig := tc.Payload()
+			w := testenv.DataDogWriter{URL: dd.URL, Version: tc.Version, Namespace: "default", MinBytes: 1 << 10}
 			starter := srv.Client(t, client.Options{DataConverter: converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), w)})
 			newWorker := func(tq string) worker.Worker {
 				c := newCodec(t, memstore.New(), codec.Options{Readers: []codec.Reader{ddReader(t, codec.DataDogOptions{URL: dd.URL})}})
 				return worker.New(srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(c, nil)}), tq, worker.Options{})
 			}
 			var wf, input any = HoldWorkflow, orig.Data
-			if tc.kind == "json" {
+			if tc.Kind == "json" {
 				wf, input = HoldJSONWorkflow, json.RawMessage(orig.Data)
 			}
 			before := len(dd.Requests())
@@ -53,14 +52,14 @@ func TestDataDogGoldenReplay(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden := parseGoldenRef(t, readFile(t, filepath.Join("testdata", "datadog_"+tc.name()+".golden.json")))
+			golden := parseGoldenRef(t, readFile(t, tc.GoldenFile("testdata")))
 			if !proto.Equal(ps[0].Payload, golden) {
-				t.Fatalf("the input in history is not the golden reference:\n%s", goldenRef(ps[0].Payload))
+				t.Fatalf("the input in history is not the golden reference:\n%s", testenv.DataDogGoldenRef(ps[0].Payload))
 			}
 			gets := 0
 			for _, r := range dd.Requests()[before:] {
 				if strings.HasSuffix(r.Path, "/blobs/get") {
-					checkDataDogGet(t, r, int64(tc.size))
+					testenv.CheckDataDogGet(t, r, int64(tc.Size))
 					gets++
 				}
 			}
