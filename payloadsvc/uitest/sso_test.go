@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -71,10 +72,17 @@ func TestSSOBrowserCORS(t *testing.T) {
 	other := iss.Token(t, jose.ES256, iss.Claims("bob@example.com", "billing:read"))
 	idToken := iss.Token(t, jose.ES256, iss.Claims("alice@example.com"))
 
-	var page struct{ Endpoint, Access, ID, Body string }
+	type pageData struct{ Endpoint, Access, ID, Body string }
+	var (
+		pageMu sync.Mutex // the browser may still ask for the last page while the next is set
+		page   pageData
+	)
 	ui := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pageMu.Lock()
+		p := page
+		pageMu.Unlock()
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_ = ssoPage.Execute(w, page)
+		_ = ssoPage.Execute(w, p)
 	}))
 	t.Cleanup(ui.Close)
 	serve := func(origin string) (string, *testenv.SyncBuffer) {
@@ -96,7 +104,9 @@ func TestSSOBrowserCORS(t *testing.T) {
 	svcURL, logs := serve(ui.URL)
 	open := func(name, endpoint, token string, want ...string) seen {
 		t.Helper()
-		page.Endpoint, page.Access, page.ID, page.Body = endpoint+"/codec/decode", token, idToken, string(body)
+		pageMu.Lock()
+		page = pageData{Endpoint: endpoint + "/codec/decode", Access: token, ID: idToken, Body: string(body)}
+		pageMu.Unlock()
 		s := b.open(t, pageSpec(t, ui.URL, want))
 		if !s.Found {
 			t.Errorf("%s: the page does not show %q %s", name, want, s.describe())
