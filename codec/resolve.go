@@ -69,7 +69,7 @@ func withForm(p *commonpb.Payload, loc Locator) *commonpb.Payload {
 }
 
 func (c *Codec) corrupt(loc Locator, why error) error {
-	return c.fail(loc, fmt.Errorf("%w: %s: %w", ErrCorrupt, c.where(loc), why))
+	return c.fail(loc, fmt.Errorf("%w: %s: %w", ErrCorrupt, loc.String(), why))
 }
 
 // fail counts and logs a failed read and names the namespace, digest and source.
@@ -82,9 +82,6 @@ func (c *Codec) fail(loc Locator, err error) error {
 	c.opts.Logger.Error("longhaul: store operation failed", "op", "get", "store", name, "namespace", loc.Namespace, loc.Algorithm, loc.Digest, "error", err)
 	return &StoreError{Op: "get", Namespace: loc.Namespace, SHA256: loc.Digest, Store: name, Err: err}
 }
-
-// where names what a locator reads, for errors and logs.
-func (c *Codec) where(loc Locator) string { return loc.String() }
 
 // open starts reading the stored bytes of loc: the codec's Store, or the Reader's source.
 func (c *Codec) open(ctx context.Context, loc Locator) (io.ReadCloser, error) {
@@ -153,7 +150,7 @@ func (c *Codec) verdict(loc Locator, hr *hashReader, verified bool, err error) e
 		if loc.Reader != nil && errors.Is(hr.readErr, io.ErrUnexpectedEOF) {
 			return c.corrupt(loc, fmt.Errorf("body ended early after %d bytes: %w", hr.n, hr.readErr))
 		}
-		return c.fail(loc, fmt.Errorf("read %s: %w", c.where(loc), hr.readErr))
+		return c.fail(loc, fmt.Errorf("read %s: %w", loc.String(), hr.readErr))
 	}
 	switch {
 	case errors.Is(err, errDigestMismatch):
