@@ -45,11 +45,17 @@ type DataDogWriter struct {
 	// MinBytes: payloads whose serialized size is over it are written; 0 means DataDog's
 	// default, 128000.
 	MinBytes int
-	// Client makes the requests; default http.DefaultClient.
+	// Client makes the requests; default a client that opens a connection per request.
 	Client *http.Client
 }
 
 var _ converter.PayloadCodec = DataDogWriter{}
+
+// putClient opens a fresh connection for every PUT. A pooled connection may be one the
+// service is closing after a faulty answer (a GET that declared fewer bytes than it wrote
+// is complete for the client, but net/http's server closes it): a GET on it is retried by
+// the transport, a PUT is not replayable and fails with "connection reset by peer".
+var putClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 
 // Encode implements converter.PayloadCodec.
 func (w DataDogWriter) Encode(ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
@@ -137,7 +143,7 @@ func (w DataDogWriter) upload(ctx context.Context, version, digest string, p *co
 	req.Header.Set("X-Temporal-Metadata", base64.StdEncoding.EncodeToString(md))
 	cl := w.Client
 	if cl == nil {
-		cl = http.DefaultClient
+		cl = putClient
 	}
 	resp, err := cl.Do(req)
 	if err != nil {
