@@ -102,14 +102,14 @@ loadtest:
 	$(GO) test -tags loadtest -run '^TestLoad$$' -count=1 -v -timeout 5m ./payloadsvc/
 
 # The performance acceptance report (about 5 minutes on 2 cores): every figure as a ratio to
-# SHA-256 and memcpy measured in the same run (internal/benchreport), then the memory
-# report (internal/memreport; `make memreport` rewrites the committed copy).
+# SHA-256 and memcpy measured in the same run (internal/cmd/benchreport), then the memory
+# report (internal/cmd/memreport; `make memreport` rewrites the committed copy).
 bench: $(VERSITYGW)
-	$(GO) run ./internal/benchreport
-	$(GO) run ./internal/memreport
+	$(GO) run ./internal/cmd/benchreport
+	$(GO) run ./internal/cmd/memreport
 
 memreport:
-	$(GO) run ./internal/memreport -o codec/testdata/memreport.txt
+	$(GO) run ./internal/cmd/memreport -o codec/testdata/memreport.txt
 
 # The packages' own Go benchmarks.
 gobench: tools

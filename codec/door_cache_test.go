@@ -14,7 +14,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
-	"github.com/seed-a62fcf0e/longhaul/internal/hostile"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/hostile"
 )
 
 // Issue 20's worker cases: a worker's codec reads blobs that anyone with write access to

@@ -14,7 +14,7 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/extstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
 )
 

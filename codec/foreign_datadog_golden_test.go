@@ -11,7 +11,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 // parseGoldenRef reads a DataDog golden reference.
@@ -25,7 +25,7 @@ func parseGoldenRef(t *testing.T, b []byte) *commonpb.Payload {
 }
 
 // TestDataDogGolden: references in exactly the form DataDog's codec writes them (its
-// Encode, PUT to the service, reference from the answer; see internal/testenv) are pinned
+// Encode, PUT to the service, reference from the answer; see internal/testsupport/testenv) are pinned
 // in testdata/datadog_*.golden.json (-update rewrites them), and each golden reference
 // decodes in a worker codec whose DataDog reader asks the double of DataDog's service, as
 // its handlers require, with one GET.

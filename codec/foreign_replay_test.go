@@ -16,7 +16,7 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec/extstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/extstore/temporals3"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 // HoldWorkflow waits for a "go" signal, then returns the digest of its input: a worker

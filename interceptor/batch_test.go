@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/seed-a62fcf0e/longhaul/interceptor"
-	"github.com/seed-a62fcf0e/longhaul/internal/ddagent"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/ddagent"
 )
 
 // TestWorkflowSpansGrouped: the StartActivity spans of a workflow, waiting for their

@@ -17,8 +17,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/seed-a62fcf0e/longhaul/interceptor"
-	"github.com/seed-a62fcf0e/longhaul/internal/hostile"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/hostile"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 // BenchmarkActivities20 runs a workflow of 20 activities without and with the

@@ -8,7 +8,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/seed-a62fcf0e/longhaul/interceptor"
-	"github.com/seed-a62fcf0e/longhaul/internal/ddagent"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/ddagent"
 )
 
 // TestDisableOptions runs a workflow that gets a query, an update and a signal, once

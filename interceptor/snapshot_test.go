@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/seed-a62fcf0e/longhaul/interceptor"
-	"github.com/seed-a62fcf0e/longhaul/internal/ddagent"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/ddagent"
 )
 
 // TestSnapshots: a workflow held in the worker's cache while it waits 4 s, with a

@@ -10,7 +10,7 @@ import (
 	v1 "gopkg.in/DataDog/dd-trace-go.v1/ddtrace/tracer"
 
 	"github.com/seed-a62fcf0e/longhaul/interceptor"
-	"github.com/seed-a62fcf0e/longhaul/internal/ddagent"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/ddagent"
 )
 
 // startV2 starts the tracer with the v2 API and a span of the application's; it returns

@@ -8,7 +8,7 @@ import (
 	"gopkg.in/DataDog/dd-trace-go.v1/ddtrace/tracer"
 
 	"github.com/seed-a62fcf0e/longhaul/interceptor"
-	"github.com/seed-a62fcf0e/longhaul/internal/ddagent"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/ddagent"
 )
 
 // TestUserSpan: a span started with StartSpan in workflow code, on a worker without a

@@ -12,7 +12,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
-	"github.com/seed-a62fcf0e/longhaul/internal/oidctest"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/oidctest"
 )
 
 // TestCLIShowWithJWT: the real temporal CLI with --codec-auth "Bearer <jwt>" shows a

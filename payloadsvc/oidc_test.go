@@ -16,7 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
-	"github.com/seed-a62fcf0e/longhaul/internal/oidctest"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/oidctest"
 )
 
 // oidcService runs the service with an OIDCAuthorizer for iss (audience

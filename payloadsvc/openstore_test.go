@@ -15,7 +15,7 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec/filestore"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 func TestOpenStoreLocal(t *testing.T) {

@@ -14,8 +14,8 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
-	"github.com/seed-a62fcf0e/longhaul/internal/oidctest"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/oidctest"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 // TestSSORequestShape replays what the Temporal UI sends with codec.passAccessToken

@@ -29,7 +29,7 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec/extstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/fsck"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 const (

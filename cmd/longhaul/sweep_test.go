@@ -16,7 +16,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/sweep"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
 )
 

@@ -9,8 +9,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/azblobstore"
-	"github.com/seed-a62fcf0e/longhaul/internal/drivertest"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/drivertest"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 // azOp names a Blob service request.

@@ -11,7 +11,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 
-	"github.com/seed-a62fcf0e/longhaul/internal/blobxfer"
+	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
 
 // Get opens the blob for reading. The reader's Size reports the blob's length. The

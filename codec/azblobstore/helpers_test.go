@@ -10,7 +10,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec/azblobstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 // server returns the package's emulator, shared by its tests (each store has a prefix

@@ -14,7 +14,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
-	"github.com/seed-a62fcf0e/longhaul/internal/blobxfer"
+	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
 
 var _ codec.Store = (*Store)(nil)

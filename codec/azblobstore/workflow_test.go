@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/azblobstore"
-	"github.com/seed-a62fcf0e/longhaul/internal/drivertest"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/drivertest"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 // TestWorkflow sends 40 MiB through a real workflow on a Temporal dev server with

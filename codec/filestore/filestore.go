@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
-	"github.com/seed-a62fcf0e/longhaul/internal/ctxio"
+	"github.com/seed-a62fcf0e/longhaul/codec/internal/ctxio"
 )
 
 var _ codec.Store = (*Store)(nil)

@@ -10,8 +10,8 @@ import (
 	"google.golang.org/api/googleapi"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/gcsstore"
-	"github.com/seed-a62fcf0e/longhaul/internal/drivertest"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/drivertest"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 // gcsOp names a JSON API request.

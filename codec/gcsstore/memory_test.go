@@ -6,7 +6,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec/gcsstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 // TestMemoryBound200MiB puts a 200 MiB blob from a sequential source (parts buffered,

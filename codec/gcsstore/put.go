@@ -13,7 +13,7 @@ import (
 	"cloud.google.com/go/storage"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
-	"github.com/seed-a62fcf0e/longhaul/internal/blobxfer"
+	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
 
 // contentType of every object: blobs are opaque bytes.

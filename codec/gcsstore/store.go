@@ -11,7 +11,7 @@ import (
 	"cloud.google.com/go/storage"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
-	"github.com/seed-a62fcf0e/longhaul/internal/blobxfer"
+	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
 
 var _ codec.Store = (*Store)(nil)

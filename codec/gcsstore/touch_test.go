@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/gcsstore"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 // TestRefreshOnReuse: a Put of an existing key reads nothing, and moves customTime

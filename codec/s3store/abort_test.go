@@ -16,7 +16,7 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 // gateReader is a plain reader (no io.ReaderAt, so Put buffers parts) that runs fn

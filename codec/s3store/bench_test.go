@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 var benchSizes = []int{16 << 20, 64 << 20}

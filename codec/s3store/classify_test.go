@@ -18,7 +18,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
-	"github.com/seed-a62fcf0e/longhaul/internal/blobxfer"
+	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
 
 // apiErr builds the error the SDK returns for an S3 error response.

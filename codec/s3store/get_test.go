@@ -16,7 +16,7 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 // answerShort answers a GET of object b like S3 would, headers and all, but sends only

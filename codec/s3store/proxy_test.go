@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 // faultProxy is a testenv.FaultProxy in front of versitygw that names requests by their

@@ -13,8 +13,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
-	"github.com/seed-a62fcf0e/longhaul/internal/awsintegrity"
-	"github.com/seed-a62fcf0e/longhaul/internal/blobxfer"
+	"github.com/seed-a62fcf0e/longhaul/codec/internal/awsintegrity"
+	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
 
 // noRetry turns off the client's retryer for one call: retries live in Store.retry

@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
-	"github.com/seed-a62fcf0e/longhaul/internal/blobxfer"
+	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
 
 var _ codec.Store = (*Store)(nil)

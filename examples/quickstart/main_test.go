@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 // TestQuickstart runs the demo end to end (smaller payloads) so it cannot rot.
@@ -53,7 +53,7 @@ func TestParseSize(t *testing.T) {
 	}
 }
 
-// The example cannot import internal/testenv, so it pins the CLI version itself.
+// The example cannot import internal/testsupport/testenv, so it pins the CLI version itself.
 func TestTemporalCLIVersionPinned(t *testing.T) {
 	if temporalCLIVersion != testenv.TemporalCLIVersion {
 		t.Errorf("quickstart pins temporal CLI %s, testenv (and the Makefile) %s", temporalCLIVersion, testenv.TemporalCLIVersion)

@@ -18,8 +18,8 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/extstore/temporals3"
-	"github.com/seed-a62fcf0e/longhaul/internal/awsintegrity"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/codec/internal/awsintegrity"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")

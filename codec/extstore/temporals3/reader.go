@@ -22,7 +22,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
-	"github.com/seed-a62fcf0e/longhaul/internal/awsintegrity"
+	"github.com/seed-a62fcf0e/longhaul/codec/internal/awsintegrity"
 )
 
 // Temporal's own S3 External Storage driver (go.temporal.io/sdk/contrib/aws/s3driver and

@@ -17,7 +17,7 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/extstore/temporals3"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 func mustCodec(t *testing.T, opts codec.Options) *codec.Codec {

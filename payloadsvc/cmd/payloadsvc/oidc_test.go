@@ -13,7 +13,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/seed-a62fcf0e/longhaul/internal/oidctest"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/oidctest"
 )
 
 // TestBinaryOIDC runs the binary with a tokens file and an OIDC issuer: a JWT's read

@@ -23,7 +23,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
-	"github.com/seed-a62fcf0e/longhaul/internal/benchdata"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/benchdata"
 )
 
 func main() {

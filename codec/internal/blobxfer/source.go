@@ -9,7 +9,7 @@ import (
 	"io"
 	"sync"
 
-	"github.com/seed-a62fcf0e/longhaul/internal/ctxio"
+	"github.com/seed-a62fcf0e/longhaul/codec/internal/ctxio"
 )
 
 // SourceError is a failure of the caller's source (it failed or ended short): retrying

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/internal/benchdata"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/benchdata"
 )
 
 // budget bounds how long one case is measured: at least minIters round trips and

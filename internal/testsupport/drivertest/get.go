@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 // GetSurvivesFaults reads a 5 MiB object in 1 MiB ranges through a Busy answer, bodies

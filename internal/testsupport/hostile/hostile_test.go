@@ -6,7 +6,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/seed-a62fcf0e/longhaul/internal/hostile"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/hostile"
 )
 
 // TestInputsParseAsClaimed: what the builders make is what the attack tests say it is.

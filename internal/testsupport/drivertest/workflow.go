@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 // WorkflowRun describes one round trip of Workflow.

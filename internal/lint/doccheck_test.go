@@ -1,6 +1,6 @@
-// Package doccheck holds a test that every exported identifier of the public packages has
+// Package lint holds a test that every exported identifier of the public packages has
 // a doc comment, as pkg.go.dev readers expect.
-package doccheck
+package lint
 
 import (
 	"go/ast"

@@ -11,7 +11,7 @@ import (
 
 	commonpb "go.temporal.io/api/common/v1"
 
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 // TestDataDogWriterMatchesTheirVectors: the writer reproduces, byte for byte, the

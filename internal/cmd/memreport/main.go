@@ -29,7 +29,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/filestore"
-	"github.com/seed-a62fcf0e/longhaul/internal/benchdata"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/benchdata"
 )
 
 // childEnv names the case a child process runs.

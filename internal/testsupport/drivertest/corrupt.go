@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
-	"github.com/seed-a62fcf0e/longhaul/internal/testenv"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 // CorruptCase is an upload CorruptedBodyRejected corrupts.

@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
-	"github.com/seed-a62fcf0e/longhaul/internal/awsintegrity"
+	"github.com/seed-a62fcf0e/longhaul/codec/internal/awsintegrity"
 )
 
 // sdkBodyError reads an object from a server that sends body with the CRC32 checksum
