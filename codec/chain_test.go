@@ -10,6 +10,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/sha256chain"
 )
@@ -33,7 +34,7 @@ func (r chainReader) Close() error                   { return nil }
 func (r chainReader) SHA256Chain() (int64, [][]byte) { return r.iv, r.states }
 
 func (s *chainStore) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
-	if ch, ok := src.(codec.SHA256Chainer); ok {
+	if ch, ok := src.(driver.SHA256Chainer); ok {
 		_, states := ch.SHA256Chain()
 		s.putChains = append(s.putChains, states)
 	}
@@ -84,8 +85,8 @@ func TestStoreChain(t *testing.T) {
 		{"states out of order", shuffled, false, nil},
 		{"a chain for another size", short, false, nil},
 		{"no chain", func([]byte) (int64, [][]byte) { return 0, nil }, false, nil},
-		{"corrupt bytes under their true chain", func(b []byte) (int64, [][]byte) { return own(b) }, true, codec.ErrCorrupt},
-		{"corrupt bytes under a wrong chain", foreign, true, codec.ErrCorrupt},
+		{"corrupt bytes under their true chain", func(b []byte) (int64, [][]byte) { return own(b) }, true, driver.ErrCorrupt},
+		{"corrupt bytes under a wrong chain", foreign, true, driver.ErrCorrupt},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := &chainStore{Store: memstore.New(), offer: tc.offer, corrupt: tc.corrupt}

@@ -35,6 +35,8 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // Defaults for Options fields left zero.
@@ -97,7 +99,7 @@ type Options struct {
 
 func (o Options) withDefaults() (Options, error) {
 	o.Namespace = cmp.Or(o.Namespace, DefaultNamespace)
-	if err := ValidateNamespace(o.Namespace); err != nil {
+	if err := driver.ValidateNamespace(o.Namespace); err != nil {
 		return o, fmt.Errorf("codec: Options.Namespace: %w", err)
 	}
 	switch {
@@ -130,7 +132,7 @@ func (o Options) withDefaults() (Options, error) {
 // store and namespace.
 type Codec struct {
 	opts  Options
-	store Store
+	store driver.Store
 	name  string
 	cache *cache
 	ctr   *counters
@@ -145,7 +147,7 @@ type Codec struct {
 var _ converter.PayloadCodec = (*Codec)(nil)
 
 // New returns a Codec that offloads to store.
-func New(store Store, opts Options) (*Codec, error) {
+func New(store driver.Store, opts Options) (*Codec, error) {
 	if store == nil {
 		return nil, errors.New("codec: store is nil")
 	}
@@ -153,14 +155,14 @@ func New(store Store, opts Options) (*Codec, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Codec{opts: opts, store: store, name: storeName(store), cache: newCache(opts.CacheBytes), ctr: newCounters(opts.MetricsHandler)}
+	c := &Codec{opts: opts, store: store, name: driver.Name(store), cache: newCache(opts.CacheBytes), ctr: newCounters(opts.MetricsHandler)}
 	return c, nil
 }
 
 // WithNamespace returns a Codec for another namespace that shares this one's store,
 // cache and counters (the codec server keeps one per namespace it serves).
 func (c *Codec) WithNamespace(namespace string) (*Codec, error) {
-	if err := ValidateNamespace(namespace); err != nil {
+	if err := driver.ValidateNamespace(namespace); err != nil {
 		return nil, fmt.Errorf("codec: %w", err)
 	}
 	n := *c

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 )
 
@@ -29,7 +30,7 @@ func payload(data []byte) *commonpb.Payload {
 	return &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("binary/plain")}, Data: data}
 }
 
-func newCodec(t testing.TB, s codec.Store, opts codec.Options) *codec.Codec {
+func newCodec(t testing.TB, s driver.Store, opts codec.Options) *codec.Codec {
 	t.Helper()
 	c, err := codec.New(s, opts)
 	if err != nil {
@@ -242,7 +243,7 @@ func TestCacheBoundUnderConcurrency(t *testing.T) {
 func TestNewRejectsBadOptions(t *testing.T) {
 	tests := []struct {
 		name  string
-		store codec.Store
+		store driver.Store
 		opts  codec.Options
 		want  string
 	}{
@@ -303,7 +304,7 @@ func TestDecodeMissingBlob(t *testing.T) {
 	}
 	reader := newCodec(t, memstore.New(), codec.Options{}) // an empty store
 	_, err = reader.Decode(enc)
-	if !errors.Is(err, codec.ErrNotFound) {
+	if !errors.Is(err, driver.ErrNotFound) {
 		t.Fatalf("Decode of a reference to a missing blob: %v, want ErrNotFound", err)
 	}
 	var se *codec.StoreError
@@ -384,10 +385,10 @@ func TestCacheIsPerNamespace(t *testing.T) {
 	if _, err := a.Decode(enc); err != nil {
 		t.Fatalf("own namespace: %v", err)
 	}
-	if _, err := b.Decode(enc); !errors.Is(err, codec.ErrNotFound) {
+	if _, err := b.Decode(enc); !errors.Is(err, driver.ErrNotFound) {
 		t.Fatalf("another namespace decoded team-a's cached payload: err = %v, want ErrNotFound", err)
 	}
-	if _, err := a.WithNamespace("../x"); !errors.Is(err, codec.ErrInvalidKey) {
+	if _, err := a.WithNamespace("../x"); !errors.Is(err, driver.ErrInvalidKey) {
 		t.Fatalf("WithNamespace(\"../x\"): %v, want ErrInvalidKey", err)
 	}
 }

@@ -11,12 +11,13 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 )
 
 // inflightStore counts concurrent Puts.
 type inflightStore struct {
-	codec.Store
+	driver.Store
 	mu        sync.Mutex
 	cur, peak int
 }

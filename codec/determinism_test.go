@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/filestore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
@@ -134,7 +135,7 @@ func TestClientReadsResultWhileStoreDown(t *testing.T) {
 	fresh := srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(newCodec(t, fs, codec.Options{CacheBytes: -1}), nil)})
 	got = nil
 	err = fresh.GetWorkflow(ctx, run.GetID(), run.GetRunID()).Get(ctx, &got)
-	if !errors.Is(err, codec.ErrCorrupt) {
+	if !errors.Is(err, driver.ErrCorrupt) {
 		t.Fatalf("reading a tampered result: %v, want ErrCorrupt", err)
 	}
 	if got != nil {

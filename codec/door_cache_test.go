@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/hostile"
 )
@@ -23,7 +24,7 @@ import (
 
 // zstdStored stores serialized zstd-compressed for namespace "default" and returns the
 // reference a forger would put in history for it.
-func zstdStored(t *testing.T, s codec.Store, serialized []byte) *commonpb.Payload {
+func zstdStored(t *testing.T, s driver.Store, serialized []byte) *commonpb.Payload {
 	t.Helper()
 	enc, err := zstd.NewWriter(nil)
 	if err != nil {
@@ -83,7 +84,7 @@ func decodeTiny(t *testing.T, c *codec.Codec, refs []*commonpb.Payload) (refused
 	for i, ref := range refs {
 		out, err := c.DecodeContext(context.Background(), []*commonpb.Payload{ref})
 		switch {
-		case errors.Is(err, codec.ErrCorrupt):
+		case errors.Is(err, driver.ErrCorrupt):
 			refused++
 		case err != nil:
 			t.Fatalf("decode %d: %v; want the payload or ErrCorrupt", i, err)
@@ -105,7 +106,7 @@ func TestDoorWorkerStoredMetadataCapped(t *testing.T) {
 	}
 	ref := zstdStored(t, store, hostile.ManyMetadata(1_800_000))
 	_, err = c.DecodeContext(context.Background(), []*commonpb.Payload{ref})
-	if !errors.Is(err, codec.ErrCorrupt) || !strings.Contains(err.Error(), "metadata") {
+	if !errors.Is(err, driver.ErrCorrupt) || !strings.Contains(err.Error(), "metadata") {
 		t.Fatalf("decode of a blob with 1.8M metadata entries: %v; want ErrCorrupt naming the metadata cap", err)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	sdkpb "go.temporal.io/api/sdk/v1"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // The SDK's External Storage (converter.ExternalStorage) leaves a reference payload in
@@ -107,7 +109,7 @@ func ParseClaim(claim map[string]string) (namespace string, ref Reference, err e
 		return "", Reference{}, fmt.Errorf("%w: claim field %q is %q; this version of longhaul reads %q", ErrInvalidReference, ClaimKeyFormat, truncate(v, 20), ClaimVersion)
 	}
 	namespace = claim[ClaimKeyNamespace]
-	if err := ValidateNamespace(namespace); err != nil {
+	if err := driver.ValidateNamespace(namespace); err != nil {
 		return "", Reference{}, fmt.Errorf("%w: claim field %q: %v", ErrInvalidReference, ClaimKeyNamespace, err)
 	}
 	ref = Reference{V: RefVersion, SHA256: claim[ClaimKeySHA256], Compression: claim[ClaimKeyCompression], Encoding: claim[ClaimKeyEncoding]}

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/extstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
@@ -21,7 +22,7 @@ import (
 // extStoreKinds are the stores the External Storage driver is tested over: the codec's
 // (filestore, s3store) and a payloadsvc.Client in front of a payload service.
 func extStoreKinds() []storeKind {
-	return append(storeKinds[:len(storeKinds):len(storeKinds)], storeKind{"payloadsvc", func(t *testing.T) codec.Store {
+	return append(storeKinds[:len(storeKinds):len(storeKinds)], storeKind{"payloadsvc", func(t *testing.T) driver.Store {
 		h, err := payloadsvc.NewHandler(memstore.New(), payloadsvc.Options{TempDir: t.TempDir()})
 		if err != nil {
 			t.Fatal(err)
@@ -39,7 +40,7 @@ func extStoreKinds() []storeKind {
 
 // startExtEnv is startEnv with the SDK's External Storage (codec/extstore over store)
 // in place of the longhaul data converter.
-func startExtEnv(t *testing.T, store codec.Store) (*env, *extstore.Driver) {
+func startExtEnv(t *testing.T, store driver.Store) (*env, *extstore.Driver) {
 	t.Helper()
 	srv := testenv.SharedTemporal(t)
 	d, err := extstore.New(store, extstore.Options{})
@@ -85,7 +86,7 @@ func TestExtStorePaths(t *testing.T) {
 // checkExtHistory checks every payload in the workflow's history is small and every
 // External Storage reference carries an extstore claim whose blob is in store; it returns
 // how many references it saw.
-func checkExtHistory(t *testing.T, ctx context.Context, cl client.Client, workflowID string, store codec.Store) int {
+func checkExtHistory(t *testing.T, ctx context.Context, cl client.Client, workflowID string, store driver.Store) int {
 	t.Helper()
 	ps, err := testenv.HistoryPayloads(ctx, cl, workflowID, "")
 	if err != nil {
@@ -108,7 +109,7 @@ func checkExtHistory(t *testing.T, ctx context.Context, cl client.Client, workfl
 		if err != nil || ref.DriverName != extstore.DefaultName {
 			t.Fatalf("event %d: driver %q claim %v: %v", hp.Event.EventId, ref.DriverName, ref.ClaimData, err)
 		}
-		key, _ := codec.BlobKey(ns, r.SHA256)
+		key, _ := driver.Key(ns, r.SHA256)
 		if _, err := store.Touch(ctx, key); err != nil {
 			t.Errorf("event %d: blob %s: %v", hp.Event.EventId, key, err)
 		}

@@ -13,15 +13,16 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/filestore"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 )
 
-var fastRetry = codec.RetryPolicy{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond}
+var fastRetry = driver.RetryPolicy{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond}
 
 // retrying gives a test store the retries a real driver owns.
-func retrying(s codec.Store, retries *atomic.Int64) codec.Store {
-	return codec.WithRetry(s, fastRetry, func(string, error) {
+func retrying(s driver.Store, retries *atomic.Int64) driver.Store {
+	return driver.WithRetry(s, fastRetry, func(string, error) {
 		if retries != nil {
 			retries.Add(1)
 		}
@@ -80,7 +81,7 @@ func TestOneRetryLayer(t *testing.T) {
 		const n = 3
 		fs := &faultStore{Store: memstore.New()}
 		fs.failNext("put", n)
-		store := codec.WithRetry(fs, codec.RetryPolicy{InitialInterval: time.Millisecond, MaxAttempts: 10}, nil)
+		store := driver.WithRetry(fs, driver.RetryPolicy{InitialInterval: time.Millisecond, MaxAttempts: 10}, nil)
 		c := newCodec(t, store, codec.Options{})
 		if _, err := c.Encode(in); err != nil {
 			t.Fatalf("Encode: %v", err)
@@ -92,10 +93,10 @@ func TestOneRetryLayer(t *testing.T) {
 	t.Run("driver retries exhausted are permanent", func(t *testing.T) {
 		fs := &faultStore{Store: memstore.New()}
 		fs.failFor(time.Hour)
-		store := codec.WithRetry(fs, codec.RetryPolicy{InitialInterval: time.Millisecond, MaxAttempts: 4}, nil)
+		store := driver.WithRetry(fs, driver.RetryPolicy{InitialInterval: time.Millisecond, MaxAttempts: 4}, nil)
 		_, err := store.Put(context.Background(), "v1/default/sha256/"+strings.Repeat("a", 64), strings.NewReader("x"), 1)
-		if !errors.Is(err, errInjected) || !codec.IsPermanent(err) {
-			t.Fatalf("Put after spent retries: %v (permanent %v), want the store's error, permanent", err, codec.IsPermanent(err))
+		if !errors.Is(err, errInjected) || !driver.IsPermanent(err) {
+			t.Fatalf("Put after spent retries: %v (permanent %v), want the store's error, permanent", err, driver.IsPermanent(err))
 		}
 		if got := fs.count("put"); got != 4 {
 			t.Fatalf("Put called %d times, want 4 (MaxAttempts)", got)
@@ -111,7 +112,7 @@ func TestNotFoundIsNotRetried(t *testing.T) {
 	}
 	fs := &faultStore{Store: memstore.New()}
 	reader := newCodec(t, retrying(fs, nil), codec.Options{})
-	if _, err := reader.Decode(enc); !errors.Is(err, codec.ErrNotFound) {
+	if _, err := reader.Decode(enc); !errors.Is(err, driver.ErrNotFound) {
 		t.Fatalf("Decode: %v, want ErrNotFound", err)
 	}
 	if n := fs.count("get"); n != 1 {
@@ -141,7 +142,7 @@ func TestTamperedBlob(t *testing.T) {
 				t.Fatal(err)
 			}
 			ref, _ := codec.ParseReference(enc[0])
-			key, _ := codec.BlobKey("default", ref.SHA256)
+			key, _ := driver.Key("default", ref.SHA256)
 			path, _ := fs.Path(key)
 			b, err := os.ReadFile(path)
 			if err != nil {
@@ -152,7 +153,7 @@ func TestTamperedBlob(t *testing.T) {
 			}
 			reader := newCodec(t, fs, codec.Options{}) // no cache of the original
 			out, err := reader.Decode(enc)
-			if !errors.Is(err, codec.ErrCorrupt) {
+			if !errors.Is(err, driver.ErrCorrupt) {
 				t.Fatalf("Decode of a tampered blob: %v, want ErrCorrupt", err)
 			}
 			if out != nil {

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // The DataDog large-payload codec (github.com/DataDog/temporal-large-payload-codec)
@@ -34,14 +36,14 @@ type DataDogOptions struct {
 	// Store, if set, is tried first: a longhaul Store holding the same bytes under
 	// "v1/{namespace}/sha256/{hex of Data}" (a copy of the DataDog bucket, keyed by the
 	// digest in the reference), so the DataDog service can be retired.
-	Store Store
+	Store driver.Store
 	// HTTPClient makes the requests; default http.DefaultClient (the codec's Timeout
 	// bounds each read).
 	HTTPClient *http.Client
 	// MaxSize bounds one blob; default DefaultDataDogMaxSize.
 	MaxSize int64
 	// Retry is the policy for transient HTTP failures; zero value = defaults.
-	Retry RetryPolicy
+	Retry driver.RetryPolicy
 }
 
 // DataDogReader resolves DataDog large-payload codec references (v1 and v2), verifying
@@ -121,17 +123,17 @@ func dataDogKeyNamespace(key string) (string, error) {
 // body starts.
 func (r *DataDogReader) Open(ctx context.Context, loc Locator) (io.ReadCloser, error) {
 	if r.opts.Store != nil {
-		key, err := BlobKey(loc.Namespace, loc.Digest)
+		key, err := driver.Key(loc.Namespace, loc.Digest)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalidReference, err)
 		}
 		rc, err := r.opts.Store.Get(ctx, key)
-		if !errors.Is(err, ErrNotFound) || r.base == nil {
+		if !errors.Is(err, driver.ErrNotFound) || r.base == nil {
 			return rc, err
 		}
 	}
 	var body io.ReadCloser
-	err := Retry(ctx, r.opts.Retry, func(ctx context.Context) error {
+	err := driver.Retry(ctx, r.opts.Retry, func(ctx context.Context) error {
 		var err error
 		body, err = r.get(ctx, loc)
 		return err
@@ -156,14 +158,14 @@ func (r *DataDogReader) get(ctx context.Context, loc Locator) (io.ReadCloser, er
 	u.RawQuery = q.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, Permanent(err)
+		return nil, driver.Permanent(err)
 	}
 	req.Header.Set("Content-Type", dataDogContentType)
 	req.Header.Set("X-Payload-Expected-Content-Length", strconv.FormatInt(loc.Size, 10))
 	resp, err := r.client.Do(req)
 	if err != nil {
 		if errors.Is(err, errCrossOrigin) {
-			return nil, Permanent(fmt.Errorf("%w: %v", ErrRefused, err))
+			return nil, driver.Permanent(fmt.Errorf("%w: %v", ErrRefused, err))
 		}
 		return nil, err
 	}
@@ -172,13 +174,13 @@ func (r *DataDogReader) get(ctx context.Context, loc Locator) (io.ReadCloser, er
 		return sizedBody{resp.Body, resp.ContentLength}, nil
 	case c == http.StatusNotFound:
 		resp.Body.Close()
-		return nil, fmt.Errorf("%w: %s answered 404", ErrNotFound, u.Path)
+		return nil, fmt.Errorf("%w: %s answered 404", driver.ErrNotFound, u.Path)
 	case c >= 500 || c == http.StatusTooManyRequests || c == http.StatusRequestTimeout:
 		resp.Body.Close()
 		return nil, fmt.Errorf("%s answered %s", u.Path, resp.Status)
 	default:
 		resp.Body.Close()
-		return nil, Permanent(fmt.Errorf("%w: %s answered %s", ErrRefused, u.Path, resp.Status))
+		return nil, driver.Permanent(fmt.Errorf("%w: %s answered %s", ErrRefused, u.Path, resp.Status))
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
@@ -56,7 +57,7 @@ func TestDataDogCorruptBodies(t *testing.T) {
 				c := newCodec(t, memstore.New(), codec.Options{CacheBytes: -1, Readers: []codec.Reader{r}})
 				before := svc.Gets()
 				out, err := c.Decode([]*commonpb.Payload{withSize(t, ref, tc.size)})
-				if !errors.Is(err, codec.ErrCorrupt) || out != nil {
+				if !errors.Is(err, driver.ErrCorrupt) || out != nil {
 					t.Fatalf("got %d payloads, %v; want ErrCorrupt", len(out), err)
 				}
 				if got := svc.Gets() - before; got != 1 {
@@ -86,7 +87,7 @@ func TestDataDogStatuses(t *testing.T) {
 	}{
 		{"400", testenv.DataDogFault{Kind: testenv.DataDogStatus, Status: 400}, nil, true, 1},
 		{"403", testenv.DataDogFault{Kind: testenv.DataDogStatus, Status: 403}, nil, true, 1},
-		{"404", testenv.DataDogFault{Kind: testenv.DataDogStatus, Status: 404}, codec.ErrNotFound, true, 1},
+		{"404", testenv.DataDogFault{Kind: testenv.DataDogStatus, Status: 404}, driver.ErrNotFound, true, 1},
 		{"500 once", testenv.DataDogFault{Kind: testenv.DataDogStatus, Status: 500, Times: 1}, nil, false, 2},
 		{"503 twice", testenv.DataDogFault{Kind: testenv.DataDogStatus, Status: 503, Times: 2}, nil, false, 3},
 		{"429 once", testenv.DataDogFault{Kind: testenv.DataDogStatus, Status: 429, Times: 1}, nil, false, 2},
@@ -108,7 +109,7 @@ func TestDataDogStatuses(t *testing.T) {
 			before, otherBefore := svc.Gets(), elsewhere.Gets()
 			out, err := c.Decode([]*commonpb.Payload{ref})
 			switch {
-			case tc.permanent && (err == nil || !codec.IsPermanent(err) || errors.Is(err, codec.ErrCorrupt)):
+			case tc.permanent && (err == nil || !driver.IsPermanent(err) || errors.Is(err, driver.ErrCorrupt)):
 				t.Fatalf("got %v; want a permanent error", err)
 			case tc.wantErr != nil && !errors.Is(err, tc.wantErr):
 				t.Fatalf("got %v; want %v", err, tc.wantErr)
@@ -150,7 +151,7 @@ func TestDataDogRequestsAsTheServiceRequires(t *testing.T) {
 	}
 	v1 := &commonpb.Payload{Metadata: ref.Metadata, Data: ref.Data}
 	v1.Metadata = map[string][]byte{"encoding": []byte("json/plain"), "temporal.io/remote-codec": []byte("v1")}
-	if _, err := c.Decode([]*commonpb.Payload{v1}); !errors.Is(err, codec.ErrNotFound) {
+	if _, err := c.Decode([]*commonpb.Payload{v1}); !errors.Is(err, driver.ErrNotFound) {
 		t.Fatalf("v1 on a v2-only service: %v, want ErrNotFound", err)
 	}
 	for _, r := range svc.Requests() {

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
@@ -90,7 +91,7 @@ func TestDataDogReplayerNamespaceFromKey(t *testing.T) {
 	hist := workflowHistory(t, starter, id)
 
 	copied := memstore.New() // the DataDog blobs, copied under the reference's namespace
-	key, err := codec.BlobKey("default", digest(input))
+	key, err := driver.Key("default", digest(input))
 	if err != nil {
 		t.Fatal(err)
 	}

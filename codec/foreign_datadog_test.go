@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
@@ -47,7 +48,7 @@ func TestDataDogReferences(t *testing.T) {
 	t.Run("from a store", func(t *testing.T) {
 		store := memstore.New()
 		sum := sha256.Sum256(orig.Data)
-		key, _ := codec.BlobKey("default", hex.EncodeToString(sum[:]))
+		key, _ := driver.Key("default", hex.EncodeToString(sum[:]))
 		if _, err := store.Put(context.Background(), key, strings.NewReader(string(orig.Data)), int64(len(orig.Data))); err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +62,7 @@ func TestDataDogReferences(t *testing.T) {
 		defer svc.Tamper(false)
 		c := newCodec(t, memstore.New(), codec.Options{Readers: []codec.Reader{ddReader(t, codec.DataDogOptions{URL: svc.URL})}})
 		out, err := c.Decode([]*commonpb.Payload{svc.Ref("v2", "default", orig)})
-		if !errors.Is(err, codec.ErrCorrupt) || out != nil {
+		if !errors.Is(err, driver.ErrCorrupt) || out != nil {
 			t.Fatalf("got %d payloads, %v; want ErrCorrupt", len(out), err)
 		}
 	})
@@ -70,7 +71,7 @@ func TestDataDogReferences(t *testing.T) {
 		ref := svc.Ref("v2", "default", orig)
 		// A reference that lies about the size must not get past MaxSize either.
 		ref.Data = []byte(strings.Replace(string(ref.Data), `"size":204800`, `"size":10`, 1))
-		if _, err := c.Decode([]*commonpb.Payload{ref}); !errors.Is(err, codec.ErrCorrupt) {
+		if _, err := c.Decode([]*commonpb.Payload{ref}); !errors.Is(err, driver.ErrCorrupt) {
 			t.Fatalf("got %v, want ErrCorrupt", err)
 		}
 	})
@@ -95,7 +96,7 @@ func TestDataDogBadReferences(t *testing.T) {
 		{"short digest", mk("v1", `{"digest":"sha256:abc","size":1}`), codec.ErrInvalidReference},
 		{"v2 without key", mk("v2", `{"digest":"sha256:`+hex64+`","size":1}`), codec.ErrInvalidReference},
 		{"negative size", mk("v2", `{"digest":"sha256:`+hex64+`","key":"k","size":-1}`), codec.ErrInvalidReference},
-		{"missing blob", mk("v2", `{"digest":"sha256:`+hex64+`","key":"/blobs/default/common/sha256:`+hex64+`/m","size":1}`), codec.ErrNotFound},
+		{"missing blob", mk("v2", `{"digest":"sha256:`+hex64+`","key":"/blobs/default/common/sha256:`+hex64+`/m","size":1}`), driver.ErrNotFound},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 )
 
@@ -78,7 +79,7 @@ func FuzzReferenceSizes(f *testing.F) {
 			t.Fatalf("Decode allocated %d bytes for a %d-byte blob (MaxSize %d)", n, len(blob), maxSize)
 		}
 		if err != nil {
-			if !errors.Is(err, codec.ErrCorrupt) && !errors.Is(err, codec.ErrInvalidReference) {
+			if !errors.Is(err, driver.ErrCorrupt) && !errors.Is(err, codec.ErrInvalidReference) {
 				t.Fatalf("Decode: %v, want ErrCorrupt or ErrInvalidReference", err)
 			}
 			return

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -45,7 +45,7 @@ var errInjected = errors.New("injected store outage")
 
 // faultStore wraps a Store and fails chosen operations while it is down.
 type faultStore struct {
-	codec.Store
+	driver.Store
 	downUntil atomic.Int64 // unix nanos; operations before it fail
 	failReads atomic.Bool  // only Get fails while down
 	failLeft  sync.Map     // op -> *atomic.Int64: the next failures of op
@@ -92,9 +92,9 @@ func (f *faultStore) Get(ctx context.Context, key string) (io.ReadCloser, error)
 	return f.Store.Get(ctx, key)
 }
 
-func (f *faultStore) Touch(ctx context.Context, key string) (codec.Info, error) {
+func (f *faultStore) Touch(ctx context.Context, key string) (driver.Info, error) {
 	if f.down("touch") {
-		return codec.Info{}, errInjected
+		return driver.Info{}, errInjected
 	}
 	return f.Store.Touch(ctx, key)
 }

@@ -14,12 +14,13 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/filestore"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 )
 
 // plantRef is plant for fuzzing: it returns nil when the reference would not be valid.
-func plantRef(t testing.TB, s codec.Store, b []byte, size, rawSize int64, comp string) *commonpb.Payload {
+func plantRef(t testing.TB, s driver.Store, b []byte, size, rawSize int64, comp string) *commonpb.Payload {
 	sum := sha256.Sum256(b)
 	p, err := codec.Reference{V: 1, SHA256: hex.EncodeToString(sum[:]), Size: size, RawSize: rawSize, Compression: comp}.Payload()
 	if err != nil {
@@ -33,11 +34,11 @@ func plantRef(t testing.TB, s codec.Store, b []byte, size, rawSize int64, comp s
 
 // plant stores b under its address in namespace "default" and returns a reference to it
 // with the sizes and compression a forger chose.
-func plant(t testing.TB, s codec.Store, b []byte, size, rawSize int64, comp string) *commonpb.Payload {
+func plant(t testing.TB, s driver.Store, b []byte, size, rawSize int64, comp string) *commonpb.Payload {
 	t.Helper()
 	sum := sha256.Sum256(b)
 	digest := hex.EncodeToString(sum[:])
-	key, err := codec.BlobKey("default", digest)
+	key, err := driver.Key("default", digest)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func allocated(fn func()) uint64 {
 }
 
 // sizeHiding hides a store reader's Size, like a driver that cannot tell it.
-type sizeHiding struct{ codec.Store }
+type sizeHiding struct{ driver.Store }
 
 func (s sizeHiding) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	rc, err := s.Store.Get(ctx, key)
@@ -81,10 +82,10 @@ func TestHostileSizeClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stores := map[string]func() codec.Store{
-		"memstore":            func() codec.Store { return memstore.New() },
-		"filestore":           func() codec.Store { return fstore },
-		"store without sizes": func() codec.Store { return sizeHiding{memstore.New()} },
+	stores := map[string]func() driver.Store{
+		"memstore":            func() driver.Store { return memstore.New() },
+		"filestore":           func() driver.Store { return fstore },
+		"store without sizes": func() driver.Store { return sizeHiding{memstore.New()} },
 	}
 	for name, newStore := range stores {
 		t.Run(name, func(t *testing.T) {
@@ -94,12 +95,12 @@ func TestHostileSizeClaims(t *testing.T) {
 				comp          string
 				want          error
 			}{
-				{"size 1 GiB for 5 bytes", 1 << 30, 1 << 30, "none", codec.ErrCorrupt},
+				{"size 1 GiB for 5 bytes", 1 << 30, 1 << 30, "none", driver.ErrCorrupt},
 				{"size 4 GiB (over MaxSize)", 4 << 30, 4 << 30, "none", codec.ErrInvalidReference},
 				{"rawSize 4 GiB (over MaxSize)", 5, 4 << 30, "zstd", codec.ErrInvalidReference},
 				{"size max int64", 1<<63 - 1, 1<<63 - 1, "none", codec.ErrInvalidReference},
-				{"size 0 for 5 bytes", 0, 0, "none", codec.ErrCorrupt},
-				{"zstd claim on plain bytes", 5, 1 << 30, "zstd", codec.ErrCorrupt},
+				{"size 0 for 5 bytes", 0, 0, "none", driver.ErrCorrupt},
+				{"zstd claim on plain bytes", 5, 1 << 30, "zstd", driver.ErrCorrupt},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					s := &faultStore{Store: newStore()}
@@ -144,8 +145,8 @@ func TestDecompressionBomb(t *testing.T) {
 	}{
 		// Bounds: the decoder's history window (at most 8 MiB, the codec's limit for a
 		// blob's window) plus the output, which stops at rawSize+1 bytes.
-		{"rawSize 1000", 1000, 0, codec.ErrCorrupt, 12 << 20},
-		{"rawSize 3 MiB", 3 << 20, 0, codec.ErrCorrupt, 24 << 20},
+		{"rawSize 1000", 1000, 0, driver.ErrCorrupt, 12 << 20},
+		{"rawSize 3 MiB", 3 << 20, 0, driver.ErrCorrupt, 24 << 20},
 		{"rawSize over MaxSize", 256 << 20, 64 << 20, codec.ErrInvalidReference, 1 << 20},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

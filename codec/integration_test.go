@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/filestore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
@@ -20,11 +21,11 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // storeKind is a Store the integration tests run over; s3store adds itself in its own file.
 type storeKind struct {
 	name string
-	new  func(t *testing.T) codec.Store
+	new  func(t *testing.T) driver.Store
 }
 
 var storeKinds = []storeKind{
-	{"filestore", func(t *testing.T) codec.Store {
+	{"filestore", func(t *testing.T) driver.Store {
 		s, err := filestore.New(t.TempDir())
 		if err != nil {
 			t.Fatal(err)
@@ -37,11 +38,11 @@ var storeKinds = []storeKind{
 type env struct {
 	client    client.Client
 	codec     *codec.Codec
-	store     codec.Store
+	store     driver.Store
 	taskQueue string
 }
 
-func startEnv(t *testing.T, store codec.Store, opts codec.Options) *env {
+func startEnv(t *testing.T, store driver.Store, opts codec.Options) *env {
 	t.Helper()
 	srv := testenv.SharedTemporal(t)
 	c := newCodec(t, store, opts)

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	commonpb "go.temporal.io/api/common/v1"
+
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // Kind names the offloader that wrote a reference.
@@ -96,7 +98,7 @@ func (l Locator) Bound() int64 {
 func (l Locator) String() string {
 	switch {
 	case l.Reader == nil:
-		key, err := BlobKey(l.Namespace, l.Digest)
+		key, err := driver.Key(l.Namespace, l.Digest)
 		if err != nil {
 			return "key v1/" + l.Namespace + "/" + l.Algorithm + "/" + l.Digest
 		}

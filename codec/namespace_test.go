@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 )
 
@@ -63,13 +64,13 @@ func TestNamespaceFromSerializationContext(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", via, err)
 				}
-				key, _ := codec.BlobKey(tc.wantNS, r.SHA256)
+				key, _ := driver.Key(tc.wantNS, r.SHA256)
 				if _, err := store.Touch(context.Background(), key); err != nil {
 					t.Errorf("%s: blob not under %s: %v", via, key, err)
 				}
 				if tc.wantNS != codec.DefaultNamespace {
-					other, _ := codec.BlobKey(codec.DefaultNamespace, r.SHA256)
-					if _, err := store.Touch(context.Background(), other); !errors.Is(err, codec.ErrNotFound) {
+					other, _ := driver.Key(codec.DefaultNamespace, r.SHA256)
+					if _, err := store.Touch(context.Background(), other); !errors.Is(err, driver.ErrNotFound) {
 						t.Errorf("%s: blob also under the fallback namespace (%v)", via, err)
 					}
 				}

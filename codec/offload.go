@@ -9,6 +9,7 @@ import (
 
 	commonpb "go.temporal.io/api/common/v1"
 
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/internal/sha256chain"
 )
 
@@ -66,7 +67,7 @@ func (c *Codec) offload(ctx context.Context, p *commonpb.Payload) (_ *commonpb.P
 	}
 	sum, chain := sha256chain.Sum(pieces, sha256chain.IntervalFor(size))
 	digest := hex.EncodeToString(sum[:])
-	key, err := BlobKey(c.opts.Namespace, digest)
+	key, err := driver.Key(c.opts.Namespace, digest)
 	if err != nil {
 		return nil, fmt.Errorf("codec encode: %w", err)
 	}

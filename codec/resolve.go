@@ -12,6 +12,7 @@ import (
 
 	commonpb "go.temporal.io/api/common/v1"
 
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/internal/sha256chain"
 )
 
@@ -69,7 +70,7 @@ func withForm(p *commonpb.Payload, loc Locator) *commonpb.Payload {
 }
 
 func (c *Codec) corrupt(loc Locator, why error) error {
-	return c.fail(loc, fmt.Errorf("%w: %s: %w", ErrCorrupt, loc.String(), why))
+	return c.fail(loc, fmt.Errorf("%w: %s: %w", driver.ErrCorrupt, loc.String(), why))
 }
 
 // fail counts and logs a failed read and names the namespace, digest and source.
@@ -88,7 +89,7 @@ func (c *Codec) open(ctx context.Context, loc Locator) (io.ReadCloser, error) {
 	if loc.Reader != nil {
 		return loc.Reader.Open(ctx, loc)
 	}
-	key, err := BlobKey(loc.Namespace, loc.Digest)
+	key, err := driver.Key(loc.Namespace, loc.Digest)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidReference, err)
 	}
@@ -130,7 +131,7 @@ func (c *Codec) load(ctx context.Context, loc Locator) (raw []byte, err error) {
 // storedSize is the length the source vouches for (-1: unknown); one that differs from
 // the claim or passes the bound is ErrCorrupt before anything is read.
 func (c *Codec) storedSize(loc Locator, rc io.Reader) (int64, error) {
-	s, ok := rc.(Sizer)
+	s, ok := rc.(driver.Sizer)
 	if !ok || s.Size() < 0 {
 		return -1, nil
 	}
@@ -144,7 +145,7 @@ func (c *Codec) storedSize(loc Locator, rc io.Reader) (int64, error) {
 // claim, or bytes that do not hash to the digest (unless verified already).
 func (c *Codec) verdict(loc Locator, hr *hashReader, verified bool, err error) error {
 	if hr.readErr != nil {
-		if errors.Is(hr.readErr, ErrCorrupt) {
+		if errors.Is(hr.readErr, driver.ErrCorrupt) {
 			return c.corrupt(loc, fmt.Errorf("read: %w", hr.readErr))
 		}
 		if loc.Reader != nil && errors.Is(hr.readErr, io.ErrUnexpectedEOF) {
@@ -279,7 +280,7 @@ func readHashed(hr *hashReader, size int64, known bool) ([]byte, error) {
 // storeChain is the SHA-256 chain a store's reader offers for a blob of the size it
 // vouched for (payloadsvc.Client passes on the service's), the zero Chain when none fits.
 func storeChain(rc io.Reader, stored int64) sha256chain.Chain {
-	ch, ok := rc.(SHA256Chainer)
+	ch, ok := rc.(driver.SHA256Chainer)
 	if !ok || stored < 0 {
 		return sha256chain.Chain{}
 	}

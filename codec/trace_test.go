@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 )
 
@@ -56,7 +57,7 @@ func (r *recorder) ended() []codec.Op {
 }
 
 // ctxCheckStore fails a Put or Get whose context does not carry the recorder's mark.
-type ctxCheckStore struct{ codec.Store }
+type ctxCheckStore struct{ driver.Store }
 
 var errNoOpContext = errors.New("store called without the tracer's context")
 
@@ -136,11 +137,11 @@ func TestTracerSeesErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Decode([]*commonpb.Payload{p}); !errors.Is(err, codec.ErrNotFound) {
+	if _, err := c.Decode([]*commonpb.Payload{p}); !errors.Is(err, driver.ErrNotFound) {
 		t.Fatalf("decode: %v, want ErrNotFound", err)
 	}
 	ops := rec.ended()
-	if len(ops) != 1 || ops[0].Kind != codec.OpFetch || !errors.Is(ops[0].Err, codec.ErrNotFound) || ops[0].SHA256 != ref.SHA256 {
+	if len(ops) != 1 || ops[0].Kind != codec.OpFetch || !errors.Is(ops[0].Err, driver.ErrNotFound) || ops[0].SHA256 != ref.SHA256 {
 		t.Fatalf("ops %+v; want one fetch of %s ending in ErrNotFound", ops, ref.SHA256)
 	}
 }

@@ -266,3 +266,23 @@ func (r *pieceReader) WriteTo(w io.Writer) (int64, error) {
 	}
 	return total, nil
 }
+
+// truncate shortens s to n bytes for an error message about hostile input.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+func isSHA256Hex(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}

@@ -13,7 +13,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // ErrUnauthenticated is returned (wrapped) by an Authorizer when the request carries no
@@ -89,7 +89,7 @@ func (a *TokenAuthorizer) add(token string, namespaces []string) error {
 			e.all = true
 			continue
 		}
-		if err := codec.ValidateNamespace(ns); err != nil {
+		if err := driver.ValidateNamespace(ns); err != nil {
 			return err
 		}
 		e.namespaces[ns] = true

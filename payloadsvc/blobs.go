@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/internal/sha256chain"
 )
 
@@ -20,7 +20,7 @@ func (h *handler) serveBlob(w http.ResponseWriter, r *http.Request, rt route) {
 	if !h.namespaceFor(w, r, rt.namespace) {
 		return
 	}
-	key, err := codec.BlobKey(rt.namespace, rt.digest)
+	key, err := driver.Key(rt.namespace, rt.digest)
 	if err != nil {
 		writeError(w, r, http.StatusBadRequest, "bad blob address: %v", err)
 		return
@@ -207,7 +207,7 @@ func rangeStart(v string) (int64, bool) {
 // knows it (an *os.File, a reader with Size).
 func readerSize(rc io.Reader) (int64, bool) {
 	switch v := rc.(type) {
-	case codec.Sizer:
+	case driver.Sizer:
 		return v.Size(), v.Size() >= 0
 	case interface{ Stat() (fs.FileInfo, error) }:
 		if st, err := v.Stat(); err == nil && st.Mode().IsRegular() {

@@ -14,6 +14,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/sha256chain"
 )
@@ -210,7 +211,7 @@ func TestClientDistrustsChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, _ := codec.BlobKey("default", ref.SHA256)
+	key, _ := driver.Key("default", ref.SHA256)
 	rc, err := st.Get(context.Background(), key)
 	if err != nil {
 		t.Fatal(err)

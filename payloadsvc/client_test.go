@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/filestore"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
@@ -23,10 +23,10 @@ import (
 func TestClientConformance(t *testing.T) {
 	drivers := []struct {
 		name     string
-		newStore func(t *testing.T) codec.Store
+		newStore func(t *testing.T) driver.Store
 	}{
-		{"memstore", func(t *testing.T) codec.Store { return memstore.New() }},
-		{"filestore", func(t *testing.T) codec.Store {
+		{"memstore", func(t *testing.T) driver.Store { return memstore.New() }},
+		{"filestore", func(t *testing.T) driver.Store {
 			s, err := filestore.New(t.TempDir())
 			if err != nil {
 				t.Fatal(err)
@@ -36,7 +36,7 @@ func TestClientConformance(t *testing.T) {
 	}
 	for _, d := range drivers {
 		t.Run(d.name, func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) codec.Store {
+			storetest.Run(t, func(t *testing.T) driver.Store {
 				svc := startService(t, d.newStore(t), Options{})
 				return svc.client(t, ClientOptions{})
 			})
@@ -46,7 +46,7 @@ func TestClientConformance(t *testing.T) {
 
 // countingStore counts the Puts that created an object, to show what reached the store.
 type countingStore struct {
-	codec.Store
+	driver.Store
 	created atomic.Int64
 }
 
@@ -67,7 +67,7 @@ func TestClientPutDuplicateSendsNoBody(t *testing.T) {
 	c := svc.client(t, ClientOptions{})
 	ctx := testCtx(t, time.Minute)
 	b, digest := randomBlob(t, 4<<20)
-	key, _ := codec.BlobKey("default", digest)
+	key, _ := driver.Key("default", digest)
 
 	if created, err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil || !created {
 		t.Fatalf("first Put = %v, %v; want created", created, err)
@@ -98,14 +98,14 @@ func TestClientPutDuplicateSendsNoBody(t *testing.T) {
 // retries are spent (no layer above may retry it again).
 func TestClientErrors(t *testing.T) {
 	_, digest := randomBlob(t, 10)
-	key, _ := codec.BlobKey("default", digest)
+	key, _ := driver.Key("default", digest)
 	tests := []struct {
 		name        string
 		status      int
 		wantAttempt int // attempts the client makes (the policy allows 4)
 		wantIs      error
 	}{
-		{"404 is not found", http.StatusNotFound, 1, codec.ErrNotFound},
+		{"404 is not found", http.StatusNotFound, 1, driver.ErrNotFound},
 		{"400 is permanent", http.StatusBadRequest, 1, nil},
 		{"403 is permanent", http.StatusForbidden, 1, nil},
 		{"413 is permanent", http.StatusRequestEntityTooLarge, 1, nil},
@@ -123,7 +123,7 @@ func TestClientErrors(t *testing.T) {
 				_, _ = io.WriteString(w, `{"error":"the reason"}`)
 			}))
 			t.Cleanup(srv.Close)
-			c, err := NewClient(srv.URL, ClientOptions{Retry: codec.RetryPolicy{InitialInterval: time.Millisecond, MaxAttempts: 4}})
+			c, err := NewClient(srv.URL, ClientOptions{Retry: driver.RetryPolicy{InitialInterval: time.Millisecond, MaxAttempts: 4}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -138,7 +138,7 @@ func TestClientErrors(t *testing.T) {
 			if !errors.As(err, &se) || se.StatusCode != tc.status || se.Message != "the reason" {
 				t.Fatalf("err = %v, want a *StatusError %d with the service's message", err, tc.status)
 			}
-			if !codec.IsPermanent(err) {
+			if !driver.IsPermanent(err) {
 				t.Fatalf("IsPermanent(%v) = false, want true", err)
 			}
 			if got := attempts.Load(); got != int64(tc.wantAttempt) {
@@ -164,13 +164,13 @@ func TestClientRetriesTransientFailures(t *testing.T) {
 		svc.h.ServeHTTP(w, r)
 	}))
 	t.Cleanup(flaky.Close)
-	c, err := NewClient(flaky.URL, ClientOptions{Retry: codec.RetryPolicy{InitialInterval: time.Millisecond, MaxAttempts: 5}})
+	c, err := NewClient(flaky.URL, ClientOptions{Retry: driver.RetryPolicy{InitialInterval: time.Millisecond, MaxAttempts: 5}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := testCtx(t, time.Minute)
 	b, digest := randomBlob(t, 300<<10)
-	key, _ := codec.BlobKey("default", digest)
+	key, _ := driver.Key("default", digest)
 	if _, err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatalf("Put through a flaky service: %v", err)
 	}
@@ -191,20 +191,20 @@ func TestClientSendsToken(t *testing.T) {
 	svc := startService(t, nil, Options{Authorizer: auth})
 	ctx := testCtx(t, time.Minute)
 	b, digest := randomBlob(t, 1000)
-	key, _ := codec.BlobKey("default", digest)
+	key, _ := driver.Key("default", digest)
 
 	if _, err := svc.client(t, ClientOptions{Token: "s3cret"}).Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatalf("Put with the right token: %v", err)
 	}
 	_, err = svc.client(t, ClientOptions{Token: "wrong"}).Touch(ctx, key)
 	var se *StatusError
-	if !errors.As(err, &se) || se.StatusCode != http.StatusUnauthorized || !codec.IsPermanent(err) {
+	if !errors.As(err, &se) || se.StatusCode != http.StatusUnauthorized || !driver.IsPermanent(err) {
 		t.Fatalf("Touch with a wrong token: err = %v, want a permanent 401", err)
 	}
 	if strings.Contains(err.Error(), "wrong") {
 		t.Fatalf("error %q repeats the token", err)
 	}
-	other, _ := codec.BlobKey("other", digest)
+	other, _ := driver.Key("other", digest)
 	_, err = svc.client(t, ClientOptions{Token: "s3cret"}).Get(ctx, other)
 	if !errors.As(err, &se) || se.StatusCode != http.StatusForbidden || !strings.Contains(se.Message, `"other"`) {
 		t.Fatalf("Get in another namespace: err = %v, want 403 naming the namespace", err)
@@ -218,7 +218,7 @@ func TestClientRejectsBadKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, key := range []string{"", "v1/ns/sha256/xyz", "v2/ns/sha256/" + strings.Repeat("a", 64), "v1/../sha256/" + strings.Repeat("a", 64), "a/b"} {
-		if _, err := c.Get(context.Background(), key); !errors.Is(err, codec.ErrInvalidKey) {
+		if _, err := c.Get(context.Background(), key); !errors.Is(err, driver.ErrInvalidKey) {
 			t.Errorf("Get(%q) err = %v, want ErrInvalidKey", key, err)
 		}
 	}
@@ -244,17 +244,17 @@ func TestClientTimeout(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { close(release) })
-	c, err := NewClient(srv.URL, ClientOptions{Timeout: 200 * time.Millisecond, Retry: codec.RetryPolicy{MaxAttempts: 2, InitialInterval: time.Millisecond}})
+	c, err := NewClient(srv.URL, ClientOptions{Timeout: 200 * time.Millisecond, Retry: driver.RetryPolicy{MaxAttempts: 2, InitialInterval: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, digest := randomBlob(t, 10)
-	key, _ := codec.BlobKey("default", digest)
+	key, _ := driver.Key("default", digest)
 	start := time.Now()
 	_, err = c.Touch(context.Background(), key)
 	elapsed := time.Since(start)
 	// Retried, then permanent: the Client owns the retries and spent them.
-	if !errors.Is(err, ErrRequestTimeout) || !codec.IsPermanent(err) {
+	if !errors.Is(err, ErrRequestTimeout) || !driver.IsPermanent(err) {
 		t.Fatalf("Touch of a hung service: err = %v, want ErrRequestTimeout, permanent after the retries", err)
 	}
 	if elapsed < 400*time.Millisecond || elapsed > 5*time.Second {
@@ -272,7 +272,7 @@ func TestClientTimeout(t *testing.T) {
 
 // failingReadStore returns readers that fail after half the blob, as a store whose
 // connection breaks mid-read does.
-type failingReadStore struct{ codec.Store }
+type failingReadStore struct{ driver.Store }
 
 func (s failingReadStore) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	rc, err := s.Store.Get(ctx, key)
@@ -297,7 +297,7 @@ func TestGetBrokenMidStream(t *testing.T) {
 	c := svc.client(t, ClientOptions{})
 	ctx := testCtx(t, time.Minute)
 	b, digest := randomBlob(t, 1<<20)
-	key, _ := codec.BlobKey("default", digest)
+	key, _ := driver.Key("default", digest)
 	if _, err := mem.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 func jsonPayload(t testing.TB, v any) *commonpb.Payload {
@@ -164,7 +165,7 @@ func TestSDKRemoteCodec(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "Unauthorized") || !strings.Contains(err.Error(), "missing bearer token") {
 		t.Fatalf("remote decode without token: err = %v, want Unauthorized naming the problem", err)
 	}
-	if errors.Is(err, codec.ErrNotFound) {
+	if errors.Is(err, driver.ErrNotFound) {
 		t.Fatal("unexpected not-found")
 	}
 }

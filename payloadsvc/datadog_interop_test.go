@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
@@ -19,7 +20,7 @@ func dataDogService(t *testing.T) (*service, *testenv.DataDogService) {
 	t.Helper()
 	dd := testenv.StartDataDogService(t)
 	r, err := codec.NewDataDogReader(codec.DataDogOptions{URL: dd.URL,
-		Retry: codec.RetryPolicy{InitialInterval: time.Millisecond, MaxElapsed: 2 * time.Second}})
+		Retry: driver.RetryPolicy{InitialInterval: time.Millisecond, MaxElapsed: 2 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 )
@@ -20,7 +20,7 @@ import (
 // breakingStore's readers fail after cut bytes, the first fails times; the service then
 // aborts the response mid-body.
 type breakingStore struct {
-	codec.Store
+	driver.Store
 	cut   int64
 	fails atomic.Int64
 }
@@ -45,7 +45,7 @@ func (r *breakingReader) Seek(off int64, whence int) (int64, error) {
 	return r.ReadCloser.(io.Seeker).Seek(off, whence)
 }
 
-func (r *breakingReader) Size() int64 { return r.ReadCloser.(codec.Sizer).Size() }
+func (r *breakingReader) Size() int64 { return r.ReadCloser.(driver.Sizer).Size() }
 
 func (r *breakingReader) Read(p []byte) (int, error) {
 	if r.left <= 0 {
@@ -69,7 +69,7 @@ func TestClientResumesBrokenDownload(t *testing.T) {
 	c := svc.client(t, ClientOptions{})
 	ctx := testCtx(t, time.Minute)
 	b, digest := randomBlob(t, 8<<20)
-	key, _ := codec.BlobKey("default", digest)
+	key, _ := driver.Key("default", digest)
 	if _, err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestClientResumesBrokenDownload(t *testing.T) {
 // is an error, never a short read.
 func TestClientResumeWithoutRanges(t *testing.T) {
 	b, digest := randomBlob(t, 1<<20)
-	key, _ := codec.BlobKey("default", digest)
+	key, _ := driver.Key("default", digest)
 	var gets, breakEvery atomic.Int64
 	breakEvery.Store(2)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -101,7 +101,7 @@ func TestClientResumeWithoutRanges(t *testing.T) {
 		w.Write(b)
 	}))
 	t.Cleanup(srv.Close)
-	c, err := NewClient(srv.URL, ClientOptions{Retry: codec.RetryPolicy{InitialInterval: time.Millisecond}})
+	c, err := NewClient(srv.URL, ClientOptions{Retry: driver.RetryPolicy{InitialInterval: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestClientResumeWithoutRanges(t *testing.T) {
 	}
 	defer rc.Close()
 	got, err := io.ReadAll(rc)
-	if err == nil || !codec.IsPermanent(err) {
+	if err == nil || !driver.IsPermanent(err) {
 		t.Fatalf("read of a download that never completes: %d bytes, err %v; want a permanent error", len(got), err)
 	}
 }

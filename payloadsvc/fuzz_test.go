@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 )
 
@@ -30,15 +31,15 @@ func (discardStore) Put(_ context.Context, _ string, src io.Reader, _ int64) (bo
 	return err == nil, err
 }
 func (discardStore) Get(context.Context, string) (io.ReadCloser, error) {
-	return nil, codec.ErrNotFound
+	return nil, driver.ErrNotFound
 }
-func (discardStore) Touch(context.Context, string) (codec.Info, error) {
-	return codec.Info{}, codec.ErrNotFound
+func (discardStore) Touch(context.Context, string) (driver.Info, error) {
+	return driver.Info{}, driver.ErrNotFound
 }
 
 // fuzzHandler serves store with small limits and a small threshold, so short inputs
 // reach the offload, fetch and preview paths.
-func fuzzHandler(t testing.TB, store codec.Store) http.Handler {
+func fuzzHandler(t testing.TB, store driver.Store) http.Handler {
 	h, err := NewHandler(store, Options{
 		MaxCodecBodyBytes: 64 << 10,
 		PreviewBytes:      512,
@@ -194,7 +195,7 @@ func FuzzReferenceSizes(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, size, raw int64, useZstd bool, blob []byte) {
 		digest := sha256Hex(blob)
-		key, _ := codec.BlobKey("fuzz", digest)
+		key, _ := driver.Key("fuzz", digest)
 		if _, err := store.Put(context.Background(), key, bytes.NewReader(blob), int64(len(blob))); err != nil {
 			t.Fatal(err)
 		}

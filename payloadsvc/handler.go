@@ -15,13 +15,14 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/internal/sha256chain"
 )
 
 // handler is what NewHandler returns.
 type handler struct {
 	opts    Options
-	store   codec.Store
+	store   driver.Store
 	base    *codec.Codec
 	codecs  sync.Map // namespace -> *codec.Codec
 	ncodecs atomic.Int64
@@ -45,7 +46,7 @@ type handler struct {
 // server, signed downloads of previewed payloads, health checks and metrics (see the
 // package documentation for the routes). It is safe for concurrent use; run several
 // behind a load balancer, the store is the only state (give them one Options.SigningKey).
-func NewHandler(store codec.Store, opts Options) (http.Handler, error) {
+func NewHandler(store driver.Store, opts Options) (http.Handler, error) {
 	if store == nil {
 		return nil, errors.New("payloadsvc: store is nil")
 	}
@@ -219,7 +220,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 // namespaceFor validates the request's namespace and authorizes the caller for it,
 // answering the error itself; ok reports whether to go on.
 func (h *handler) namespaceFor(w http.ResponseWriter, r *http.Request, ns string) (ok bool) {
-	if err := codec.ValidateNamespace(ns); err != nil {
+	if err := driver.ValidateNamespace(ns); err != nil {
 		writeErrorLogged(w, r, http.StatusBadRequest, "bad namespace: "+err.Error(), "bad namespace")
 		return false
 	}
@@ -259,7 +260,7 @@ func (h *handler) codecFor(ns string) (*codec.Codec, error) {
 }
 
 // storeString is how the codec names store in its errors.
-func storeString(store codec.Store) string {
+func storeString(store driver.Store) string {
 	if st, ok := store.(fmt.Stringer); ok {
 		return st.String()
 	}

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 )
 
@@ -33,8 +34,8 @@ func (brokenStore) Put(context.Context, string, io.Reader, int64) (bool, error) 
 	return false, errStoreDown
 }
 func (brokenStore) Get(context.Context, string) (io.ReadCloser, error) { return nil, errStoreDown }
-func (brokenStore) Touch(context.Context, string) (codec.Info, error) {
-	return codec.Info{}, errStoreDown
+func (brokenStore) Touch(context.Context, string) (driver.Info, error) {
+	return driver.Info{}, errStoreDown
 }
 
 // refTo returns a reference payload for a blob of stored bytes b (no compression).
@@ -74,7 +75,7 @@ func TestBadInput(t *testing.T) {
 
 	// A blob whose stored bytes do not match their address: corrupt.
 	good, goodHex := randomBlob(t, 1000)
-	corruptKey, _ := codec.BlobKey("default", goodHex)
+	corruptKey, _ := driver.Key("default", goodHex)
 	if _, err := svc.store.Put(ctx, corruptKey, bytes.NewReader(bytes.Repeat([]byte{'x'}, 1000)), 1000); err != nil {
 		t.Fatal(err)
 	}

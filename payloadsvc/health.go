@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // readyTimeout bounds the store probe of /readyz.
@@ -16,7 +16,7 @@ const readyTimeout = 5 * time.Second
 
 // readyProbeKey is a key that normally does not exist: /readyz Touches it, and "not
 // found" proves the store answers.
-var readyProbeKey, _ = codec.BlobKey("payloadsvc-readyz", strings.Repeat("0", 64))
+var readyProbeKey, _ = driver.Key("payloadsvc-readyz", strings.Repeat("0", 64))
 
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -46,7 +46,7 @@ func (h *handler) probe() error {
 	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
 	_, err := h.store.Touch(ctx, readyProbeKey)
-	if errors.Is(err, codec.ErrNotFound) {
+	if errors.Is(err, driver.ErrNotFound) {
 		err = nil
 	}
 	if err != nil && c.err == nil {

@@ -18,7 +18,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
@@ -26,14 +26,14 @@ import (
 // service is a handler under test behind a real loopback HTTP server.
 type service struct {
 	URL   string
-	store codec.Store
+	store driver.Store
 	h     *handler
 	logs  *testenv.SyncBuffer
 	wire  *countingListener
 }
 
 // startService serves store (memstore when nil) with opts on a loopback httptest server.
-func startService(t testing.TB, store codec.Store, opts Options) *service {
+func startService(t testing.TB, store driver.Store, opts Options) *service {
 	t.Helper()
 	if store == nil {
 		store = memstore.New()
@@ -89,8 +89,8 @@ func (c *countingConn) Read(p []byte) (int, error) {
 // client returns a Client for the service with fast retries.
 func (s *service) client(t testing.TB, opts ClientOptions) *Client {
 	t.Helper()
-	if opts.Retry == (codec.RetryPolicy{}) {
-		opts.Retry = codec.RetryPolicy{InitialInterval: 5 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsed: 5 * time.Second}
+	if opts.Retry == (driver.RetryPolicy{}) {
+		opts.Retry = driver.RetryPolicy{InitialInterval: 5 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsed: 5 * time.Second}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

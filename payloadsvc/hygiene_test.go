@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 )
 
@@ -165,7 +166,7 @@ type countingTouchStore struct {
 	touches atomic.Int64
 }
 
-func (s *countingTouchStore) Touch(ctx context.Context, key string) (codec.Info, error) {
+func (s *countingTouchStore) Touch(ctx context.Context, key string) (driver.Info, error) {
 	s.touches.Add(1)
 	return s.Store.Touch(ctx, key)
 }

@@ -26,7 +26,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // TestLoad runs the real binary over a file store on loopback and drives it with 100
@@ -74,7 +74,7 @@ func TestLoad(t *testing.T) {
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	addr := waitListening(t, stderr, logFile)
 
-	c, err := NewClient("http://"+addr, ClientOptions{Retry: codec.RetryPolicy{MaxAttempts: -1}, Timeout: time.Minute})
+	c, err := NewClient("http://"+addr, ClientOptions{Retry: driver.RetryPolicy{MaxAttempts: -1}, Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestLoad(t *testing.T) {
 				if len(keys) == 0 || rng.IntN(2) == 0 {
 					binary.LittleEndian.PutUint64(buf, n) // a new blob each time
 					sum := sha256.Sum256(buf)
-					key, _ := codec.BlobKey("load", hex.EncodeToString(sum[:]))
+					key, _ := driver.Key("load", hex.EncodeToString(sum[:]))
 					if _, err = c.Put(context.Background(), key, bytes.NewReader(buf), blobSize); err == nil {
 						keys = append(keys, key)
 						res.puts++

@@ -12,8 +12,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"google.golang.org/api/option"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/azblobstore"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/gcsstore"
 )
 
@@ -35,7 +35,7 @@ func checkParams(storeURL string, q url.Values, known ...string) error {
 // Credentials; endpoint= names another JSON API endpoint (an emulator, Private Service
 // Connect) and auth=none sends no credentials (emulators). STORAGE_EMULATOR_HOST is
 // honoured as by the client library.
-func openGCS(ctx context.Context, storeURL string, u *url.URL) (codec.Store, error) {
+func openGCS(ctx context.Context, storeURL string, u *url.URL) (driver.Store, error) {
 	if u.Host == "" {
 		return nil, fmt.Errorf("payloadsvc: store URL %q: no bucket (want gs://bucket/prefix)", storeURL)
 	}
@@ -71,7 +71,7 @@ func openGCS(ctx context.Context, storeURL string, u *url.URL) (codec.Store, err
 // Azurite, sovereign clouds). Credentials: $AZURE_STORAGE_CONNECTION_STRING, else the
 // account key in $AZURE_STORAGE_KEY, else azidentity's DefaultAzureCredential (managed
 // identity, workload identity, Azure CLI).
-func openAzure(storeURL string, u *url.URL) (codec.Store, error) {
+func openAzure(storeURL string, u *url.URL) (driver.Store, error) {
 	if u.Host == "" {
 		return nil, fmt.Errorf("payloadsvc: store URL %q: no container (want azblob://container/prefix)", storeURL)
 	}

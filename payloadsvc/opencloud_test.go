@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
@@ -44,7 +44,7 @@ func roundTripOpened(t *testing.T, storeURL, wantName string) {
 	}
 	c := startService(t, store, Options{}).client(t, ClientOptions{})
 	b, digest := randomBlob(t, 6<<20)
-	key, _ := codec.BlobKey("default", digest)
+	key, _ := driver.Key("default", digest)
 	if _, err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatal(err)
 	}

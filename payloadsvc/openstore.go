@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/filestore"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
@@ -27,7 +27,7 @@ import (
 //	azblob://container/prefix?account=name            Azure Blob Storage (credentials: see openAzure)
 //	azblob://container/prefix?endpoint=http://host:10000/devstoreaccount1&account=devstoreaccount1
 //	                                                  Azurite or a sovereign cloud's service URL
-func OpenStore(ctx context.Context, storeURL string) (codec.Store, error) {
+func OpenStore(ctx context.Context, storeURL string) (driver.Store, error) {
 	u, err := url.Parse(storeURL)
 	if err != nil {
 		return nil, fmt.Errorf("payloadsvc: store URL: %w", err)
@@ -61,7 +61,7 @@ func OpenStore(ctx context.Context, storeURL string) (codec.Store, error) {
 	}
 }
 
-func openS3(ctx context.Context, storeURL string, u *url.URL) (codec.Store, error) {
+func openS3(ctx context.Context, storeURL string, u *url.URL) (driver.Store, error) {
 	if u.Host == "" {
 		return nil, fmt.Errorf("payloadsvc: store URL %q: no bucket (want s3://bucket/prefix)", storeURL)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/filestore"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
@@ -73,7 +73,7 @@ func TestOpenStoreS3(t *testing.T) {
 	svc := startService(t, store, Options{ReadyInterval: time.Nanosecond}) // probe on every /readyz
 	c := svc.client(t, ClientOptions{})
 	b, digest := randomBlob(t, 6<<20)
-	key, _ := codec.BlobKey("default", digest)
+	key, _ := driver.Key("default", digest)
 	if _, err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // PreviewHeader lets a codec request choose previews: "1" previews every offloaded
@@ -177,7 +178,7 @@ func (h *handler) sign(ns, digest string, q url.Values) string {
 // off when the client stops reading (Options.WriteStallTimeout).
 func (h *handler) serveDownload(w http.ResponseWriter, r *http.Request, rt route) {
 	ns := rt.namespace
-	if err := codec.ValidateNamespace(ns); err != nil {
+	if err := driver.ValidateNamespace(ns); err != nil {
 		writeErrorLogged(w, r, http.StatusBadRequest, "bad namespace: "+err.Error(), "bad namespace")
 		return
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // errorBody is every error response: a short message naming the problem, and the
@@ -65,14 +66,14 @@ func logDetail(r *http.Request, err error) {
 // store gave bad bytes: 502), a bug (500), or a store that cannot be reached (503).
 func storeStatus(err error) int {
 	switch {
-	case errors.Is(err, codec.ErrInvalidReference), errors.Is(err, codec.ErrInvalidKey):
+	case errors.Is(err, codec.ErrInvalidReference), errors.Is(err, driver.ErrInvalidKey):
 		return http.StatusBadRequest
-	case errors.Is(err, codec.ErrCorrupt), errors.Is(err, codec.ErrRefused):
+	case errors.Is(err, driver.ErrCorrupt), errors.Is(err, codec.ErrRefused):
 		// Before ErrTooLarge: a stored blob over the payload caps is corrupt.
 		return http.StatusBadGateway
 	case errors.Is(err, codec.ErrTooLarge):
 		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, codec.ErrNotFound):
+	case errors.Is(err, driver.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, codec.ErrPanic):
 		return http.StatusInternalServerError

@@ -13,6 +13,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 )
 
@@ -63,7 +64,7 @@ func TestOneRetryLayerEndToEnd(t *testing.T) {
 				}))
 				t.Cleanup(front.Close)
 				cl, err := NewClient(front.URL, ClientOptions{Logger: slog.New(slog.DiscardHandler),
-					Retry: codec.RetryPolicy{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond, MaxAttempts: maxAttempts}})
+					Retry: driver.RetryPolicy{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond, MaxAttempts: maxAttempts}})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -91,7 +92,7 @@ func TestOneRetryLayerEndToEnd(t *testing.T) {
 				switch {
 				case !errors.As(err, &se) || !errors.As(err, &st) || st.StatusCode != tc.status:
 					t.Errorf("%s: %v, want a *codec.StoreError wrapping the service's %d", op, err, tc.status)
-				case !codec.IsPermanent(err):
+				case !driver.IsPermanent(err):
 					t.Errorf("%s: %v is not permanent: a layer above could retry it again", op, err)
 				}
 			}

@@ -18,6 +18,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
@@ -106,7 +107,7 @@ func TestS3RequestsPerBlob(t *testing.T) {
 
 	t.Run("Client.Put", func(t *testing.T) {
 		b, digest := randomBlob(t, 32<<20)
-		key, _ := codec.BlobKey("default", digest)
+		key, _ := driver.Key("default", digest)
 		s3n.take()
 		httpn.take()
 		if created, err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil || !created {

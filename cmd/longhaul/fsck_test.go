@@ -26,6 +26,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/extstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/fsck"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
@@ -130,7 +131,7 @@ func (f *fsckFixture) start(t *testing.T, clients [2]client.Client) {
 		if err != nil {
 			t.Fatalf("workflow %d input is not a longhaul reference: %v", k, err)
 		}
-		f.keys[k], _ = codec.BlobKey(fsckNS, ref.SHA256)
+		f.keys[k], _ = driver.Key(fsckNS, ref.SHA256)
 	}
 	for i := range fsckWorkflows {
 		f.byBlob[f.keys[i%fsckPayloads]] = append(f.byBlob[f.keys[i%fsckPayloads]], fsckWorkflowID(i))

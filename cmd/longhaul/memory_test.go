@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/filestore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
@@ -46,7 +47,7 @@ func TestFsckVerifyMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
-	key, _ := codec.BlobKey(ns, sum)
+	key, _ := driver.Key(ns, sum)
 	path, _ := fs.Path(key)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/sweep"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
@@ -64,7 +64,7 @@ func randomKey(t *testing.T) (string, []byte) {
 	b := make([]byte, 20<<20) // over the part size: committed as parts, composed or blocks
 	_, _ = rand.Read(b)
 	sum := sha256.Sum256(b)
-	key, err := codec.BlobKey("ops-sweep", hex.EncodeToString(sum[:]))
+	key, err := driver.Key("ops-sweep", hex.EncodeToString(sum[:]))
 	if err != nil {
 		t.Fatal(err)
 	}

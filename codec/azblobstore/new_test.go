@@ -10,8 +10,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	azblobblob "github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/azblobstore"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // TestNewRejectsBadOptions: each bad argument is refused with an error that names it,
@@ -57,10 +57,10 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Get(context.Background(), "v1/../x"); !errors.Is(err, codec.ErrInvalidKey) {
+	if _, err := s.Get(context.Background(), "v1/../x"); !errors.Is(err, driver.ErrInvalidKey) {
 		t.Errorf("Get(bad key) = %v, want ErrInvalidKey", err)
 	}
-	if _, err := s.Put(context.Background(), "", strings.NewReader(""), 0); !errors.Is(err, codec.ErrInvalidKey) {
+	if _, err := s.Put(context.Background(), "", strings.NewReader(""), 0); !errors.Is(err, driver.ErrInvalidKey) {
 		t.Errorf("Put(empty key) = %v, want ErrInvalidKey", err)
 	}
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
 
@@ -50,7 +50,7 @@ func (s *Store) put(ctx context.Context, name string, src io.Reader, size int64)
 		return false, err
 	}
 	if size < 0 {
-		return false, codec.Permanent(fmt.Errorf("negative size %d", size))
+		return false, driver.Permanent(fmt.Errorf("negative size %d", size))
 	}
 	// Create only: If-None-Match: *.
 	cond := &blob.AccessConditions{ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfNoneMatch: ptr(azcore.ETagAny)}}
@@ -65,7 +65,7 @@ func (s *Store) put(ctx context.Context, name string, src io.Reader, size int64)
 			slog.String("store", s.String()), slog.String("key", name),
 			slog.Int64("size", info.size), slog.Int64("want", size))
 		cond = &blob.AccessConditions{ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfMatch: (*azcore.ETag)(info.etag)}}
-	case !errors.Is(err, codec.ErrNotFound):
+	case !errors.Is(err, driver.ErrNotFound):
 		return false, err
 	}
 	if size > s.opts.PartSize {

@@ -11,7 +11,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // retryableStatus are the HTTP statuses worth another attempt.
@@ -34,21 +34,21 @@ func classify(err error) error {
 		return nil
 	}
 	if bloberror.HasCode(err, bloberror.BlobNotFound) {
-		return fmt.Errorf("%w: %w", codec.ErrNotFound, err)
+		return fmt.Errorf("%w: %w", driver.ErrNotFound, err)
 	}
 	var re *azcore.ResponseError
 	if errors.As(err, &re) {
 		if retryableStatus[re.StatusCode] {
 			return err
 		}
-		return codec.Permanent(err)
+		return driver.Permanent(err)
 	}
 	var ne net.Error
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.As(err, &ne) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) {
 		return err
 	}
-	return codec.Permanent(err)
+	return driver.Permanent(err)
 }
 
 // alreadyExists reports a write refused because the blob exists (If-None-Match: *):

@@ -3,8 +3,8 @@ package azblobstore_test
 import (
 	"testing"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/azblobstore"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 )
 
@@ -22,7 +22,7 @@ func TestConformance(t *testing.T) {
 		{"SmallPartsSequential", azblobstore.Options{PartSize: 1 << 20, Concurrency: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) codec.Store { return newStore(t, srv, "", tc.opts) })
+			storetest.Run(t, func(t *testing.T) driver.Store { return newStore(t, srv, "", tc.opts) })
 		})
 	}
 }

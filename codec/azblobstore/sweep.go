@@ -11,7 +11,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/sweep"
 )
 
@@ -33,7 +33,7 @@ func (s *Store) SweepUploads(ctx context.Context, olderThan time.Duration, dryRu
 	if err != nil {
 		return rep, err
 	}
-	prefix := s.loc.Prefix + codec.KeyVersion + "/"
+	prefix := s.loc.Prefix + driver.KeyVersion + "/"
 	pager := s.container.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{
 		Prefix: &prefix, Include: container.ListBlobsInclude{UncommittedBlobs: true},
 	})

@@ -9,7 +9,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // Touch reports the blob's size and, when its Last-Modified is older than TouchAfter,
@@ -17,22 +17,22 @@ import (
 // lifecycle rule on daysAfterModificationGreaterThan then counts from this use, not
 // from the first write. The bytes are not rewritten. A missing blob is
 // codec.ErrNotFound.
-func (s *Store) Touch(ctx context.Context, key string) (codec.Info, error) {
+func (s *Store) Touch(ctx context.Context, key string) (driver.Info, error) {
 	name, err := s.BlobName(key)
 	if err != nil {
-		return codec.Info{}, fmt.Errorf("azblobstore touch: %w", err)
+		return driver.Info{}, fmt.Errorf("azblobstore touch: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return codec.Info{}, fmt.Errorf("azblobstore touch %s: %w", name, err)
+		return driver.Info{}, fmt.Errorf("azblobstore touch %s: %w", name, err)
 	}
 	info, err := s.props(ctx, name)
 	if err == nil {
 		err = s.refresh(ctx, name, info)
 	}
 	if err != nil {
-		return codec.Info{}, fmt.Errorf("azblobstore touch %s: %w", name, err)
+		return driver.Info{}, fmt.Errorf("azblobstore touch %s: %w", name, err)
 	}
-	return codec.Info{Size: info.size, ModTime: info.modTime}, nil
+	return driver.Info{Size: info.size, ModTime: info.modTime}, nil
 }
 
 // refresh rewrites the metadata of a blob older than TouchAfter.

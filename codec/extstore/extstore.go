@@ -45,6 +45,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // DefaultName is the driver name when Options.Name is empty. The SDK records it in every
@@ -75,7 +76,7 @@ type Driver struct {
 var _ converter.StorageDriver = (*Driver)(nil)
 
 // New returns a Driver that stores in store.
-func New(store codec.Store, opts Options) (*Driver, error) {
+func New(store driver.Store, opts Options) (*Driver, error) {
 	c, err := codec.New(store, opts.Codec)
 	if err != nil {
 		return nil, fmt.Errorf("extstore: %w", err)

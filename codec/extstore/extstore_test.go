@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/extstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 )
@@ -34,7 +35,7 @@ func payload(data []byte) *commonpb.Payload {
 }
 
 // newDriver returns a driver over s; New fails only on invalid Options.
-func newDriver(t testing.TB, s codec.Store, opts extstore.Options) *extstore.Driver {
+func newDriver(t testing.TB, s driver.Store, opts extstore.Options) *extstore.Driver {
 	t.Helper()
 	d, err := extstore.New(s, opts)
 	check(t, err)
@@ -82,7 +83,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("random payload stored with compression %q", got)
 	}
 	for i, cl := range claims {
-		key, err := codec.BlobKey("prod", cl.ClaimData[codec.ClaimKeySHA256])
+		key, err := driver.Key("prod", cl.ClaimData[codec.ClaimKeySHA256])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -175,7 +176,7 @@ func TestTamperedBlob(t *testing.T) {
 	}
 	d = newDriver(t, tamperStore{store}, extstore.Options{Codec: codec.Options{CacheBytes: -1}})
 	out, err := d.Retrieve(retrieveCtx(), claims)
-	if !errors.Is(err, codec.ErrCorrupt) || out != nil {
+	if !errors.Is(err, driver.ErrCorrupt) || out != nil {
 		t.Fatalf("tampered blob: got %d payloads, err %v; want ErrCorrupt", len(out), err)
 	}
 }
@@ -207,7 +208,7 @@ func TestBadClaims(t *testing.T) {
 		{"bad size", with(codec.ClaimKeySize, "ten"), codec.ErrInvalidReference},
 		{"negative raw size", with(codec.ClaimKeyRawSize, "-1"), codec.ErrInvalidReference},
 		{"bad compression", with(codec.ClaimKeyCompression, "gzip"), codec.ErrInvalidReference},
-		{"missing blob", good, codec.ErrNotFound},
+		{"missing blob", good, driver.ErrNotFound},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"io"
 	"sync/atomic"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 type countingLimiter[T any] struct{ n atomic.Int64 }
@@ -17,7 +17,7 @@ func (l *countingLimiter[T]) Permit(ctx context.Context, _ T, fn func() error) e
 }
 
 // tamperStore serves every blob with one byte flipped in the middle.
-type tamperStore struct{ codec.Store }
+type tamperStore struct{ driver.Store }
 
 func (s tamperStore) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	rc, err := s.Store.Get(ctx, key)

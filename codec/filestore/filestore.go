@@ -18,11 +18,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/internal/ctxio"
 )
 
-var _ codec.Store = (*Store)(nil)
+var _ driver.Store = (*Store)(nil)
 
 // tmpDir holds writes in progress; stale ones (a crashed writer) are removed by New.
 const tmpDir = ".tmp"
@@ -62,7 +62,7 @@ func (s *Store) String() string { return "filestore(" + s.dir + ")" }
 
 // Path returns the file that holds key.
 func (s *Store) Path(key string) (string, error) {
-	if err := codec.ValidateKey(key); err != nil {
+	if err := driver.ValidateKey(key); err != nil {
 		return "", err
 	}
 	parts := strings.Split(key, "/")
@@ -138,7 +138,7 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("filestore get %s: %w", key, codec.ErrNotFound)
+		return nil, fmt.Errorf("filestore get %s: %w", key, driver.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("filestore get %s: %w", key, err)
@@ -162,37 +162,37 @@ func (f *file) Size() int64 { return f.size }
 
 // Touch reports the blob's size and sets its modification time to now, which is what
 // age-based cleanup (find -mtime, tmpreaper) looks at.
-func (s *Store) Touch(ctx context.Context, key string) (codec.Info, error) {
+func (s *Store) Touch(ctx context.Context, key string) (driver.Info, error) {
 	path, err := s.Path(key)
 	if err != nil {
-		return codec.Info{}, fmt.Errorf("filestore touch: %w", err)
+		return driver.Info{}, fmt.Errorf("filestore touch: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return codec.Info{}, fmt.Errorf("filestore touch %s: %w", key, err)
+		return driver.Info{}, fmt.Errorf("filestore touch %s: %w", key, err)
 	}
 	info, err := s.touchPath(path)
 	if err != nil {
-		return codec.Info{}, fmt.Errorf("filestore touch %s: %w", key, err)
+		return driver.Info{}, fmt.Errorf("filestore touch %s: %w", key, err)
 	}
 	return info, nil
 }
 
-func (s *Store) touchPath(path string) (codec.Info, error) {
+func (s *Store) touchPath(path string) (driver.Info, error) {
 	now := time.Now()
 	if err := os.Chtimes(path, now, now); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return codec.Info{}, codec.ErrNotFound
+			return driver.Info{}, driver.ErrNotFound
 		}
-		return codec.Info{}, err
+		return driver.Info{}, err
 	}
 	st, err := os.Stat(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return codec.Info{}, codec.ErrNotFound
+			return driver.Info{}, driver.ErrNotFound
 		}
-		return codec.Info{}, err
+		return driver.Info{}, err
 	}
-	return codec.Info{Size: st.Size(), ModTime: st.ModTime()}, nil
+	return driver.Info{Size: st.Size(), ModTime: st.ModTime()}, nil
 }
 
 func (s *Store) removeStaleTemps() {

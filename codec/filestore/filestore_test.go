@@ -10,13 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/filestore"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) codec.Store {
+	storetest.Run(t, func(t *testing.T) driver.Store {
 		s, err := filestore.New(t.TempDir())
 		if err != nil {
 			t.Fatal(err)
@@ -110,10 +110,10 @@ func TestBadInputs(t *testing.T) {
 	}
 	ctx := context.Background()
 	for _, key := range []string{"", "../etc/passwd", "v1/../../x", "v1//x", "/abs", "v1/a b", "v1/x\x00"} {
-		if _, err := s.Put(ctx, key, bytes.NewReader(nil), 0); !errors.Is(err, codec.ErrInvalidKey) {
+		if _, err := s.Put(ctx, key, bytes.NewReader(nil), 0); !errors.Is(err, driver.ErrInvalidKey) {
 			t.Errorf("Put(%q) err = %v, want ErrInvalidKey", key, err)
 		}
-		if _, err := s.Get(ctx, key); !errors.Is(err, codec.ErrInvalidKey) {
+		if _, err := s.Get(ctx, key); !errors.Is(err, driver.ErrInvalidKey) {
 			t.Errorf("Get(%q) err = %v, want ErrInvalidKey", key, err)
 		}
 	}

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/filestore"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 )
@@ -22,7 +22,7 @@ import (
 func blobFor(i int) ([]byte, string) {
 	b := bytes.Repeat([]byte(fmt.Sprintf("blob %d of the multi-process test;", i)), 8000)
 	sum := sha256.Sum256(b)
-	key, _ := codec.BlobKey("mp", hex.EncodeToString(sum[:]))
+	key, _ := driver.Key("mp", hex.EncodeToString(sum[:]))
 	return b, key
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // Statuses of a Problem.
@@ -28,9 +29,9 @@ func checkBlob(ctx context.Context, c *codec.Codec, r blobRef, verify bool) (sta
 
 func classify(err error) (string, string) {
 	switch {
-	case errors.Is(err, codec.ErrNotFound):
+	case errors.Is(err, driver.ErrNotFound):
 		return StatusMissing, err.Error()
-	case errors.Is(err, codec.ErrCorrupt):
+	case errors.Is(err, driver.ErrCorrupt):
 		return StatusCorrupt, err.Error()
 	}
 	return StatusError, err.Error()

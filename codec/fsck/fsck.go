@@ -23,6 +23,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // Temporal is the part of client.Client a walk uses.
@@ -48,7 +49,7 @@ type Options struct {
 	// and retained workflow.
 	Query string
 	// Store holds the blobs.
-	Store codec.Store
+	Store driver.Store
 	// Readers parse and open foreign references (DataDog, Temporal's S3 driver); they are
 	// checked through the codec's one path like the Store's blobs.
 	Readers []codec.Reader
@@ -128,7 +129,7 @@ func validate(opts *Options) error {
 	case opts.Concurrency < 0 || opts.BlobConcurrency < 0 || opts.PageSize < 0:
 		return fmt.Errorf("fsck: negative concurrency or page size")
 	}
-	if err := codec.ValidateNamespace(opts.Namespace); err != nil {
+	if err := driver.ValidateNamespace(opts.Namespace); err != nil {
 		return fmt.Errorf("fsck: %w", err)
 	}
 	opts.Concurrency = cmp.Or(opts.Concurrency, DefaultConcurrency)

@@ -12,15 +12,16 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 )
 
-func blob(t *testing.T, s codec.Store, data []byte) (codec.Reference, string) {
+func blob(t *testing.T, s driver.Store, data []byte) (codec.Reference, string) {
 	t.Helper()
 	sum := sha256.Sum256(data)
 	ref := codec.Reference{V: 1, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data)), RawSize: int64(len(data)),
 		Compression: codec.RefCompressionNone, Encoding: "binary/plain"}
-	key, err := codec.BlobKey("ns", ref.SHA256)
+	key, err := driver.Key("ns", ref.SHA256)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +32,7 @@ func blob(t *testing.T, s codec.Store, data []byte) (codec.Reference, string) {
 }
 
 // walkCodec is the codec a walk of namespace "ns" over s parses and checks with.
-func walkCodec(t *testing.T, s codec.Store) *codec.Codec {
+func walkCodec(t *testing.T, s driver.Store) *codec.Codec {
 	t.Helper()
 	w, err := newWalker(nil, Options{Namespace: "ns", Store: s})
 	if err != nil {
@@ -75,7 +76,7 @@ func TestCheckBlob(t *testing.T) {
 		})
 	}
 	// A blob whose bytes were replaced under its key: only --verify sees it.
-	key, _ := codec.BlobKey("ns", good.SHA256)
+	key, _ := driver.Key("ns", good.SHA256)
 	tampered := memstore.New()
 	if _, err := tampered.Put(context.Background(), key, bytes.NewReader([]byte("the bytez")), good.Size); err != nil {
 		t.Fatal(err)

@@ -14,7 +14,7 @@ import (
 	"cloud.google.com/go/storage"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
 
@@ -112,7 +112,7 @@ func (s *Store) compose(ctx context.Context, dst string, srcs []part, cond stora
 		// Only a server that ignores the sent checksum gets here. The object is not
 		// what we composed: remove that generation and fail.
 		_ = s.bucket.Object(dst).If(storage.Conditions{GenerationMatch: attrs.Generation}).Delete(ctx)
-		return part{}, codec.Permanent(fmt.Errorf("composed %s: %d bytes with CRC32C %08x, want %d bytes with %08x",
+		return part{}, driver.Permanent(fmt.Errorf("composed %s: %d bytes with CRC32C %08x, want %d bytes with %08x",
 			dst, attrs.Size, attrs.CRC32C, out.size, out.crc32c))
 	}
 	if !customTime.IsZero() && attrs.CustomTime.IsZero() {
@@ -152,7 +152,7 @@ func (s *Store) cleanup(ctx context.Context, name string, tmp *tempObjects) {
 			if err == nil {
 				s.stats.cleanups.Add(1)
 			}
-			if err != nil && !errors.Is(err, codec.ErrNotFound) {
+			if err != nil && !errors.Is(err, driver.ErrNotFound) {
 				return fmt.Errorf("%s: %w", n, err)
 			}
 			return nil

@@ -7,7 +7,7 @@ import (
 
 	"cloud.google.com/go/storage"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/retention"
 )
 
@@ -19,7 +19,7 @@ var _ retention.Source = (*Store)(nil)
 // the store's .uploads/ directory is reported as the cleanup of upload parts.
 // fake-gcs-server keeps no lifecycle: against it the bucket always has no rules.
 func (s *Store) Lifecycle(ctx context.Context) (retention.Lifecycle, error) {
-	lc := retention.Lifecycle{Store: s.String(), BlobPrefix: s.loc.Prefix + codec.KeyVersion + "/", TouchAfter: s.opts.TouchAfter}
+	lc := retention.Lifecycle{Store: s.String(), BlobPrefix: s.loc.Prefix + driver.KeyVersion + "/", TouchAfter: s.opts.TouchAfter}
 	var attrs *storage.BucketAttrs
 	err := s.retry.Do(ctx, "bucket attrs", s.loc.Bucket, func(ctx context.Context) error {
 		var err error

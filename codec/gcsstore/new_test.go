@@ -10,7 +10,7 @@ import (
 	"cloud.google.com/go/storage"
 	"google.golang.org/api/option"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/gcsstore"
 )
 
@@ -56,10 +56,10 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Get(context.Background(), "v1/../x"); !errors.Is(err, codec.ErrInvalidKey) {
+	if _, err := s.Get(context.Background(), "v1/../x"); !errors.Is(err, driver.ErrInvalidKey) {
 		t.Errorf("Get(bad key) = %v, want ErrInvalidKey", err)
 	}
-	if _, err := s.Put(context.Background(), "", strings.NewReader(""), 0); !errors.Is(err, codec.ErrInvalidKey) {
+	if _, err := s.Put(context.Background(), "", strings.NewReader(""), 0); !errors.Is(err, driver.ErrInvalidKey) {
 		t.Errorf("Put(empty key) = %v, want ErrInvalidKey", err)
 	}
 }

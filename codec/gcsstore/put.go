@@ -12,7 +12,7 @@ import (
 
 	"cloud.google.com/go/storage"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
 
@@ -49,7 +49,7 @@ func (s *Store) put(ctx context.Context, name string, src io.Reader, size int64)
 		return false, err
 	}
 	if size < 0 {
-		return false, codec.Permanent(fmt.Errorf("negative size %d", size))
+		return false, driver.Permanent(fmt.Errorf("negative size %d", size))
 	}
 	cond := storage.Conditions{DoesNotExist: true}
 	attrs, err := s.attrs(ctx, name)
@@ -63,7 +63,7 @@ func (s *Store) put(ctx context.Context, name string, src io.Reader, size int64)
 			slog.String("store", s.String()), slog.String("key", name),
 			slog.Int64("size", attrs.Size), slog.Int64("want", size))
 		cond = storage.Conditions{GenerationMatch: attrs.Generation}
-	case !errors.Is(err, codec.ErrNotFound):
+	case !errors.Is(err, driver.ErrNotFound):
 		return false, err
 	}
 	if size > s.opts.PartSize {

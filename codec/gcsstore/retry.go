@@ -9,7 +9,7 @@ import (
 	"cloud.google.com/go/storage"
 	"google.golang.org/api/googleapi"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // classify maps a GCS error for codec.Retry: a missing object to codec.ErrNotFound,
@@ -21,11 +21,11 @@ func classify(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, storage.ErrObjectNotExist):
-		return fmt.Errorf("%w: %w", codec.ErrNotFound, err)
+		return fmt.Errorf("%w: %w", driver.ErrNotFound, err)
 	case storage.ShouldRetry(err), errors.Is(err, io.EOF):
 		return err // io.EOF: a connection closed before the response
 	default:
-		return codec.Permanent(err)
+		return driver.Permanent(err)
 	}
 }
 

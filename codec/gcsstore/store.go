@@ -10,11 +10,11 @@ import (
 
 	"cloud.google.com/go/storage"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
 
-var _ codec.Store = (*Store)(nil)
+var _ driver.Store = (*Store)(nil)
 
 // Defaults for Options fields left zero.
 const (
@@ -59,7 +59,7 @@ type Options struct {
 	TouchAfter time.Duration
 	// Retry bounds the retries of each request (one part, one range); zero value =
 	// codec's defaults. The client's own retries are turned off for the store's calls.
-	Retry codec.RetryPolicy
+	Retry driver.RetryPolicy
 	// AttemptTimeout bounds one request with its body (one part or range); default 2
 	// minutes. Streamed Get bodies are bounded by the Get context only.
 	AttemptTimeout time.Duration

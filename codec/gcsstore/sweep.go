@@ -9,7 +9,7 @@ import (
 	"cloud.google.com/go/storage"
 	"google.golang.org/api/iterator"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/sweep"
 )
 
@@ -47,7 +47,7 @@ func (s *Store) SweepUploads(ctx context.Context, olderThan time.Duration, dryRu
 				return s.bucket.Object(attrs.Name).If(storage.Conditions{GenerationMatch: attrs.Generation}).Delete(ctx)
 			})
 			switch {
-			case err == nil, errors.Is(err, codec.ErrNotFound): // gone meanwhile: freed all the same
+			case err == nil, errors.Is(err, driver.ErrNotFound): // gone meanwhile: freed all the same
 				d.Freed = true
 				s.stats.cleanups.Add(1)
 			default:

@@ -8,29 +8,29 @@ import (
 
 	"cloud.google.com/go/storage"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // Touch reports the object's size and, when its customTime is older than TouchAfter,
 // sets customTime to now: a lifecycle rule on daysSinceCustomTime then counts from this
 // use, not from the first write. Only metadata changes; the bytes are not rewritten. A
 // missing object is codec.ErrNotFound.
-func (s *Store) Touch(ctx context.Context, key string) (codec.Info, error) {
+func (s *Store) Touch(ctx context.Context, key string) (driver.Info, error) {
 	name, err := s.ObjectName(key)
 	if err != nil {
-		return codec.Info{}, fmt.Errorf("gcsstore touch: %w", err)
+		return driver.Info{}, fmt.Errorf("gcsstore touch: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return codec.Info{}, fmt.Errorf("gcsstore touch %s: %w", name, err)
+		return driver.Info{}, fmt.Errorf("gcsstore touch %s: %w", name, err)
 	}
 	attrs, err := s.attrs(ctx, name)
 	if err == nil {
 		err = s.refresh(ctx, attrs)
 	}
 	if err != nil {
-		return codec.Info{}, fmt.Errorf("gcsstore touch %s: %w", name, err)
+		return driver.Info{}, fmt.Errorf("gcsstore touch %s: %w", name, err)
 	}
-	return codec.Info{Size: attrs.Size, ModTime: age(attrs)}, nil
+	return driver.Info{Size: attrs.Size, ModTime: age(attrs)}, nil
 }
 
 // refresh moves an object's customTime to now when it is older than TouchAfter, and

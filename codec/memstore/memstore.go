@@ -12,10 +12,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
-var _ codec.Store = (*Store)(nil)
+var _ driver.Store = (*Store)(nil)
 
 // Store is an in-memory codec.Store, safe for concurrent use. The zero value is not
 // usable; call New.
@@ -44,7 +44,7 @@ func (s *Store) Put(ctx context.Context, key string, src io.Reader, size int64) 
 	if err := ctx.Err(); err != nil {
 		return false, fmt.Errorf("memstore put %s: %w", key, err)
 	}
-	if err := codec.ValidateKey(key); err != nil {
+	if err := driver.ValidateKey(key); err != nil {
 		return false, fmt.Errorf("memstore put: %w", err)
 	}
 	if _, err := s.Touch(ctx, key); err == nil {
@@ -116,7 +116,7 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	o, ok := s.objects[key]
 	s.mu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("memstore get %s: %w", key, codec.ErrNotFound)
+		return nil, fmt.Errorf("memstore get %s: %w", key, driver.ErrNotFound)
 	}
 	return reader{bytes.NewReader(o.data)}, nil
 }
@@ -127,19 +127,19 @@ type reader struct{ *bytes.Reader }
 func (reader) Close() error { return nil }
 
 // Touch reports the blob's size and sets its age to now.
-func (s *Store) Touch(ctx context.Context, key string) (codec.Info, error) {
+func (s *Store) Touch(ctx context.Context, key string) (driver.Info, error) {
 	if err := ctx.Err(); err != nil {
-		return codec.Info{}, fmt.Errorf("memstore touch %s: %w", key, err)
+		return driver.Info{}, fmt.Errorf("memstore touch %s: %w", key, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o, ok := s.objects[key]
 	if !ok {
-		return codec.Info{}, fmt.Errorf("memstore touch %s: %w", key, codec.ErrNotFound)
+		return driver.Info{}, fmt.Errorf("memstore touch %s: %w", key, driver.ErrNotFound)
 	}
 	o.modTime = s.now()
 	s.objects[key] = o
-	return codec.Info{Size: int64(len(o.data)), ModTime: o.modTime}, nil
+	return driver.Info{Size: int64(len(o.data)), ModTime: o.modTime}, nil
 }
 
 // Len returns the number of blobs held.

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
@@ -103,7 +103,7 @@ func TestCancelAbortsUpload(t *testing.T) {
 func TestServerKilledMidUpload(t *testing.T) {
 	srv := testenv.S3(t, testenv.S3Options{})
 	const part = 5 << 20
-	policy := codec.RetryPolicy{InitialInterval: 50 * time.Millisecond, MaxInterval: 500 * time.Millisecond, MaxElapsed: 3 * time.Second}
+	policy := driver.RetryPolicy{InitialInterval: 50 * time.Millisecond, MaxInterval: 500 * time.Millisecond, MaxElapsed: 3 * time.Second}
 	s := newStore(t, srv, "", s3store.Options{PartSize: part, Concurrency: 2, Retry: policy})
 	ctx := testenv.Context(t, 2*time.Minute)
 	b, key := blob(t, 4*part)
@@ -125,7 +125,7 @@ func TestServerKilledMidUpload(t *testing.T) {
 	if bound := 2*policy.MaxElapsed + 5*time.Second; elapsed > bound {
 		t.Errorf("Put failed %s after the kill, want within %s", elapsed, bound)
 	}
-	if !codec.IsPermanent(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if !driver.IsPermanent(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Put error = %v, want a permanent (retries spent), non-context error", err)
 	}
 	t.Logf("Put failed %s after the kill: %v", elapsed.Round(time.Millisecond), err)
@@ -167,7 +167,7 @@ func TestAbortAgainAfterLatePart(t *testing.T) {
 		return false
 	})
 	s, err := s3store.New(srv.NewClientFor(p.URL), srv.Bucket, s3store.Options{
-		Prefix: "late-part", PartSize: 5 << 20, Retry: codec.RetryPolicy{MaxAttempts: 1}, Logger: testenv.Logger(t)})
+		Prefix: "late-part", PartSize: 5 << 20, Retry: driver.RetryPolicy{MaxAttempts: 1}, Logger: testenv.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

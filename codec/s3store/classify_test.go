@@ -17,7 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
 
@@ -70,11 +70,11 @@ func TestClassify(t *testing.T) {
 			}
 			var kind string
 			switch {
-			case errors.Is(got, codec.ErrNotFound):
+			case errors.Is(got, driver.ErrNotFound):
 				kind = "notfound"
 			case errors.Is(got, context.Canceled), errors.Is(got, context.DeadlineExceeded):
 				kind = "context"
-			case codec.IsPermanent(got):
+			case driver.IsPermanent(got):
 				kind = "permanent"
 			default:
 				kind = "retry"
@@ -136,15 +136,15 @@ func TestRefusalHint(t *testing.T) {
 		{apiErr(403, "AccessDenied"), true},
 		{apiErr(400, "BadDigest"), false},
 		{apiErr(400, "XAmzContentChecksumMismatch"), false},
-		{fmt.Errorf("%w: %w", codec.ErrNotFound, apiErr(404, "NotFound")), false},
+		{fmt.Errorf("%w: %w", driver.ErrNotFound, apiErr(404, "NotFound")), false},
 		{errors.New("no status"), false},
 	} {
-		got := s.refusalHint(codec.Permanent(tc.err))
+		got := s.refusalHint(driver.Permanent(tc.err))
 		hinted := strings.Contains(got.Error(), `bucket "bkt" is in region "eu-west-3"`)
 		if hinted != tc.hint {
 			t.Errorf("%v: hinted = %v, want %v (%v)", tc.err, hinted, tc.hint, got)
 		}
-		if !errors.Is(got, tc.err) || !codec.IsPermanent(got) {
+		if !errors.Is(got, tc.err) || !driver.IsPermanent(got) {
 			t.Errorf("%v: hint lost the wrapped error or its permanence: %v", tc.err, got)
 		}
 	}

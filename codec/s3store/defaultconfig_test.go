@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
@@ -67,14 +68,14 @@ func TestDefaultConfigClient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			bkey, _ := codec.BlobKey(codec.DefaultNamespace, ref.SHA256)
+			bkey, _ := driver.Key(codec.DefaultNamespace, ref.SHA256)
 			okey, err := s.ObjectKey(bkey)
 			if err != nil {
 				t.Fatal(err)
 			}
 			srv.CorruptObject(t, okey)
 			retries := s.Stats().Retries
-			if _, err := c.Decode(refs); !errors.Is(err, codec.ErrCorrupt) {
+			if _, err := c.Decode(refs); !errors.Is(err, driver.ErrCorrupt) {
 				t.Fatalf("corrupted object: %v, want ErrCorrupt", err)
 			}
 			if n := s.Stats().Retries - retries; n != 0 {

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/drivertest"
@@ -21,7 +21,7 @@ import (
 )
 
 // fastRetry keeps fault tests quick: millisecond backoffs, bounded by time.
-var fastRetry = codec.RetryPolicy{InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond, MaxElapsed: 10 * time.Second}
+var fastRetry = driver.RetryPolicy{InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond, MaxElapsed: 10 * time.Second}
 
 // faultDriver describes s3store on srv to the shared fault suite.
 func faultDriver(srv *testenv.S3Server) drivertest.Driver {
@@ -136,7 +136,7 @@ func TestCorruptedBodyRejected(t *testing.T) {
 			b, key := blob(t, tc.size)
 			_, err = s.Put(ctx, key, bytes.NewReader(b), int64(len(b)))
 			var apiErr smithy.APIError
-			if !errors.As(err, &apiErr) || !codec.IsPermanent(err) {
+			if !errors.As(err, &apiErr) || !driver.IsPermanent(err) {
 				t.Fatalf("Put of a corrupted body: err = %v, want a permanent S3 API error", err)
 			}
 			if apiErr.ErrorCode() != tc.want {
@@ -158,7 +158,7 @@ func TestCorruptedBodyRejected(t *testing.T) {
 			if h := headObject(t, ctx, srv, s, key); h != nil {
 				t.Errorf("object visible after a rejected upload (%d bytes)", *h.ContentLength)
 			}
-			if _, err := s.Get(ctx, key); !errors.Is(err, codec.ErrNotFound) {
+			if _, err := s.Get(ctx, key); !errors.Is(err, driver.ErrNotFound) {
 				t.Errorf("Get after rejected upload: %v, want ErrNotFound", err)
 			}
 			if ups := pendingUploads(t, ctx, srv); len(ups) != 0 {

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
@@ -140,7 +140,7 @@ func TestGetHonoursContext(t *testing.T) {
 			if err := r.Close(); err != nil {
 				t.Errorf("Close: %v", err)
 			}
-			if _, err := s.Get(ctx, key); !errors.Is(err, context.Canceled) || !codec.IsPermanent(err) {
+			if _, err := s.Get(ctx, key); !errors.Is(err, context.Canceled) || !driver.IsPermanent(err) {
 				t.Errorf("Get with a cancelled context: %v, want context.Canceled", err)
 			}
 		})

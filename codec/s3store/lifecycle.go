@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/retention"
 )
 
@@ -21,7 +21,7 @@ var _ retention.Source = (*Store)(nil)
 // no rules; a server that does not implement lifecycle (versitygw) or refuses the request
 // gives a Lifecycle whose Unknown says so. Other failures are errors.
 func (s *Store) Lifecycle(ctx context.Context) (retention.Lifecycle, error) {
-	lc := retention.Lifecycle{Store: s.String(), BlobPrefix: s.loc.Prefix + codec.KeyVersion + "/", TouchAfter: s.opts.TouchAfter}
+	lc := retention.Lifecycle{Store: s.String(), BlobPrefix: s.loc.Prefix + driver.KeyVersion + "/", TouchAfter: s.opts.TouchAfter}
 	var out *s3.GetBucketLifecycleConfigurationOutput
 	err := s.retry(ctx, "get lifecycle", s.loc.Bucket, func(ctx context.Context) error {
 		var err error
@@ -29,7 +29,7 @@ func (s *Store) Lifecycle(ctx context.Context) (retention.Lifecycle, error) {
 			Bucket: aws.String(s.loc.Bucket),
 		}, noRetry)
 		if isCode(err, "NoSuchLifecycleConfiguration") || isCode(err, "NotImplemented") || isCode(err, "AccessDenied") {
-			return codec.Permanent(err)
+			return driver.Permanent(err)
 		}
 		return err
 	})

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
@@ -91,13 +91,13 @@ func TestInvalidKey(t *testing.T) {
 	}
 	ctx := testenv.Context(t, time.Minute)
 	for _, key := range []string{"", "a/../b", "a b", "a//b"} {
-		if _, err := s.Put(ctx, key, strings.NewReader("x"), 1); !errors.Is(err, codec.ErrInvalidKey) {
+		if _, err := s.Put(ctx, key, strings.NewReader("x"), 1); !errors.Is(err, driver.ErrInvalidKey) {
 			t.Errorf("Put(%q) = %v, want ErrInvalidKey", key, err)
 		}
-		if _, err := s.Get(ctx, key); !errors.Is(err, codec.ErrInvalidKey) {
+		if _, err := s.Get(ctx, key); !errors.Is(err, driver.ErrInvalidKey) {
 			t.Errorf("Get(%q) = %v, want ErrInvalidKey", key, err)
 		}
-		if _, err := s.Touch(ctx, key); !errors.Is(err, codec.ErrInvalidKey) {
+		if _, err := s.Touch(ctx, key); !errors.Is(err, driver.ErrInvalidKey) {
 			t.Errorf("Touch(%q) = %v, want ErrInvalidKey", key, err)
 		}
 	}

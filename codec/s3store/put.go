@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
 
@@ -45,7 +45,7 @@ func (s *Store) put(ctx context.Context, okey string, src io.Reader, size int64)
 		return false, err
 	}
 	if size < 0 {
-		return false, codec.Permanent(fmt.Errorf("negative size %d", size))
+		return false, driver.Permanent(fmt.Errorf("negative size %d", size))
 	}
 	info, err := s.head(ctx, okey)
 	switch {
@@ -58,7 +58,7 @@ func (s *Store) put(ctx context.Context, okey string, src io.Reader, size int64)
 		s.log.LogAttrs(ctx, slog.LevelWarn, "s3store: replacing object of wrong size",
 			slog.String("store", s.String()), slog.String("key", okey),
 			slog.Int64("size", info.size), slog.Int64("want", size))
-	case !errors.Is(err, codec.ErrNotFound):
+	case !errors.Is(err, driver.ErrNotFound):
 		return false, err
 	}
 	if size > s.opts.PartSize+tailSlack(s.opts.PartSize) {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
@@ -33,7 +33,7 @@ func TestWrongRegion(t *testing.T) {
 	if err == nil {
 		t.Fatal("Put signed for us-west-2 on an eu-central-1 server succeeded")
 	}
-	if !codec.IsPermanent(err) || errors.Is(err, codec.ErrNotFound) {
+	if !driver.IsPermanent(err) || errors.Is(err, driver.ErrNotFound) {
 		t.Errorf("Put error = %v; want a permanent error that is not ErrNotFound", err)
 	}
 	if !strings.Contains(err.Error(), `region "us-west-2"`) {
@@ -46,7 +46,7 @@ func TestWrongRegion(t *testing.T) {
 
 	// The same store with the right region sees nothing under that key.
 	right := newStore(t, srv, "", s3store.Options{Prefix: "wrong"})
-	if _, err := right.Touch(ctx, key); !errors.Is(err, codec.ErrNotFound) {
+	if _, err := right.Touch(ctx, key); !errors.Is(err, driver.ErrNotFound) {
 		t.Fatalf("Touch after the refused Put: %v, want ErrNotFound", err)
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/internal/awsintegrity"
 	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
@@ -35,7 +35,7 @@ func (s *Store) retry(ctx context.Context, op, okey string, fn func(ctx context.
 // their own message.
 func (s *Store) refusalHint(err error) error {
 	var apiErr smithy.APIError
-	if errors.Is(err, codec.ErrNotFound) || !errors.As(err, &apiErr) || !refusalCodes[apiErr.ErrorCode()] {
+	if errors.Is(err, driver.ErrNotFound) || !errors.As(err, &apiErr) || !refusalCodes[apiErr.ErrorCode()] {
 		return err
 	}
 	return fmt.Errorf("%w (the server refused the request: check that bucket %q is in region %q, which the client signs for, and the credentials and permissions)",
@@ -81,7 +81,7 @@ func classify(err error) error {
 	}
 	var se *blobxfer.SourceError
 	if errors.As(err, &se) {
-		return codec.Permanent(err)
+		return driver.Permanent(err)
 	}
 	if awsintegrity.Mismatch(err) {
 		return awsintegrity.Classify(err) // the SDK's checksum check: corrupt, not transient
@@ -90,7 +90,7 @@ func classify(err error) error {
 	if errors.As(err, &apiErr) {
 		switch apiErr.ErrorCode() {
 		case "NoSuchKey", "NotFound":
-			return fmt.Errorf("%w: %w", codec.ErrNotFound, err)
+			return fmt.Errorf("%w: %w", driver.ErrNotFound, err)
 		}
 	}
 	var status interface{ HTTPStatusCode() int }
@@ -98,7 +98,7 @@ func classify(err error) error {
 		if retryableStatus[status.HTTPStatusCode()] {
 			return err
 		}
-		return codec.Permanent(err)
+		return driver.Permanent(err)
 	}
 	if apiErr != nil && retryableCodes[apiErr.ErrorCode()] {
 		return err
@@ -109,5 +109,5 @@ func classify(err error) error {
 	if (awsretry.RetryableConnectionError{}).IsErrorRetryable(err) == aws.TrueTernary {
 		return err
 	}
-	return codec.Permanent(err)
+	return driver.Permanent(err)
 }

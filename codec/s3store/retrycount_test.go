@@ -15,6 +15,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
@@ -44,7 +45,7 @@ func (p *faultProxy) seen() int { return len(p.Ops()) }
 // each other.
 func TestCodecOneRetryLayer(t *testing.T) {
 	const maxAttempts = 4
-	policy := codec.RetryPolicy{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond, MaxAttempts: maxAttempts}
+	policy := driver.RetryPolicy{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond, MaxAttempts: maxAttempts}
 	data, _ := blob(t, 1<<20)
 	in := []*commonpb.Payload{{Metadata: map[string][]byte{"encoding": []byte("binary/plain")}, Data: data}}
 	quiet := slog.New(slog.DiscardHandler)
@@ -92,7 +93,7 @@ func TestCodecOneRetryLayer(t *testing.T) {
 				t.Errorf("%s: requests %v, want %v", op.name, got, op.want)
 			}
 			var se *codec.StoreError
-			if !errors.As(err, &se) || !codec.IsPermanent(err) {
+			if !errors.As(err, &se) || !driver.IsPermanent(err) {
 				t.Errorf("%s: %v, want a permanent *codec.StoreError", op.name, err)
 			}
 		}

@@ -13,11 +13,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
 
-var _ codec.Store = (*Store)(nil)
+var _ driver.Store = (*Store)(nil)
 
 // Defaults for Options fields left zero.
 const (
@@ -65,7 +65,7 @@ type Options struct {
 	TouchAfter time.Duration
 	// Retry bounds the retries of each S3 request (one part, one range); zero value =
 	// codec's defaults. The client's own retryer is bypassed, so retries are counted once.
-	Retry codec.RetryPolicy
+	Retry driver.RetryPolicy
 	// AttemptTimeout bounds one request with its body (one part or range), so a hung
 	// connection is retried rather than waited on; default 2 minutes. Raise it for slow
 	// links with large parts. Streamed Get bodies are bounded by the Get context only.

@@ -3,7 +3,7 @@ package s3store_test
 import (
 	"testing"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
@@ -26,7 +26,7 @@ func TestConformance(t *testing.T) {
 		{"SmallPartsSequential", us, s3store.Options{PartSize: 5 << 20, Concurrency: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) codec.Store { return newStore(t, tc.srv, "", tc.opts) })
+			storetest.Run(t, func(t *testing.T) driver.Store { return newStore(t, tc.srv, "", tc.opts) })
 		})
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/sweep"
 )
 
@@ -28,7 +28,7 @@ func (s *Store) SweepUploads(ctx context.Context, olderThan time.Duration, dryRu
 	if err != nil {
 		return rep, err
 	}
-	prefix := s.loc.Prefix + codec.KeyVersion + "/"
+	prefix := s.loc.Prefix + driver.KeyVersion + "/"
 	var errs []error
 	var keyMarker, idMarker *string
 	for {

@@ -11,28 +11,28 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // Touch reports the object's size and, when it is older than TouchAfter, copies it onto
 // itself, which gives it a new LastModified: an age-based lifecycle rule then counts
 // from this use, not from the first write. A missing object is codec.ErrNotFound.
-func (s *Store) Touch(ctx context.Context, key string) (codec.Info, error) {
+func (s *Store) Touch(ctx context.Context, key string) (driver.Info, error) {
 	okey, err := s.ObjectKey(key)
 	if err != nil {
-		return codec.Info{}, fmt.Errorf("s3store touch: %w", err)
+		return driver.Info{}, fmt.Errorf("s3store touch: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return codec.Info{}, fmt.Errorf("s3store touch %s: %w", okey, err)
+		return driver.Info{}, fmt.Errorf("s3store touch %s: %w", okey, err)
 	}
 	info, err := s.head(ctx, okey)
 	if err == nil {
 		info, err = s.refresh(ctx, okey, info)
 	}
 	if err != nil {
-		return codec.Info{}, fmt.Errorf("s3store touch %s: %w", okey, err)
+		return driver.Info{}, fmt.Errorf("s3store touch %s: %w", okey, err)
 	}
-	return codec.Info{Size: info.size, ModTime: info.modTime}, nil
+	return driver.Info{Size: info.size, ModTime: info.modTime}, nil
 }
 
 // refresh rewrites an object older than TouchAfter and returns its new age.

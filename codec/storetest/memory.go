@@ -11,14 +11,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // MemoryBound puts a blob of size bytes from a sequential source that generates it on
 // the fly, reads it back through a hash, and fails the test if the live heap grew by
 // more than bound during either: a driver must stream, holding its parts or ranges in
 // flight, never the blob. The Get reader must report the blob's size (codec.Sizer).
-func MemoryBound(t testing.TB, ctx context.Context, s codec.Store, size, bound int64) {
+func MemoryBound(t testing.TB, ctx context.Context, s driver.Store, size, bound int64) {
 	t.Helper()
 	var seed [32]byte
 	rand.NewChaCha8([32]byte{byte(size)}).Read(seed[:])
@@ -28,7 +28,7 @@ func MemoryBound(t testing.TB, ctx context.Context, s codec.Store, size, bound i
 		t.Fatal(err)
 	}
 	want := h.Sum(nil)
-	key, err := codec.BlobKey("storetest", hex.EncodeToString(want))
+	key, err := driver.Key("storetest", hex.EncodeToString(want))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func MemoryBound(t testing.TB, ctx context.Context, s codec.Store, size, bound i
 			return
 		}
 		defer r.Close()
-		if sz, ok := r.(codec.Sizer); !ok || sz.Size() != size {
+		if sz, ok := r.(driver.Sizer); !ok || sz.Size() != size {
 			t.Errorf("Get reader %T does not report the size %d (codec.Sizer)", r, size)
 		}
 		n, err = io.Copy(got, r)

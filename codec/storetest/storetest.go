@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // Options tunes the suite for slow or large stores. The zero value runs everything.
@@ -28,20 +28,20 @@ type Options struct {
 
 // Run runs the conformance suite. newStore returns a fresh, empty store for each subtest;
 // it registers its own cleanup with t.
-func Run(t *testing.T, newStore func(t *testing.T) codec.Store) {
+func Run(t *testing.T, newStore func(t *testing.T) driver.Store) {
 	RunWithOptions(t, newStore, Options{})
 }
 
 // RunWithOptions is Run with Options.
-func RunWithOptions(t *testing.T, newStore func(t *testing.T) codec.Store, opts Options) {
+func RunWithOptions(t *testing.T, newStore func(t *testing.T) driver.Store, opts Options) {
 	opts.LargeSize = cmp.Or(opts.LargeSize, 9<<20)
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, s codec.Store)
+		fn   func(t *testing.T, s driver.Store)
 	}{
 		{"RoundTrip", testRoundTrip},
 		{"EmptyBlob", testEmptyBlob},
-		{"LargeBlob", func(t *testing.T, s codec.Store) { testLarge(t, s, opts.LargeSize) }},
+		{"LargeBlob", func(t *testing.T, s driver.Store) { testLarge(t, s, opts.LargeSize) }},
 		{"GetMissing", testGetMissing},
 		{"TouchMissing", testTouchMissing},
 		{"TouchReportsSize", testTouch},
@@ -79,16 +79,16 @@ func RandomBlob(t testing.TB, namespace string, n int) ([]byte, string) {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(b)
-	key, err := codec.BlobKey(namespace, hex.EncodeToString(sum[:]))
+	key, err := driver.Key(namespace, hex.EncodeToString(sum[:]))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b, key
 }
 
-func blob(t *testing.T, n int) ([]byte, string) { return RandomBlob(t, "storetest", n) }
+func randomBlob(t *testing.T, n int) ([]byte, string) { return RandomBlob(t, "storetest", n) }
 
-func put(t *testing.T, s codec.Store, key string, b []byte) bool {
+func put(t *testing.T, s driver.Store, key string, b []byte) bool {
 	t.Helper()
 	created, err := s.Put(ctx(t), key, bytes.NewReader(b), int64(len(b)))
 	if err != nil {
@@ -97,14 +97,14 @@ func put(t *testing.T, s codec.Store, key string, b []byte) bool {
 	return created
 }
 
-func get(t *testing.T, s codec.Store, key string) []byte {
+func get(t *testing.T, s driver.Store, key string) []byte {
 	t.Helper()
 	return ReadBlob(t, ctx(t), s, key)
 }
 
 // ReadBlob returns the whole blob under key, failing the test on any error, for driver
 // tests of their own.
-func ReadBlob(t testing.TB, ctx context.Context, s codec.Store, key string) []byte {
+func ReadBlob(t testing.TB, ctx context.Context, s driver.Store, key string) []byte {
 	t.Helper()
 	r, err := s.Get(ctx, key)
 	if err != nil {
@@ -127,42 +127,42 @@ func EqualBlobs(t testing.TB, got, want []byte) {
 	}
 }
 
-func testRoundTrip(t *testing.T, s codec.Store) {
-	b, key := blob(t, 4096)
+func testRoundTrip(t *testing.T, s driver.Store) {
+	b, key := randomBlob(t, 4096)
 	put(t, s, key, b)
 	EqualBlobs(t, get(t, s, key), b)
 }
 
-func testEmptyBlob(t *testing.T, s codec.Store) {
-	b, key := blob(t, 0)
+func testEmptyBlob(t *testing.T, s driver.Store) {
+	b, key := randomBlob(t, 0)
 	put(t, s, key, b)
 	EqualBlobs(t, get(t, s, key), b)
 }
 
-func testLarge(t *testing.T, s codec.Store, n int) {
-	b, key := blob(t, n)
+func testLarge(t *testing.T, s driver.Store, n int) {
+	b, key := randomBlob(t, n)
 	put(t, s, key, b)
 	EqualBlobs(t, get(t, s, key), b)
 }
 
-func testGetMissing(t *testing.T, s codec.Store) {
-	_, key := blob(t, 10)
+func testGetMissing(t *testing.T, s driver.Store) {
+	_, key := randomBlob(t, 10)
 	_, err := s.Get(ctx(t), key)
-	if !errors.Is(err, codec.ErrNotFound) {
+	if !errors.Is(err, driver.ErrNotFound) {
 		t.Fatalf("Get(missing) error = %v, want errors.Is(err, codec.ErrNotFound)", err)
 	}
 }
 
-func testTouchMissing(t *testing.T, s codec.Store) {
-	_, key := blob(t, 10)
+func testTouchMissing(t *testing.T, s driver.Store) {
+	_, key := randomBlob(t, 10)
 	_, err := s.Touch(ctx(t), key)
-	if !errors.Is(err, codec.ErrNotFound) {
+	if !errors.Is(err, driver.ErrNotFound) {
 		t.Fatalf("Touch(missing) error = %v, want errors.Is(err, codec.ErrNotFound)", err)
 	}
 }
 
-func testTouch(t *testing.T, s codec.Store) {
-	b, key := blob(t, 1234)
+func testTouch(t *testing.T, s driver.Store) {
+	b, key := randomBlob(t, 1234)
 	put(t, s, key, b)
 	info, err := s.Touch(ctx(t), key)
 	if err != nil {
@@ -173,15 +173,15 @@ func testTouch(t *testing.T, s codec.Store) {
 	}
 }
 
-func testIdempotent(t *testing.T, s codec.Store) {
-	b, key := blob(t, 2048)
+func testIdempotent(t *testing.T, s driver.Store) {
+	b, key := randomBlob(t, 2048)
 	put(t, s, key, b)
 	put(t, s, key, b)
 	EqualBlobs(t, get(t, s, key), b)
 }
 
-func testCreated(t *testing.T, s codec.Store) {
-	b, key := blob(t, 2500)
+func testCreated(t *testing.T, s driver.Store) {
+	b, key := randomBlob(t, 2500)
 	if !put(t, s, key, b) {
 		t.Fatal("first Put reported created = false, want true")
 	}
@@ -192,8 +192,8 @@ func testCreated(t *testing.T, s codec.Store) {
 
 // testExistingNoRead: a Put of a key that exists must not read its source (the payload
 // service relies on it to skip uploads of blobs it has).
-func testExistingNoRead(t *testing.T, s codec.Store) {
-	b, key := blob(t, 4000)
+func testExistingNoRead(t *testing.T, s driver.Store) {
+	b, key := randomBlob(t, 4000)
 	put(t, s, key, b)
 	src := &failingReader{r: bytes.NewReader(b), failAfter: 0}
 	created, err := s.Put(ctx(t), key, src, int64(len(b)))
@@ -208,8 +208,8 @@ func testExistingNoRead(t *testing.T, s codec.Store) {
 
 // testExistingRefreshes: a Put that finds its key must leave it with a fresh age, as
 // Touch would (retention is counted from the last use).
-func testExistingRefreshes(t *testing.T, s codec.Store) {
-	b, key := blob(t, 1500)
+func testExistingRefreshes(t *testing.T, s driver.Store) {
+	b, key := randomBlob(t, 1500)
 	put(t, s, key, b)
 	before := time.Now()
 	if put(t, s, key, b) {
@@ -230,8 +230,8 @@ func testExistingRefreshes(t *testing.T, s codec.Store) {
 
 // testSequential hands Put a source that is only an io.Reader (no Seek, no ReadAt), as
 // the payload service does with a request body.
-func testSequential(t *testing.T, s codec.Store) {
-	b, key := blob(t, 300<<10)
+func testSequential(t *testing.T, s driver.Store) {
+	b, key := randomBlob(t, 300<<10)
 	created, err := s.Put(ctx(t), key, struct{ io.Reader }{bytes.NewReader(b)}, int64(len(b)))
 	if err != nil || !created {
 		t.Fatalf("Put(sequential source) = %v, %v; want true, nil", created, err)
@@ -239,8 +239,8 @@ func testSequential(t *testing.T, s codec.Store) {
 	EqualBlobs(t, get(t, s, key), b)
 }
 
-func testConcurrentPut(t *testing.T, s codec.Store) {
-	b, key := blob(t, 256<<10)
+func testConcurrentPut(t *testing.T, s driver.Store) {
+	b, key := randomBlob(t, 256<<10)
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for i := 0; i < 8; i++ {
@@ -263,8 +263,8 @@ func testConcurrentPut(t *testing.T, s codec.Store) {
 
 // testNoPartialObjectVisible reads the key in a loop while a slow Put writes it: every
 // read is either not-found or the whole blob.
-func testNoPartial(t *testing.T, s codec.Store) {
-	b, key := blob(t, 2<<20)
+func testNoPartial(t *testing.T, s driver.Store) {
+	b, key := randomBlob(t, 2<<20)
 	src := &slowReader{r: bytes.NewReader(b), delay: time.Millisecond, chunk: 64 << 10}
 	done := make(chan error, 1)
 	go func() {
@@ -281,7 +281,7 @@ func testNoPartial(t *testing.T, s codec.Store) {
 		default:
 		}
 		r, err := s.Get(ctx(t), key)
-		if errors.Is(err, codec.ErrNotFound) {
+		if errors.Is(err, driver.ErrNotFound) {
 			continue
 		}
 		if err != nil {
@@ -297,35 +297,35 @@ func testNoPartial(t *testing.T, s codec.Store) {
 	EqualBlobs(t, get(t, s, key), b)
 }
 
-func testFailedSource(t *testing.T, s codec.Store) {
-	b, key := blob(t, 1<<20)
+func testFailedSource(t *testing.T, s driver.Store) {
+	b, key := randomBlob(t, 1<<20)
 	src := &failingReader{r: bytes.NewReader(b), failAfter: 300 << 10}
 	if _, err := s.Put(ctx(t), key, src, int64(len(b))); err == nil {
 		t.Fatal("Put with a source that fails mid-way succeeded, want error")
 	}
-	if _, err := s.Get(ctx(t), key); !errors.Is(err, codec.ErrNotFound) {
+	if _, err := s.Get(ctx(t), key); !errors.Is(err, driver.ErrNotFound) {
 		t.Fatalf("Get after failed Put: err = %v, want ErrNotFound (nothing visible)", err)
 	}
 }
 
-func testShortSource(t *testing.T, s codec.Store) {
-	b, key := blob(t, 100<<10)
+func testShortSource(t *testing.T, s driver.Store) {
+	b, key := randomBlob(t, 100<<10)
 	if _, err := s.Put(ctx(t), key, bytes.NewReader(b[:len(b)/2]), int64(len(b))); err == nil {
 		t.Fatal("Put with a source shorter than size succeeded, want error")
 	}
-	if _, err := s.Get(ctx(t), key); !errors.Is(err, codec.ErrNotFound) {
+	if _, err := s.Get(ctx(t), key); !errors.Is(err, driver.ErrNotFound) {
 		t.Fatalf("Get after short Put: err = %v, want ErrNotFound (nothing visible)", err)
 	}
 }
 
-func testCancelled(t *testing.T, s codec.Store) {
-	b, key := blob(t, 1000)
+func testCancelled(t *testing.T, s driver.Store) {
+	b, key := randomBlob(t, 1000)
 	c, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := s.Put(c, key, bytes.NewReader(b), int64(len(b))); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Put with cancelled context: err = %v, want context.Canceled", err)
 	}
-	if _, err := s.Get(ctx(t), key); !errors.Is(err, codec.ErrNotFound) {
+	if _, err := s.Get(ctx(t), key); !errors.Is(err, driver.ErrNotFound) {
 		t.Fatalf("Get after cancelled Put: err = %v, want ErrNotFound", err)
 	}
 	put(t, s, key, b)
@@ -334,14 +334,14 @@ func testCancelled(t *testing.T, s codec.Store) {
 	}
 }
 
-func testManyKeys(t *testing.T, s codec.Store) {
+func testManyKeys(t *testing.T, s driver.Store) {
 	type kv struct {
 		key string
 		b   []byte
 	}
 	var all []kv
 	for i := 0; i < 40; i++ {
-		b, key := blob(t, 100+i*37)
+		b, key := randomBlob(t, 100+i*37)
 		all = append(all, kv{key, b})
 	}
 	var wg sync.WaitGroup

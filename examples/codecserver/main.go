@@ -27,7 +27,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
 )
 
@@ -72,7 +72,7 @@ func (f teamFlag) Set(v string) error {
 		return fmt.Errorf("want team=namespace[,namespace...], got %q", v)
 	}
 	for _, ns := range strings.Split(nss, ",") {
-		if err := codec.ValidateNamespace(ns); err != nil {
+		if err := driver.ValidateNamespace(ns); err != nil {
 			return err
 		}
 		f[team] = append(f[team], ns)
@@ -115,7 +115,7 @@ func main() {
 }
 
 // newHandler is the payload service with the team authorizer.
-func newHandler(store codec.Store, auth payloadsvc.Authorizer, origins []string, logger *slog.Logger) (http.Handler, error) {
+func newHandler(store driver.Store, auth payloadsvc.Authorizer, origins []string, logger *slog.Logger) (http.Handler, error) {
 	return payloadsvc.NewHandler(store, payloadsvc.Options{
 		Authorizer:  auth,
 		CORSOrigins: origins,

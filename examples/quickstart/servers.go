@@ -18,7 +18,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
 )
 
@@ -37,7 +37,7 @@ type servers struct {
 // startServers starts a dev server on loopback with the SDK's testsuite.StartDevServer
 // and the temporal CLI of cfg. With cfg.ui it first starts the payload service over store
 // and passes it to the UI as its codec endpoint, allowing the UI's origin (CORS).
-func startServers(ctx context.Context, cfg config, store codec.Store, logger *slog.Logger) (_ *servers, err error) {
+func startServers(ctx context.Context, cfg config, store driver.Store, logger *slog.Logger) (_ *servers, err error) {
 	cli, err := findTemporalCLI(cfg.cli)
 	if err != nil {
 		return nil, err

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/internal/sha256chain"
 )
 
@@ -33,7 +33,7 @@ type Options struct {
 	// is codec.ErrNotFound and other 4xx are permanent: neither is retried. Errors left
 	// when the retries are spent are codec.Permanent: the Client owns the retries, and no
 	// layer above retries them again.
-	Retry codec.RetryPolicy
+	Retry driver.RetryPolicy
 	// HTTPClient replaces the default client: keep-alive, up to 128 idle connections
 	// to the service, 2s Expect: 100-continue wait, TLSConfig.
 	HTTPClient *http.Client
@@ -53,7 +53,7 @@ type Client struct {
 	hc   *http.Client
 }
 
-var _ codec.Store = (*Client)(nil)
+var _ driver.Store = (*Client)(nil)
 
 // StatusError is an error answer from the service.
 type StatusError struct {
@@ -114,13 +114,13 @@ func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 // blobURL maps a key "v1/{ns}/sha256/{hex}" to its URL.
 func (c *Client) blobURL(key string) (string, error) {
 	parts := strings.Split(key, "/")
-	if len(parts) != 4 || parts[0] != codec.KeyVersion || parts[2] != "sha256" {
-		return "", fmt.Errorf("%w: key %q is not v1/{namespace}/sha256/{hex}", codec.ErrInvalidKey, key)
+	if len(parts) != 4 || parts[0] != driver.KeyVersion || parts[2] != "sha256" {
+		return "", fmt.Errorf("%w: key %q is not v1/{namespace}/sha256/{hex}", driver.ErrInvalidKey, key)
 	}
-	if want, err := codec.BlobKey(parts[1], parts[3]); err != nil {
+	if want, err := driver.Key(parts[1], parts[3]); err != nil {
 		return "", err
 	} else if want != key {
-		return "", fmt.Errorf("%w: key %q", codec.ErrInvalidKey, key)
+		return "", fmt.Errorf("%w: key %q", driver.ErrInvalidKey, key)
 	}
 	return c.base + "/v1/namespaces/" + url.PathEscape(parts[1]) + "/blobs/sha256/" + parts[3], nil
 }
@@ -128,7 +128,7 @@ func (c *Client) blobURL(key string) (string, error) {
 func (c *Client) newRequest(ctx context.Context, method, u string, body io.Reader) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
-		return nil, codec.Permanent(err)
+		return nil, driver.Permanent(err)
 	}
 	if c.opts.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.opts.Token)
@@ -153,21 +153,21 @@ func (c *Client) Put(ctx context.Context, key string, src io.Reader, size int64)
 		return false, fmt.Errorf("payloadsvc put: %w", err)
 	}
 	if size < 0 {
-		return false, fmt.Errorf("payloadsvc put %s: %w", key, codec.Permanent(fmt.Errorf("negative size %d", size)))
+		return false, fmt.Errorf("payloadsvc put %s: %w", key, driver.Permanent(fmt.Errorf("negative size %d", size)))
 	}
 	up, err := newUpload(src, size)
 	if err != nil {
-		return false, fmt.Errorf("payloadsvc put %s: %w", key, codec.Permanent(err))
+		return false, fmt.Errorf("payloadsvc put %s: %w", key, driver.Permanent(err))
 	}
 	chain := chainHeader(src, size)
 	var created bool
-	err = codec.Retry(ctx, c.opts.Retry, func(ctx context.Context) error {
+	err = driver.Retry(ctx, c.opts.Retry, func(ctx context.Context) error {
 		var err error
 		created, err = c.putOnce(ctx, u, up, size, chain)
 		return err
 	}, c.onRetry("put", key))
 	if err != nil {
-		return false, fmt.Errorf("payloadsvc put %s: %w", key, codec.Permanent(err))
+		return false, fmt.Errorf("payloadsvc put %s: %w", key, driver.Permanent(err))
 	}
 	return created, nil
 }
@@ -175,7 +175,7 @@ func (c *Client) Put(ctx context.Context, key string, src io.Reader, size int64)
 // chainHeader is the SHA-256 chain of a source that offers one (the codec's), so the
 // service verifies the body on all its cores; "" when there is none for this size.
 func chainHeader(src io.Reader, size int64) string {
-	ch, ok := src.(codec.SHA256Chainer)
+	ch, ok := src.(driver.SHA256Chainer)
 	if !ok {
 		return ""
 	}
@@ -192,7 +192,7 @@ func (c *Client) putOnce(parent context.Context, u string, up *upload, size int6
 	defer up.close() // after Do: the transport may read a body after it returns
 	body, err := up.next()
 	if err != nil {
-		return false, codec.Permanent(fmt.Errorf("source: %w", err))
+		return false, driver.Permanent(fmt.Errorf("source: %w", err))
 	}
 	if size == 0 {
 		body = http.NoBody
@@ -214,7 +214,7 @@ func (c *Client) putOnce(parent context.Context, u string, up *upload, size int6
 	up.close()
 	if err != nil {
 		if srcErr := up.sourceErr(); srcErr != nil {
-			return false, codec.Permanent(srcErr) // resending the same source fails the same way
+			return false, driver.Permanent(srcErr) // resending the same source fails the same way
 		}
 		return false, c.attemptErr(parent, ctx, err)
 	}
@@ -239,19 +239,19 @@ func (c *Client) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	}
 	b := &getBody{c: c, ctx: ctx, url: u, key: key, size: -1}
 	if err := b.open(0); err != nil {
-		return nil, fmt.Errorf("payloadsvc get %s: %w", key, codec.Permanent(err))
+		return nil, fmt.Errorf("payloadsvc get %s: %w", key, driver.Permanent(err))
 	}
 	return b, nil
 }
 
 // Touch reports the blob's size and has the service refresh its age (HEAD).
-func (c *Client) Touch(ctx context.Context, key string) (codec.Info, error) {
+func (c *Client) Touch(ctx context.Context, key string) (driver.Info, error) {
 	u, err := c.blobURL(key)
 	if err != nil {
-		return codec.Info{}, fmt.Errorf("payloadsvc touch: %w", err)
+		return driver.Info{}, fmt.Errorf("payloadsvc touch: %w", err)
 	}
-	var info codec.Info
-	err = codec.Retry(ctx, c.opts.Retry, func(parent context.Context) error {
+	var info driver.Info
+	err = driver.Retry(ctx, c.opts.Retry, func(parent context.Context) error {
 		ctx, cancel := context.WithTimeout(parent, c.opts.Timeout)
 		defer cancel()
 		req, err := c.newRequest(ctx, http.MethodHead, u, nil)
@@ -269,14 +269,14 @@ func (c *Client) Touch(ctx context.Context, key string) (codec.Info, error) {
 		if resp.ContentLength < 0 {
 			return fmt.Errorf("HEAD answer has no Content-Length")
 		}
-		info = codec.Info{Size: resp.ContentLength}
+		info = driver.Info{Size: resp.ContentLength}
 		if t, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
 			info.ModTime = t
 		}
 		return nil
 	}, c.onRetry("touch", key))
 	if err != nil {
-		return codec.Info{}, fmt.Errorf("payloadsvc touch %s: %w", key, codec.Permanent(err))
+		return driver.Info{}, fmt.Errorf("payloadsvc touch %s: %w", key, driver.Permanent(err))
 	}
 	return info, nil
 }
@@ -302,11 +302,11 @@ func statusErr(resp *http.Response) error {
 	se := &StatusError{StatusCode: resp.StatusCode, Message: msg}
 	switch code := resp.StatusCode; {
 	case code == http.StatusNotFound:
-		return fmt.Errorf("%w: %w", codec.ErrNotFound, se)
+		return fmt.Errorf("%w: %w", driver.ErrNotFound, se)
 	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests:
 		return se
 	case code >= 400 && code < 500:
-		return codec.Permanent(se)
+		return driver.Permanent(se)
 	}
 	return se
 }

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/internal/sha256chain"
 )
 
@@ -40,7 +40,7 @@ func (b *getBody) SHA256Chain() (int64, [][]byte) { return b.chain.Interval, b.c
 
 // open starts a GET at offset off, retried under the policy.
 func (b *getBody) open(off int64) error {
-	return codec.Retry(b.ctx, b.c.opts.Retry, func(ctx context.Context) error {
+	return driver.Retry(b.ctx, b.c.opts.Retry, func(ctx context.Context) error {
 		return b.openOnce(ctx, off)
 	}, b.c.onRetry("get", b.key))
 }
@@ -74,7 +74,7 @@ func (b *getBody) openOnce(ctx context.Context, off int64) error {
 		if got, _, ok := parseRangeStart(resp.Header.Get("Content-Range")); !ok || got != off {
 			drainClose(resp.Body)
 			cancel()
-			return codec.Permanent(fmt.Errorf("resume at byte %d: service answered range %q", off, resp.Header.Get("Content-Range")))
+			return driver.Permanent(fmt.Errorf("resume at byte %d: service answered range %q", off, resp.Header.Get("Content-Range")))
 		}
 	default:
 		defer cancel()
@@ -128,12 +128,12 @@ func (b *getBody) Read(p []byte) (int, error) {
 		return n, b.err
 	}
 	if b.stalls++; b.stalls > maxStalls {
-		b.err = codec.Permanent(fmt.Errorf("download of %s broke off %d times at byte %d: %w", b.key, b.stalls, b.pos, err))
+		b.err = driver.Permanent(fmt.Errorf("download of %s broke off %d times at byte %d: %w", b.key, b.stalls, b.pos, err))
 		return n, b.err
 	}
 	b.c.opts.Logger.Warn("payloadsvc client: download broke off; resuming", "service", b.c.base, "key", b.key, "at", b.pos, "error", err)
 	if rerr := b.open(b.pos); rerr != nil {
-		b.err = codec.Permanent(fmt.Errorf("resume after %w: %w", err, rerr))
+		b.err = driver.Permanent(fmt.Errorf("resume after %w: %w", err, rerr))
 		return n, b.err
 	}
 	return n, nil

@@ -22,6 +22,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
@@ -59,7 +60,7 @@ func newDocument(t *testing.T, size, rowLen int) (Document, []byte) {
 type env struct {
 	ui         string // the UI's origin, http://127.0.0.1:U
 	svc        string // the payload service, http://127.0.0.1:P
-	store      codec.Store
+	store      driver.Store
 	signingKey []byte
 	handler    atomic.Pointer[http.Handler] // what serves svc; subtests swap it
 	client     client.Client

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/extstore/temporals3"
 	"github.com/seed-a62fcf0e/longhaul/codec/internal/awsintegrity"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
@@ -126,7 +127,7 @@ func TestReaderSDKChecksumIsCorrupt(t *testing.T) {
 	}
 	gets := &testenv.CountingS3{Client: cl}
 	r, err := temporals3.New(temporals3.Options{Client: gets, Buckets: []string{s3srv.Bucket},
-		Retry: codec.RetryPolicy{InitialInterval: time.Millisecond, MaxElapsed: 5 * time.Second}})
+		Retry: driver.RetryPolicy{InitialInterval: time.Millisecond, MaxElapsed: 5 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +141,7 @@ func TestReaderSDKChecksumIsCorrupt(t *testing.T) {
 	before := gets.Gets()
 	_, err = retrieve()
 	switch {
-	case !errors.Is(err, codec.ErrCorrupt):
+	case !errors.Is(err, driver.ErrCorrupt):
 		t.Fatalf("corrupted object: %v, want ErrCorrupt", err)
 	case !awsintegrity.Mismatch(err):
 		t.Fatalf("corrupted object: %v; want the SDK's checksum check to have caught it (is validation on?)", err)
@@ -149,7 +150,7 @@ func TestReaderSDKChecksumIsCorrupt(t *testing.T) {
 	}
 	// Through the codec (the codec server's path) too.
 	c := mustCodec(t, codec.Options{Readers: []codec.Reader{r}})
-	if _, err := c.Decode([]*commonpb.Payload{testenv.StorageRef("aws.s3driver", claim)}); !errors.Is(err, codec.ErrCorrupt) {
+	if _, err := c.Decode([]*commonpb.Payload{testenv.StorageRef("aws.s3driver", claim)}); !errors.Is(err, driver.ErrCorrupt) {
 		t.Fatalf("codec decode: %v, want ErrCorrupt", err)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/internal/awsintegrity"
 )
 
@@ -61,7 +62,7 @@ type Options struct {
 	// MaxSize bounds one object; default DefaultMaxSize.
 	MaxSize int64
 	// Retry is the policy for transient S3 failures; zero value = codec's defaults.
-	Retry codec.RetryPolicy
+	Retry driver.RetryPolicy
 }
 
 // Reader reads the claims Temporal's S3 External Storage driver left in history, so a
@@ -191,7 +192,7 @@ func (r *Reader) parseClaim(claim map[string]string) (codec.Locator, error) {
 // Open implements codec.Reader: GetObject, retried until a body starts.
 func (r *Reader) Open(ctx context.Context, loc codec.Locator) (io.ReadCloser, error) {
 	var body io.ReadCloser
-	err := codec.Retry(ctx, r.opts.Retry, func(ctx context.Context) error {
+	err := driver.Retry(ctx, r.opts.Retry, func(ctx context.Context) error {
 		var err error
 		body, err = r.get(ctx, loc.Bucket, loc.Key)
 		return err
@@ -204,11 +205,11 @@ func (r *Reader) get(ctx context.Context, bucket, key string) (io.ReadCloser, er
 	if err != nil {
 		var nsk *types.NoSuchKey
 		if errors.As(err, &nsk) {
-			return nil, fmt.Errorf("%w: %v", codec.ErrNotFound, err)
+			return nil, fmt.Errorf("%w: %v", driver.ErrNotFound, err)
 		}
 		var re *awshttp.ResponseError
 		if errors.As(err, &re) && re.HTTPStatusCode() >= 400 && re.HTTPStatusCode() < 500 && re.HTTPStatusCode() != 429 && re.HTTPStatusCode() != 408 {
-			return nil, codec.Permanent(fmt.Errorf("%w: %v", codec.ErrRefused, err)) // denied, bad request
+			return nil, driver.Permanent(fmt.Errorf("%w: %v", codec.ErrRefused, err)) // denied, bad request
 		}
 		return nil, err
 	}
@@ -238,13 +239,13 @@ func (b *body) Read(p []byte) (int, error) {
 type noStore struct{}
 
 func (noStore) Put(context.Context, string, io.Reader, int64) (bool, error) {
-	return false, codec.Permanent(errReadOnly)
+	return false, driver.Permanent(errReadOnly)
 }
 func (noStore) Get(context.Context, string) (io.ReadCloser, error) {
-	return nil, codec.Permanent(errReadOnly)
+	return nil, driver.Permanent(errReadOnly)
 }
-func (noStore) Touch(context.Context, string) (codec.Info, error) {
-	return codec.Info{}, codec.Permanent(errReadOnly)
+func (noStore) Touch(context.Context, string) (driver.Info, error) {
+	return driver.Info{}, driver.Permanent(errReadOnly)
 }
 
 func trunc(s string) string {
@@ -257,7 +258,7 @@ func trunc(s string) string {
 // isContentAddress reports whether s is 64 lowercase hex digits, the grammar of the
 // codec's content addresses.
 func isContentAddress(s string) bool {
-	_, err := codec.BlobKey(codec.DefaultNamespace, s)
+	_, err := driver.Key(codec.DefaultNamespace, s)
 	return err == nil
 }
 

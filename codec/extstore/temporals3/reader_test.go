@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/extstore/temporals3"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
@@ -69,7 +70,7 @@ func TestReaderVerifies(t *testing.T) {
 	}
 
 	small, _ := temporals3.New(temporals3.Options{Client: cl, Buckets: []string{s3srv.Bucket}, MaxSize: 1 << 10})
-	if _, err := retrieve(small, claim); !errors.Is(err, codec.ErrCorrupt) {
+	if _, err := retrieve(small, claim); !errors.Is(err, driver.ErrCorrupt) {
 		t.Fatalf("object over MaxSize: %v, want ErrCorrupt", err)
 	}
 	with := func(c map[string]string, k, v string) map[string]string { m := maps.Clone(c); m[k] = v; return m }
@@ -85,7 +86,7 @@ func TestReaderVerifies(t *testing.T) {
 	}
 
 	missing := strings.Repeat("0", 64)
-	if _, err := retrieve(r, with(with(claim, "hash_value", missing), "key", "v0/d/sha256/"+missing)); !errors.Is(err, codec.ErrNotFound) {
+	if _, err := retrieve(r, with(with(claim, "hash_value", missing), "key", "v0/d/sha256/"+missing)); !errors.Is(err, driver.ErrNotFound) {
 		t.Errorf("missing object: %v, want ErrNotFound", err)
 	}
 
@@ -95,10 +96,10 @@ func TestReaderVerifies(t *testing.T) {
 	if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: &s3srv.Bucket, Key: aws.String(claim["key"]), Body: bytes.NewReader(data)}); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := retrieve(r, claim); !errors.Is(err, codec.ErrCorrupt) || out != nil {
+	if out, err := retrieve(r, claim); !errors.Is(err, driver.ErrCorrupt) || out != nil {
 		t.Fatalf("tampered object: %d payloads, %v; want ErrCorrupt", len(out), err)
 	}
-	if _, err := c.Decode([]*commonpb.Payload{refp}); !errors.Is(err, codec.ErrCorrupt) {
+	if _, err := c.Decode([]*commonpb.Payload{refp}); !errors.Is(err, driver.ErrCorrupt) {
 		t.Fatalf("codec decode of a tampered object: %v, want ErrCorrupt", err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"reflect"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // The SDK reports a mismatch from the response body's Read, at its end, as a value of the
@@ -47,8 +47,8 @@ func Mismatch(err error) bool {
 // Classify returns err as codec.ErrCorrupt (which codec.Retry and every driver treat as
 // final) when it is the SDK's checksum mismatch, else err unchanged.
 func Classify(err error) error {
-	if !Mismatch(err) || errors.Is(err, codec.ErrCorrupt) {
+	if !Mismatch(err) || errors.Is(err, driver.ErrCorrupt) {
 		return err
 	}
-	return fmt.Errorf("%w: the AWS SDK's response checksum check failed: %w", codec.ErrCorrupt, err)
+	return fmt.Errorf("%w: the AWS SDK's response checksum check failed: %w", driver.ErrCorrupt, err)
 }

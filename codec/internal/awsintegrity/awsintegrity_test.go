@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/internal/awsintegrity"
 )
 
@@ -64,7 +64,7 @@ func TestMismatch(t *testing.T) {
 		if !awsintegrity.Mismatch(e) {
 			t.Errorf("%s: %v not recognized", name, e)
 		}
-		if c := awsintegrity.Classify(e); !errors.Is(c, codec.ErrCorrupt) || !codec.IsPermanent(c) {
+		if c := awsintegrity.Classify(e); !errors.Is(c, driver.ErrCorrupt) || !driver.IsPermanent(c) {
 			t.Errorf("%s: classified %v, want permanent ErrCorrupt", name, c)
 		}
 	}

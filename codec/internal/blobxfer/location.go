@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // Location is where a store keeps its blobs: a bucket (or container) and a key prefix.
@@ -19,26 +19,26 @@ type Location struct {
 	driver, scheme string
 }
 
-// NewLocation checks a store's bucket and prefix. driver prefixes errors ("gcsstore"),
+// NewLocation checks a store's bucket and prefix. name prefixes errors ("gcsstore"),
 // kind names the bucket in them ("bucket", "container"), scheme names the location in
 // String ("gs"). A trailing slash on prefix is optional; the prefix must be a valid key.
-func NewLocation(driver, scheme, kind, bucket, prefix string) (Location, error) {
+func NewLocation(name, scheme, kind, bucket, prefix string) (Location, error) {
 	if bucket == "" {
-		return Location{}, errors.New(driver + ": " + kind + " is empty")
+		return Location{}, errors.New(name + ": " + kind + " is empty")
 	}
 	prefix = strings.TrimSuffix(prefix, "/")
 	if prefix != "" {
-		if err := codec.ValidateKey(prefix); err != nil {
-			return Location{}, fmt.Errorf("%s: prefix: %w", driver, err)
+		if err := driver.ValidateKey(prefix); err != nil {
+			return Location{}, fmt.Errorf("%s: prefix: %w", name, err)
 		}
 		prefix += "/"
 	}
-	return Location{Bucket: bucket, Prefix: prefix, driver: driver, scheme: scheme}, nil
+	return Location{Bucket: bucket, Prefix: prefix, driver: name, scheme: scheme}, nil
 }
 
 // Name returns the name of the object that holds key: the prefix and the key.
 func (l Location) Name(key string) (string, error) {
-	if err := codec.ValidateKey(key); err != nil {
+	if err := driver.ValidateKey(key); err != nil {
 		return "", err
 	}
 	return l.Prefix + key, nil

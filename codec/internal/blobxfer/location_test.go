@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 func TestLocation(t *testing.T) {
@@ -25,14 +25,14 @@ func TestLocation(t *testing.T) {
 		if name, err := l.Name("v1/k"); err != nil || name != tc.wantPrefix+"v1/k" {
 			t.Errorf("Name(v1/k) = %q, %v", name, err)
 		}
-		if _, err := l.Name("v1/../k"); !errors.Is(err, codec.ErrInvalidKey) {
+		if _, err := l.Name("v1/../k"); !errors.Is(err, driver.ErrInvalidKey) {
 			t.Errorf("Name(v1/../k) = %v, want ErrInvalidKey", err)
 		}
 	}
 	if _, err := NewLocation("azblobstore", "azblob", "container", "", ""); err == nil || err.Error() != "azblobstore: container is empty" {
 		t.Errorf("empty container: %v", err)
 	}
-	if _, err := NewLocation("s3store", "s3", "bucket", "b", "a/../b"); !errors.Is(err, codec.ErrInvalidKey) {
+	if _, err := NewLocation("s3store", "s3", "bucket", "b", "a/../b"); !errors.Is(err, driver.ErrInvalidKey) {
 		t.Errorf("bad prefix: %v, want ErrInvalidKey", err)
 	}
 }

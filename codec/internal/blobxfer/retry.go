@@ -14,13 +14,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // Retrier runs one request at a time under a retry policy, with codec.Retry.
 type Retrier struct {
 	// Policy bounds the retries of one request.
-	Policy codec.RetryPolicy
+	Policy driver.RetryPolicy
 	// AttemptTimeout bounds one attempt, so a hung connection is retried rather than
 	// waited on.
 	AttemptTimeout time.Duration
@@ -55,7 +55,7 @@ func (r *Retrier) DoStream(ctx context.Context, op, key string, fn func(ctx cont
 }
 
 func (r *Retrier) do(ctx context.Context, op, key string, bounded bool, fn func(ctx context.Context) error) error {
-	err := codec.Retry(ctx, r.Policy, func(ctx context.Context) error {
+	err := driver.Retry(ctx, r.Policy, func(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -81,10 +81,10 @@ func (r *Retrier) do(ctx context.Context, op, key string, bounded bool, fn func(
 		return nil
 	case ctx.Err() != nil && !errors.Is(err, ctx.Err()):
 		return fmt.Errorf("%w (last error: %w)", ctx.Err(), err)
-	case r.Explain != nil && codec.IsPermanent(err):
+	case r.Explain != nil && driver.IsPermanent(err):
 		return r.Explain(err)
 	default:
-		return codec.Permanent(err)
+		return driver.Permanent(err)
 	}
 }
 
@@ -102,7 +102,7 @@ func (r *Retrier) count() {
 }
 
 // Transient reports whether err, from one attempt, is worth another.
-func (r *Retrier) Transient(err error) bool { return !codec.IsPermanent(r.classify(err)) }
+func (r *Retrier) Transient(err error) bool { return !driver.IsPermanent(r.classify(err)) }
 
 func (r *Retrier) classify(err error) error {
 	if err == nil {
@@ -113,7 +113,7 @@ func (r *Retrier) classify(err error) error {
 	}
 	var se *SourceError
 	if errors.As(err, &se) {
-		return codec.Permanent(err)
+		return driver.Permanent(err)
 	}
 	if r.Classify == nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/benchdata"
 	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
@@ -64,7 +65,7 @@ func newInput(kind string, n int, seed uint64) input {
 // codecCase is Encode+Decode round trips of in through a codec over the store
 // newStore returns (called before each iteration, untimed, so nothing deduplicates),
 // with the decode cache off.
-func codecCase(name string, in input, opts codec.Options, newStore func() codec.Store) bench {
+func codecCase(name string, in input, opts codec.Options, newStore func() driver.Store) bench {
 	opts.CacheBytes = -1
 	opts.Logger = discard
 	var (
@@ -107,7 +108,7 @@ func (s *swapStore) Get(ctx context.Context, key string) (io.ReadCloser, error) 
 	return s.cur.Load().Get(ctx, key)
 }
 
-func (s *swapStore) Touch(ctx context.Context, key string) (codec.Info, error) {
+func (s *swapStore) Touch(ctx context.Context, key string) (driver.Info, error) {
 	return s.cur.Load().Touch(ctx, key)
 }
 
@@ -143,14 +144,14 @@ func (s *service) close() {
 // memstoreCase: the codec over memstore, a fresh store each iteration.
 func memstoreCase(in input) bench {
 	return codecCase(fmt.Sprintf("memstore %s %s", sizeName(in.size), in.kind), in, codec.Options{},
-		func() codec.Store { return memstore.New() })
+		func() driver.Store { return memstore.New() })
 }
 
 // serviceCase: the codec over payloadsvc.Client -> HTTP on loopback -> NewHandler over
 // memstore, the service's store emptied each iteration.
 func serviceCase(svc *service, in input) bench {
 	return codecCase(fmt.Sprintf("payloadsvc %s %s", sizeName(in.size), in.kind), in, codec.Options{},
-		func() codec.Store { svc.store.reset(); return svc.client })
+		func() driver.Store { svc.store.reset(); return svc.client })
 }
 
 func sizeName(n int) string {

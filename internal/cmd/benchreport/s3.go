@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/benchdata"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
@@ -95,7 +96,7 @@ func (e *s3env) codecCase(ctx context.Context, name string, in input, comp codec
 			if wantZstd && r.Compression != codec.Zstd.String() {
 				return fmt.Errorf("stored with compression %q, want zstd", r.Compression)
 			}
-			key, err := codec.BlobKey(c.Namespace(), r.SHA256)
+			key, err := driver.Key(c.Namespace(), r.SHA256)
 			if err != nil {
 				return err
 			}

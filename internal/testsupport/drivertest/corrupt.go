@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
@@ -40,7 +40,7 @@ func CorruptedBodyRejected(t *testing.T, d Driver) {
 			s := d.NewStore(t, p.URL, Options{PartSize: 1 << 20, Concurrency: 1, Retry: d.retry()})
 			b, key := blob(t, tc.Size)
 			_, err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b)))
-			if !d.Rejected(err) || !codec.IsPermanent(err) {
+			if !d.Rejected(err) || !driver.IsPermanent(err) {
 				t.Fatalf("Put of a corrupted body: err = %v, want a permanent rejection of the body", err)
 			}
 			if got := p.Count(tc.Op); got != tc.At {
@@ -49,7 +49,7 @@ func CorruptedBodyRejected(t *testing.T, d Driver) {
 			if d.CommitOp != "" && p.Count(d.CommitOp) != 0 {
 				t.Errorf("%s sent after a rejected upload", d.CommitOp)
 			}
-			if _, err := s.Get(ctx, key); !errors.Is(err, codec.ErrNotFound) {
+			if _, err := s.Get(ctx, key); !errors.Is(err, driver.ErrNotFound) {
 				t.Errorf("Get after rejected upload: %v, want ErrNotFound", err)
 			}
 			if left := s.List(t, ctx); len(left) != 0 {

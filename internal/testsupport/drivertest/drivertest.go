@@ -11,12 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 )
 
 // FastRetry keeps fault tests quick: millisecond backoffs, bounded by time.
-var FastRetry = codec.RetryPolicy{InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond, MaxElapsed: 20 * time.Second}
+var FastRetry = driver.RetryPolicy{InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond, MaxElapsed: 20 * time.Second}
 
 // Driver is what the fault suite needs to know of one store driver and its emulator.
 type Driver struct {
@@ -27,7 +27,7 @@ type Driver struct {
 	// emulator, reached through endpoint: the emulator itself when empty, or a proxy.
 	NewStore func(t testing.TB, endpoint string, o Options) Store
 	// Retry is the policy of stores under faults; zero: FastRetry.
-	Retry codec.RetryPolicy
+	Retry driver.RetryPolicy
 
 	// Busy answers a request as the service does under load (a 503); BusyName names
 	// it in subtests ("503", "ServerBusy"). Forbidden answers as it refuses one (403).
@@ -54,8 +54,8 @@ type Driver struct {
 	CommitOp     string
 }
 
-func (d Driver) retry() codec.RetryPolicy {
-	if d.Retry == (codec.RetryPolicy{}) {
+func (d Driver) retry() driver.RetryPolicy {
+	if d.Retry == (driver.RetryPolicy{}) {
 		return FastRetry
 	}
 	return d.Retry
@@ -66,13 +66,13 @@ type Options struct {
 	Prefix         string
 	PartSize       int64
 	Concurrency    int
-	Retry          codec.RetryPolicy
+	Retry          driver.RetryPolicy
 	AttemptTimeout time.Duration
 }
 
 // Store is a store under test with what the suite reads besides the Store contract.
 type Store struct {
-	codec.Store
+	driver.Store
 	// Stats returns the store's counters.
 	Stats func() Stats
 	// List returns the names of the objects under the store's prefix.

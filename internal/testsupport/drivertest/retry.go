@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
@@ -82,13 +82,13 @@ func RetriesSpentArePermanent(t *testing.T, d Driver) {
 			s := d.NewStore(t, p.URL, Options{Retry: policy})
 			b, key := blob(t, 1000)
 			_, err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b)))
-			if err == nil || !codec.IsPermanent(err) {
+			if err == nil || !driver.IsPermanent(err) {
 				t.Fatalf("Put error = %v, want a permanent error", err)
 			}
 			if got := s.Stats().Retries; got != tc.wantRetries {
 				t.Errorf("Stats().Retries = %d, want %d", got, tc.wantRetries)
 			}
-			if _, err := s.Get(ctx, key); err == nil || !codec.IsPermanent(err) || errors.Is(err, codec.ErrNotFound) {
+			if _, err := s.Get(ctx, key); err == nil || !driver.IsPermanent(err) || errors.Is(err, driver.ErrNotFound) {
 				t.Errorf("Get error = %v, want permanent, not ErrNotFound", err)
 			}
 		})

@@ -10,13 +10,14 @@ import (
 	"testing"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 // WorkflowRun describes one round trip of Workflow.
 type WorkflowRun struct {
 	Dev   *testenv.DevServer
-	Store codec.Store
+	Store driver.Store
 	// Name returns the name of the object that holds key (the driver's ObjectName).
 	Name func(key string) (string, error)
 	// List returns the names of the objects under the store's prefix.
@@ -50,7 +51,7 @@ func Workflow(t *testing.T, ctx context.Context, run WorkflowRun) (ref codec.Ref
 		t.Fatalf("store holds %v under its prefix, want 1 object (the payload deduplicated, nothing left behind)", objects)
 	}
 	object = objects[0]
-	key, err = codec.BlobKey(run.Dev.Namespace, ref.SHA256)
+	key, err = driver.Key(run.Dev.Namespace, ref.SHA256)
 	if err != nil {
 		t.Fatal(err)
 	}

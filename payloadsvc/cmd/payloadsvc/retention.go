@@ -7,7 +7,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/retention"
 )
 
@@ -19,7 +19,7 @@ const retentionCheckTimeout = 30 * time.Second
 // verdict: a warning when the lifecycle rules would delete blobs in use or never expire
 // any. Without --temporal-address the namespace retention is unknown and the check is
 // skipped with an info log.
-func checkRetention(ctx context.Context, cfg *config, store codec.Store, log *slog.Logger) {
+func checkRetention(ctx context.Context, cfg *config, store driver.Store, log *slog.Logger) {
 	if cfg.temporalAddress == "" {
 		log.Info("payloadsvc: retention check skipped: set --temporal-address to compare the store's lifecycle with the namespace retention")
 		return

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
 )
@@ -80,12 +80,12 @@ func TestBinaryTLS(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	b, digest := blob(t, 300<<10)
-	key, _ := codec.BlobKey("default", digest)
+	key, _ := driver.Key("default", digest)
 	if _, err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatalf("Put over TLS: %v", err)
 	}
 	storetest.EqualBlobs(t, storetest.ReadBlob(t, ctx, c, key), b) // over TLS
-	plain, err := payloadsvc.NewClient("http://"+p.addr, payloadsvc.ClientOptions{Retry: codec.RetryPolicy{MaxAttempts: -1}})
+	plain, err := payloadsvc.NewClient("http://"+p.addr, payloadsvc.ClientOptions{Retry: driver.RetryPolicy{MaxAttempts: -1}})
 	if err != nil {
 		t.Fatal(err)
 	}

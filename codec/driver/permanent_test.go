@@ -1,4 +1,4 @@
-package codec
+package driver
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package codec
+package driver
 
 import (
 	"context"
@@ -36,7 +36,7 @@ import (
 // ErrNotFound, ErrCorrupt or a cancelled context. No layer above retries a driver's
 // failure again. WithRetry adds retries to a driver that has none.
 //
-// Keys look like "v1/{namespace}/sha256/{hex}" (see BlobKey); drivers may rely on
+// Keys look like "v1/{namespace}/sha256/{hex}" (see Key); drivers may rely on
 // ValidateKey's grammar.
 type Store interface {
 	Put(ctx context.Context, key string, src io.Reader, size int64) (created bool, err error)
@@ -73,8 +73,8 @@ type Info struct {
 // KeyVersion is the first segment of every key; a new layout gets a new version.
 const KeyVersion = "v1"
 
-// BlobKey returns the key of a blob: "v1/{namespace}/sha256/{hex}".
-func BlobKey(namespace, sha256Hex string) (string, error) {
+// Key returns the key of a blob: "v1/{namespace}/sha256/{hex}".
+func Key(namespace, sha256Hex string) (string, error) {
 	if err := ValidateNamespace(namespace); err != nil {
 		return "", err
 	}
@@ -146,8 +146,8 @@ func truncate(s string, n int) string {
 	return s[:n] + "..."
 }
 
-// storeName names a store in errors and logs: its String method, else its type.
-func storeName(s Store) string {
+// Name names a store in errors and logs: its String method, else its type.
+func Name(s any) string {
 	if st, ok := s.(fmt.Stringer); ok {
 		return st.String()
 	}

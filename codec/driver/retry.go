@@ -1,4 +1,4 @@
-package codec
+package driver
 
 import (
 	"context"
@@ -41,15 +41,14 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 }
 
 // IsPermanent reports whether retrying err is pointless: not found, corrupt, an invalid
-// key or reference, a cancelled or expired context, or an error marked with Permanent.
-// Any context.DeadlineExceeded counts as the caller's deadline: a driver that bounds one
-// attempt with a timeout of its own must return that as a different error to have it
-// retried.
+// key, a cancelled or expired context, or an error marked with Permanent (as the codec's
+// invalid-reference errors are). Any context.DeadlineExceeded counts as the caller's
+// deadline: a driver that bounds one attempt with a timeout of its own must return that
+// as a different error to have it retried.
 func IsPermanent(err error) bool {
 	var pe permanentError
 	return errors.As(err, &pe) ||
-		errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) ||
-		errors.Is(err, ErrInvalidKey) || errors.Is(err, ErrInvalidReference) ||
+		errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) || errors.Is(err, ErrInvalidKey) ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
@@ -102,7 +101,7 @@ func WithRetry(s Store, p RetryPolicy, onRetry func(op string, err error)) Store
 	return &retryStore{s: s, p: p, onRetry: onRetry}
 }
 
-func (r *retryStore) String() string { return storeName(r.s) }
+func (r *retryStore) String() string { return Name(r.s) }
 
 func (r *retryStore) hook(op string) func(int, error) {
 	return func(_ int, err error) {
