@@ -21,8 +21,8 @@ import (
 )
 
 // A payload service for workers of namespace "orders", and the Temporal UI at
-// localhost:8233, over an in-memory store. Production would use OpenStore with a
-// file:// or s3:// URL, LoadTokensFile, and cmd/payloadsvc.
+// localhost:8233, over an in-memory store. Production would use a store opened from a
+// file:// or s3:// URL (codec/storeurl), LoadTokensFile, and cmd/payloadsvc.
 func ExampleNewHandler() {
 	auth, err := payloadsvc.NewTokenAuthorizer(map[string][]string{"orders-worker-token": {"orders"}})
 	if err != nil {

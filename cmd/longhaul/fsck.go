@@ -16,7 +16,7 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/extstore/temporals3"
 	"github.com/seed-a62fcf0e/longhaul/codec/fsck"
-	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
+	"github.com/seed-a62fcf0e/longhaul/internal/storeopen"
 )
 
 type fsckCmd struct {
@@ -120,7 +120,7 @@ func (c *fsckCmd) options(ctx context.Context, cmd *cobra.Command) (fsck.Options
 	if _, err := c.tlsConfig(); err != nil {
 		return fsck.Options{}, err
 	}
-	store, err := payloadsvc.OpenStore(ctx, c.store)
+	store, err := storeopen.Open(ctx, c.store)
 	if err != nil {
 		return fsck.Options{}, usageErr(err)
 	}

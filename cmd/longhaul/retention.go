@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/retention"
-	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
+	"github.com/seed-a62fcf0e/longhaul/internal/storeopen"
 )
 
 // days is a duration flag that also takes days: "30d", "36h", "1d12h".
@@ -98,7 +98,7 @@ func (c *retentionCmd) run(ctx context.Context, cmd *cobra.Command) error {
 	if err := c.validate(cmd); err != nil {
 		return err
 	}
-	store, err := payloadsvc.OpenStore(ctx, c.store)
+	store, err := storeopen.Open(ctx, c.store)
 	if err != nil {
 		return usageErr(err)
 	}

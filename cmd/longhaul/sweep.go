@@ -11,7 +11,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec/sweep"
 	"github.com/seed-a62fcf0e/longhaul/internal/bytesize"
-	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
+	"github.com/seed-a62fcf0e/longhaul/internal/storeopen"
 )
 
 type sweepCmd struct {
@@ -57,7 +57,7 @@ func (c *sweepCmd) run(ctx context.Context, w io.Writer) error {
 	if err := checkOutput(c.output); err != nil {
 		return err
 	}
-	store, err := payloadsvc.OpenStore(ctx, c.store)
+	store, err := storeopen.Open(ctx, c.store)
 	if err != nil {
 		return usageErr(err)
 	}

@@ -16,8 +16,8 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/sweep"
+	"github.com/seed-a62fcf0e/longhaul/internal/storeopen"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
-	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
 )
 
 // The killed worker's upload: 200 MiB, of which the source gives hangAfter bytes and
@@ -45,7 +45,7 @@ func (h *hangingSource) Read(p []byte) (int, error) {
 // hangEnv names a store URL, it puts a 200 MiB blob that never finishes.
 func hangUpload() {
 	ctx := context.Background()
-	store, err := payloadsvc.OpenStore(ctx, os.Getenv(hangEnv))
+	store, err := storeopen.Open(ctx, os.Getenv(hangEnv))
 	if err == nil {
 		_, err = store.Put(ctx, os.Getenv(hangEnv+"_KEY"), &hangingSource{}, killedUploadSize)
 	}
@@ -89,7 +89,7 @@ func testSweep(t *testing.T, sc sweepCase) {
 		t.Setenv(k, v)
 	}
 	ctx := testenv.Context(t, 3*time.Minute)
-	store, err := payloadsvc.OpenStore(ctx, sc.url)
+	store, err := storeopen.Open(ctx, sc.url)
 	if err != nil {
 		t.Fatal(err)
 	}

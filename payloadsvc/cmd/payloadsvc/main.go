@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/seed-a62fcf0e/longhaul/internal/storeopen"
 	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
 )
 
@@ -77,7 +78,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if opts.Codec.Readers, err = foreignReaders(ctx, cfg, log); err != nil {
 		return err
 	}
-	store, err := payloadsvc.OpenStore(ctx, cfg.store)
+	store, err := storeopen.Open(ctx, cfg.store)
 	if err != nil {
 		return err
 	}
