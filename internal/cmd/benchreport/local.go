@@ -2,13 +2,9 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http/httptest"
 	"sync"
-	"sync/atomic"
 
 	commonpb "go.temporal.io/api/common/v1"
 
@@ -16,7 +12,6 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/benchdata"
-	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
 )
 
 var discard = slog.New(slog.DiscardHandler)
@@ -92,66 +87,30 @@ func codecCase(name string, in input, opts codec.Options, newStore func() driver
 	return bench{name: name, size: in.size, setup: setup, run: run, check: check}
 }
 
-// swapStore is a Store whose backing memstore is replaced between iterations, so the
-// service behind a long-lived listener starts each round trip empty.
-type swapStore struct {
-	cur atomic.Pointer[memstore.Store]
-}
-
-func (s *swapStore) reset() { s.cur.Store(memstore.New()) }
-
-func (s *swapStore) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
-	return s.cur.Load().Put(ctx, key, src, size)
-}
-
-func (s *swapStore) Get(ctx context.Context, key string) (io.ReadCloser, error) {
-	return s.cur.Load().Get(ctx, key)
-}
-
-func (s *swapStore) Touch(ctx context.Context, key string) (driver.Info, error) {
-	return s.cur.Load().Touch(ctx, key)
-}
-
-// service is payloadsvc's handler over a swapStore on a loopback listener, and a
-// Client for it.
-type service struct {
-	srv    *httptest.Server
-	store  *swapStore
-	client *payloadsvc.Client
-}
-
-func startService() (*service, error) {
-	st := &swapStore{}
-	st.reset()
-	h, err := payloadsvc.NewHandler(st, payloadsvc.Options{Logger: discard})
-	if err != nil {
-		return nil, err
-	}
-	srv := httptest.NewServer(h)
-	cl, err := payloadsvc.NewClient(srv.URL, payloadsvc.ClientOptions{Logger: discard})
-	if err != nil {
-		srv.Close()
-		return nil, err
-	}
-	return &service{srv: srv, store: st, client: cl}, nil
-}
-
-func (s *service) close() {
-	s.client.CloseIdleConnections()
-	s.srv.Close()
-}
-
 // memstoreCase: the codec over memstore, a fresh store each iteration.
 func memstoreCase(in input) bench {
 	return codecCase(fmt.Sprintf("memstore %s %s", sizeName(in.size), in.kind), in, codec.Options{},
 		func() driver.Store { return memstore.New() })
 }
 
-// serviceCase: the codec over payloadsvc.Client -> HTTP on loopback -> NewHandler over
-// memstore, the service's store emptied each iteration.
+// serviceCase: the codec over blobclient -> HTTP on loopback -> the payloadsvc binary
+// over a directory store, emptied before each iteration. The service's CPU counts in the
+// case's MB/CPU-s, as it did when the service ran in this process.
 func serviceCase(svc *service, in input) bench {
-	return codecCase(fmt.Sprintf("payloadsvc %s %s", sizeName(in.size), in.kind), in, codec.Options{},
-		func() driver.Store { svc.store.reset(); return svc.client })
+	b := codecCase(serviceName(in.size, in.kind), in, codec.Options{}, func() driver.Store { return svc.client })
+	setup := b.setup
+	b.setup = func(i int) error {
+		if err := svc.empty(); err != nil {
+			return err
+		}
+		return setup(i)
+	}
+	b.serverCPU, b.serverInCPU = svc.cpu, true
+	return b
+}
+
+func serviceName(n int, kind string) string {
+	return fmt.Sprintf("payloadsvc %s %s", sizeName(n), kind)
 }
 
 func sizeName(n int) string {

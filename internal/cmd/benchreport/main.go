@@ -1,9 +1,10 @@
 // Command benchreport is longhaul's performance acceptance report (`make bench`): in one
 // run it measures SHA-256 and memcpy, then codec round trips (Encode+Decode, decode cache
-// off, nothing deduplicated) through memstore, through payloadsvc on loopback and through
-// s3store on a loopback versitygw, against a plain S3 client as Temporal's S3 driver
-// works, and prints each figure as a ratio to the SHA-256 and memcpy passes measured
-// interleaved with it, next to issue 11's targets.
+// off, nothing deduplicated) through memstore, through the payloadsvc binary (built from
+// this module, started on loopback, reached with blobclient) and through s3store on a
+// loopback versitygw, against a plain S3 client as Temporal's S3 driver works, and
+// prints each figure as a ratio to the SHA-256 and memcpy passes measured interleaved
+// with it, next to issue 11's targets.
 package main
 
 import (
@@ -75,19 +76,10 @@ var (
 )
 
 func run(r *report, skipS3, quick bool, iters int) error {
-	ctx := context.Background()
-	local := budget{minIters: 5, maxIters: 40, minTime: 1500 * time.Millisecond}
-	remote := budget{minIters: 3, maxIters: 6, minTime: 3 * time.Second}
-	if quick {
-		local = budget{minIters: 2, maxIters: 3, minTime: 0}
-		remote = budget{minIters: 1, maxIters: 1, minTime: 0}
-	}
-	if iters > 0 {
-		local = budget{minIters: iters, maxIters: iters}
-		remote = local
-	}
+	local, remote := budgets(quick, iters)
 	start := time.Now()
-	r.header = fmt.Sprintf("%s, GOMAXPROCS %d, %s/%s, load average %s", time.Now().UTC().Format(time.RFC3339), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, loadavg())
+	r.header = fmt.Sprintf("%s, GOMAXPROCS %d, %s/%s, load average %s",
+		time.Now().UTC().Format(time.RFC3339), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, loadavg())
 	for _, n := range []int{16 << 20, 64 << 20} {
 		sha, cp := reference(n, 7)
 		r.refs = append(r.refs, fmt.Sprintf("SHA-256 %s: %.0f MB/s, memcpy %s: %.0f MB/s", sizeName(n), sha, sizeName(n), cp))
@@ -96,50 +88,119 @@ func run(r *report, skipS3, quick bool, iters int) error {
 		r.missed++
 	}
 	ref := newRefs(16 << 20)
-
-	kinds := []string{benchdata.Random, benchdata.Text}
-	for _, n := range []int{1 << 20, 16 << 20, 64 << 20} {
-		for _, kind := range kinds {
+	for _, n := range localSizes {
+		for _, kind := range localKinds {
 			if err := r.measure(local, ref, atLeast(n >= 16<<20, 0.40), noTarget, memstoreCase(newInput(kind, n, 1))); err != nil {
 				return err
 			}
 		}
 	}
-	svc, err := startService()
-	if err != nil {
+	if err := r.runService(local, ref); err != nil {
 		return err
 	}
-	defer svc.close()
+	err := r.runS3(remote, ref, skipS3)
+	r.elapsed = time.Since(start)
+	return err
+}
+
+// The payload sizes and kinds of the memstore and payloadsvc cases.
+var (
+	localSizes = []int{1 << 20, 16 << 20, 64 << 20}
+	localKinds = []string{benchdata.Random, benchdata.Text}
+)
+
+// budgets are the local and remote (versitygw) budgets for -quick and -iters.
+func budgets(quick bool, iters int) (local, remote budget) {
+	local = budget{minIters: 5, maxIters: 40, minTime: 1500 * time.Millisecond}
+	remote = budget{minIters: 3, maxIters: 6, minTime: 3 * time.Second}
+	if quick {
+		local = budget{minIters: 2, maxIters: 3, minTime: 0}
+		remote = budget{minIters: 1, maxIters: 1, minTime: 0}
+	}
+	if iters > 0 {
+		local = budget{minIters: iters, maxIters: iters}
+		remote = local
+	}
+	return local, remote
+}
+
+// runService measures the payloadsvc cases, against the payloadsvc binary, the random
+// ones interleaved with the loopback transfer alone.
+func (r *report) runService(b budget, ref *refs) error {
+	var svc *service
+	if anySelected(localSizes, localKinds, serviceName) {
+		dir, err := os.MkdirTemp("", "benchreport-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		storeDir, err := os.MkdirTemp(storeParent(), "benchreport-store-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(storeDir)
+		bin, err := buildService(dir)
+		if err != nil {
+			return err
+		}
+		if svc, err = startService(bin, dir, storeDir); err != nil {
+			return err
+		}
+		defer svc.close()
+	}
 	xfer := startTransfer()
 	defer xfer.close()
-	for _, n := range []int{1 << 20, 16 << 20, 64 << 20} {
-		for _, kind := range kinds {
-			in := newInput(kind, n, 2)
-			cases := []bench{serviceCase(svc, in)}
-			if kind == benchdata.Random {
-				cases = append(cases, transferCase(xfer, in)) // the limit, interleaved
-			}
-			res, err := measure(local, ref, cases...)
-			if err != nil {
+	for _, n := range localSizes {
+		for _, kind := range localKinds {
+			if err := r.serviceGroup(b, ref, svc, xfer, newInput(kind, n, 2)); err != nil {
 				return err
-			}
-			for _, x := range res {
-				r.add(x, map[bool]target{true: atLeast(n >= 16<<20, 0.30), false: noTarget}[x.name == cases[0].name])
-			}
-			if len(res) == 2 {
-				cores := runtime.GOMAXPROCS(0)
-				svcX, limit := res[0].vsSHA(), serviceBound(res[1].vsSHA(), res[1].cpuVsSHA(), cores)
-				passes := 1 / res[0].cpuVsSHA()
-				r.notes = append(r.notes, fmt.Sprintf("payloadsvc %s random: %.2fx SHA-256 = %.0f%% of the floor of %.2fx here (the address pass, then the two checks and "+
-					"the transfer, %.2fx by wall, %.2fx by CPU, on %d cores never idle); its CPU per byte (%.1f SHA-256 passes; the floor counts %.1f) allows at most %.2fx",
-					sizeName(n), svcX, 100*svcX/limit, limit, res[1].vsSHA(), res[1].cpuVsSHA(), cores, passes, 3+1/res[1].cpuVsSHA(), cpuBound(passes, cores)))
 			}
 		}
 	}
+	return nil
+}
+
+// serviceGroup measures the payloadsvc case of in (svc is nil when -only selects none),
+// and for random data the transfer alone next to it, with a note comparing the two.
+func (r *report) serviceGroup(b budget, ref *refs, svc *service, xfer *transferServer, in input) error {
+	var cases []bench
+	name := serviceName(in.size, in.kind)
+	if svc != nil {
+		cases = append(cases, serviceCase(svc, in)) // measure drops it unless -only selects it
+	}
+	if in.kind == benchdata.Random {
+		cases = append(cases, transferCase(xfer, in)) // the limit, interleaved
+	}
+	res, err := measure(b, ref, cases...)
+	if err != nil {
+		return err
+	}
+	for _, x := range res {
+		r.add(x, map[bool]target{true: atLeast(in.size >= 16<<20, 0.30), false: noTarget}[x.name == name])
+	}
+	if len(res) == 2 {
+		r.notes = append(r.notes, serviceNote(in.size, res[0], res[1]))
+	}
+	return nil
+}
+
+// serviceNote compares a payloadsvc round trip with the floor the transfer alone sets.
+func serviceNote(n int, svc, xfer result) string {
+	cores := runtime.GOMAXPROCS(0)
+	svcX, limit := svc.vsSHA(), serviceBound(xfer.vsSHA(), xfer.cpuVsSHA(), cores)
+	passes := 1 / svc.cpuVsSHA()
+	return fmt.Sprintf("payloadsvc %s random: %.2fx SHA-256 = %.0f%% of the floor of %.2fx here (the address pass, then the two checks and "+
+		"the transfer, %.2fx by wall, %.2fx by CPU, on %d cores never idle); its CPU per byte (%.1f SHA-256 passes; "+
+		"the floor counts %.1f) allows at most %.2fx",
+		sizeName(n), svcX, 100*svcX/limit, limit, xfer.vsSHA(), xfer.cpuVsSHA(), cores, passes, 3+1/xfer.cpuVsSHA(), cpuBound(passes, cores))
+}
+
+// runS3 measures the s3store cases against versitygw, and the baseline offloader.
+func (r *report) runS3(b budget, ref *refs, skip bool) error {
+	ctx := context.Background()
 	s3sizes := []int{32 << 20, 200 << 20}
-	if skipS3 || !anyS3(s3sizes) {
+	if skip || !anyS3(s3sizes) {
 		r.notes = append(r.notes, "s3 cases skipped")
-		r.elapsed = time.Since(start)
 		return nil
 	}
 	e, err := startS3(ctx, s3Unsigned)
@@ -149,7 +210,7 @@ func run(r *report, skipS3, quick bool, iters int) error {
 	defer e.close()
 	for _, n := range s3sizes {
 		text := newInput(benchdata.Text, n, 3)
-		err := r.measure(remote, ref, noTarget, 0.95,
+		err := r.measure(b, ref, noTarget, 0.95,
 			e.codecCase(ctx, s3Name(n, "text zstd"), text, codec.Zstd, true),
 			e.codecCase(ctx, s3Name(n, "text none"), text, codec.NoCompression, false))
 		if err != nil {
@@ -158,29 +219,33 @@ func run(r *report, skipS3, quick bool, iters int) error {
 	}
 	for _, n := range s3sizes {
 		random := newInput(benchdata.Random, n, 4)
-		err := r.measure(remote, ref, noTarget, 1.3,
+		err := r.measure(b, ref, noTarget, 1.3,
 			e.codecCase(ctx, s3Name(n, "random longhaul"), random, codec.Zstd, false),
 			e.baselineCase(ctx, s3Name(n, "random baseline"), random))
 		if err != nil {
 			return err
 		}
 	}
-	r.elapsed = time.Since(start)
 	return nil
+}
+
+// anySelected reports whether -only selects a case name(size, kind) makes.
+func anySelected(sizes []int, kinds []string, name func(int, string) string) bool {
+	for _, n := range sizes {
+		for _, k := range kinds {
+			if selected.MatchString(name(n, k)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func s3Name(n int, what string) string { return fmt.Sprintf("s3 %s %s", sizeName(n), what) }
 
 // anyS3 reports whether -only selects an s3 case.
 func anyS3(sizes []int) bool {
-	for _, n := range sizes {
-		for _, w := range []string{"text zstd", "text none", "random longhaul", "random baseline"} {
-			if selected.MatchString(s3Name(n, w)) {
-				return true
-			}
-		}
-	}
-	return false
+	return anySelected(sizes, []string{"text zstd", "text none", "random longhaul", "random baseline"}, s3Name)
 }
 
 // measure runs cases together and records them: each against t (a ratio to SHA-256),
@@ -278,8 +343,9 @@ func (r *report) print(w *os.File) {
 	fmt.Fprintln(w, "Round trip = Encode+Decode of one payload, decode cache off, a new blob each time;")
 	fmt.Fprintln(w, "MB/s of payload bytes, median; xSHA and xmemcpy divide by SHA-256 of 16 MiB and memcpy of 64 MiB")
 	fmt.Fprintln(w, "measured interleaved with the case. MB/CPU-s and xSHA CPU: the same per second of this process's")
-	fmt.Fprintln(w, "CPU time (all threads; versitygw's not counted), steadier than wall time on a busy machine;")
-	fmt.Fprintln(w, "server MB/CPU-s: per second of versitygw's CPU time (10 ms ticks).")
+	fmt.Fprintln(w, "CPU time (all threads; for payloadsvc cases plus the service process's; versitygw's not counted),")
+	fmt.Fprintln(w, "steadier than wall time on a busy machine; server MB/CPU-s: per second of the server process's")
+	fmt.Fprintln(w, "CPU time (versitygw: 10 ms ticks; payloadsvc: to the nanosecond).")
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "case\tMB/s\txSHA\txmemcpy\titers\ttarget xSHA\t\tMB/CPU-s\txSHA CPU\tserver MB/CPU-s\t")
@@ -288,15 +354,17 @@ func (r *report) print(w *os.File) {
 		if x.res.serverMBps > 0 {
 			srv = fmt.Sprintf("%.0f", x.res.serverMBps)
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%.3f\t%d\t%s\t\t%.0f\t%.2f\t%s\t\n", x.res.name, x.res.mbps, x.res.vsSHA(), x.res.vsMemcpy(), x.res.iters, verdict(x.res.vsSHA(), x.target),
-			x.res.cpuMBps, x.res.cpuVsSHA(), srv)
+		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%.3f\t%d\t%s\t\t%.0f\t%.2f\t%s\t\n", x.res.name, x.res.mbps, x.res.vsSHA(), x.res.vsMemcpy(),
+			x.res.iters, verdict(x.res.vsSHA(), x.target), x.res.cpuMBps, x.res.cpuVsSHA(), srv)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "comparison (same run, interleaved)\tratio\ttarget\t")
 	for _, c := range r.cmps {
-		fmt.Fprintf(tw, "%s / %s\t%.2f\t%s\t\n", c.a.name, strings.TrimPrefix(c.b.name, commonPrefix(c.a.name, c.b.name)), c.a.mbps/c.b.mbps, verdict(c.a.mbps/c.b.mbps, c.target))
+		ratio := c.a.mbps / c.b.mbps
+		b := strings.TrimPrefix(c.b.name, commonPrefix(c.a.name, c.b.name))
+		fmt.Fprintf(tw, "%s / %s\t%.2f\t%s\t\n", c.a.name, b, ratio, verdict(ratio, c.target))
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
@@ -304,7 +372,8 @@ func (r *report) print(w *os.File) {
 	if r.allocs != [2]float64{} {
 		alloc = "MISSED"
 	}
-	fmt.Fprintf(w, "small payloads (under the threshold): Encode %.0f allocs, Decode %.0f allocs (target 0: %s)\n", r.allocs[0], r.allocs[1], alloc)
+	fmt.Fprintf(w, "small payloads (under the threshold): Encode %.0f allocs, Decode %.0f allocs (target 0: %s)\n",
+		r.allocs[0], r.allocs[1], alloc)
 	for _, n := range r.notes {
 		fmt.Fprintln(w, n)
 	}

@@ -97,8 +97,23 @@ type bench struct {
 	name              string
 	size              int
 	setup, run, check func(i int) error
-	// serverCPU, if set, reads the CPU time of a server process the case talks to.
-	serverCPU func() time.Duration
+	// serverCPU, if set, reads the CPU time of a server process the case talks to;
+	// serverTick is its resolution (a smaller reading counts as one tick).
+	serverCPU  func() time.Duration
+	serverTick time.Duration
+	// serverInCPU counts the server's CPU in the case's MB/CPU-s too: a service that
+	// would otherwise run in this process.
+	serverInCPU bool
+}
+
+// samples are the per-iteration figures of one case.
+type samples struct {
+	rates, shas, copies, cpuRates, cpuShas, serverRates []float64
+}
+
+func (s *samples) result(c bench) result {
+	return result{name: c.name, size: c.size, iters: len(s.rates), mbps: median(s.rates), sha: median(s.shas),
+		memcpy: median(s.copies), cpuMBps: median(s.cpuRates), cpuSHA: median(s.cpuShas), serverMBps: median(s.serverRates)}
 }
 
 // measure runs cases round-robin (so a neighbour's load hits those compared alike):
@@ -109,12 +124,6 @@ func measure(b budget, ref *refs, cases ...bench) ([]result, error) {
 	if len(cases) == 0 {
 		return nil, nil
 	}
-	rates := make([][]float64, len(cases))
-	shas := make([][]float64, len(cases))
-	copies := make([][]float64, len(cases))
-	cpuRates := make([][]float64, len(cases))
-	cpuShas := make([][]float64, len(cases))
-	serverRates := make([][]float64, len(cases))
 	// Each group starts from the same state whatever ran before (memory handed back to
 	// the OS), then warms up untimed: connections, coders, and a heap grown to what the
 	// round trip needs, as in a worker that moves such payloads all day.
@@ -124,47 +133,60 @@ func measure(b budget, ref *refs, cases ...bench) ([]result, error) {
 			return nil, fmt.Errorf("%s: warm-up: %w", c.name, err)
 		}
 	}
+	got := make([]samples, len(cases))
 	start := time.Now()
 	minTime := b.minTime * time.Duration(len(cases))
 	for i := 0; i < b.maxIters && (i < b.minIters || time.Since(start) < minTime); i++ {
 		for j, c := range cases {
-			if c.setup != nil {
-				if err := c.setup(i); err != nil {
-					return nil, fmt.Errorf("%s: setup: %w", c.name, err)
-				}
-			}
-			runtime.GC()
-			sha, cpuSHA := ref.shaOnce()
-			shas[j] = append(shas[j], sha)
-			cpuShas[j] = append(cpuShas[j], cpuSHA)
-			copies[j] = append(copies[j], ref.memcpyOnce())
-			var s0 time.Duration
-			if c.serverCPU != nil {
-				s0 = c.serverCPU()
-			}
-			c0 := cpuTime()
-			t0 := time.Now()
-			if err := c.run(i); err != nil {
-				return nil, fmt.Errorf("%s: %w", c.name, err)
-			}
-			rates[j] = append(rates[j], mbps(c.size, time.Since(t0)))
-			cpuRates[j] = append(cpuRates[j], mbps(c.size, cpuTime()-c0))
-			if c.serverCPU != nil {
-				serverRates[j] = append(serverRates[j], mbps(c.size, max(c.serverCPU()-s0, 10*time.Millisecond)))
-			}
-			if c.check != nil {
-				if err := c.check(i); err != nil {
-					return nil, fmt.Errorf("%s: check: %w", c.name, err)
-				}
+			if err := iterate(c, i, ref, &got[j]); err != nil {
+				return nil, err
 			}
 		}
 	}
 	out := make([]result, len(cases))
 	for j, c := range cases {
-		out[j] = result{name: c.name, size: c.size, iters: len(rates[j]), mbps: median(rates[j]), sha: median(shas[j]), memcpy: median(copies[j]),
-			cpuMBps: median(cpuRates[j]), cpuSHA: median(cpuShas[j]), serverMBps: median(serverRates[j])}
+		out[j] = got[j].result(c)
 	}
 	return out, nil
+}
+
+// iterate runs iteration i of c with its reference passes, adding the figures to s.
+func iterate(c bench, i int, ref *refs, s *samples) error {
+	if c.setup != nil {
+		if err := c.setup(i); err != nil {
+			return fmt.Errorf("%s: setup: %w", c.name, err)
+		}
+	}
+	runtime.GC()
+	sha, cpuSHA := ref.shaOnce()
+	s.shas = append(s.shas, sha)
+	s.cpuShas = append(s.cpuShas, cpuSHA)
+	s.copies = append(s.copies, ref.memcpyOnce())
+	var s0 time.Duration
+	if c.serverCPU != nil {
+		s0 = c.serverCPU()
+	}
+	c0 := cpuTime()
+	t0 := time.Now()
+	if err := c.run(i); err != nil {
+		return fmt.Errorf("%s: %w", c.name, err)
+	}
+	s.rates = append(s.rates, mbps(c.size, time.Since(t0)))
+	cpu := cpuTime() - c0
+	if c.serverCPU != nil {
+		server := max(c.serverCPU()-s0, c.serverTick)
+		s.serverRates = append(s.serverRates, mbps(c.size, server))
+		if c.serverInCPU {
+			cpu += server
+		}
+	}
+	s.cpuRates = append(s.cpuRates, mbps(c.size, cpu))
+	if c.check != nil {
+		if err := c.check(i); err != nil {
+			return fmt.Errorf("%s: check: %w", c.name, err)
+		}
+	}
+	return nil
 }
 
 // once runs one untimed iteration of c.
@@ -203,8 +225,11 @@ func median(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
+// procTick is the resolution of procCPU: Linux's USER_HZ clock tick.
+const procTick = time.Second / 100
+
 // procCPU returns the CPU time (user and system, all threads) of process pid, from
-// /proc/pid/stat in clock ticks (10 ms on Linux); 0 when it cannot be read.
+// /proc/pid/stat in clock ticks (procTick); 0 when it cannot be read.
 func procCPU(pid int) time.Duration {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
@@ -221,5 +246,5 @@ func procCPU(pid int) time.Duration {
 	}
 	ut, _ := strconv.ParseInt(f[11], 10, 64) // utime, field 14
 	st, _ := strconv.ParseInt(f[12], 10, 64) // stime, field 15
-	return time.Duration(ut+st) * (time.Second / 100)
+	return time.Duration(ut+st) * procTick
 }

@@ -70,7 +70,7 @@ func (e *s3env) codecCase(ctx context.Context, name string, in input, comp codec
 		c           *codec.Codec
 		p, ref, dec *commonpb.Payload
 	)
-	return bench{name: name, size: in.size, serverCPU: e.serverCPU,
+	return bench{name: name, size: in.size, serverCPU: e.serverCPU, serverTick: procTick,
 		setup: func(int) error {
 			p = newPayload(in.get())
 			e.stamp++
@@ -118,45 +118,7 @@ func (e *s3env) baselineCase(ctx context.Context, name string, in input) bench {
 		key    string
 		p, dec *commonpb.Payload
 	)
-	bucket := aws.String(e.srv.Bucket)
-	put := func() (string, [32]byte, error) {
-		blob, err := proto.MarshalOptions{Deterministic: true}.Marshal(p)
-		if err != nil {
-			return "", [32]byte{}, err
-		}
-		sum := sha256.Sum256(blob)
-		k := "baseline/v0/d/sha256/" + hex.EncodeToString(sum[:])
-		_, err = e.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: bucket, Key: aws.String(k)})
-		var nf *types.NotFound
-		switch {
-		case err == nil:
-			return k, sum, nil
-		case !errors.As(err, &nf):
-			return "", sum, fmt.Errorf("head: %w", err)
-		}
-		_, err = e.client.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String(k), Body: bytes.NewReader(blob), ContentLength: aws.Int64(int64(len(blob)))})
-		return k, sum, err
-	}
-	get := func(k string, sum [32]byte) (*commonpb.Payload, error) {
-		out, err := e.client.GetObject(ctx, &s3.GetObjectInput{Bucket: bucket, Key: aws.String(k)})
-		if err != nil {
-			return nil, err
-		}
-		defer out.Body.Close()
-		blob, err := io.ReadAll(out.Body)
-		if err != nil {
-			return nil, err
-		}
-		if sha256.Sum256(blob) != sum {
-			return nil, errors.New("sha256 mismatch")
-		}
-		var got commonpb.Payload
-		if err := proto.Unmarshal(blob, &got); err != nil {
-			return nil, err
-		}
-		return &got, nil
-	}
-	return bench{name: name, size: in.size, serverCPU: e.serverCPU,
+	return bench{name: name, size: in.size, serverCPU: e.serverCPU, serverTick: procTick,
 		setup: func(int) error {
 			p = newPayload(in.get())
 			e.stamp++
@@ -164,12 +126,12 @@ func (e *s3env) baselineCase(ctx context.Context, name string, in input) bench {
 			return nil
 		},
 		run: func(int) error {
-			k, sum, err := put()
+			k, sum, err := e.baselinePut(ctx, p)
 			if err != nil {
 				return fmt.Errorf("put: %w", err)
 			}
 			key = k
-			dec, err = get(k, sum)
+			dec, err = e.baselineGet(ctx, k, sum)
 			return err
 		},
 		check: func(int) error {
@@ -180,4 +142,47 @@ func (e *s3env) baselineCase(ctx context.Context, name string, in input) bench {
 			return e.remove(ctx, key)
 		},
 	}
+}
+
+// baselinePut stores p as the baseline does: HEAD its address, PutObject if missing.
+func (e *s3env) baselinePut(ctx context.Context, p *commonpb.Payload) (string, [32]byte, error) {
+	blob, err := proto.MarshalOptions{Deterministic: true}.Marshal(p)
+	if err != nil {
+		return "", [32]byte{}, err
+	}
+	sum := sha256.Sum256(blob)
+	k := "baseline/v0/d/sha256/" + hex.EncodeToString(sum[:])
+	bucket := aws.String(e.srv.Bucket)
+	_, err = e.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: bucket, Key: aws.String(k)})
+	var nf *types.NotFound
+	switch {
+	case err == nil:
+		return k, sum, nil
+	case !errors.As(err, &nf):
+		return "", sum, fmt.Errorf("head: %w", err)
+	}
+	_, err = e.client.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String(k),
+		Body: bytes.NewReader(blob), ContentLength: aws.Int64(int64(len(blob)))})
+	return k, sum, err
+}
+
+// baselineGet reads k back as the baseline does: GetObject, io.ReadAll, verify, unmarshal.
+func (e *s3env) baselineGet(ctx context.Context, k string, sum [32]byte) (*commonpb.Payload, error) {
+	out, err := e.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(e.srv.Bucket), Key: aws.String(k)})
+	if err != nil {
+		return nil, err
+	}
+	defer out.Body.Close()
+	blob, err := io.ReadAll(out.Body)
+	if err != nil {
+		return nil, err
+	}
+	if sha256.Sum256(blob) != sum {
+		return nil, errors.New("sha256 mismatch")
+	}
+	var got commonpb.Payload
+	if err := proto.Unmarshal(blob, &got); err != nil {
+		return nil, err
+	}
+	return &got, nil
 }

@@ -90,7 +90,8 @@ func transferCase(t *transferServer, in input) bench {
 		}
 		return nil
 	}
-	return bench{name: fmt.Sprintf("loopback HTTP %s PUT+GET, no hashing", sizeName(in.size)), size: in.size, setup: setup, run: run, check: check}
+	name := fmt.Sprintf("loopback HTTP %s PUT+GET, no hashing", sizeName(in.size))
+	return bench{name: name, size: in.size, setup: setup, run: run, check: check}
 }
 
 // serviceBound is the best a verified round trip through the service can do, as a
