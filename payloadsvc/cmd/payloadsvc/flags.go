@@ -66,34 +66,54 @@ type flagDef struct {
 func (c *config) defs() []flagDef {
 	return []flagDef{
 		{"listen", "", "127.0.0.1:8080", "address to listen on, host:port (port 0 picks a free one)", (*stringFlag)(&c.listen)},
-		{"store", "", "mem://", "blob store URL: mem://, file:///dir or s3://bucket/prefix?endpoint=&region= (AWS credentials from the default chain)", (*stringFlag)(&c.store)},
-		{"auth-tokens-file", "", "", `bearer tokens file, one "<token> <namespace>[,<namespace>...]" or "<token> *" per line, # comments; empty = no auth`, (*stringFlag)(&c.authTokensFile)},
-		{"oidc-issuer", "", "", "OIDC issuer whose JWTs are accepted (exactly their iss; its keys via discovery unless --jwks-url); with --auth-tokens-file, a listed token decides first", (*stringFlag)(&c.oidcIssuer)},
-		{"oidc-audience", "", "", "aud a JWT must name (required with --oidc-issuer); repeatable (variable: comma-separated)", &c.oidcAudiences},
+		{"store", "", "mem://", "blob store URL: mem://, file:///dir, s3://bucket/prefix?endpoint=&region= (AWS credentials from " +
+			"the default chain), gs://bucket/prefix?endpoint=&auth=none, azblob://container/prefix?account=&endpoint=, " +
+			"or another payload service, https://host:port?token_file=", (*stringFlag)(&c.store)},
+		{"auth-tokens-file", "", "", `bearer tokens file, one "<token> <namespace>[,<namespace>...]" or "<token> *" per line, # ` +
+			`comments; empty = no auth`, (*stringFlag)(&c.authTokensFile)},
+		{"oidc-issuer", "", "", "OIDC issuer whose JWTs are accepted (exactly their iss; its keys via discovery unless --jwks-url); " +
+			"with --auth-tokens-file, a listed token decides first", (*stringFlag)(&c.oidcIssuer)},
+		{"oidc-audience", "", "", "aud a JWT must name (required with --oidc-issuer); repeatable (variable: comma-separated)",
+			&c.oidcAudiences},
 		{"jwks-url", "", "", "the issuer's JWKS URL, for issuers without OIDC discovery", (*stringFlag)(&c.jwksURL)},
-		{"jwt-claim", "", "permissions", `JWT claim listing Temporal permissions, "<namespace>:read|write|worker|admin" or "temporal-system:<role>", "system:admin"`, (*stringFlag)(&c.jwtClaim)},
-		{"jwt-header", "", "Authorization", `header carrying the JWT: Authorization as "Bearer <jwt>", any other (e.g. Cf-Access-Jwt-Assertion) the bare JWT`, (*stringFlag)(&c.jwtHeader)},
+		{"jwt-claim", "", "permissions", `JWT claim listing Temporal permissions, "<namespace>:read|write|worker|admin" or ` +
+			`"temporal-system:<role>", "system:admin"`, (*stringFlag)(&c.jwtClaim)},
+		{"jwt-header", "", "Authorization", `header carrying the JWT: Authorization as "Bearer <jwt>", any other (e.g. ` +
+			`Cf-Access-Jwt-Assertion) the bare JWT`, (*stringFlag)(&c.jwtHeader)},
 		{"jwt-clock-skew", "", "30s", "leeway on a JWT's exp, nbf and iat", (*durationFlag)(&c.jwtClockSkew)},
-		{"cors-origin", "", "", "browser origin allowed to call the service, exactly scheme://host[:port], e.g. the Temporal UI's; repeatable (variable: comma-separated)", &c.corsOrigins},
+		{"cors-origin", "", "", "browser origin allowed to call the service, exactly scheme://host[:port], e.g. the Temporal UI's; " +
+			"repeatable (variable: comma-separated)", &c.corsOrigins},
 		{"tls-cert", "", "", "TLS certificate file (PEM); with --tls-key, serve HTTPS", (*stringFlag)(&c.tlsCert)},
 		{"tls-key", "", "", "TLS private key file (PEM)", (*stringFlag)(&c.tlsKey)},
 		{"max-blob-bytes", "", "1GiB", "largest blob a PUT may store (bytes, or with KiB/MiB/GiB)", &c.maxBlobBytes},
 		{"max-codec-body-bytes", "", "64MiB", "largest /encode or /decode request body", &c.maxCodecBody},
-		{"preview-bytes", "", "1MiB", "decoded payloads over this size are shown to browsers as a preview with a download link; 0 = all offloaded payloads, -1 = never", &c.previewBytes},
-		{"public-url", "", "", "base URL people reach the service at, for download links (default: from each request's Host)", (*stringFlag)(&c.publicURL)},
-		{"signing-key-file", "", "", "file with the key that signs download links (32+ random bytes; share it between replicas); empty = a random key per process", (*stringFlag)(&c.signingKeyFile)},
+		{"preview-bytes", "", "1MiB", "decoded payloads over this size are shown to browsers as a preview with a download link; 0 = " +
+			"all offloaded payloads, -1 = never", &c.previewBytes},
+		{"public-url", "", "", "base URL people reach the service at, for download links (default: from each request's Host)",
+			(*stringFlag)(&c.publicURL)},
+		{"signing-key-file", "", "", "file with the key that signs download links (32+ random bytes; share it between replicas); " +
+			"empty = a random key per process", (*stringFlag)(&c.signingKeyFile)},
 		{"download-ttl", "", "15m", "how long a download link works", (*durationFlag)(&c.downloadTTL)},
 		{"temp-dir", "", "", "deprecated, ignored: PUT bodies stream into the store while they are verified", (*stringFlag)(&c.tempDir)},
-		{"request-timeout", "", "30m", "longest a request may take to read and to answer, bodies included", (*durationFlag)(&c.requestTimeout)},
-		{"shutdown-timeout", "", "30s", "on SIGTERM or SIGINT, how long in-flight requests may take to finish", (*durationFlag)(&c.shutdownTimeout)},
-		{"max-connections", "", "0", "open connections served at once; past it, /healthz still answers and the rest get 503 (0 = auto: 3/4 of the open-file limit, at most 4096)", &c.maxConnections},
-		{"allowed-host", "", "", "Host name the service answers to besides --public-url's, the --listen name, IP literals and localhost; \"*\" = any; repeatable (variable: comma-separated). Without auth other Hosts are refused (DNS rebinding); with auth any Host is answered unless this is set", &c.allowedHosts},
-		{"metrics-listen", "", "", "serve /metrics on this separate address (host:port) instead of --listen", (*stringFlag)(&c.metricsListen)},
-		{"metrics-token-file", "", "", "file with the bearer token /metrics requires (for the scraper); empty = /metrics is open to whoever reaches it", (*stringFlag)(&c.metricsTokenFile)},
-		{"body-read-timeout", "", "1m", "longest a request that does not upload a blob (codec, health, metrics) may take to send its body", (*durationFlag)(&c.bodyReadTimeout)},
+		{"request-timeout", "", "30m", "longest a request may take to read and to answer, bodies included",
+			(*durationFlag)(&c.requestTimeout)},
+		{"shutdown-timeout", "", "30s", "on SIGTERM or SIGINT, how long in-flight requests may take to finish",
+			(*durationFlag)(&c.shutdownTimeout)},
+		{"max-connections", "", "0", "open connections served at once; past it, /healthz still answers and the rest get 503 (0 = " +
+			"auto: 3/4 of the open-file limit, at most 4096)", &c.maxConnections},
+		{"allowed-host", "", "", "Host name the service answers to besides --public-url's, the --listen name, IP literals and " +
+			"localhost; \"*\" = any; repeatable (variable: comma-separated). Without auth other Hosts are refused (DNS " +
+			"rebinding); with auth any Host is answered unless this is set", &c.allowedHosts},
+		{"metrics-listen", "", "", "serve /metrics on this separate address (host:port) instead of --listen",
+			(*stringFlag)(&c.metricsListen)},
+		{"metrics-token-file", "", "", "file with the bearer token /metrics requires (for the scraper); empty = /metrics is open to " +
+			"whoever reaches it", (*stringFlag)(&c.metricsTokenFile)},
+		{"body-read-timeout", "", "1m", "longest a request that does not upload a blob (codec, health, metrics) may take to send " +
+			"its body", (*durationFlag)(&c.bodyReadTimeout)},
 		{"write-stall-timeout", "", "30s", "longest a codec answer or download may wait for the client to read on; a client that stops " +
 			"reading is cut off then and the bytes its request held of --max-inflight-bytes are released", (*durationFlag)(&c.writeStall)},
-		{"max-inflight-bytes", "", "1GiB", "bytes that codec requests may hold at once, across requests (bodies and the payloads they encode or decode); over it: 503 with Retry-After, or 413 for a request that could never fit", &c.maxInflightBytes},
+		{"max-inflight-bytes", "", "1GiB", "bytes that codec requests may hold at once, across requests (bodies and the payloads " +
+			"they encode or decode); over it: 503 with Retry-After, or 413 for a request that could never fit", &c.maxInflightBytes},
 		{"max-payloads-per-request", "", "10000", "payloads one codec request may hold; more is 413", &c.maxPayloads},
 		{"read-datadog", "", "", "base URL of a DataDog large-payload service (temporal-large-payload-codec) whose v1/v2 " +
 			"references the codec server decodes, e.g. http://lps:8577; empty = none", (*stringFlag)(&c.readDataDog)},

@@ -92,19 +92,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		// Whole-request bounds generous enough for a large blob on a slow link; a hung
-		// client is cut at request-timeout, an idle keep-alive connection at 2 minutes.
-		// Requests that do not upload blobs get --body-read-timeout from the handler.
-		ReadTimeout:    cfg.requestTimeout,
-		WriteTimeout:   cfg.requestTimeout,
-		IdleTimeout:    2 * time.Minute,
-		MaxHeaderBytes: 64 << 10,
-		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	api, err := newServer(cfg, srv, ln, log)
+	api, err := newServer(cfg, newHTTPServer(cfg, h, log), ln, log)
 	if err != nil {
 		return err
 	}
@@ -113,8 +101,29 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	}
 	log.Info("payloadsvc: listening", "addr", ln.Addr().String(), "scheme", api.scheme, "store", storeName(store),
 		"auth", cfg.authEnabled(), "cors_origins", cfg.corsOrigins.values, "max_connections", api.maxConns)
-
 	go checkRetention(ctx, cfg, store, log)
+	return serveUntilDone(ctx, cfg, log, api, metricsSrv)
+}
+
+// newHTTPServer is the API's http.Server: whole-request bounds generous enough for a
+// large blob on a slow link; a hung client is cut at request-timeout, an idle keep-alive
+// connection at 2 minutes. Requests that do not upload blobs get --body-read-timeout
+// from the handler.
+func newHTTPServer(cfg *config, h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       cfg.requestTimeout,
+		WriteTimeout:      cfg.requestTimeout,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// serveUntilDone serves api (and metricsSrv, if any) until one fails or ctx ends, then
+// shuts them down, letting in-flight requests finish for up to --shutdown-timeout.
+func serveUntilDone(ctx context.Context, cfg *config, log *slog.Logger, api, metricsSrv *server) error {
 	errc := make(chan error, 2)
 	go func() { errc <- api.serve() }()
 	if metricsSrv != nil {
@@ -131,8 +140,8 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger) error {
 	if metricsSrv != nil {
 		_ = metricsSrv.srv.Shutdown(sctx)
 	}
-	if err := srv.Shutdown(sctx); err != nil {
-		srv.Close()
+	if err := api.srv.Shutdown(sctx); err != nil {
+		api.srv.Close()
 		return fmt.Errorf("shutdown: in-flight requests still running after %s: %w", cfg.shutdownTimeout, err)
 	}
 	log.Info("payloadsvc: stopped")
@@ -171,12 +180,25 @@ func handlerOptions(cfg *config, log *slog.Logger) (payloadsvc.Options, error) {
 	if a != nil {
 		opts.Authorizer = a
 	} else {
-		log.Warn("payloadsvc: no --auth-tokens-file or --oidc-issuer: every caller may read and write every namespace; only IP, localhost and --allowed-host names are answered")
+		log.Warn("payloadsvc: no --auth-tokens-file or --oidc-issuer: every caller may read and write every namespace; " +
+			"only IP, localhost and --allowed-host names are answered")
 	}
+	if err := secretOptions(cfg, &opts, log); err != nil {
+		return opts, err
+	}
+	if cfg.store == "mem://" {
+		log.Warn("payloadsvc: store is mem://: blobs live in this process and are lost when it exits")
+	}
+	return opts, nil
+}
+
+// secretOptions reads the metrics token and the download signing key into opts,
+// warning when either is missing where it matters.
+func secretOptions(cfg *config, opts *payloadsvc.Options, log *slog.Logger) error {
 	if cfg.metricsTokenFile != "" {
 		tok, err := readSecret(cfg.metricsTokenFile, "metrics token", log)
 		if err != nil {
-			return opts, err
+			return err
 		}
 		if len(tok) < payloadsvc.MinTokenLength {
 			log.Warn("payloadsvc: weak tokens: the metrics token is under 16 characters: use 32 random characters or more")
@@ -185,22 +207,19 @@ func handlerOptions(cfg *config, log *slog.Logger) (payloadsvc.Options, error) {
 	} else if cfg.authEnabled() && cfg.metricsListen == "" {
 		log.Warn("payloadsvc: /metrics is open to every caller while the rest needs a token: set --metrics-token-file or --metrics-listen")
 	}
-	if cfg.signingKeyFile != "" {
-		key, err := readSecret(cfg.signingKeyFile, "signing key", log)
-		if err != nil {
-			return opts, err
-		}
-		if len(key) < 16 {
-			return opts, fmt.Errorf("signing key file %s holds %d bytes, want at least 16 (32 random bytes recommended)", cfg.signingKeyFile, len(key))
-		}
-		opts.SigningKey = key
-	} else {
+	if cfg.signingKeyFile == "" {
 		log.Info("payloadsvc: no --signing-key-file: download links use a random key, so they stop working on restart and on other replicas")
+		return nil
 	}
-	if cfg.store == "mem://" {
-		log.Warn("payloadsvc: store is mem://: blobs live in this process and are lost when it exits")
+	key, err := readSecret(cfg.signingKeyFile, "signing key", log)
+	if err != nil {
+		return err
 	}
-	return opts, nil
+	if len(key) < 16 {
+		return fmt.Errorf("signing key file %s holds %d bytes, want at least 16 (32 random bytes recommended)", cfg.signingKeyFile, len(key))
+	}
+	opts.SigningKey = key
+	return nil
 }
 
 // readSecret reads a secret file (refusing one that others may write, warning about
