@@ -106,7 +106,8 @@ func spawn(kind string, sizeMiB int) (measurement, error) {
 func write(w io.Writer, ms []measurement) int {
 	missed := 0
 	fmt.Fprintf(w, "longhaul memory report: one round trip (Encode+Decode, decode cache off) through codec + filestore,\n")
-	fmt.Fprintf(w, "one fresh process per case, %s/%s, GOMAXPROCS %d, default GOGC, no GOMEMLIMIT.\n", runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(w, "one fresh process per case, %s/%s, GOMAXPROCS %d, default GOGC, no GOMEMLIMIT.\n",
+		runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))
 	fmt.Fprintf(w, "growth = (VmHWM after the round trip - VmRSS after the payload was generated) / payload bytes\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "payload\tstored as\tpeak RSS growth\tper byte\tallocated per byte\ttime\ttarget\t")
@@ -117,7 +118,8 @@ func write(w io.Writer, ms []measurement) int {
 			v = "MISSED"
 			missed++
 		}
-		fmt.Fprintf(tw, "%d MiB %s\t%s %d MiB\t%d MiB\t%.2fx\t%.2fx\t%.1fs\t<= %.2fx %s\t\n", m.Size>>20, m.Kind, m.Compression, m.StoredBytes>>20,
+		fmt.Fprintf(tw, "%d MiB %s\t%s %d MiB\t%d MiB\t%.2fx\t%.2fx\t%.1fs\t<= %.2fx %s\t\n",
+			m.Size>>20, m.Kind, m.Compression, m.StoredBytes>>20,
 			(m.PeakRSS-m.BaseRSS)>>20, m.Growth, float64(m.Allocated)/float64(m.Size), m.Seconds, t, v)
 	}
 	tw.Flush()
