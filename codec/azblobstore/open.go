@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
@@ -29,17 +28,15 @@ const Scheme = "azblob"
 // the account key in $AZURE_STORAGE_KEY, else azidentity's DefaultAzureCredential
 // (managed identity, workload identity, Azure CLI).
 func Open(_ context.Context, u *url.URL) (driver.Store, error) {
-	if u.Host == "" {
-		return nil, storeurl.Invalid("azblobstore", u, "no container (want azblob://container/prefix)")
-	}
-	if err := storeurl.CheckParams("azblobstore", u, "endpoint", "account"); err != nil {
-		return nil, err
-	}
-	client, err := openClient(u)
+	loc, err := storeurl.ParseLocation("azblobstore", u, "container", "endpoint", "account")
 	if err != nil {
 		return nil, err
 	}
-	s, err := New(client, u.Host, Options{Prefix: strings.TrimPrefix(u.Path, "/")})
+	client, err := openClient(u, loc.Query)
+	if err != nil {
+		return nil, err
+	}
+	s, err := New(client, loc.Bucket, Options{Prefix: loc.Prefix})
 	if err != nil {
 		return nil, storeurl.InvalidBecause("azblobstore", u, err)
 	}
@@ -48,8 +45,7 @@ func Open(_ context.Context, u *url.URL) (driver.Store, error) {
 
 // openClient builds the service client from u's account and endpoint and the
 // credentials the environment holds.
-func openClient(u *url.URL) (*azblob.Client, error) {
-	q := u.Query()
+func openClient(u *url.URL, q url.Values) (*azblob.Client, error) {
 	account := cmp.Or(q.Get("account"), os.Getenv("AZURE_STORAGE_ACCOUNT"))
 	serviceURL := q.Get("endpoint")
 	if serviceURL == "" && account != "" {

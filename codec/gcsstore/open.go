@@ -25,13 +25,11 @@ const Scheme = "gs"
 // auth=none sends no credentials. STORAGE_EMULATOR_HOST is honoured as by the client
 // library.
 func Open(ctx context.Context, u *url.URL) (driver.Store, error) {
-	if u.Host == "" {
-		return nil, storeurl.Invalid("gcsstore", u, "no bucket (want gs://bucket/prefix)")
-	}
-	if err := storeurl.CheckParams("gcsstore", u, "endpoint", "auth"); err != nil {
+	loc, err := storeurl.ParseLocation("gcsstore", u, "bucket", "endpoint", "auth")
+	if err != nil {
 		return nil, err
 	}
-	q := u.Query()
+	q := loc.Query
 	var opts []option.ClientOption
 	if ep := q.Get("endpoint"); ep != "" {
 		opts = append(opts, option.WithEndpoint(strings.TrimSuffix(ep, "/")+"/storage/v1/"), storage.WithJSONReads())
@@ -47,7 +45,7 @@ func Open(ctx context.Context, u *url.URL) (driver.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gcsstore: open %s: gcs client: %w", u.Redacted(), err)
 	}
-	s, err := New(client, u.Host, Options{Prefix: strings.TrimPrefix(u.Path, "/")})
+	s, err := New(client, loc.Bucket, Options{Prefix: loc.Prefix})
 	if err != nil {
 		client.Close()
 		return nil, storeurl.InvalidBecause("gcsstore", u, err)

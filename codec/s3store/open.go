@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -25,15 +24,12 @@ const Scheme = "s3"
 // Without region= (or one from the default chain) the client signs for us-east-1,
 // which S3-compatible servers mostly ignore.
 func Open(ctx context.Context, u *url.URL) (driver.Store, error) {
-	if u.Host == "" {
-		return nil, storeurl.Invalid("s3store", u, "no bucket (want s3://bucket/prefix)")
-	}
-	if err := storeurl.CheckParams("s3store", u, "endpoint", "region"); err != nil {
+	loc, err := storeurl.ParseLocation("s3store", u, "bucket", "endpoint", "region")
+	if err != nil {
 		return nil, err
 	}
-	q := u.Query()
 	var loadOpts []func(*config.LoadOptions) error
-	if region := q.Get("region"); region != "" {
+	if region := loc.Query.Get("region"); region != "" {
 		loadOpts = append(loadOpts, config.WithRegion(region))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
@@ -43,14 +39,14 @@ func Open(ctx context.Context, u *url.URL) (driver.Store, error) {
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1" // S3-compatible servers mostly ignore it; the SDK needs one
 	}
-	endpoint := q.Get("endpoint")
+	endpoint := loc.Query.Get("endpoint")
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 			o.UsePathStyle = true
 		}
 	})
-	s, err := New(client, u.Host, Options{Prefix: strings.TrimPrefix(u.Path, "/")})
+	s, err := New(client, loc.Bucket, Options{Prefix: loc.Prefix})
 	if err != nil {
 		return nil, storeurl.InvalidBecause("s3store", u, err)
 	}

@@ -49,3 +49,26 @@ func (e *invalidError) Unwrap() []error {
 	}
 	return []error{ErrInvalidURL, e.cause}
 }
+
+// Location is what a cloud store URL, scheme://bucket/prefix?params, names.
+type Location struct {
+	// Bucket is the URL's host: the bucket or container.
+	Bucket string
+	// Prefix is the URL's path without its leading slash: the key prefix.
+	Prefix string
+	// Query holds the URL's parameters, all of them known.
+	Query url.Values
+}
+
+// ParseLocation checks a cloud store URL for op (the driver's name): it must name a
+// bucket ("no bucket (want s3://bucket/prefix)", with noun for other words than bucket)
+// and no parameter other than known.
+func ParseLocation(op string, u *url.URL, noun string, known ...string) (Location, error) {
+	if u.Host == "" {
+		return Location{}, Invalid(op, u, "no %s (want %s://%[1]s/prefix)", noun, u.Scheme)
+	}
+	if err := CheckParams(op, u, known...); err != nil {
+		return Location{}, err
+	}
+	return Location{Bucket: u.Host, Prefix: strings.TrimPrefix(u.Path, "/"), Query: u.Query()}, nil
+}

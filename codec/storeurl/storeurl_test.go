@@ -132,3 +132,30 @@ func TestInvalidRedacts(t *testing.T) {
 		t.Errorf("InvalidBecause does not wrap its cause: %v", err)
 	}
 }
+
+func TestParseLocation(t *testing.T) {
+	for _, tc := range []struct {
+		url, noun  string
+		want       storeurl.Location
+		wantErr    string
+		wantRegion string
+	}{
+		{url: "s3://b/team/payloads?region=eu", noun: "bucket", want: storeurl.Location{Bucket: "b", Prefix: "team/payloads"}, wantRegion: "eu"},
+		{url: "s3://b", noun: "bucket", want: storeurl.Location{Bucket: "b"}},
+		{url: "s3:///p", noun: "bucket", wantErr: "no bucket (want s3://bucket/prefix)"},
+		{url: "azblob:///p", noun: "container", wantErr: "no container (want azblob://container/prefix)"},
+		{url: "s3://b/p?regoin=eu", noun: "bucket", wantErr: `unknown parameter "regoin" (known: region)`},
+	} {
+		u, _ := url.Parse(tc.url)
+		loc, err := storeurl.ParseLocation("op", u, tc.noun, "region")
+		if tc.wantErr != "" {
+			if !errors.Is(err, storeurl.ErrInvalidURL) || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("ParseLocation(%s) = %v, want ErrInvalidURL naming %q", tc.url, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || loc.Bucket != tc.want.Bucket || loc.Prefix != tc.want.Prefix || loc.Query.Get("region") != tc.wantRegion {
+			t.Errorf("ParseLocation(%s) = %+v, %v; want %+v", tc.url, loc, err, tc.want)
+		}
+	}
+}

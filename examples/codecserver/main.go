@@ -27,10 +27,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/seed-a62fcf0e/longhaul/codec/azblobstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/filestore"
-	"github.com/seed-a62fcf0e/longhaul/codec/gcsstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
 	"github.com/seed-a62fcf0e/longhaul/codec/storeurl"
@@ -95,7 +93,7 @@ func main() {
 	teams := teamFlag{}
 	var origins originsFlag
 	listen := flag.String("listen", "127.0.0.1:8089", "address to listen on")
-	storeURL := flag.String("store", "mem://", "store URL: mem://, file:///dir, s3://bucket/prefix, gs://bucket/prefix or azblob://container")
+	storeURL := flag.String("store", "mem://", "store URL: mem://, file:///dir or s3://bucket/prefix?endpoint=&region=")
 	secretFile := flag.String("secret-file", "", "file holding the HMAC secret of team tokens (required)")
 	printToken := flag.String("print-token", "", "print the token of this team and exit")
 	flag.Var(teams, "team", "team=namespace[,namespace...] (repeatable)")
@@ -129,16 +127,15 @@ func newHandler(store driver.Store, auth payloadsvc.Authorizer, origins []string
 	})
 }
 
-// storeMux opens -store URLs with the drivers this program chooses to link; leave out
-// a driver and its SDK is not in the binary.
+// storeMux opens -store URLs with the drivers this program chooses to link: the
+// Google Cloud and Azure SDKs are not in this binary (gcsstore.Open and
+// azblobstore.Open would bring them).
 func storeMux() *storeurl.Mux {
-	m := new(storeurl.Mux)
+	var m storeurl.Mux
 	m.Register(memstore.Scheme, memstore.Open)
 	m.Register(filestore.Scheme, filestore.Open)
 	m.Register(s3store.Scheme, s3store.Open)
-	m.Register(gcsstore.Scheme, gcsstore.Open)
-	m.Register(azblobstore.Scheme, azblobstore.Open)
-	return m
+	return &m
 }
 
 func serve(ctx context.Context, addr, storeURL string, auth payloadsvc.Authorizer, origins []string) error {

@@ -170,30 +170,3 @@ func (s *service) logTail() string {
 	b, _ := os.ReadFile(s.logPath)
 	return strings.TrimSpace(string(b[max(0, len(b)-2048):]))
 }
-
-// procCPUPrecise sums the time every thread of process pid has run, from
-// /proc/pid/task/*/schedstat (nanoseconds); procCPU when that is not available.
-func procCPUPrecise(pid int) time.Duration {
-	dir := fmt.Sprintf("/proc/%d/task", pid)
-	tasks, err := os.ReadDir(dir)
-	if err != nil {
-		return procCPU(pid)
-	}
-	var total int64
-	for _, t := range tasks {
-		b, err := os.ReadFile(filepath.Join(dir, t.Name(), "schedstat"))
-		if err != nil {
-			continue // the thread ended
-		}
-		f := strings.Fields(string(b))
-		if len(f) == 0 {
-			return procCPU(pid)
-		}
-		ns, err := strconv.ParseInt(f[0], 10, 64)
-		if err != nil {
-			return procCPU(pid)
-		}
-		total += ns
-	}
-	return time.Duration(total)
-}
