@@ -58,7 +58,7 @@ func TestUsageErrors(t *testing.T) {
 		{"bad output", nil, []string{"sweep", "uploads", "--store", "mem://", "-o", "xml"}, `--output "xml": want text or json`},
 		{"bad max-run", nil, []string{"check", "retention", "--store", "mem://", "--max-run", "3x"}, "want a duration like 30d"},
 		{"bad older-than", nil, []string{"sweep", "uploads", "--store", "mem://", "--older-than", "-1h"}, "want a duration"},
-		{"bad scheme", nil, []string{"sweep", "uploads", "--store", "ftp://x/y"}, `scheme "ftp" is not mem, file, s3, gs or azblob`},
+		{"bad scheme", nil, []string{"sweep", "uploads", "--store", "ftp://x/y"}, `scheme "ftp" is not one of azblob, file, gs, http, https, mem, s3`},
 		{"no debris store", nil, []string{"sweep", "uploads", "--store", "mem://"}, "leaves no upload debris"},
 		{"bad env", []string{"TEMPORAL_TLS=maybe"}, []string{"check", "retention", "--store", "mem://"}, `TEMPORAL_TLS="maybe"`},
 		{"cert without key", nil, []string{"check", "retention", "--store", "mem://", "--tls-cert-path", "c.pem"},
