@@ -383,7 +383,7 @@ func TestBinaryRefusesBadConfig(t *testing.T) {
 		want string
 		code int
 	}{
-		{[]string{"--store", "ftp://bucket"}, "", `scheme "ftp" is not one of azblob, file, gs, http, https, mem, s3`, 1},
+		{[]string{"--store", "ftp://bucket"}, "", "is not one of azblob, file, gs, http, https, mem, s3", 1},
 		{nil, "LONGHAUL_PREVIEW_BYTES=big", "LONGHAUL_PREVIEW_BYTES", 2},
 		{[]string{"--auth-tokens-file", "/nonexistent/tokens"}, "", "tokens file", 1},
 	} {
