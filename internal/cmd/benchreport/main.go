@@ -147,6 +147,8 @@ func (r *report) runService(b budget, ref *refs) error {
 			return err
 		}
 		defer svc.close()
+		r.notes = append(r.notes, "payloadsvc cases: the payloadsvc binary in a process of its own, store file://"+storeDir+
+			" emptied before each iteration")
 	}
 	xfer := startTransfer()
 	defer xfer.close()

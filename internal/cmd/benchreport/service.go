@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -158,9 +159,12 @@ func (s *service) empty() error {
 	return nil
 }
 
-// storeParent is where the service's store directory goes: tmpfs if there is one.
+// storeParent is where the service's store directory goes: tmpfs if there is one with
+// room for the largest blob twice over (a container's is often 64 MiB), else the
+// temporary directory.
 func storeParent() string {
-	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs("/dev/shm", &st); err == nil && st.Bavail*uint64(st.Bsize) >= 4*uint64(slices.Max(localSizes)) {
 		return "/dev/shm"
 	}
 	return ""
