@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -63,7 +64,13 @@ type flagDef struct {
 	value                 flag.Value
 }
 
+// defs lists the flags in --help order.
 func (c *config) defs() []flagDef {
+	return slices.Concat(c.accessDefs(), c.limitDefs(), c.operatorDefs())
+}
+
+// accessDefs: where the service listens, its store, and who may call it.
+func (c *config) accessDefs() []flagDef {
 	return []flagDef{
 		{"listen", "", "127.0.0.1:8080", "address to listen on, host:port (port 0 picks a free one)", (*stringFlag)(&c.listen)},
 		{"store", "", "mem://", "blob store URL: mem://, file:///dir, s3://bucket/prefix?endpoint=&region= (AWS credentials from " +
@@ -85,6 +92,12 @@ func (c *config) defs() []flagDef {
 			"repeatable (variable: comma-separated)", &c.corsOrigins},
 		{"tls-cert", "", "", "TLS certificate file (PEM); with --tls-key, serve HTTPS", (*stringFlag)(&c.tlsCert)},
 		{"tls-key", "", "", "TLS private key file (PEM)", (*stringFlag)(&c.tlsKey)},
+	}
+}
+
+// limitDefs: sizes, links and timeouts.
+func (c *config) limitDefs() []flagDef {
+	return []flagDef{
 		{"max-blob-bytes", "", "1GiB", "largest blob a PUT may store (bytes, or with KiB/MiB/GiB)", &c.maxBlobBytes},
 		{"max-codec-body-bytes", "", "64MiB", "largest /encode or /decode request body", &c.maxCodecBody},
 		{"preview-bytes", "", "1MiB", "decoded payloads over this size are shown to browsers as a preview with a download link; 0 = " +
@@ -115,6 +128,12 @@ func (c *config) defs() []flagDef {
 		{"max-inflight-bytes", "", "1GiB", "bytes that codec requests may hold at once, across requests (bodies and the payloads " +
 			"they encode or decode); over it: 503 with Retry-After, or 413 for a request that could never fit", &c.maxInflightBytes},
 		{"max-payloads-per-request", "", "10000", "payloads one codec request may hold; more is 413", &c.maxPayloads},
+	}
+}
+
+// operatorDefs: foreign readers, the start-up retention check and logging.
+func (c *config) operatorDefs() []flagDef {
+	return []flagDef{
 		{"read-datadog", "", "", "base URL of a DataDog large-payload service (temporal-large-payload-codec) whose v1/v2 " +
 			"references the codec server decodes, e.g. http://lps:8577; empty = none", (*stringFlag)(&c.readDataDog)},
 		{"read-temporal-s3", "", "", "S3 bucket of Temporal's S3 External Storage driver whose claims the codec server decodes; " +
