@@ -95,7 +95,7 @@ func (r *DataDogReader) Parse(c Candidate) (Locator, bool, error) {
 	}
 	loc := Locator{ // v1: no key, the service finds the blob by digest
 		Kind: KindDataDog, Size: ref.Size, Max: r.opts.MaxSize, Algorithm: "sha256", Digest: sum,
-		RawSize: ref.Size, Compression: compressionNone, Form: FormData, Metadata: ref.Metadata,
+		RawSize: ref.Size, Compression: NoCompression, Form: FormData, Metadata: ref.Metadata,
 	}
 	if ref.Size > r.opts.MaxSize {
 		return loc, true, fmt.Errorf("%w: DataDog reference size %d is over the %d-byte DataDogOptions.MaxSize", ErrInvalidReference, ref.Size, r.opts.MaxSize)
