@@ -48,10 +48,12 @@ func IsStorageReference(p *commonpb.Payload) bool {
 // format); errors wrap ErrInvalidReference.
 func ParseStorageReference(p *commonpb.Payload) (StorageReference, error) {
 	if !IsStorageReference(p) {
-		return StorageReference{}, fmt.Errorf("%w: not an External Storage reference (encoding %q)", ErrInvalidReference, truncate(string(p.GetMetadata()[metadataEncoding]), 80))
+		return StorageReference{}, fmt.Errorf("%w: not an External Storage reference (encoding %q)", ErrInvalidReference,
+			truncate(string(p.GetMetadata()[metadataEncoding]), 80))
 	}
 	if len(p.GetData()) > maxStorageRefBytes {
-		return StorageReference{}, fmt.Errorf("%w: External Storage reference is %d bytes, over %d", ErrInvalidReference, len(p.GetData()), maxStorageRefBytes)
+		return StorageReference{}, fmt.Errorf("%w: External Storage reference is %d bytes, over %d", ErrInvalidReference, len(p.GetData()),
+			maxStorageRefBytes)
 	}
 	if string(p.GetMetadata()[metadataEncoding]) == storageRefLegacyEncoding {
 		var legacy struct {
@@ -106,19 +108,22 @@ func isClaim(claim map[string]string) bool { return claim[claimKeyFormat] != "" 
 // ParseReference; errors wrap ErrInvalidReference and name the field.
 func parseClaim(claim map[string]string) (namespace string, ref Reference, err error) {
 	if v := claim[claimKeyFormat]; v != claimVersion {
-		return "", Reference{}, fmt.Errorf("%w: claim field %q is %q; this version of longhaul reads %q", ErrInvalidReference, claimKeyFormat, truncate(v, 20), claimVersion)
+		return "", Reference{}, fmt.Errorf("%w: claim field %q is %q; this version of longhaul reads %q", ErrInvalidReference,
+			claimKeyFormat, truncate(v, 20), claimVersion)
 	}
 	namespace = claim[claimKeyNamespace]
 	if err := driver.ValidateNamespace(namespace); err != nil {
 		return "", Reference{}, fmt.Errorf("%w: claim field %q: %v", ErrInvalidReference, claimKeyNamespace, err)
 	}
-	ref = Reference{V: refVersion, SHA256: claim[claimKeySHA256], Compression: Compression(claim[claimKeyCompression]), Encoding: claim[claimKeyEncoding]}
+	ref = Reference{V: refVersion, SHA256: claim[claimKeySHA256], Compression: Compression(claim[claimKeyCompression]),
+		Encoding: claim[claimKeyEncoding]}
 	for _, f := range []struct {
 		key string
 		dst *int64
 	}{{claimKeySize, &ref.Size}, {claimKeyRawSize, &ref.RawSize}} {
 		if *f.dst, err = strconv.ParseInt(claim[f.key], 10, 64); err != nil {
-			return "", Reference{}, fmt.Errorf("%w: claim field %q is %q, want a decimal size", ErrInvalidReference, f.key, truncate(claim[f.key], 40))
+			return "", Reference{}, fmt.Errorf("%w: claim field %q is %q, want a decimal size", ErrInvalidReference, f.key,
+				truncate(claim[f.key], 40))
 		}
 	}
 	if err := ref.validate(); err != nil { // one validation for both forms
@@ -149,7 +154,8 @@ func (c *Codec) ResolveStorage(ctx context.Context, sr StorageReference) (*commo
 	c = c.following()
 	loc, ok, err := c.parseCandidate(Candidate{Storage: &sr})
 	if !ok {
-		return nil, fmt.Errorf("codec decode: %w: claim of driver %q is of no kind this codec reads", ErrInvalidReference, truncate(sr.DriverName, 80))
+		return nil, fmt.Errorf("codec decode: %w: claim of driver %q is of no kind this codec reads", ErrInvalidReference,
+			truncate(sr.DriverName, 80))
 	}
 	if err == nil {
 		err = c.admitLocator(&loc)

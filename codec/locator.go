@@ -208,7 +208,8 @@ func (c *Codec) admitLocator(loc *Locator) error {
 	case loc.Namespace != c.opts.Namespace && !c.followNS:
 		// A codec reads no other namespace's blobs (a codec server is authorized for one);
 		// only a replayer, told no namespace, follows the reference.
-		return fmt.Errorf("%w: %s reference is for namespace %q, decoding for %q", ErrInvalidReference, loc.Kind, truncate(loc.Namespace, 80), c.opts.Namespace)
+		return fmt.Errorf("%w: %s reference is for namespace %q, decoding for %q", ErrInvalidReference,
+			loc.Kind, truncate(loc.Namespace, 80), c.opts.Namespace)
 	}
 	limit := c.opts.MaxSize
 	if loc.Max > 0 {

@@ -55,7 +55,8 @@ func (r Reference) Payload() (*commonpb.Payload, error) {
 // ErrInvalidReference and name the field.
 func ParseReference(p *commonpb.Payload) (Reference, error) {
 	if !IsReference(p) {
-		return Reference{}, fmt.Errorf("%w: metadata encoding is %q, want %q", ErrInvalidReference, truncate(string(p.GetMetadata()[metadataEncoding]), 80), refEncoding)
+		return Reference{}, fmt.Errorf("%w: metadata encoding is %q, want %q", ErrInvalidReference,
+			truncate(string(p.GetMetadata()[metadataEncoding]), 80), refEncoding)
 	}
 	var probe struct {
 		V *int `json:"v"`
@@ -67,7 +68,8 @@ func ParseReference(p *commonpb.Payload) (Reference, error) {
 		return Reference{}, fmt.Errorf("%w: field \"v\" is missing", ErrInvalidReference)
 	}
 	if *probe.V != refVersion {
-		return Reference{}, fmt.Errorf("%w: field \"v\" is %d; this version of longhaul reads v%d (upgrade longhaul to read newer references)", ErrInvalidReference, *probe.V, refVersion)
+		return Reference{}, fmt.Errorf("%w: field \"v\" is %d; this version of longhaul reads v%d "+
+			"(upgrade longhaul to read newer references)", ErrInvalidReference, *probe.V, refVersion)
 	}
 	var r Reference
 	dec := json.NewDecoder(bytes.NewReader(p.GetData()))

@@ -80,7 +80,8 @@ func (c *Codec) fail(loc Locator, err error) error {
 		name = loc.Kind.String()
 	}
 	c.ctr.add(&c.ctr.storeErrors, 1)
-	c.opts.Logger.Error("longhaul: store operation failed", "op", "get", "store", name, "namespace", loc.Namespace, loc.Algorithm, loc.Digest, "error", err)
+	c.opts.Logger.Error("longhaul: store operation failed", "op", "get", "store", name, "namespace", loc.Namespace, loc.Algorithm,
+		loc.Digest, "error", err)
 	return &StoreError{Op: "get", Namespace: loc.Namespace, SHA256: loc.Digest, Store: name, Err: err}
 }
 
