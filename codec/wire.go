@@ -88,7 +88,8 @@ const (
 	maxMetadataBytes = 256 << 10
 )
 
-// CheckMetadata checks a payload's metadata against the caps; errors wrap ErrTooLarge.
+// CheckMetadata checks a payload's metadata against the caps every reader applies: at most
+// 64 entries and 256 KiB serialized besides Data. Errors wrap ErrTooLarge.
 func CheckMetadata(md map[string][]byte) error {
 	n := 0
 	for k, v := range md {
