@@ -1,7 +1,8 @@
 // Package temporals3 reads the claims Temporal's own S3 External Storage driver
 // (go.temporal.io/sdk/contrib/aws/s3driver and its peers in other SDKs) left in history,
 // so a team switching to longhaul keeps decoding them. It is its own package so that
-// codec/extstore does not link the AWS SDK.
+// codec and codec/extstore do not link the AWS SDK; codec/foreign lists its sibling
+// readers.
 package temporals3
 
 import (
