@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
@@ -35,16 +34,6 @@ func ddReader(t testing.TB, opts datadog.Options) *datadog.Reader {
 		t.Fatal(err)
 	}
 	return r
-}
-
-// parseGoldenRef reads a DataDog golden reference.
-func parseGoldenRef(t *testing.T, b []byte) *commonpb.Payload {
-	t.Helper()
-	p, err := testenv.ParseDataDogGoldenRef(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // HoldJSONWorkflow is HoldWorkflow for a JSON document (a json/plain payload).
@@ -79,7 +68,10 @@ func TestDataDogGoldenReplay(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden := parseGoldenRef(t, readFile(t, tc.GoldenFile(dataDogGoldenDir)))
+			golden, err := testenv.ParseDataDogGoldenRef(readFile(t, tc.GoldenFile(dataDogGoldenDir)))
+			if err != nil {
+				t.Fatal(err)
+			}
 			if !proto.Equal(ps[0].Payload, golden) {
 				t.Fatalf("the input in history is not the golden reference:\n%s", testenv.DataDogGoldenRef(ps[0].Payload))
 			}

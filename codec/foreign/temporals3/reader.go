@@ -209,7 +209,8 @@ func (r *Reader) get(ctx context.Context, bucket, key string) (io.ReadCloser, er
 			return nil, fmt.Errorf("%w: %v", driver.ErrNotFound, err)
 		}
 		var re *awshttp.ResponseError
-		if errors.As(err, &re) && re.HTTPStatusCode() >= 400 && re.HTTPStatusCode() < 500 && re.HTTPStatusCode() != 429 && re.HTTPStatusCode() != 408 {
+		if errors.As(err, &re) && re.HTTPStatusCode() >= 400 && re.HTTPStatusCode() < 500 &&
+			re.HTTPStatusCode() != 429 && re.HTTPStatusCode() != 408 {
 			return nil, driver.Permanent(fmt.Errorf("%w: %v", codec.ErrRefused, err)) // denied, bad request
 		}
 		return nil, err
