@@ -92,7 +92,7 @@ func fuzzPayload(kind byte, data []byte) *commonpb.Payload {
 	md := map[string][]byte{}
 	switch kind % 4 {
 	case 0:
-		md["encoding"] = []byte(codec.RefEncoding)
+		md["encoding"] = []byte("json/longhaul-ref")
 	case 1:
 		md["encoding"] = []byte("json/protobuf")
 		md["messageType"] = []byte("temporal.api.sdk.v1.ExternalStorageReference")

@@ -59,10 +59,10 @@ func (c *Codec) offload(ctx context.Context, p *commonpb.Payload) (_ *commonpb.P
 	if rawSize > c.opts.MaxSize {
 		return nil, fmt.Errorf("codec encode: %w: payload of %d bytes serialized is over Options.MaxSize (%d)", ErrTooLarge, rawSize, c.opts.MaxSize)
 	}
-	pieces, size, comp := w.pieces(), rawSize, compressionNone
+	pieces, size, comp := w.pieces(), rawSize, NoCompression
 	if c.opts.Compression == Zstd {
 		if frames, n := compress(w); frames != nil {
-			pieces, size, comp = frames, n, compressionZstd
+			pieces, size, comp = frames, n, Zstd
 		}
 	}
 	sum, chain := sha256chain.Sum(pieces, sha256chain.IntervalFor(size))
@@ -93,7 +93,7 @@ func (c *Codec) offload(ctx context.Context, p *commonpb.Payload) (_ *commonpb.P
 	c.cache.put(own.cacheKey(), p)
 
 	ref := Reference{
-		V:           RefVersion,
+		V:           refVersion,
 		SHA256:      digest,
 		Size:        size,
 		RawSize:     rawSize,

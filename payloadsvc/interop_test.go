@@ -108,7 +108,7 @@ func TestCodecServerDecodesExternalStorage(t *testing.T) {
 	pv := svc.postPayloads(t, "/codec/default/decode", map[string]string{PreviewHeader: "1"}, ref)
 	sr, _ := codec.ParseStorageReference(ref)
 	var pw previewWrapper
-	if err := json.Unmarshal(pv[0].Data, &pw); err != nil || pw.Preview.SHA256 != sr.ClaimData[codec.ClaimKeySHA256] || pw.Preview.Size != len(jsonPayload(t, input).Data) {
+	if err := json.Unmarshal(pv[0].Data, &pw); err != nil || pw.Preview.SHA256 != sr.ClaimData["sha256"] || pw.Preview.Size != len(jsonPayload(t, input).Data) {
 		t.Fatalf("preview of an External Storage reference (%v): %s", err, short(pv[0].Data))
 	}
 }

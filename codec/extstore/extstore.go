@@ -132,9 +132,6 @@ func (d *Driver) Retrieve(rc converter.StorageDriverRetrieveContext, claims []co
 	limiter := rc.GetLimiter()
 	err := d.each(ctxOf(rc.Context), len(claims), func(ctx context.Context, i int) error {
 		return limiter.Permit(ctx, claims[i], func() error {
-			if !codec.IsClaim(claims[i].ClaimData) {
-				return fmt.Errorf("%w: claim %d was not written by a longhaul driver (no %q field)", codec.ErrInvalidReference, i, codec.ClaimKeyFormat)
-			}
 			p, err := d.codec.ResolveStorage(ctx, codec.StorageReference{DriverName: d.name, ClaimData: claims[i].ClaimData})
 			if err != nil {
 				return err

@@ -99,7 +99,7 @@ func (r *Reader) Parse(c codec.Candidate) (codec.Locator, bool, error) {
 	}
 	loc := codec.Locator{ // v1: no key, the service finds the blob by digest
 		Kind: codec.KindDataDog, Size: ref.Size, Max: r.opts.MaxSize, Algorithm: "sha256", Digest: sum,
-		RawSize: ref.Size, Compression: codec.RefCompressionNone, Form: codec.FormData, Metadata: ref.Metadata,
+		RawSize: ref.Size, Compression: codec.NoCompression, Form: codec.FormData, Metadata: ref.Metadata,
 	}
 	if ref.Size > r.opts.MaxSize {
 		return loc, true, fmt.Errorf("%w: DataDog reference size %d is over the %d-byte Options.MaxSize",

@@ -186,7 +186,7 @@ func (r *Reader) parseClaim(claim map[string]string) (codec.Locator, error) {
 	}
 	return codec.Locator{
 		Kind: codec.KindTemporalS3, Namespace: ns, Bucket: bucket, Key: key, Size: -1, Max: r.opts.MaxSize,
-		Algorithm: "sha256", Digest: sum, RawSize: -1, Compression: codec.RefCompressionNone, Form: codec.FormPayload,
+		Algorithm: "sha256", Digest: sum, RawSize: -1, Compression: codec.NoCompression, Form: codec.FormPayload,
 	}, nil
 }
 
