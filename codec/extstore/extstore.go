@@ -29,7 +29,7 @@
 //
 // # Coming from Temporal's S3 driver
 //
-// temporals3.Reader (codec/extstore/temporals3) reads the claims Temporal's own S3 driver
+// temporals3.Reader (codec/foreign/temporals3) reads the claims Temporal's own S3 driver
 // left in history. List it in ExternalStorage.Drivers under that driver's name next to
 // the Driver, with Always(driver) as the DriverSelector, and in the codec server's
 // codec.Options.Readers.

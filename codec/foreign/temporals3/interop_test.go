@@ -18,7 +18,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
-	"github.com/seed-a62fcf0e/longhaul/codec/extstore/temporals3"
+	"github.com/seed-a62fcf0e/longhaul/codec/foreign/temporals3"
 	"github.com/seed-a62fcf0e/longhaul/codec/internal/awsintegrity"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )

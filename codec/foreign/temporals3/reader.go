@@ -1,7 +1,8 @@
 // Package temporals3 reads the claims Temporal's own S3 External Storage driver
 // (go.temporal.io/sdk/contrib/aws/s3driver and its peers in other SDKs) left in history,
 // so a team switching to longhaul keeps decoding them. It is its own package so that
-// codec/extstore does not link the AWS SDK.
+// codec and codec/extstore do not link the AWS SDK; codec/foreign lists its sibling
+// readers.
 package temporals3
 
 import (
@@ -208,7 +209,8 @@ func (r *Reader) get(ctx context.Context, bucket, key string) (io.ReadCloser, er
 			return nil, fmt.Errorf("%w: %v", driver.ErrNotFound, err)
 		}
 		var re *awshttp.ResponseError
-		if errors.As(err, &re) && re.HTTPStatusCode() >= 400 && re.HTTPStatusCode() < 500 && re.HTTPStatusCode() != 429 && re.HTTPStatusCode() != 408 {
+		if errors.As(err, &re) && re.HTTPStatusCode() >= 400 && re.HTTPStatusCode() < 500 &&
+			re.HTTPStatusCode() != 429 && re.HTTPStatusCode() != 408 {
 			return nil, driver.Permanent(fmt.Errorf("%w: %v", codec.ErrRefused, err)) // denied, bad request
 		}
 		return nil, err
