@@ -22,54 +22,34 @@ import (
 // (io.ErrUnexpectedEOF), never a short read. The reader stops with ctx; Close releases
 // it.
 func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
-	name, err := s.BlobName(key)
-	if err != nil {
-		return nil, fmt.Errorf("azblobstore get: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("azblobstore get %s: %w", name, err)
-	}
-	bc := s.container.NewBlobClient(name)
-	var rng blob.HTTPRange
-	if s.opts.Concurrency > 1 {
-		rng.Count = s.opts.PartSize
-	}
-	var resp blob.DownloadStreamResponse
-	var size int64
-	err = s.retry.DoStream(ctx, "get", name, func(ctx context.Context) error {
-		var err error
-		resp, err = bc.DownloadStream(noRetry(ctx), &blob.DownloadStreamOptions{Range: rng})
+	return s.core.Get(ctx, key, func(ctx context.Context, name string) (blobxfer.First, error) {
+		// One attempt: the first PartSize bytes, or all when ranges are not fetched in
+		// parallel; later ranges are read If-Match the version it saw.
+		bc := s.container.NewBlobClient(name)
+		var rng blob.HTTPRange
+		if s.opts.Concurrency > 1 {
+			rng.Count = s.opts.PartSize
+		}
+		resp, err := bc.DownloadStream(noRetry(ctx), &blob.DownloadStreamOptions{Range: rng})
 		if bloberror.HasCode(err, bloberror.InvalidRange) {
 			resp, err = bc.DownloadStream(noRetry(ctx), nil) // an empty blob has no byte 0
 		}
 		if err != nil {
-			return err
+			return blobxfer.First{}, err
 		}
-		size, err = totalSize(resp)
+		size, err := totalSize(resp)
 		if err != nil {
 			resp.Body.Close()
+			return blobxfer.First{}, err
 		}
-		return err
+		cond := &blob.AccessConditions{ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfMatch: (*azcore.ETag)(resp.ETag)}}
+		return blobxfer.First{Body: resp.Body, End: deref(resp.ContentLength), Size: size,
+			Open: func(ctx context.Context, off, end int64) (io.ReadCloser, error) {
+				r, err := bc.DownloadStream(noRetry(ctx), &blob.DownloadStreamOptions{
+					Range: blob.HTTPRange{Offset: off, Count: end - off}, AccessConditions: cond})
+				return r.Body, err
+			}}, nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("azblobstore get %s: %w", name, err)
-	}
-	s.stats.gets.Add(1)
-	cond := &blob.AccessConditions{ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfMatch: (*azcore.ETag)(resp.ETag)}}
-	return blobxfer.NewReader(ctx, blobxfer.ReaderConfig{
-		Name:        "azblobstore get " + name,
-		Key:         name,
-		Size:        size,
-		ChunkSize:   s.opts.PartSize,
-		Concurrency: s.opts.Concurrency,
-		Retrier:     s.retry,
-		Open: func(ctx context.Context, off, end int64) (io.ReadCloser, error) {
-			r, err := bc.DownloadStream(noRetry(ctx), &blob.DownloadStreamOptions{
-				Range: blob.HTTPRange{Offset: off, Count: end - off}, AccessConditions: cond})
-			return r.Body, err
-		},
-		OnBytes: func(n int64) { s.stats.bytesDown.Add(n) },
-	}, resp.Body, deref(resp.ContentLength)), nil
 }
 
 // totalSize returns the blob's length from a download's Content-Range ("bytes

@@ -1,10 +1,8 @@
 package azblobstore
 
 import (
-	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -21,16 +19,16 @@ var _ driver.Store = (*Store)(nil)
 
 // Defaults for Options fields left zero.
 const (
-	DefaultPartSize       = 16 << 20
-	DefaultConcurrency    = 4
-	DefaultTouchAfter     = 24 * time.Hour
-	DefaultAttemptTimeout = 2 * time.Minute
+	DefaultPartSize       = blobxfer.DefaultPartSize
+	DefaultConcurrency    = blobxfer.DefaultConcurrency
+	DefaultTouchAfter     = blobxfer.DefaultTouchAfter
+	DefaultAttemptTimeout = blobxfer.DefaultAttemptTimeout
 )
 
 // Azure limits on block blobs: a Put Blob of up to 5000 MiB, blocks of up to 4000 MiB,
 // at most 50,000 blocks.
 const (
-	MinPartSize  = 64 << 10
+	minPartSize  = 64 << 10
 	maxPartSize  = 4000 << 20
 	maxBlocks    = 50000
 	refreshedKey = "longhaulrefreshed"
@@ -72,10 +70,9 @@ type Options struct {
 // use.
 type Store struct {
 	container *container.Client
-	loc       blobxfer.Location
+	core      *blobxfer.Core
 	opts      Options
-	log       *slog.Logger
-	retry     *blobxfer.Retrier
+	ops       blobxfer.Ops[blobInfo]
 	stats     counters
 }
 
@@ -86,40 +83,32 @@ func New(client *azblob.Client, containerName string, opts Options) (*Store, err
 	if client == nil {
 		return nil, errors.New("azblobstore: client is nil")
 	}
-	loc, err := blobxfer.NewLocation("azblobstore", "azblob", "container", containerName, opts.Prefix)
+	spec := blobxfer.Spec{Driver: "azblobstore", Scheme: "azblob", Kind: "container", Noun: "blob", MinPartSize: minPartSize,
+		MaxPartSize: maxPartSize, Classify: classify}
+	core, err := blobxfer.NewCore(spec, containerName, blobxfer.Options{Prefix: opts.Prefix, PartSize: opts.PartSize,
+		Concurrency: opts.Concurrency, TouchAfter: opts.TouchAfter, Retry: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Logger: opts.Logger})
 	if err != nil {
 		return nil, err
-	}
-	opts.PartSize = cmp.Or(opts.PartSize, DefaultPartSize)
-	if opts.PartSize < MinPartSize || opts.PartSize > maxPartSize {
-		return nil, fmt.Errorf("azblobstore: part size %d outside [64 KiB, 4000 MiB]", opts.PartSize)
 	}
 	if opts.AccessTier == blob.AccessTierArchive {
 		return nil, errors.New("azblobstore: access tier Archive: archived blobs can be neither read nor refreshed")
 	}
-	opts.Concurrency = blobxfer.OrDefault(opts.Concurrency, DefaultConcurrency)
-	opts.TouchAfter = blobxfer.OrDefault(opts.TouchAfter, DefaultTouchAfter)
-	opts.AttemptTimeout = blobxfer.OrDefault(opts.AttemptTimeout, DefaultAttemptTimeout)
-	opts.Logger = cmp.Or(opts.Logger, slog.Default())
-	s := &Store{
-		container: client.ServiceClient().NewContainerClient(containerName),
-		loc:       loc,
-		opts:      opts,
-		log:       opts.Logger,
-	}
-	s.retry = &blobxfer.Retrier{Policy: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Classify: classify,
-		Name: "azblobstore", Store: s, Log: s.log, Retries: &s.stats.retries}
+	c := core.Opts
+	opts.PartSize, opts.Concurrency, opts.TouchAfter, opts.AttemptTimeout, opts.Logger = c.PartSize, c.Concurrency, c.TouchAfter,
+		c.AttemptTimeout, c.Logger
+	s := &Store{container: client.ServiceClient().NewContainerClient(containerName), core: core, opts: opts}
+	s.ops = blobxfer.Ops[blobInfo]{Stat: s.props, Info: blobInfo.info, Refresh: s.refresh, Lost: alreadyExists}
 	return s, nil
 }
 
 // String names the store in errors and logs, e.g. "azblobstore(azblob://container/prefix/)".
-func (s *Store) String() string { return s.loc.String() }
+func (s *Store) String() string { return s.core.String() }
 
 // Container returns the container name.
-func (s *Store) Container() string { return s.loc.Bucket }
+func (s *Store) Container() string { return s.core.Bucket }
 
 // BlobName returns the name of the blob that holds key: the prefix and the key.
-func (s *Store) BlobName(key string) (string, error) { return s.loc.Name(key) }
+func (s *Store) BlobName(key string) (string, error) { return s.core.Name(key) }
 
 // Options returns the effective options, defaults filled in.
 func (s *Store) Options() Options { return s.opts }
@@ -137,10 +126,13 @@ type blobInfo struct {
 	etag    *string
 }
 
+// info is what Touch reports of a blob.
+func (i blobInfo) info() driver.Info { return driver.Info{Size: i.size, ModTime: i.modTime} }
+
 // props returns a blob's size and age; a missing blob is codec.ErrNotFound.
 func (s *Store) props(ctx context.Context, name string) (blobInfo, error) {
 	var info blobInfo
-	err := s.retry.Do(ctx, "get properties", name, func(ctx context.Context) error {
+	err := s.core.Retrier.Do(ctx, "get properties", name, func(ctx context.Context) error {
 		p, err := s.container.NewBlobClient(name).GetProperties(noRetry(ctx), nil)
 		if err != nil {
 			return err

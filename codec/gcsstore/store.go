@@ -1,10 +1,8 @@
 package gcsstore
 
 import (
-	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -18,14 +16,14 @@ var _ driver.Store = (*Store)(nil)
 
 // Defaults for Options fields left zero.
 const (
-	DefaultPartSize       = 16 << 20
-	DefaultConcurrency    = 4
-	DefaultTouchAfter     = 24 * time.Hour
-	DefaultAttemptTimeout = 2 * time.Minute
+	DefaultPartSize       = blobxfer.DefaultPartSize
+	DefaultConcurrency    = blobxfer.DefaultConcurrency
+	DefaultTouchAfter     = blobxfer.DefaultTouchAfter
+	DefaultAttemptTimeout = blobxfer.DefaultAttemptTimeout
 )
 
-// MinPartSize is the smallest Options.PartSize.
-const MinPartSize = 256 << 10
+// minPartSize is the smallest Options.PartSize.
+const minPartSize = 256 << 10
 
 // GCS composes at most 32 objects in one request; two levels of compose join up to
 // maxParts parts, and larger objects use larger parts.
@@ -71,10 +69,9 @@ type Options struct {
 // use.
 type Store struct {
 	bucket *storage.BucketHandle // with the client's retries off
-	loc    blobxfer.Location
+	core   *blobxfer.Core
 	opts   Options
-	log    *slog.Logger
-	retry  *blobxfer.Retrier
+	ops    blobxfer.Ops[*storage.ObjectAttrs]
 	stats  counters
 }
 
@@ -85,37 +82,29 @@ func New(client *storage.Client, bucket string, opts Options) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("gcsstore: client is nil")
 	}
-	loc, err := blobxfer.NewLocation("gcsstore", "gs", "bucket", bucket, opts.Prefix)
+	spec := blobxfer.Spec{Driver: "gcsstore", Scheme: "gs", Kind: "bucket", Noun: "object", MinPartSize: minPartSize, Classify: classify}
+	core, err := blobxfer.NewCore(spec, bucket, blobxfer.Options{Prefix: opts.Prefix, PartSize: opts.PartSize,
+		Concurrency: opts.Concurrency, TouchAfter: opts.TouchAfter, Retry: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Logger: opts.Logger})
 	if err != nil {
 		return nil, err
 	}
-	opts.PartSize = cmp.Or(opts.PartSize, DefaultPartSize)
-	if opts.PartSize < MinPartSize {
-		return nil, fmt.Errorf("gcsstore: part size %d under the minimum %d", opts.PartSize, MinPartSize)
-	}
-	opts.Concurrency = blobxfer.OrDefault(opts.Concurrency, DefaultConcurrency)
-	opts.TouchAfter = blobxfer.OrDefault(opts.TouchAfter, DefaultTouchAfter)
-	opts.AttemptTimeout = blobxfer.OrDefault(opts.AttemptTimeout, DefaultAttemptTimeout)
-	opts.Logger = cmp.Or(opts.Logger, slog.Default())
-	s := &Store{
-		bucket: client.Bucket(bucket).Retryer(storage.WithPolicy(storage.RetryNever)),
-		loc:    loc,
-		opts:   opts,
-		log:    opts.Logger,
-	}
-	s.retry = &blobxfer.Retrier{Policy: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Classify: classify,
-		Name: "gcsstore", Store: s, Log: s.log, Retries: &s.stats.retries}
+	c := core.Opts
+	opts.PartSize, opts.Concurrency, opts.TouchAfter, opts.AttemptTimeout, opts.Logger = c.PartSize, c.Concurrency, c.TouchAfter,
+		c.AttemptTimeout, c.Logger
+	s := &Store{bucket: client.Bucket(bucket).Retryer(storage.WithPolicy(storage.RetryNever)), core: core, opts: opts}
+	s.ops = blobxfer.Ops[*storage.ObjectAttrs]{Stat: s.attrs, Info: info, Refresh: s.refresh,
+		Lost: preconditionFailed}
 	return s, nil
 }
 
 // String names the store in errors and logs, e.g. "gcsstore(gs://bucket/prefix/)".
-func (s *Store) String() string { return s.loc.String() }
+func (s *Store) String() string { return s.core.String() }
 
 // Bucket returns the bucket name.
-func (s *Store) Bucket() string { return s.loc.Bucket }
+func (s *Store) Bucket() string { return s.core.Bucket }
 
 // ObjectName returns the name of the object that holds key: the prefix and the key.
-func (s *Store) ObjectName(key string) (string, error) { return s.loc.Name(key) }
+func (s *Store) ObjectName(key string) (string, error) { return s.core.Name(key) }
 
 // Options returns the effective options, defaults filled in.
 func (s *Store) Options() Options { return s.opts }
@@ -123,7 +112,7 @@ func (s *Store) Options() Options { return s.opts }
 // attrs returns an object's attributes; a missing object is codec.ErrNotFound.
 func (s *Store) attrs(ctx context.Context, name string) (*storage.ObjectAttrs, error) {
 	var attrs *storage.ObjectAttrs
-	err := s.retry.Do(ctx, "attrs", name, func(ctx context.Context) error {
+	err := s.core.Retrier.Do(ctx, "attrs", name, func(ctx context.Context) error {
 		var err error
 		attrs, err = s.bucket.Object(name).Attrs(ctx)
 		return err
@@ -137,4 +126,9 @@ func age(attrs *storage.ObjectAttrs) time.Time {
 		return attrs.CustomTime
 	}
 	return attrs.Created
+}
+
+// info is what Touch reports of an object: its size and age.
+func info(attrs *storage.ObjectAttrs) driver.Info {
+	return driver.Info{Size: attrs.Size, ModTime: age(attrs)}
 }

@@ -2,15 +2,11 @@ package s3store
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
-	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
 
@@ -29,42 +25,12 @@ const contentType = "application/octet-stream"
 // part is buffered, so every request can be retried on its own. created is false when
 // the object was there already: then src is not read.
 func (s *Store) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
-	okey, err := s.ObjectKey(key)
-	if err != nil {
-		return false, fmt.Errorf("s3store put: %w", err)
-	}
-	created, err := s.put(ctx, okey, src, size)
-	if err != nil {
-		return false, fmt.Errorf("s3store put %s: %w", okey, err)
-	}
-	return created, nil
-}
-
-func (s *Store) put(ctx context.Context, okey string, src io.Reader, size int64) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	if size < 0 {
-		return false, driver.Permanent(fmt.Errorf("negative size %d", size))
-	}
-	info, err := s.head(ctx, okey)
-	switch {
-	case err == nil && info.size == size:
-		// Dedupe: the key is a content address, so the bytes are already there.
-		_, err := s.refresh(ctx, okey, info)
-		return false, err
-	case err == nil:
-		// Same address, other length: a damaged object. Replace it.
-		s.log.LogAttrs(ctx, slog.LevelWarn, "s3store: replacing object of wrong size",
-			slog.String("store", s.String()), slog.String("key", okey),
-			slog.Int64("size", info.size), slog.Int64("want", size))
-	case !errors.Is(err, driver.ErrNotFound):
-		return false, err
-	}
-	if size > s.opts.PartSize+tailSlack(s.opts.PartSize) {
-		return true, s.putMultipart(ctx, okey, src, size)
-	}
-	return true, s.putSingle(ctx, okey, src, size)
+	return blobxfer.Put(ctx, s.core, s.ops, key, size, func(ctx context.Context, okey string, _ *objectInfo) error {
+		if size > s.opts.PartSize+tailSlack(s.opts.PartSize) { // a write replaces whatever is there
+			return s.putMultipart(ctx, okey, src, size)
+		}
+		return s.putSingle(ctx, okey, src, size)
+	})
 }
 
 // putSingle writes the object with one PutObject.
@@ -80,7 +46,7 @@ func (s *Store) putSingle(ctx context.Context, okey string, src io.Reader, size 
 	err = s.retry(ctx, "put", okey, func(ctx context.Context) error {
 		b := blobxfer.NewBody(ra, 0, size)
 		_, err := s.client.PutObject(ctx, &s3.PutObjectInput{
-			Bucket:               aws.String(s.loc.Bucket),
+			Bucket:               aws.String(s.core.Bucket),
 			Key:                  aws.String(okey),
 			Body:                 b,
 			ContentLength:        aws.Int64(size),
@@ -95,8 +61,7 @@ func (s *Store) putSingle(ctx context.Context, okey string, src io.Reader, size 
 	if err != nil {
 		return err
 	}
-	s.stats.puts.Add(1)
-	s.stats.bytesUp.Add(size)
+	s.core.Stats.BytesUp.Add(size)
 	return nil
 }
 

@@ -1,10 +1,8 @@
 package s3store
 
 import (
-	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -21,10 +19,10 @@ var _ driver.Store = (*Store)(nil)
 
 // Defaults for Options fields left zero.
 const (
-	DefaultPartSize       = 16 << 20
-	DefaultConcurrency    = 4
-	DefaultTouchAfter     = 24 * time.Hour
-	DefaultAttemptTimeout = 2 * time.Minute
+	DefaultPartSize       = blobxfer.DefaultPartSize
+	DefaultConcurrency    = blobxfer.DefaultConcurrency
+	DefaultTouchAfter     = blobxfer.DefaultTouchAfter
+	DefaultAttemptTimeout = blobxfer.DefaultAttemptTimeout
 )
 
 // S3 limits on multipart uploads.
@@ -78,12 +76,10 @@ type Options struct {
 // for concurrent use.
 type Store struct {
 	client *s3.Client
-	loc    blobxfer.Location
+	core   *blobxfer.Core
 	opts   Options
-	log    *slog.Logger
+	ops    blobxfer.Ops[objectInfo]
 	stats  counters
-	// retrier runs each request under opts.Retry, counting retries in stats.
-	retrier *blobxfer.Retrier
 	// selfCopyKeepsAge is set once a self-copy is seen to keep LastModified.
 	selfCopyKeepsAge atomic.Bool
 }
@@ -94,37 +90,33 @@ func New(client *s3.Client, bucket string, opts Options) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("s3store: client is nil")
 	}
-	loc, err := blobxfer.NewLocation("s3store", "s3", "bucket", bucket, opts.Prefix)
+	spec := blobxfer.Spec{Driver: "s3store", Scheme: "s3", Kind: "bucket", Noun: "object", MinPartSize: minPartSize,
+		MaxPartSize: maxPartSize, Classify: classify}
+	core, err := blobxfer.NewCore(spec, bucket, blobxfer.Options{Prefix: opts.Prefix, PartSize: opts.PartSize,
+		Concurrency: opts.Concurrency, TouchAfter: opts.TouchAfter, Retry: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Logger: opts.Logger})
 	if err != nil {
 		return nil, err
 	}
-	opts.PartSize = cmp.Or(opts.PartSize, DefaultPartSize)
-	if opts.PartSize < minPartSize || opts.PartSize > maxPartSize {
-		return nil, fmt.Errorf("s3store: part size %d outside S3's limits [5 MiB, 5 GiB]", opts.PartSize)
-	}
-	opts.Concurrency = blobxfer.OrDefault(opts.Concurrency, DefaultConcurrency)
-	opts.TouchAfter = blobxfer.OrDefault(opts.TouchAfter, DefaultTouchAfter)
-	opts.AttemptTimeout = blobxfer.OrDefault(opts.AttemptTimeout, DefaultAttemptTimeout)
+	c := core.Opts
+	opts.PartSize, opts.Concurrency, opts.TouchAfter, opts.AttemptTimeout, opts.Logger = c.PartSize, c.Concurrency, c.TouchAfter,
+		c.AttemptTimeout, c.Logger
 	if opts.KMSKeyID != "" && opts.ServerSideEncryption == "" {
 		opts.ServerSideEncryption = types.ServerSideEncryptionAwsKms
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	s := &Store{client: client, loc: loc, opts: opts, log: opts.Logger}
-	s.retrier = &blobxfer.Retrier{Policy: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Classify: classify,
-		Name: "s3store", Store: s, Log: s.log, Retries: &s.stats.retries, Explain: s.refusalHint}
+	s := &Store{client: client, core: core, opts: opts}
+	core.Retrier.Explain = s.refusalHint
+	s.ops = blobxfer.Ops[objectInfo]{Stat: s.head, Info: objectInfo.info, Refresh: s.refresh}
 	return s, nil
 }
 
 // String names the store in errors and logs, e.g. "s3store(s3://bucket/prefix/)".
-func (s *Store) String() string { return s.loc.String() }
+func (s *Store) String() string { return s.core.String() }
 
 // Bucket returns the bucket name.
-func (s *Store) Bucket() string { return s.loc.Bucket }
+func (s *Store) Bucket() string { return s.core.Bucket }
 
 // ObjectKey returns the S3 object key that holds key: the prefix and the key.
-func (s *Store) ObjectKey(key string) (string, error) { return s.loc.Name(key) }
+func (s *Store) ObjectKey(key string) (string, error) { return s.core.Name(key) }
 
 // Options returns the effective options, defaults filled in.
 func (s *Store) Options() Options { return s.opts }
@@ -134,6 +126,9 @@ type objectInfo struct {
 	size    int64
 	modTime time.Time
 }
+
+// info is what Touch reports of an object.
+func (i objectInfo) info() driver.Info { return driver.Info{Size: i.size, ModTime: i.modTime} }
 
 // head returns an object's size and age; a missing object is codec.ErrNotFound.
 func (s *Store) head(ctx context.Context, okey string) (objectInfo, error) {
@@ -149,7 +144,7 @@ func (s *Store) head(ctx context.Context, okey string) (objectInfo, error) {
 // headOnce is one HEAD request, for use inside another request's retry loop.
 func (s *Store) headOnce(ctx context.Context, okey string) (objectInfo, error) {
 	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{
-		Bucket: aws.String(s.loc.Bucket),
+		Bucket: aws.String(s.core.Bucket),
 		Key:    aws.String(okey),
 	}, noRetry)
 	if err != nil {
