@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 
@@ -18,31 +17,6 @@ import (
 
 // contentType of every blob: blobs are opaque bytes.
 var contentType = "application/octet-stream"
-
-// Put stores size bytes from src under key unless the key already exists; created
-// reports whether this call wrote the blob. An existing blob of that size is not read
-// from src, only refreshed (see Touch). Blobs up to PartSize go up in one Put Blob,
-// larger ones as blocks staged in parallel and committed by one Put Block List. Every
-// request carries the Content-MD5 of its body, so Azure rejects a body corrupted on the
-// way (Md5Mismatch). The blob is created only by the final request, with If-None-Match:
-// *: nothing partial is ever visible (staged blocks are not part of any blob until
-// committed), and a concurrent writer of the same key is never overwritten.
-//
-// When src is an io.ReaderAt (bytes.Reader, os.File) it is read in place at [0, size),
-// blocks in parallel; otherwise it is read once, sequentially, each block buffered.
-func (s *Store) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
-	return blobxfer.Put(ctx, s.core, s.ops, key, size, func(ctx context.Context, name string, old *blobInfo) error {
-		// Create only (If-None-Match: *), or replace that version only (If-Match).
-		cond := &blob.AccessConditions{ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfNoneMatch: ptr(azcore.ETagAny)}}
-		if old != nil {
-			cond = &blob.AccessConditions{ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfMatch: (*azcore.ETag)(old.etag)}}
-		}
-		if size > s.opts.PartSize {
-			return s.putBlocks(ctx, name, src, size, cond)
-		}
-		return s.putSingle(ctx, name, src, size, cond)
-	})
-}
 
 // putSingle writes the blob with one Put Blob.
 func (s *Store) putSingle(ctx context.Context, name string, src io.Reader, size int64, cond *blob.AccessConditions) error {

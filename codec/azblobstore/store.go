@@ -3,12 +3,15 @@ package azblobstore
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
@@ -101,17 +104,77 @@ func New(client *azblob.Client, containerName string, opts Options) (*Store, err
 	return s, nil
 }
 
-// String names the store in errors and logs, e.g. "azblobstore(azblob://container/prefix/)".
-func (s *Store) String() string { return s.core.String() }
+// Get opens the blob for reading. The reader's Size reports the blob's length. The
+// body is streamed; in a blob over PartSize the parts after the first are fetched as
+// parallel ranges (Concurrency in flight, each retried on its own) while the first
+// streams, all of the version (ETag) the first request saw. A body that breaks off is
+// resumed from where it stopped; one that cannot be completed is an error
+// (io.ErrUnexpectedEOF), never a short read. The reader stops with ctx; Close releases
+// it.
+func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	return s.core.Get(ctx, key, func(ctx context.Context, name string) (blobxfer.First, error) {
+		// One attempt: the first PartSize bytes, or all when ranges are not fetched in
+		// parallel; later ranges are read If-Match the version it saw.
+		bc := s.container.NewBlobClient(name)
+		var rng blob.HTTPRange
+		if s.opts.Concurrency > 1 {
+			rng.Count = s.opts.PartSize
+		}
+		resp, err := bc.DownloadStream(noRetry(ctx), &blob.DownloadStreamOptions{Range: rng})
+		if bloberror.HasCode(err, bloberror.InvalidRange) {
+			resp, err = bc.DownloadStream(noRetry(ctx), nil) // an empty blob has no byte 0
+		}
+		if err != nil {
+			return blobxfer.First{}, err
+		}
+		size, err := totalSize(resp)
+		if err != nil {
+			resp.Body.Close()
+			return blobxfer.First{}, err
+		}
+		cond := &blob.AccessConditions{ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfMatch: (*azcore.ETag)(resp.ETag)}}
+		return blobxfer.First{Body: resp.Body, End: deref(resp.ContentLength), Size: size,
+			Open: func(ctx context.Context, off, end int64) (io.ReadCloser, error) {
+				r, err := bc.DownloadStream(noRetry(ctx), &blob.DownloadStreamOptions{
+					Range: blob.HTTPRange{Offset: off, Count: end - off}, AccessConditions: cond})
+				return r.Body, err
+			}}, nil
+	})
+}
 
-// Container returns the container name.
-func (s *Store) Container() string { return s.core.Bucket }
+// Touch reports the blob's size and, when its Last-Modified is older than TouchAfter,
+// rewrites its metadata (Set Blob Metadata), which moves Last-Modified to now: a
+// lifecycle rule on daysAfterModificationGreaterThan then counts from this use, not
+// from the first write. The bytes are not rewritten. A missing blob is
+// codec.ErrNotFound.
+func (s *Store) Touch(ctx context.Context, key string) (driver.Info, error) {
+	return blobxfer.Touch(ctx, s.core, s.ops, key)
+}
 
-// BlobName returns the name of the blob that holds key: the prefix and the key.
-func (s *Store) BlobName(key string) (string, error) { return s.core.Name(key) }
-
-// Options returns the effective options, defaults filled in.
-func (s *Store) Options() Options { return s.opts }
+// Put stores size bytes from src under key unless the key already exists; created
+// reports whether this call wrote the blob. An existing blob of that size is not read
+// from src, only refreshed (see Touch). Blobs up to PartSize go up in one Put Blob,
+// larger ones as blocks staged in parallel and committed by one Put Block List. Every
+// request carries the Content-MD5 of its body, so Azure rejects a body corrupted on the
+// way (Md5Mismatch). The blob is created only by the final request, with If-None-Match:
+// *: nothing partial is ever visible (staged blocks are not part of any blob until
+// committed), and a concurrent writer of the same key is never overwritten.
+//
+// When src is an io.ReaderAt (bytes.Reader, os.File) it is read in place at [0, size),
+// blocks in parallel; otherwise it is read once, sequentially, each block buffered.
+func (s *Store) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
+	return blobxfer.Put(ctx, s.core, s.ops, key, size, func(ctx context.Context, name string, old *blobInfo) error {
+		// Create only (If-None-Match: *), or replace that version only (If-Match).
+		cond := &blob.AccessConditions{ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfNoneMatch: ptr(azcore.ETagAny)}}
+		if old != nil {
+			cond = &blob.AccessConditions{ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfMatch: (*azcore.ETag)(old.etag)}}
+		}
+		if size > s.opts.PartSize {
+			return s.putBlocks(ctx, name, src, size, cond)
+		}
+		return s.putSingle(ctx, name, src, size, cond)
+	})
+}
 
 // noRetry turns off the client's retry policy for one call: retries live in the
 // store's Retrier alone, so they are bounded and counted in one place.
@@ -150,3 +213,15 @@ func deref[T any](p *T) T {
 	}
 	return *p
 }
+
+// String names the store in errors and logs, e.g. "azblobstore(azblob://container/prefix/)".
+func (s *Store) String() string { return s.core.String() }
+
+// Container returns the container name.
+func (s *Store) Container() string { return s.core.Bucket }
+
+// BlobName returns the name of the blob that holds key: the prefix and the key.
+func (s *Store) BlobName(key string) (string, error) { return s.core.Name(key) }
+
+// Options returns the effective options, defaults filled in.
+func (s *Store) Options() Options { return s.opts }

@@ -6,19 +6,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
-
-	"github.com/seed-a62fcf0e/longhaul/codec/driver"
-	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
-
-// Touch reports the blob's size and, when its Last-Modified is older than TouchAfter,
-// rewrites its metadata (Set Blob Metadata), which moves Last-Modified to now: a
-// lifecycle rule on daysAfterModificationGreaterThan then counts from this use, not
-// from the first write. The bytes are not rewritten. A missing blob is
-// codec.ErrNotFound.
-func (s *Store) Touch(ctx context.Context, key string) (driver.Info, error) {
-	return blobxfer.Touch(ctx, s.core, s.ops, key)
-}
 
 // refresh rewrites the metadata of a blob older than TouchAfter.
 func (s *Store) refresh(ctx context.Context, name string, info blobInfo) (blobInfo, error) {

@@ -17,30 +17,6 @@ const contentType = "application/octet-stream"
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// Put stores size bytes from src under key unless the key already exists; created
-// reports whether this call wrote the object. An existing object of that size is not
-// read from src, only refreshed (see Touch). Objects up to PartSize go up in one
-// request, larger ones as parts uploaded in parallel and composed into the object.
-// Every upload carries the CRC32C and MD5 of its bytes, so GCS rejects a body corrupted
-// on the way, and the object is created only by the final request (an upload or a
-// compose) with the precondition that it does not exist yet: nothing partial is ever
-// visible, and a concurrent writer of the same key is never overwritten.
-//
-// When src is an io.ReaderAt (bytes.Reader, os.File) it is read in place at [0, size),
-// parts in parallel; otherwise it is read once, sequentially, each part buffered.
-func (s *Store) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
-	return blobxfer.Put(ctx, s.core, s.ops, key, size, func(ctx context.Context, name string, old **storage.ObjectAttrs) error {
-		cond := storage.Conditions{DoesNotExist: true} // create only
-		if old != nil {
-			cond = storage.Conditions{GenerationMatch: (*old).Generation} // replace that generation only
-		}
-		if size > s.opts.PartSize {
-			return s.putComposed(ctx, name, src, size, cond)
-		}
-		return s.putSingle(ctx, name, src, size, cond)
-	})
-}
-
 // putSingle writes the object in one request.
 func (s *Store) putSingle(ctx context.Context, name string, src io.Reader, size int64, cond storage.Conditions) error {
 	ra, err := blobxfer.Section(ctx, src, size)

@@ -3,7 +3,9 @@ package gcsstore
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"cloud.google.com/go/storage"
@@ -97,17 +99,69 @@ func New(client *storage.Client, bucket string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// String names the store in errors and logs, e.g. "gcsstore(gs://bucket/prefix/)".
-func (s *Store) String() string { return s.core.String() }
+// Get opens the object for reading. The reader's Size reports the object's length. The
+// body is streamed; in an object over PartSize the parts after the first are fetched
+// as parallel ranges (Concurrency in flight, each retried on its own) while the first
+// streams. A body that breaks off is resumed from where it stopped; one that cannot be
+// completed is an error (io.ErrUnexpectedEOF), never a short read. The reader stops
+// with ctx; Close releases it.
+func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	return s.core.Get(ctx, key, func(ctx context.Context, name string) (blobxfer.First, error) {
+		// One attempt: the first PartSize bytes, or all when ranges are not fetched in
+		// parallel.
+		n := int64(-1)
+		if s.opts.Concurrency > 1 {
+			n = s.opts.PartSize
+		}
+		obj := s.bucket.Object(name)
+		r, err := obj.NewRangeReader(ctx, 0, n)
+		if isStatus(err, http.StatusRequestedRangeNotSatisfiable) {
+			r, err = obj.NewReader(ctx) // an empty object has no byte 0
+		}
+		if err != nil {
+			return blobxfer.First{}, err
+		}
+		// Ranges are not pinned to the first response's generation: the bytes under a key
+		// are its content address, and fake-gcs-server gives an object a new generation on
+		// a metadata update (the customTime refresh), which would fail a pinned read.
+		return blobxfer.First{Body: r, End: r.Attrs.StartOffset + r.Remain(), Size: r.Attrs.Size,
+			Open: func(ctx context.Context, off, end int64) (io.ReadCloser, error) {
+				return obj.NewRangeReader(ctx, off, end-off)
+			}}, nil
+	})
+}
 
-// Bucket returns the bucket name.
-func (s *Store) Bucket() string { return s.core.Bucket }
+// Touch reports the object's size and, when its customTime is older than TouchAfter,
+// sets customTime to now: a lifecycle rule on daysSinceCustomTime then counts from this
+// use, not from the first write. Only metadata changes; the bytes are not rewritten. A
+// missing object is codec.ErrNotFound.
+func (s *Store) Touch(ctx context.Context, key string) (driver.Info, error) {
+	return blobxfer.Touch(ctx, s.core, s.ops, key)
+}
 
-// ObjectName returns the name of the object that holds key: the prefix and the key.
-func (s *Store) ObjectName(key string) (string, error) { return s.core.Name(key) }
-
-// Options returns the effective options, defaults filled in.
-func (s *Store) Options() Options { return s.opts }
+// Put stores size bytes from src under key unless the key already exists; created
+// reports whether this call wrote the object. An existing object of that size is not
+// read from src, only refreshed (see Touch). Objects up to PartSize go up in one
+// request, larger ones as parts uploaded in parallel and composed into the object.
+// Every upload carries the CRC32C and MD5 of its bytes, so GCS rejects a body corrupted
+// on the way, and the object is created only by the final request (an upload or a
+// compose) with the precondition that it does not exist yet: nothing partial is ever
+// visible, and a concurrent writer of the same key is never overwritten.
+//
+// When src is an io.ReaderAt (bytes.Reader, os.File) it is read in place at [0, size),
+// parts in parallel; otherwise it is read once, sequentially, each part buffered.
+func (s *Store) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
+	return blobxfer.Put(ctx, s.core, s.ops, key, size, func(ctx context.Context, name string, old **storage.ObjectAttrs) error {
+		cond := storage.Conditions{DoesNotExist: true} // create only
+		if old != nil {
+			cond = storage.Conditions{GenerationMatch: (*old).Generation} // replace that generation only
+		}
+		if size > s.opts.PartSize {
+			return s.putComposed(ctx, name, src, size, cond)
+		}
+		return s.putSingle(ctx, name, src, size, cond)
+	})
+}
 
 // attrs returns an object's attributes; a missing object is codec.ErrNotFound.
 func (s *Store) attrs(ctx context.Context, name string) (*storage.ObjectAttrs, error) {
@@ -132,3 +186,15 @@ func age(attrs *storage.ObjectAttrs) time.Time {
 func info(attrs *storage.ObjectAttrs) driver.Info {
 	return driver.Info{Size: attrs.Size, ModTime: age(attrs)}
 }
+
+// String names the store in errors and logs, e.g. "gcsstore(gs://bucket/prefix/)".
+func (s *Store) String() string { return s.core.String() }
+
+// Bucket returns the bucket name.
+func (s *Store) Bucket() string { return s.core.Bucket }
+
+// ObjectName returns the name of the object that holds key: the prefix and the key.
+func (s *Store) ObjectName(key string) (string, error) { return s.core.Name(key) }
+
+// Options returns the effective options, defaults filled in.
+func (s *Store) Options() Options { return s.opts }

@@ -5,18 +5,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/storage"
-
-	"github.com/seed-a62fcf0e/longhaul/codec/driver"
-	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
-
-// Touch reports the object's size and, when its customTime is older than TouchAfter,
-// sets customTime to now: a lifecycle rule on daysSinceCustomTime then counts from this
-// use, not from the first write. Only metadata changes; the bytes are not rewritten. A
-// missing object is codec.ErrNotFound.
-func (s *Store) Touch(ctx context.Context, key string) (driver.Info, error) {
-	return blobxfer.Touch(ctx, s.core, s.ops, key)
-}
 
 // refresh moves the customTime of an object older than TouchAfter to now, and updates
 // attrs to match.

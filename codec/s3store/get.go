@@ -9,45 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-
-	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
-
-// Get opens the object for reading. The body is streamed; in an object over PartSize
-// the parts after the first are fetched as parallel ranges (Concurrency in flight, each
-// retried on its own) while the first streams. A body that breaks off is resumed from
-// where it stopped; one that cannot be completed is an error (io.ErrUnexpectedEOF), never
-// a silent short read. The reader stops with ctx; Close releases it.
-func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
-	return s.core.Get(ctx, key, func(ctx context.Context, okey string) (blobxfer.First, error) {
-		// One attempt: the first PartSize bytes and a tail of up to tailSlack, as with the
-		// last part on Put (an object just over PartSize is one GET), or all of it when
-		// ranges are not fetched in parallel.
-		var sp span
-		var err error
-		if s.opts.Concurrency > 1 {
-			sp, err = s.getSpanOnce(ctx, okey, 0, s.opts.PartSize+tailSlack(s.opts.PartSize))
-			if isCode(err, "InvalidRange") { // an empty object has no byte 0
-				sp, err = s.getSpanOnce(ctx, okey, 0, -1)
-			}
-		} else {
-			sp, err = s.getSpanOnce(ctx, okey, 0, -1)
-		}
-		if err != nil {
-			return blobxfer.First{}, err
-		}
-		// Ranges start where the first body ends, when there are any (blobxfer.NewReader).
-		ranges := int64(-1)
-		if s.opts.Concurrency > 1 && sp.end > 0 && sp.size > sp.end {
-			ranges = sp.end
-		}
-		return blobxfer.First{Body: s.countBody(sp.body, sp.end-sp.start, false), End: sp.end, Size: sp.size,
-			Tail: tailSlack(s.opts.PartSize), Counted: true,
-			Open: func(ctx context.Context, off, end int64) (io.ReadCloser, error) {
-				return s.openBody(ctx, okey, off, end, ranges >= 0 && off >= ranges)
-			}}, nil
-	})
-}
 
 // span is what a GET returned: a body holding [start, end) of an object of size bytes
 // (size -1: unknown).

@@ -3,6 +3,7 @@ package s3store
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -109,17 +110,68 @@ func New(client *s3.Client, bucket string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// String names the store in errors and logs, e.g. "s3store(s3://bucket/prefix/)".
-func (s *Store) String() string { return s.core.String() }
+// Get opens the object for reading. The body is streamed; in an object over PartSize
+// the parts after the first are fetched as parallel ranges (Concurrency in flight, each
+// retried on its own) while the first streams. A body that breaks off is resumed from
+// where it stopped; one that cannot be completed is an error (io.ErrUnexpectedEOF), never
+// a silent short read. The reader stops with ctx; Close releases it.
+func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	return s.core.Get(ctx, key, func(ctx context.Context, okey string) (blobxfer.First, error) {
+		// One attempt: the first PartSize bytes and a tail of up to tailSlack, as with the
+		// last part on Put (an object just over PartSize is one GET), or all of it when
+		// ranges are not fetched in parallel.
+		var sp span
+		var err error
+		if s.opts.Concurrency > 1 {
+			sp, err = s.getSpanOnce(ctx, okey, 0, s.opts.PartSize+tailSlack(s.opts.PartSize))
+			if isCode(err, "InvalidRange") { // an empty object has no byte 0
+				sp, err = s.getSpanOnce(ctx, okey, 0, -1)
+			}
+		} else {
+			sp, err = s.getSpanOnce(ctx, okey, 0, -1)
+		}
+		if err != nil {
+			return blobxfer.First{}, err
+		}
+		// Ranges start where the first body ends, when there are any (blobxfer.NewReader).
+		ranges := int64(-1)
+		if s.opts.Concurrency > 1 && sp.end > 0 && sp.size > sp.end {
+			ranges = sp.end
+		}
+		return blobxfer.First{Body: s.countBody(sp.body, sp.end-sp.start, false), End: sp.end, Size: sp.size,
+			Tail: tailSlack(s.opts.PartSize), Counted: true,
+			Open: func(ctx context.Context, off, end int64) (io.ReadCloser, error) {
+				return s.openBody(ctx, okey, off, end, ranges >= 0 && off >= ranges)
+			}}, nil
+	})
+}
 
-// Bucket returns the bucket name.
-func (s *Store) Bucket() string { return s.core.Bucket }
+// Touch reports the object's size and, when it is older than TouchAfter, copies it onto
+// itself, which gives it a new LastModified: an age-based lifecycle rule then counts
+// from this use, not from the first write. A missing object is codec.ErrNotFound.
+func (s *Store) Touch(ctx context.Context, key string) (driver.Info, error) {
+	return blobxfer.Touch(ctx, s.core, s.ops, key)
+}
 
-// ObjectKey returns the S3 object key that holds key: the prefix and the key.
-func (s *Store) ObjectKey(key string) (string, error) { return s.core.Name(key) }
-
-// Options returns the effective options, defaults filled in.
-func (s *Store) Options() Options { return s.opts }
+// Put stores size bytes from src under key. An existing object of that size is not
+// rewritten, only refreshed (see Touch). Objects up to PartSize (and a sixteenth) go up
+// in one PutObject, larger ones as a multipart upload with Concurrency parts in flight,
+// the last part taking a remainder of up to a sixteenth of PartSize; every request
+// carries the SHA-256 of its body, so S3 rejects a body corrupted on the way. A failed
+// or cancelled multipart upload is aborted, so nothing is visible and no parts are left.
+//
+// When src is an io.ReaderAt (bytes.Reader, os.File, the codec's sources) parts are
+// read from it in place and in parallel; otherwise src is read once, in order, and each
+// part is buffered, so every request can be retried on its own. created is false when
+// the object was there already: then src is not read.
+func (s *Store) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
+	return blobxfer.Put(ctx, s.core, s.ops, key, size, func(ctx context.Context, okey string, _ *objectInfo) error {
+		if size > s.opts.PartSize+tailSlack(s.opts.PartSize) { // a write replaces whatever is there
+			return s.putMultipart(ctx, okey, src, size)
+		}
+		return s.putSingle(ctx, okey, src, size)
+	})
+}
 
 // objectInfo is what HEAD tells about an object.
 type objectInfo struct {
@@ -152,3 +204,15 @@ func (s *Store) headOnce(ctx context.Context, okey string) (objectInfo, error) {
 	}
 	return objectInfo{size: aws.ToInt64(out.ContentLength), modTime: aws.ToTime(out.LastModified)}, nil
 }
+
+// String names the store in errors and logs, e.g. "s3store(s3://bucket/prefix/)".
+func (s *Store) String() string { return s.core.String() }
+
+// Bucket returns the bucket name.
+func (s *Store) Bucket() string { return s.core.Bucket }
+
+// ObjectKey returns the S3 object key that holds key: the prefix and the key.
+func (s *Store) ObjectKey(key string) (string, error) { return s.core.Name(key) }
+
+// Options returns the effective options, defaults filled in.
+func (s *Store) Options() Options { return s.opts }

@@ -10,17 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"golang.org/x/sync/errgroup"
-
-	"github.com/seed-a62fcf0e/longhaul/codec/driver"
-	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
-
-// Touch reports the object's size and, when it is older than TouchAfter, copies it onto
-// itself, which gives it a new LastModified: an age-based lifecycle rule then counts
-// from this use, not from the first write. A missing object is codec.ErrNotFound.
-func (s *Store) Touch(ctx context.Context, key string) (driver.Info, error) {
-	return blobxfer.Touch(ctx, s.core, s.ops, key)
-}
 
 // refresh rewrites an object older than TouchAfter and returns its new age.
 func (s *Store) refresh(ctx context.Context, okey string, info objectInfo) (objectInfo, error) {
