@@ -119,7 +119,8 @@ func (s *Store) createMultipart(ctx context.Context, okey string, algo types.Che
 }
 
 // uploadPart hashes one part and sends it, retrying this part alone.
-func (s *Store) uploadPart(ctx context.Context, okey, uploadID string, num int32, ra io.ReaderAt, off, n int64) (types.CompletedPart, error) {
+func (s *Store) uploadPart(ctx context.Context, okey, uploadID string, num int32, ra io.ReaderAt, off, n int64) (
+	types.CompletedPart, error) {
 	sum, err := hashSection(ctx, ra, off, n)
 	if err != nil {
 		return types.CompletedPart{}, err

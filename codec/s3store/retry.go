@@ -38,8 +38,8 @@ func (s *Store) refusalHint(err error) error {
 	if errors.Is(err, driver.ErrNotFound) || !errors.As(err, &apiErr) || !refusalCodes[apiErr.ErrorCode()] {
 		return err
 	}
-	return fmt.Errorf("%w (the server refused the request: check that bucket %q is in region %q, which the client signs for, and the credentials and permissions)",
-		err, s.core.Bucket, s.client.Options().Region)
+	return fmt.Errorf("%w (the server refused the request: check that bucket %q is in region %q, which the client signs for, "+
+		"and the credentials and permissions)", err, s.core.Bucket, s.client.Options().Region)
 }
 
 // refusalCodes are the S3 error codes of requests refused for who sent them or where,

@@ -217,16 +217,10 @@ type server interface {
 // t.Cleanup, printing the end of its log first when the test failed.
 func forTest[S server](t testing.TB, name string, s S, err error) S {
 	t.Helper()
-	if err != nil {
-		t.Fatal(err)
+	if err == nil {
+		t.Cleanup(s.Stop) // after sharedForTest's cleanup has printed the log
 	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("%s log, last 8 KiB:\n%s", name, s.LogTail())
-		}
-		s.Stop()
-	})
-	return s
+	return sharedForTest(t, name, s, err)
 }
 
 // workDir is a server's directory: the caller's, or a temporary one it removes.
