@@ -20,14 +20,6 @@ import (
 
 var _ driver.Store = (*Store)(nil)
 
-// Defaults for Options fields left zero.
-const (
-	DefaultPartSize       = blobxfer.DefaultPartSize
-	DefaultConcurrency    = blobxfer.DefaultConcurrency
-	DefaultTouchAfter     = blobxfer.DefaultTouchAfter
-	DefaultAttemptTimeout = blobxfer.DefaultAttemptTimeout
-)
-
 // Azure limits on block blobs: a Put Blob of up to 5000 MiB, blocks of up to 4000 MiB,
 // at most 50,000 blocks.
 const (

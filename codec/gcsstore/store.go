@@ -16,14 +16,6 @@ import (
 
 var _ driver.Store = (*Store)(nil)
 
-// Defaults for Options fields left zero.
-const (
-	DefaultPartSize       = blobxfer.DefaultPartSize
-	DefaultConcurrency    = blobxfer.DefaultConcurrency
-	DefaultTouchAfter     = blobxfer.DefaultTouchAfter
-	DefaultAttemptTimeout = blobxfer.DefaultAttemptTimeout
-)
-
 // minPartSize is the smallest Options.PartSize.
 const minPartSize = 256 << 10
 

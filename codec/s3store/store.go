@@ -18,14 +18,6 @@ import (
 
 var _ driver.Store = (*Store)(nil)
 
-// Defaults for Options fields left zero.
-const (
-	DefaultPartSize       = blobxfer.DefaultPartSize
-	DefaultConcurrency    = blobxfer.DefaultConcurrency
-	DefaultTouchAfter     = blobxfer.DefaultTouchAfter
-	DefaultAttemptTimeout = blobxfer.DefaultAttemptTimeout
-)
-
 // S3 limits on multipart uploads.
 const (
 	minPartSize = 5 << 20
