@@ -75,12 +75,9 @@ type Store struct {
 // decides the account URL and credentials (for Azurite:
 // azblob.NewClientWithSharedKeyCredential on http://127.0.0.1:10000/devstoreaccount1).
 func New(client *azblob.Client, containerName string, opts Options) (*Store, error) {
-	if client == nil {
-		return nil, errors.New("azblobstore: client is nil")
-	}
 	spec := blobxfer.Spec{Driver: "azblobstore", Scheme: "azblob", Kind: "container", Noun: "blob", MinPartSize: minPartSize,
 		MaxPartSize: maxPartSize, Classify: classify}
-	core, err := blobxfer.NewCore(spec, containerName, blobxfer.Options{Prefix: opts.Prefix, PartSize: opts.PartSize,
+	core, err := blobxfer.NewCore(spec, client, containerName, blobxfer.Options{Prefix: opts.Prefix, PartSize: opts.PartSize,
 		Concurrency: opts.Concurrency, TouchAfter: opts.TouchAfter, Retry: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Logger: opts.Logger})
 	if err != nil {
 		return nil, err

@@ -2,7 +2,6 @@ package gcsstore
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -73,11 +72,8 @@ type Store struct {
 // fake-gcs-server: option.WithEndpoint, option.WithoutAuthentication and
 // storage.WithJSONReads).
 func New(client *storage.Client, bucket string, opts Options) (*Store, error) {
-	if client == nil {
-		return nil, errors.New("gcsstore: client is nil")
-	}
 	spec := blobxfer.Spec{Driver: "gcsstore", Scheme: "gs", Kind: "bucket", Noun: "object", MinPartSize: minPartSize, Classify: classify}
-	core, err := blobxfer.NewCore(spec, bucket, blobxfer.Options{Prefix: opts.Prefix, PartSize: opts.PartSize,
+	core, err := blobxfer.NewCore(spec, client, bucket, blobxfer.Options{Prefix: opts.Prefix, PartSize: opts.PartSize,
 		Concurrency: opts.Concurrency, TouchAfter: opts.TouchAfter, Retry: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Logger: opts.Logger})
 	if err != nil {
 		return nil, err

@@ -2,7 +2,6 @@ package s3store
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"sync/atomic"
@@ -80,12 +79,9 @@ type Store struct {
 // New returns a Store on bucket. The client decides endpoint, region, credentials and
 // addressing style (set UsePathStyle and BaseEndpoint for most S3-compatible servers).
 func New(client *s3.Client, bucket string, opts Options) (*Store, error) {
-	if client == nil {
-		return nil, errors.New("s3store: client is nil")
-	}
 	spec := blobxfer.Spec{Driver: "s3store", Scheme: "s3", Kind: "bucket", Noun: "object", MinPartSize: minPartSize,
 		MaxPartSize: maxPartSize, Classify: classify}
-	core, err := blobxfer.NewCore(spec, bucket, blobxfer.Options{Prefix: opts.Prefix, PartSize: opts.PartSize,
+	core, err := blobxfer.NewCore(spec, client, bucket, blobxfer.Options{Prefix: opts.Prefix, PartSize: opts.PartSize,
 		Concurrency: opts.Concurrency, TouchAfter: opts.TouchAfter, Retry: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Logger: opts.Logger})
 	if err != nil {
 		return nil, err

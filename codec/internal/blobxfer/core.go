@@ -64,9 +64,13 @@ type Counters struct {
 	Puts, Gets, Touches, Refreshes, Retries, BytesUp, BytesDown atomic.Int64
 }
 
-// NewCore checks a store's bucket, prefix and part size, and fills in the defaults of
-// o (a zero or negative Concurrency, TouchAfter or AttemptTimeout is its default).
-func NewCore(spec Spec, bucket string, o Options) (*Core, error) {
+// NewCore checks a store's SDK client (not nil), bucket, prefix and part size, and
+// fills in the defaults of o (a zero or negative Concurrency, TouchAfter or
+// AttemptTimeout is its default).
+func NewCore[C any](spec Spec, client *C, bucket string, o Options) (*Core, error) {
+	if client == nil {
+		return nil, fmt.Errorf("%s: client is nil", spec.Driver)
+	}
 	loc, err := NewLocation(spec.Driver, spec.Scheme, spec.Kind, bucket, o.Prefix)
 	if err != nil {
 		return nil, err

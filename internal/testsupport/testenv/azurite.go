@@ -138,14 +138,11 @@ func (s *AzuriteServer) NewClientFor(endpoint string) (*azblob.Client, error) {
 // CI=true).
 func Azurite(t testing.TB, opts AzuriteOptions) *AzuriteServer {
 	t.Helper()
-	if opts.Bin == "" {
+	testOptions(t, &opts.Bin, &opts.Dir, func(t testing.TB) string {
 		p, err := AzuritePath()
 		Require(t, err)
-		opts.Bin = p
-	}
-	if opts.Dir == "" {
-		opts.Dir = t.TempDir()
-	}
+		return p
+	})
 	s, err := StartAzurite(context.Background(), opts)
 	return forTest(t, "azurite", s, err)
 }

@@ -119,12 +119,9 @@ func (s *GCSServer) NewClientFor(ctx context.Context, endpoint string, opts ...o
 // printed when the test fails. A missing binary skips the test (fails it when CI=true).
 func GCS(t testing.TB, opts GCSOptions) *GCSServer {
 	t.Helper()
-	if opts.Bin == "" {
-		opts.Bin = RequireTool(t, "fake-gcs-server", FakeGCSVersion, "LONGHAUL_FAKE_GCS")
-	}
-	if opts.Dir == "" {
-		opts.Dir = t.TempDir()
-	}
+	testOptions(t, &opts.Bin, &opts.Dir, func(t testing.TB) string {
+		return RequireTool(t, "fake-gcs-server", FakeGCSVersion, "LONGHAUL_FAKE_GCS")
+	})
 	s, err := StartGCS(context.Background(), opts)
 	return forTest(t, "fake-gcs-server", s, err)
 }

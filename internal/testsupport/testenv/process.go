@@ -213,6 +213,18 @@ type server interface {
 	LogTail() string
 }
 
+// testOptions fills the Bin (with find, which skips or fails the test without it) and
+// the Dir (a test temporary directory) of a server started for one test.
+func testOptions(t testing.TB, bin, dir *string, find func(testing.TB) string) {
+	t.Helper()
+	if *bin == "" {
+		*bin = find(t)
+	}
+	if *dir == "" {
+		*dir = t.TempDir()
+	}
+}
+
 // forTest fails the test if the server did not start, and otherwise stops it in
 // t.Cleanup, printing the end of its log first when the test failed.
 func forTest[S server](t testing.TB, name string, s S, err error) S {

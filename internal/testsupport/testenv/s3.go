@@ -147,12 +147,7 @@ func (s *S3Server) NewClientFor(endpoint string, opts ...func(*s3.Options)) *s3.
 // when the test fails.
 func S3(t testing.TB, opts S3Options) *S3Server {
 	t.Helper()
-	if opts.Bin == "" {
-		opts.Bin = VersityBin(t)
-	}
-	if opts.Dir == "" {
-		opts.Dir = t.TempDir()
-	}
+	testOptions(t, &opts.Bin, &opts.Dir, VersityBin)
 	s, err := StartS3(context.Background(), opts)
 	return forTest(t, "versitygw", s, err)
 }

@@ -170,12 +170,7 @@ func (s *DevServer) LogTail() string { return s.proc.tail(8192) }
 // printed when the test fails.
 func Temporal(t testing.TB, opts DevServerOptions) *DevServer {
 	t.Helper()
-	if opts.Bin == "" {
-		opts.Bin = TemporalBin(t)
-	}
-	if opts.Dir == "" {
-		opts.Dir = t.TempDir()
-	}
+	testOptions(t, &opts.Bin, &opts.Dir, TemporalBin)
 	s, err := StartDevServer(context.Background(), opts)
 	return forTest(t, "temporal dev server", s, err)
 }
