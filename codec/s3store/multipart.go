@@ -97,15 +97,9 @@ func (s *Store) putMultipart(ctx context.Context, okey string, src io.Reader, si
 func (s *Store) createMultipart(ctx context.Context, okey string, algo types.ChecksumAlgorithm) (string, error) {
 	var id string
 	err := s.retry(ctx, "create multipart upload", okey, func(ctx context.Context) error {
-		out, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
-			Bucket:               aws.String(s.core.Bucket),
-			Key:                  aws.String(okey),
-			ContentType:          aws.String(contentType),
-			ChecksumAlgorithm:    algo,
-			ServerSideEncryption: s.opts.ServerSideEncryption,
-			SSEKMSKeyId:          optString(s.opts.KMSKeyID),
-			StorageClass:         s.opts.StorageClass,
-		}, noRetry)
+		in := &s3.CreateMultipartUploadInput{Bucket: aws.String(s.core.Bucket), Key: aws.String(okey), ChecksumAlgorithm: algo}
+		in.ContentType, in.ServerSideEncryption, in.SSEKMSKeyId, in.StorageClass = s.newObject()
+		out, err := s.client.CreateMultipartUpload(ctx, in, noRetry)
 		if err != nil {
 			return err
 		}

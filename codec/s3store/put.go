@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
@@ -25,17 +26,10 @@ func (s *Store) putSingle(ctx context.Context, okey string, src io.Reader, size 
 	}
 	err = s.retry(ctx, "put", okey, func(ctx context.Context) error {
 		b := blobxfer.NewBody(ra, 0, size)
-		_, err := s.client.PutObject(ctx, &s3.PutObjectInput{
-			Bucket:               aws.String(s.core.Bucket),
-			Key:                  aws.String(okey),
-			Body:                 b,
-			ContentLength:        aws.Int64(size),
-			ContentType:          aws.String(contentType),
-			ChecksumSHA256:       aws.String(sum.base64()),
-			ServerSideEncryption: s.opts.ServerSideEncryption,
-			SSEKMSKeyId:          optString(s.opts.KMSKeyID),
-			StorageClass:         s.opts.StorageClass,
-		}, noRetry, withPayloadHash(sum))
+		in := &s3.PutObjectInput{Bucket: aws.String(s.core.Bucket), Key: aws.String(okey), Body: b,
+			ContentLength: aws.Int64(size), ChecksumSHA256: aws.String(sum.base64())}
+		in.ContentType, in.ServerSideEncryption, in.SSEKMSKeyId, in.StorageClass = s.newObject()
+		_, err := s.client.PutObject(ctx, in, noRetry, withPayloadHash(sum))
 		return b.Finish(err)
 	})
 	if err != nil {
@@ -43,6 +37,13 @@ func (s *Store) putSingle(ctx context.Context, okey string, src io.Reader, size 
 	}
 	s.core.Stats.BytesUp.Add(size)
 	return nil
+}
+
+// newObject returns what every object the store writes carries (PutObject,
+// CreateMultipartUpload, and CopyObject, which replaces the metadata): the content type,
+// and the options' encryption and storage class.
+func (s *Store) newObject() (ct *string, sse types.ServerSideEncryption, kmsKey *string, class types.StorageClass) {
+	return aws.String(contentType), s.opts.ServerSideEncryption, optString(s.opts.KMSKeyID), s.opts.StorageClass
 }
 
 func optString(v string) *string {

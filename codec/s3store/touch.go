@@ -49,17 +49,10 @@ func (s *Store) copySource(okey string) *string { return aws.String(s.core.Bucke
 func (s *Store) copySelf(ctx context.Context, okey string) (time.Time, error) {
 	var mod time.Time
 	err := s.retry(ctx, "copy", okey, func(ctx context.Context) error {
-		out, err := s.client.CopyObject(ctx, &s3.CopyObjectInput{
-			Bucket:               aws.String(s.core.Bucket),
-			Key:                  aws.String(okey),
-			CopySource:           s.copySource(okey),
-			MetadataDirective:    types.MetadataDirectiveReplace,
-			ContentType:          aws.String(contentType),
-			ChecksumAlgorithm:    types.ChecksumAlgorithmSha256,
-			ServerSideEncryption: s.opts.ServerSideEncryption,
-			SSEKMSKeyId:          optString(s.opts.KMSKeyID),
-			StorageClass:         s.opts.StorageClass,
-		}, noRetry)
+		in := &s3.CopyObjectInput{Bucket: aws.String(s.core.Bucket), Key: aws.String(okey), CopySource: s.copySource(okey),
+			MetadataDirective: types.MetadataDirectiveReplace, ChecksumAlgorithm: types.ChecksumAlgorithmSha256}
+		in.ContentType, in.ServerSideEncryption, in.SSEKMSKeyId, in.StorageClass = s.newObject()
+		out, err := s.client.CopyObject(ctx, in, noRetry)
 		if err != nil {
 			return err
 		}
