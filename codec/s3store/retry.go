@@ -25,7 +25,7 @@ func noRetry(o *s3.Options) { o.Retryer = aws.NopRetryer{} }
 // transient failures are retried and counted; the final error is wrapped in
 // codec.Permanent, and a refused request gets refusalHint.
 func (s *Store) retry(ctx context.Context, op, okey string, fn func(ctx context.Context) error) error {
-	return s.retrier.Do(ctx, op, okey, fn)
+	return s.core.Retrier.Do(ctx, op, okey, fn)
 }
 
 // refusalHint adds what to check to a request the server refused for its signature,
@@ -38,8 +38,8 @@ func (s *Store) refusalHint(err error) error {
 	if errors.Is(err, driver.ErrNotFound) || !errors.As(err, &apiErr) || !refusalCodes[apiErr.ErrorCode()] {
 		return err
 	}
-	return fmt.Errorf("%w (the server refused the request: check that bucket %q is in region %q, which the client signs for, and the credentials and permissions)",
-		err, s.loc.Bucket, s.client.Options().Region)
+	return fmt.Errorf("%w (the server refused the request: check that bucket %q is in region %q, which the client signs for, "+
+		"and the credentials and permissions)", err, s.core.Bucket, s.client.Options().Region)
 }
 
 // refusalCodes are the S3 error codes of requests refused for who sent them or where,

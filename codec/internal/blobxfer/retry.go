@@ -1,9 +1,3 @@
-// Package blobxfer is what the cloud blob stores (codec/gcsstore, codec/azblobstore,
-// codec/s3store) share: where a store keeps its blobs (bucket and prefix), per-request
-// retries bounded per attempt, uploads split into parts read in place from an
-// io.ReaderAt or buffered from a sequential source, and a reader that streams the head
-// of an object while later ranges are fetched in parallel, resuming a body that breaks
-// off.
 package blobxfer
 
 import (
