@@ -61,7 +61,7 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Store is a codec.Store in an Azure Blob Storage container. It is safe for concurrent
+// Store is a driver.Store in an Azure Blob Storage container. It is safe for concurrent
 // use.
 type Store struct {
 	container *container.Client
@@ -135,7 +135,7 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 // rewrites its metadata (Set Blob Metadata), which moves Last-Modified to now: a
 // lifecycle rule on daysAfterModificationGreaterThan then counts from this use, not
 // from the first write. The bytes are not rewritten. A missing blob is
-// codec.ErrNotFound.
+// driver.ErrNotFound.
 func (s *Store) Touch(ctx context.Context, key string) (driver.Info, error) {
 	return blobxfer.Touch(ctx, s.core, s.ops, key)
 }
@@ -181,7 +181,7 @@ type blobInfo struct {
 // info is what Touch reports of a blob.
 func (i blobInfo) info() driver.Info { return driver.Info{Size: i.size, ModTime: i.modTime} }
 
-// props returns a blob's size and age; a missing blob is codec.ErrNotFound.
+// props returns a blob's size and age; a missing blob is driver.ErrNotFound.
 func (s *Store) props(ctx context.Context, name string) (blobInfo, error) {
 	var info blobInfo
 	err := s.core.Retrier.Do(ctx, "get properties", name, func(ctx context.Context) error {

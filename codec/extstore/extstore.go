@@ -1,5 +1,5 @@
 // Package extstore is a converter.StorageDriver for the Temporal SDK's External Storage
-// (client.Options.ExternalStorage) over any longhaul codec.Store.
+// (client.Options.ExternalStorage) over any longhaul driver.Store.
 //
 // It stores a payload exactly as the longhaul codec does: the deterministic serialization
 // of the whole payload, zstd-compressed when that saves at least 10%, under its content
@@ -7,7 +7,7 @@
 // blobs, and a team can switch between them without moving data. Equal payloads are
 // stored once across runs and workflows (dedupe), and reusing a blob refreshes its age
 // for age-based retention. Reads are verified against the SHA-256 in the claim and
-// bounded; a mismatch is codec.ErrCorrupt and never returns bytes.
+// bounded; a mismatch is driver.ErrCorrupt and never returns bytes.
 //
 // # Claim format, version 1
 //
@@ -67,7 +67,7 @@ type Options struct {
 	Codec codec.Options
 }
 
-// Driver is a converter.StorageDriver over a codec.Store. It is safe for concurrent use.
+// Driver is a converter.StorageDriver over a driver.Store. It is safe for concurrent use.
 type Driver struct {
 	name  string
 	codec *codec.Codec

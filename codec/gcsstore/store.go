@@ -58,7 +58,7 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Store is a codec.Store in a Google Cloud Storage bucket. It is safe for concurrent
+// Store is a driver.Store in a Google Cloud Storage bucket. It is safe for concurrent
 // use.
 type Store struct {
 	bucket *storage.BucketHandle // with the client's retries off
@@ -122,7 +122,7 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 // Touch reports the object's size and, when its customTime is older than TouchAfter,
 // sets customTime to now: a lifecycle rule on daysSinceCustomTime then counts from this
 // use, not from the first write. Only metadata changes; the bytes are not rewritten. A
-// missing object is codec.ErrNotFound.
+// missing object is driver.ErrNotFound.
 func (s *Store) Touch(ctx context.Context, key string) (driver.Info, error) {
 	return blobxfer.Touch(ctx, s.core, s.ops, key)
 }
@@ -151,7 +151,7 @@ func (s *Store) Put(ctx context.Context, key string, src io.Reader, size int64) 
 	})
 }
 
-// attrs returns an object's attributes; a missing object is codec.ErrNotFound.
+// attrs returns an object's attributes; a missing object is driver.ErrNotFound.
 func (s *Store) attrs(ctx context.Context, name string) (*storage.ObjectAttrs, error) {
 	var attrs *storage.ObjectAttrs
 	err := s.core.Retrier.Do(ctx, "attrs", name, func(ctx context.Context) error {

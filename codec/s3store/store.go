@@ -64,7 +64,7 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Store is a codec.Store in an S3 bucket (AWS or any S3-compatible server). It is safe
+// Store is a driver.Store in an S3 bucket (AWS or any S3-compatible server). It is safe
 // for concurrent use.
 type Store struct {
 	client *s3.Client
@@ -136,7 +136,7 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 
 // Touch reports the object's size and, when it is older than TouchAfter, copies it onto
 // itself, which gives it a new LastModified: an age-based lifecycle rule then counts
-// from this use, not from the first write. A missing object is codec.ErrNotFound.
+// from this use, not from the first write. A missing object is driver.ErrNotFound.
 func (s *Store) Touch(ctx context.Context, key string) (driver.Info, error) {
 	return blobxfer.Touch(ctx, s.core, s.ops, key)
 }
@@ -170,7 +170,7 @@ type objectInfo struct {
 // info is what Touch reports of an object.
 func (i objectInfo) info() driver.Info { return driver.Info{Size: i.size, ModTime: i.modTime} }
 
-// head returns an object's size and age; a missing object is codec.ErrNotFound.
+// head returns an object's size and age; a missing object is driver.ErrNotFound.
 func (s *Store) head(ctx context.Context, okey string) (objectInfo, error) {
 	var info objectInfo
 	err := s.retry(ctx, "head", okey, func(ctx context.Context) error {

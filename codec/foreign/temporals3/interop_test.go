@@ -113,7 +113,7 @@ func TestClaimGolden(t *testing.T) {
 // TestReaderSDKChecksumIsCorrupt: with a client from config.LoadDefaultConfig the object
 // is written with a checksum and read with the SDK validating it; an object whose stored
 // bytes were corrupted then fails the SDK's own check before ours, and that is
-// codec.ErrCorrupt at once (one GET), not an outage retried for a minute.
+// driver.ErrCorrupt at once (one GET), not an outage retried for a minute.
 func TestReaderSDKChecksumIsCorrupt(t *testing.T) {
 	s3srv := testenv.S3(t, testenv.S3Options{})
 	cl := s3srv.NewDefaultConfigClient(t)

@@ -78,7 +78,7 @@ type Options struct {
 // does the rest for both uses: the key must lie canonically inside the namespace it names
 // (and, in the codec server, be the namespace served), reads are bounded by MaxSize, the
 // object is verified against hash_value before it is unmarshalled (a mismatch, or the AWS
-// SDK's own checksum failure, is codec.ErrCorrupt and never retried).
+// SDK's own checksum failure, is driver.ErrCorrupt and never retried).
 type Reader struct {
 	opts  Options
 	codec *codec.Codec // Retrieve's one path: this reader as its only Reader
@@ -218,8 +218,8 @@ func (r *Reader) get(ctx context.Context, bucket, key string) (io.ReadCloser, er
 	return &body{ReadCloser: out.Body, size: aws.ToInt64(out.ContentLength)}, nil
 }
 
-// body is an object's body: a codec.Sizer, and the AWS SDK's checksum failure (which it
-// reports from the last Read) is codec.ErrCorrupt.
+// body is an object's body: a driver.Sizer, and the AWS SDK's checksum failure (which it
+// reports from the last Read) is driver.ErrCorrupt.
 type body struct {
 	io.ReadCloser
 	size int64
