@@ -1,25 +1,3 @@
-// Package codec moves large Temporal payloads into blob storage and leaves small,
-// readable, content-addressed references in workflow history.
-//
-// A Codec is a converter.PayloadCodec. Every payload whose serialized size is over
-// Options.Threshold (and, largest first, enough others for one call's inline total to fit
-// Options.InlineBudget) is serialized, compressed with zstd, hashed with SHA-256 and
-// stored under "v1/{namespace}/sha256/{hex}" unless it is already there (dedupe); history
-// gets a reference payload with encoding "json/longhaul-ref". Decode verifies the SHA-256
-// of the stored bytes before it trusts them, and keeps recent payloads in a bounded cache
-// for replays.
-//
-// The data path makes one pass over the bytes and keeps about one copy of a payload in
-// memory: Data is serialized in place (never copied), large payloads are compressed as
-// independent zstd frames on all cores, the store's Put is the one existence check, and
-// a read is hashed as it arrives into a buffer sized by what the store holds, which Data
-// then aliases. Sizes a reference claims are never trusted for an allocation
-// (Options.MaxSize bounds them). Retries belong to the Store driver (see Store).
-//
-// Use NewDataConverter rather than converter.NewCodecDataConverter: it keeps store
-// failures out of workflow code (they fail the workflow task, which Temporal retries, so
-// workflow determinism holds), honours activity and client contexts, and suspends the
-// workflow deadlock detector while a large payload is stored or fetched.
 package codec
 
 import (
@@ -42,12 +20,12 @@ import (
 // Defaults for Options fields left zero.
 const (
 	DefaultNamespace    = "default"
-	DefaultThreshold    = 256 << 10
-	DefaultInlineBudget = 1 << 20
-	DefaultCacheBytes   = 128 << 20
+	defaultThreshold    = 256 << 10
+	defaultInlineBudget = 1 << 20
+	defaultCacheBytes   = 128 << 20
 	DefaultConcurrency  = 4
-	DefaultTimeout      = 2 * time.Minute
-	DefaultMaxSize      = 1 << 30
+	defaultTimeout      = 2 * time.Minute
+	defaultMaxSize      = 1 << 30
 )
 
 // minOffloadSize is the smallest payload the inline budget may offload: below it a
@@ -84,7 +62,7 @@ type Options struct {
 	// Logger receives store failures; default slog.Default(). Retries are the store
 	// driver's (see Store), logged by it.
 	Logger *slog.Logger
-	// MetricsHandler, if set, receives the counters of Stats (names Metric*), e.g. the
+	// MetricsHandler, if set, receives the counters of Stats (names in its field docs), e.g. the
 	// worker's client.Options.MetricsHandler.
 	MetricsHandler client.MetricsHandler
 	// Readers resolve references that other offloaders left in history (see Reader);
@@ -113,15 +91,16 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("codec: Options.MaxSize is negative (%d)", o.MaxSize)
 	case o.Timeout < 0:
 		return o, fmt.Errorf("codec: Options.Timeout is negative (%s)", o.Timeout)
-	case o.Compression != Zstd && o.Compression != NoCompression:
-		return o, fmt.Errorf("codec: Options.Compression %d is not Zstd or NoCompression", int(o.Compression))
+	case o.Compression != "" && o.Compression != Zstd && o.Compression != NoCompression:
+		return o, fmt.Errorf("codec: Options.Compression %q is not Zstd or NoCompression", o.Compression)
 	}
-	o.Threshold = cmp.Or(o.Threshold, DefaultThreshold)
-	o.InlineBudget = cmp.Or(o.InlineBudget, DefaultInlineBudget)
-	o.CacheBytes = cmp.Or(o.CacheBytes, DefaultCacheBytes)
+	o.Threshold = cmp.Or(o.Threshold, defaultThreshold)
+	o.InlineBudget = cmp.Or(o.InlineBudget, defaultInlineBudget)
+	o.CacheBytes = cmp.Or(o.CacheBytes, defaultCacheBytes)
 	o.Concurrency = cmp.Or(o.Concurrency, DefaultConcurrency)
-	o.Timeout = cmp.Or(o.Timeout, DefaultTimeout)
-	o.MaxSize = cmp.Or(o.MaxSize, DefaultMaxSize)
+	o.Timeout = cmp.Or(o.Timeout, defaultTimeout)
+	o.MaxSize = cmp.Or(o.MaxSize, defaultMaxSize)
+	o.Compression = cmp.Or(o.Compression, Zstd)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}

@@ -157,7 +157,7 @@ func TestCompression(t *testing.T) {
 		name string
 		data []byte
 		opt  codec.Compression
-		want string
+		want codec.Compression
 	}{
 		{"repetitive", bytes.Repeat([]byte("migrating table users; "), 50000), codec.Zstd, "zstd"},
 		{"random skips zstd", randomBytes(1<<20, 3), codec.Zstd, "none"},
@@ -252,7 +252,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"negative budget", memstore.New(), codec.Options{InlineBudget: -5}, "InlineBudget"},
 		{"negative concurrency", memstore.New(), codec.Options{Concurrency: -1}, "Concurrency"},
 		{"negative timeout", memstore.New(), codec.Options{Timeout: -1}, "Timeout"},
-		{"bad compression", memstore.New(), codec.Options{Compression: 9}, "Compression"},
+		{"bad compression", memstore.New(), codec.Options{Compression: "gzip"}, "Compression"},
 		{"namespace with slash", memstore.New(), codec.Options{Namespace: "a/b"}, "Namespace"},
 		{"namespace dotdot", memstore.New(), codec.Options{Namespace: ".."}, "Namespace"},
 	}
@@ -284,7 +284,7 @@ func TestDecodeBadReferences(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte(codec.RefEncoding)}, Data: []byte(tc.data)}
+			p := &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("json/longhaul-ref")}, Data: []byte(tc.data)}
 			_, err := c.Decode([]*commonpb.Payload{p})
 			if !errors.Is(err, codec.ErrInvalidReference) {
 				t.Fatalf("Decode error = %v, want ErrInvalidReference", err)
@@ -333,7 +333,7 @@ func TestParseGoldenFiles(t *testing.T) {
 	// References written by earlier releases must keep decoding.
 	for _, name := range []string{"testdata/reference_v1.golden.json", "testdata/reference_v1_none.json"} {
 		data := readFile(t, name)
-		p := &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte(codec.RefEncoding)}, Data: data}
+		p := &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("json/longhaul-ref")}, Data: data}
 		if _, err := codec.ParseReference(p); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}

@@ -11,27 +11,17 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// Compression selects how offloaded blobs are compressed. The zero value is Zstd.
-type Compression int
+// Compression names how a blob's bytes are compressed before storage, in Options and in
+// references alike. The zero value in Options means Zstd.
+type Compression string
 
 const (
 	// Zstd compresses blobs with zstd at its fastest level, large ones on all cores, and
-	// stores them uncompressed when that saves less than 10%.
-	Zstd Compression = iota
+	// is skipped for a blob it shrinks by less than 10%.
+	Zstd Compression = "zstd"
 	// NoCompression stores the serialized payload as is.
-	NoCompression
+	NoCompression Compression = "none"
 )
-
-// String returns the name used in references.
-func (c Compression) String() string {
-	switch c {
-	case Zstd:
-		return compressionZstd
-	case NoCompression:
-		return compressionNone
-	}
-	return fmt.Sprintf("Compression(%d)", int(c))
-}
 
 // Encoders and decoders are expensive to build and hold large windows. A sync.Pool is
 // emptied at every GC, and offloading large payloads causes many GCs, so keep a small

@@ -44,24 +44,39 @@ var (
 	_ converter.DataConverterWithSerializationContext = (*dataConverter)(nil)
 )
 
-// WorkflowTaskPanic is the value a workflow-bound DataConverter panics with when the codec
-// fails; the SDK turns it into a workflow task failure, which Temporal retries.
-type WorkflowTaskPanic struct{ Err error }
-
-// Error explains why the workflow task failed.
-func (p WorkflowTaskPanic) Error() string {
-	return "longhaul codec failed inside workflow code; failing the workflow task so it is retried: " + p.Err.Error()
-}
-
-// Unwrap returns the codec's error.
-func (p WorkflowTaskPanic) Unwrap() error { return p.Err }
-
+// fail returns err, or panics with it inside workflow code. There the SDK would hand a
+// returned error to the workflow (ending it, or leaving a signal unread); a codec failure
+// is usually a store being away, so the workflow task must fail and be retried instead.
+// The panic value is the SDK's converter.WorkflowTaskFailureError as its codec boundary
+// tags it, which fails the task under either WorkflowPanicPolicy (a plain panic would
+// fail the whole workflow under FailWorkflow). Returning that error instead would be
+// honoured only on some paths (inputs, results, Future.Get) and not on signal, update
+// argument, query and memo decoding, so every workflow path panics alike. Outside
+// workflow code (activities, clients, the codec server) it is an ordinary error.
 func (d *dataConverter) fail(err error) error {
 	if d.workflow {
-		panic(WorkflowTaskPanic{Err: err})
+		panic(taskFailure(err))
 	}
 	return err
 }
+
+// taskFailure returns err as the SDK's codec-tagged WorkflowTaskFailureError. The tag is
+// private to the SDK and added only where a PayloadCodec's error crosses its
+// CodecDataConverter, so err is sent across one.
+func taskFailure(err error) error {
+	dc := converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), failingCodec{err})
+	_, tagged := dc.ToPayloads(nil)
+	return tagged
+}
+
+// failingCodec is a PayloadCodec whose Encode requests a workflow task failure for err.
+type failingCodec struct{ err error }
+
+func (f failingCodec) Encode([]*commonpb.Payload) ([]*commonpb.Payload, error) {
+	return nil, converter.NewWorkflowTaskFailureError(f.err)
+}
+
+func (f failingCodec) Decode(ps []*commonpb.Payload) ([]*commonpb.Payload, error) { return ps, nil }
 
 func (d *dataConverter) encode(ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	out, err := d.codec.EncodeContext(d.codec.withWorkflowScope(d.ctx, d.wctx), ps)

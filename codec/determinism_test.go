@@ -3,6 +3,7 @@ package codec_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -20,8 +21,19 @@ import (
 // TestStoreOutageFailsWorkflowTaskNotWorkflow: while the worker's store cannot be read,
 // decoding a reference inside workflow code — the workflow's input, an activity result, a
 // signal — fails the workflow task (Temporal retries it) instead of handing workflow code
-// an error; once the store is back the workflow completes with the right data.
+// an error; once the store is back the workflow completes with the right data. It holds
+// under both panic policies: the codec's failure is the SDK's WorkflowTaskFailureError,
+// which FailWorkflow does not turn into a failed workflow as it would a plain panic.
 func TestStoreOutageFailsWorkflowTaskNotWorkflow(t *testing.T) {
+	for _, policy := range []struct {
+		name string
+		p    worker.WorkflowPanicPolicy
+	}{{"BlockWorkflow", worker.BlockWorkflow}, {"FailWorkflow", worker.FailWorkflow}} {
+		t.Run(policy.name, func(t *testing.T) { storeOutage(t, policy.p) })
+	}
+}
+
+func storeOutage(t *testing.T, policy worker.WorkflowPanicPolicy) {
 	srv := testenv.SharedTemporal(t)
 	for _, tc := range []struct {
 		name string
@@ -56,8 +68,8 @@ func TestStoreOutageFailsWorkflowTaskNotWorkflow(t *testing.T) {
 
 			cl := srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(clientCodec, nil)})
 			wcl := srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(workerCodec, nil)})
-			tq := "codec-outage-" + tc.name
-			w := worker.New(wcl, tq, worker.Options{})
+			tq := fmt.Sprintf("codec-outage-%s-%d", tc.name, policy)
+			w := worker.New(wcl, tq, worker.Options{WorkflowPanicPolicy: policy})
 			w.RegisterWorkflow(InputWorkflow)
 			w.RegisterWorkflow(ReadsActivityResultWorkflow)
 			w.RegisterWorkflow(SignalWorkflow)

@@ -48,10 +48,12 @@ func IsStorageReference(p *commonpb.Payload) bool {
 // format); errors wrap ErrInvalidReference.
 func ParseStorageReference(p *commonpb.Payload) (StorageReference, error) {
 	if !IsStorageReference(p) {
-		return StorageReference{}, fmt.Errorf("%w: not an External Storage reference (encoding %q)", ErrInvalidReference, truncate(string(p.GetMetadata()[metadataEncoding]), 80))
+		return StorageReference{}, fmt.Errorf("%w: not an External Storage reference (encoding %q)", ErrInvalidReference,
+			truncate(string(p.GetMetadata()[metadataEncoding]), 80))
 	}
 	if len(p.GetData()) > maxStorageRefBytes {
-		return StorageReference{}, fmt.Errorf("%w: External Storage reference is %d bytes, over %d", ErrInvalidReference, len(p.GetData()), maxStorageRefBytes)
+		return StorageReference{}, fmt.Errorf("%w: External Storage reference is %d bytes, over %d", ErrInvalidReference, len(p.GetData()),
+			maxStorageRefBytes)
 	}
 	if string(p.GetMetadata()[metadataEncoding]) == storageRefLegacyEncoding {
 		var legacy struct {
@@ -76,49 +78,52 @@ func ParseStorageReference(p *commonpb.Payload) (StorageReference, error) {
 // because the SDK retrieves without one; the blob is the same one the codec writes for
 // the same payload ("v1/{namespace}/sha256/{sha256}"), so codec and driver share data.
 const (
-	ClaimKeyFormat      = "longhaul"    // format version, "1"; marks the claim as ours
-	ClaimKeyNamespace   = "namespace"   // the blob key's namespace
-	ClaimKeySHA256      = "sha256"      // hex SHA-256 of the stored bytes
-	ClaimKeySize        = "size"        // stored bytes, decimal
-	ClaimKeyRawSize     = "rawSize"     // serialized payload bytes, decimal
-	ClaimKeyCompression = "compression" // "zstd" or "none"
-	ClaimKeyEncoding    = "encoding"    // original payload's encoding, informational
-	ClaimVersion        = "1"
+	claimKeyFormat      = "longhaul"    // format version, "1"; marks the claim as ours
+	claimKeyNamespace   = "namespace"   // the blob key's namespace
+	claimKeySHA256      = "sha256"      // hex SHA-256 of the stored bytes
+	claimKeySize        = "size"        // stored bytes, decimal
+	claimKeyRawSize     = "rawSize"     // serialized payload bytes, decimal
+	claimKeyCompression = "compression" // "zstd" or "none"
+	claimKeyEncoding    = "encoding"    // original payload's encoding, informational
+	claimVersion        = "1"
 )
 
 // Claim returns the External Storage claim data for a blob of namespace.
 func (r Reference) Claim(namespace string) map[string]string {
 	return map[string]string{
-		ClaimKeyFormat:      ClaimVersion,
-		ClaimKeyNamespace:   namespace,
-		ClaimKeySHA256:      r.SHA256,
-		ClaimKeySize:        strconv.FormatInt(r.Size, 10),
-		ClaimKeyRawSize:     strconv.FormatInt(r.RawSize, 10),
-		ClaimKeyCompression: r.Compression,
-		ClaimKeyEncoding:    r.Encoding,
+		claimKeyFormat:      claimVersion,
+		claimKeyNamespace:   namespace,
+		claimKeySHA256:      r.SHA256,
+		claimKeySize:        strconv.FormatInt(r.Size, 10),
+		claimKeyRawSize:     strconv.FormatInt(r.RawSize, 10),
+		claimKeyCompression: string(r.Compression),
+		claimKeyEncoding:    r.Encoding,
 	}
 }
 
-// IsClaim reports whether claim data was written by codec/extstore.
-func IsClaim(claim map[string]string) bool { return claim[ClaimKeyFormat] != "" }
+// isClaim reports whether claim data was written by codec/extstore.
+func isClaim(claim map[string]string) bool { return claim[claimKeyFormat] != "" }
 
-// ParseClaim reads claim data written by codec/extstore, validating every field like
+// parseClaim reads claim data written by codec/extstore, validating every field like
 // ParseReference; errors wrap ErrInvalidReference and name the field.
-func ParseClaim(claim map[string]string) (namespace string, ref Reference, err error) {
-	if v := claim[ClaimKeyFormat]; v != ClaimVersion {
-		return "", Reference{}, fmt.Errorf("%w: claim field %q is %q; this version of longhaul reads %q", ErrInvalidReference, ClaimKeyFormat, truncate(v, 20), ClaimVersion)
+func parseClaim(claim map[string]string) (namespace string, ref Reference, err error) {
+	if v := claim[claimKeyFormat]; v != claimVersion {
+		return "", Reference{}, fmt.Errorf("%w: claim field %q is %q; this version of longhaul reads %q", ErrInvalidReference,
+			claimKeyFormat, truncate(v, 20), claimVersion)
 	}
-	namespace = claim[ClaimKeyNamespace]
+	namespace = claim[claimKeyNamespace]
 	if err := driver.ValidateNamespace(namespace); err != nil {
-		return "", Reference{}, fmt.Errorf("%w: claim field %q: %v", ErrInvalidReference, ClaimKeyNamespace, err)
+		return "", Reference{}, fmt.Errorf("%w: claim field %q: %v", ErrInvalidReference, claimKeyNamespace, err)
 	}
-	ref = Reference{V: RefVersion, SHA256: claim[ClaimKeySHA256], Compression: claim[ClaimKeyCompression], Encoding: claim[ClaimKeyEncoding]}
+	ref = Reference{V: refVersion, SHA256: claim[claimKeySHA256], Compression: Compression(claim[claimKeyCompression]),
+		Encoding: claim[claimKeyEncoding]}
 	for _, f := range []struct {
 		key string
 		dst *int64
-	}{{ClaimKeySize, &ref.Size}, {ClaimKeyRawSize, &ref.RawSize}} {
+	}{{claimKeySize, &ref.Size}, {claimKeyRawSize, &ref.RawSize}} {
 		if *f.dst, err = strconv.ParseInt(claim[f.key], 10, 64); err != nil {
-			return "", Reference{}, fmt.Errorf("%w: claim field %q is %q, want a decimal size", ErrInvalidReference, f.key, truncate(claim[f.key], 40))
+			return "", Reference{}, fmt.Errorf("%w: claim field %q is %q, want a decimal size", ErrInvalidReference, f.key,
+				truncate(claim[f.key], 40))
 		}
 	}
 	if err := ref.validate(); err != nil { // one validation for both forms
@@ -149,7 +154,8 @@ func (c *Codec) ResolveStorage(ctx context.Context, sr StorageReference) (*commo
 	c = c.following()
 	loc, ok, err := c.parseCandidate(Candidate{Storage: &sr})
 	if !ok {
-		return nil, fmt.Errorf("codec decode: %w: claim of driver %q is of no kind this codec reads", ErrInvalidReference, truncate(sr.DriverName, 80))
+		return nil, fmt.Errorf("codec decode: %w: claim of driver %q is of no kind this codec reads", ErrInvalidReference,
+			truncate(sr.DriverName, 80))
 	}
 	if err == nil {
 		err = c.admitLocator(&loc)

@@ -3,6 +3,7 @@ package codec_test
 import (
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,9 +18,23 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
+	"github.com/seed-a62fcf0e/longhaul/codec/foreign/datadog"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
+
+// dataDogGoldenDir holds the DataDog golden references, pinned by the datadog package's
+// TestDataDogGolden.
+var dataDogGoldenDir = filepath.Join("foreign", "datadog", "testdata")
+
+func ddReader(t testing.TB, opts datadog.Options) *datadog.Reader {
+	t.Helper()
+	r, err := datadog.NewReader(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
 
 // HoldJSONWorkflow is HoldWorkflow for a JSON document (a json/plain payload).
 func HoldJSONWorkflow(ctx workflow.Context, doc json.RawMessage) (string, error) {
@@ -40,7 +55,7 @@ func TestDataDogGoldenReplay(t *testing.T) {
 			w := testenv.DataDogWriter{URL: dd.URL, Version: tc.Version, Namespace: "default", MinBytes: 1 << 10}
 			starter := srv.Client(t, client.Options{DataConverter: converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), w)})
 			newWorker := func(tq string) worker.Worker {
-				c := newCodec(t, memstore.New(), codec.Options{Readers: []codec.Reader{ddReader(t, codec.DataDogOptions{URL: dd.URL})}})
+				c := newCodec(t, memstore.New(), codec.Options{Readers: []codec.Reader{ddReader(t, datadog.Options{URL: dd.URL})}})
 				return worker.New(srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(c, nil)}), tq, worker.Options{})
 			}
 			var wf, input any = HoldWorkflow, orig.Data
@@ -53,7 +68,10 @@ func TestDataDogGoldenReplay(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden := parseGoldenRef(t, readFile(t, tc.GoldenFile("testdata")))
+			golden, err := testenv.ParseDataDogGoldenRef(readFile(t, tc.GoldenFile(dataDogGoldenDir)))
+			if err != nil {
+				t.Fatal(err)
+			}
 			if !proto.Equal(ps[0].Payload, golden) {
 				t.Fatalf("the input in history is not the golden reference:\n%s", testenv.DataDogGoldenRef(ps[0].Payload))
 			}
@@ -84,7 +102,7 @@ func TestDataDogReplayerNamespaceFromKey(t *testing.T) {
 	starter := srv.Client(t, client.Options{DataConverter: dc})
 	input := gen(seed+22, mib)
 	newWorker := func(tq string) worker.Worker {
-		c := newCodec(t, memstore.New(), codec.Options{Readers: []codec.Reader{ddReader(t, codec.DataDogOptions{URL: dd.URL})}})
+		c := newCodec(t, memstore.New(), codec.Options{Readers: []codec.Reader{ddReader(t, datadog.Options{URL: dd.URL})}})
 		return worker.New(srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(c, nil)}), tq, worker.Options{})
 	}
 	id := replayCase(t, starter, newWorker, input)
@@ -98,7 +116,7 @@ func TestDataDogReplayerNamespaceFromKey(t *testing.T) {
 	if _, err := copied.Put(context.Background(), key, strings.NewReader(string(input)), int64(len(input))); err != nil {
 		t.Fatal(err)
 	}
-	for name, opts := range map[string]codec.DataDogOptions{"store": {Store: copied}, "service": {URL: dd.URL}} {
+	for name, opts := range map[string]datadog.Options{"store": {Store: copied}, "service": {URL: dd.URL}} {
 		t.Run(name, func(t *testing.T) {
 			c := newCodec(t, memstore.New(), codec.Options{Readers: []codec.Reader{ddReader(t, opts)}})
 			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: codec.NewDataConverter(c, nil)})

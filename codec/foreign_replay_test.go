@@ -14,7 +14,8 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/extstore"
-	"github.com/seed-a62fcf0e/longhaul/codec/extstore/temporals3"
+	"github.com/seed-a62fcf0e/longhaul/codec/foreign/datadog"
+	"github.com/seed-a62fcf0e/longhaul/codec/foreign/temporals3"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
@@ -100,7 +101,7 @@ func TestDataDogReferencesReplay(t *testing.T) {
 	var before int64
 	newWorker := func(tq string) worker.Worker {
 		before = dd.Gets()
-		c := newCodec(t, memstore.New(), codec.Options{Readers: []codec.Reader{ddReader(t, codec.DataDogOptions{URL: dd.URL})}})
+		c := newCodec(t, memstore.New(), codec.Options{Readers: []codec.Reader{ddReader(t, datadog.Options{URL: dd.URL})}})
 		cl := srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(c, nil)})
 		return worker.New(cl, tq, worker.Options{})
 	}

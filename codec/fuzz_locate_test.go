@@ -11,7 +11,8 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
-	"github.com/seed-a62fcf0e/longhaul/codec/extstore/temporals3"
+	"github.com/seed-a62fcf0e/longhaul/codec/foreign/datadog"
+	"github.com/seed-a62fcf0e/longhaul/codec/foreign/temporals3"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 )
 
@@ -43,7 +44,7 @@ func FuzzLocate(f *testing.F) {
 	f.Add(byte(2), []byte(`{"metadata":{"encoding":"anNvbi9wbGFpbg=="},"size":3,"digest":"sha256:`+h+`"}`))
 	f.Add(byte(3), []byte(`{"metadata":{},"size":3,"digest":"sha256:`+h+`","key":"/blobs/prod/common/sha256:`+h+`/sha256:`+h+`"}`))
 	f.Add(byte(3), []byte(`{"size":3,"digest":"sha256:`+h+`","key":"/blobs/prod/../qa/common/x"}`))
-	dd, err := codec.NewDataDogReader(codec.DataDogOptions{URL: "http://127.0.0.1:1", MaxSize: maxSize / 2})
+	dd, err := datadog.NewReader(datadog.Options{URL: "http://127.0.0.1:1", MaxSize: maxSize / 2})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func fuzzPayload(kind byte, data []byte) *commonpb.Payload {
 	md := map[string][]byte{}
 	switch kind % 4 {
 	case 0:
-		md["encoding"] = []byte(codec.RefEncoding)
+		md["encoding"] = []byte("json/longhaul-ref")
 	case 1:
 		md["encoding"] = []byte("json/protobuf")
 		md["messageType"] = []byte("temporal.api.sdk.v1.ExternalStorageReference")

@@ -27,7 +27,7 @@ func FuzzParseReference(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p := &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte(codec.RefEncoding)}, Data: data}
+		p := &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("json/longhaul-ref")}, Data: data}
 		ref, err := codec.ParseReference(p)
 		if err != nil {
 			if !errors.Is(err, codec.ErrInvalidReference) {
@@ -61,9 +61,9 @@ func FuzzReferenceSizes(f *testing.F) {
 	const maxSize = 1 << 20
 	f.Fuzz(func(t *testing.T, blob []byte, size, rawSize int64, zstd bool) {
 		s := memstore.New()
-		comp := codec.RefCompressionNone
+		comp := codec.NoCompression
 		if zstd {
-			comp = codec.RefCompressionZstd
+			comp = codec.Zstd
 		}
 		ref := plantRef(t, s, blob, size, rawSize, comp)
 		if ref == nil {

@@ -20,7 +20,7 @@ import (
 )
 
 // plantRef is plant for fuzzing: it returns nil when the reference would not be valid.
-func plantRef(t testing.TB, s driver.Store, b []byte, size, rawSize int64, comp string) *commonpb.Payload {
+func plantRef(t testing.TB, s driver.Store, b []byte, size, rawSize int64, comp codec.Compression) *commonpb.Payload {
 	sum := sha256.Sum256(b)
 	p, err := codec.Reference{V: 1, SHA256: hex.EncodeToString(sum[:]), Size: size, RawSize: rawSize, Compression: comp}.Payload()
 	if err != nil {
@@ -34,7 +34,7 @@ func plantRef(t testing.TB, s driver.Store, b []byte, size, rawSize int64, comp 
 
 // plant stores b under its address in namespace "default" and returns a reference to it
 // with the sizes and compression a forger chose.
-func plant(t testing.TB, s driver.Store, b []byte, size, rawSize int64, comp string) *commonpb.Payload {
+func plant(t testing.TB, s driver.Store, b []byte, size, rawSize int64, comp codec.Compression) *commonpb.Payload {
 	t.Helper()
 	sum := sha256.Sum256(b)
 	digest := hex.EncodeToString(sum[:])
@@ -92,7 +92,7 @@ func TestHostileSizeClaims(t *testing.T) {
 			for _, tc := range []struct {
 				name          string
 				size, rawSize int64
-				comp          string
+				comp          codec.Compression
 				want          error
 			}{
 				{"size 1 GiB for 5 bytes", 1 << 30, 1 << 30, "none", driver.ErrCorrupt},

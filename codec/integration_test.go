@@ -128,7 +128,7 @@ func TestPaths(t *testing.T) {
 					ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 					defer cancel()
 					wid := tc.run(t, ctx, e)
-					if refs := assertHistorySmall(t, e.client, wid, codec.DefaultThreshold); refs == 0 && !tc.notInHistory {
+					if refs := assertHistorySmall(t, e.client, wid, 256<<10); refs == 0 && !tc.notInHistory {
 						t.Fatal("no reference payload in history: nothing was offloaded")
 					}
 				})
@@ -219,7 +219,7 @@ var pathCases = []struct {
 		run := e.start(t, ctx, ParentWorkflow, uint64(seed), 5*mib)
 		expectResult(t, ctx, run, digest(gen(seed, 5*mib)))
 		// The child's history holds the input: check it too.
-		if refs := assertHistorySmall(t, e.client, run.GetID()+"-child", codec.DefaultThreshold); refs == 0 {
+		if refs := assertHistorySmall(t, e.client, run.GetID()+"-child", 256<<10); refs == 0 {
 			t.Fatal("no reference in the child's history")
 		}
 		return run.GetID()

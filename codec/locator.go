@@ -77,8 +77,8 @@ type Locator struct {
 	Algorithm, Digest string
 	// RawSize is the decompressed length (Compression "zstd"), else equal to Size.
 	RawSize int64
-	// Compression is "zstd" or "none".
-	Compression string
+	// Compression is Zstd or NoCompression.
+	Compression Compression
 	// Form says what the verified bytes hold; with FormData, Metadata is the payload's.
 	Form     Form
 	Metadata map[string][]byte
@@ -87,7 +87,7 @@ type Locator struct {
 // Bound is the most bytes resolving the locator may hold: the stored bytes and, when
 // they are compressed, the decompressed ones.
 func (l Locator) Bound() int64 {
-	if l.Compression == compressionZstd {
+	if l.Compression == Zstd {
 		return satAdd(l.Max, l.RawSize)
 	}
 	return l.Max
@@ -123,7 +123,7 @@ func (l Locator) cacheKey() string {
 	if l.Reader != nil {
 		src = l.Kind.String()
 	}
-	return l.Namespace + "/" + src + "/" + l.Compression + "/" + l.Algorithm + ":" + l.Digest
+	return l.Namespace + "/" + src + "/" + string(l.Compression) + "/" + l.Algorithm + ":" + l.Digest
 }
 
 func satAdd(a, b int64) int64 {
@@ -181,8 +181,8 @@ func (c *Codec) parse(p *commonpb.Payload) (Locator, bool, error) {
 
 // parseCandidate runs the parser of an extstore claim or the first Reader that knows c.
 func (c *Codec) parseCandidate(cand Candidate) (Locator, bool, error) {
-	if sr := cand.Storage; sr != nil && IsClaim(sr.ClaimData) {
-		ns, ref, err := ParseClaim(sr.ClaimData)
+	if sr := cand.Storage; sr != nil && isClaim(sr.ClaimData) {
+		ns, ref, err := parseClaim(sr.ClaimData)
 		if err != nil {
 			return Locator{Kind: KindClaim}, true, err
 		}
@@ -208,7 +208,8 @@ func (c *Codec) admitLocator(loc *Locator) error {
 	case loc.Namespace != c.opts.Namespace && !c.followNS:
 		// A codec reads no other namespace's blobs (a codec server is authorized for one);
 		// only a replayer, told no namespace, follows the reference.
-		return fmt.Errorf("%w: %s reference is for namespace %q, decoding for %q", ErrInvalidReference, loc.Kind, truncate(loc.Namespace, 80), c.opts.Namespace)
+		return fmt.Errorf("%w: %s reference is for namespace %q, decoding for %q", ErrInvalidReference,
+			loc.Kind, truncate(loc.Namespace, 80), c.opts.Namespace)
 	}
 	limit := c.opts.MaxSize
 	if loc.Max > 0 {
@@ -222,7 +223,7 @@ func (c *Codec) admitLocator(loc *Locator) error {
 		limit = loc.Size
 	}
 	loc.Max = limit
-	if loc.Compression != compressionZstd {
+	if loc.Compression != Zstd {
 		loc.RawSize = limit
 	}
 	return nil

@@ -21,7 +21,7 @@ const replayNamespace = "ReplayNamespace"
 // the same one, else a copy sharing c's store, cache and counters (cheap: the SDK calls
 // this for every conversion).
 func (c *Codec) forContext(sc converter.SerializationContext) *Codec {
-	ns := NamespaceOf(sc)
+	ns := namespaceOf(sc)
 	if ns == replayNamespace {
 		return c.following()
 	}
@@ -39,9 +39,9 @@ func (c *Codec) forContext(sc converter.SerializationContext) *Codec {
 	return n.withSerialization(sc)
 }
 
-// NamespaceOf returns the namespace a serialization context names, or "" (Nexus contexts
+// namespaceOf returns the namespace a serialization context names, or "" (Nexus contexts
 // and nil name none).
-func NamespaceOf(sc converter.SerializationContext) string {
+func namespaceOf(sc converter.SerializationContext) string {
 	switch v := sc.(type) {
 	case converter.WorkflowSerializationContext:
 		return v.Namespace

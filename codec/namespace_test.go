@@ -17,7 +17,7 @@ import (
 // PayloadCodec and inside NewDataConverter) keys blobs by the namespace of the
 // serialization context; without a context it falls back to Options.Namespace.
 func TestNamespaceFromSerializationContext(t *testing.T) {
-	big := payload(randomBytes(codec.DefaultThreshold+1, 7))
+	big := payload(randomBytes(256<<10+1, 7))
 	cases := []struct {
 		name   string
 		sc     converter.SerializationContext
@@ -90,7 +90,7 @@ func TestNamespaceContextIsCheap(t *testing.T) {
 	if other.Namespace() != "qa" || c.Namespace() != "prod" {
 		t.Fatalf("namespaces: copy %q, original %q", other.Namespace(), c.Namespace())
 	}
-	if _, err := other.Encode([]*commonpb.Payload{payload(randomBytes(codec.DefaultThreshold+1, 8))}); err != nil {
+	if _, err := other.Encode([]*commonpb.Payload{payload(randomBytes(256<<10+1, 8))}); err != nil {
 		t.Fatal(err)
 	}
 	if c.Stats().PayloadsOffloaded != 1 {

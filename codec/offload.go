@@ -33,7 +33,8 @@ func (e *StoreError) Unwrap() error { return e.Err }
 
 func (c *Codec) storeErr(op, digest string, err error) error {
 	c.ctr.add(&c.ctr.storeErrors, 1)
-	c.opts.Logger.Error("longhaul: store operation failed", "op", op, "store", c.name, "namespace", c.opts.Namespace, "sha256", digest, "error", err)
+	c.opts.Logger.Error("longhaul: store operation failed", "op", op, "store", c.name, "namespace", c.opts.Namespace, "sha256", digest,
+		"error", err)
 	return &StoreError{Op: op, Namespace: c.opts.Namespace, SHA256: digest, Store: c.name, Err: err}
 }
 
@@ -57,12 +58,13 @@ func (c *Codec) offload(ctx context.Context, p *commonpb.Payload) (_ *commonpb.P
 	}
 	rawSize := w.size()
 	if rawSize > c.opts.MaxSize {
-		return nil, fmt.Errorf("codec encode: %w: payload of %d bytes serialized is over Options.MaxSize (%d)", ErrTooLarge, rawSize, c.opts.MaxSize)
+		return nil, fmt.Errorf("codec encode: %w: payload of %d bytes serialized is over Options.MaxSize (%d)", ErrTooLarge, rawSize,
+			c.opts.MaxSize)
 	}
-	pieces, size, comp := w.pieces(), rawSize, compressionNone
+	pieces, size, comp := w.pieces(), rawSize, NoCompression
 	if c.opts.Compression == Zstd {
 		if frames, n := compress(w); frames != nil {
-			pieces, size, comp = frames, n, compressionZstd
+			pieces, size, comp = frames, n, Zstd
 		}
 	}
 	sum, chain := sha256chain.Sum(pieces, sha256chain.IntervalFor(size))
@@ -93,7 +95,7 @@ func (c *Codec) offload(ctx context.Context, p *commonpb.Payload) (_ *commonpb.P
 	c.cache.put(own.cacheKey(), p)
 
 	ref := Reference{
-		V:           RefVersion,
+		V:           refVersion,
 		SHA256:      digest,
 		Size:        size,
 		RawSize:     rawSize,

@@ -5,8 +5,8 @@ import (
 	"io"
 )
 
-// A Reader reads references that another offloader wrote (the DataDog large-payload
-// codec, Temporal's S3 External Storage driver), so a team that switches to longhaul
+// A Reader reads references that another offloader wrote (codec/foreign: the DataDog
+// large-payload codec, Temporal's S3 External Storage driver), so a team that switches to longhaul
 // keeps decoding the payloads already in its histories. Configure Readers in
 // Options.Readers; the codec offers them, in order, the payloads that are not its own
 // references, in workers (also during replay) and in the codec server.

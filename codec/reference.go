@@ -8,25 +8,14 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 )
 
-// RefEncoding is the metadata "encoding" of a reference payload. A worker without this
+// refEncoding is the metadata "encoding" of a reference payload. A worker without this
 // codec fails loudly on it instead of decoding the reference as user data.
-const RefEncoding = "json/longhaul-ref"
+const refEncoding = "json/longhaul-ref"
 
-// RefVersion is the reference format this package writes. Older versions keep decoding.
-const RefVersion = 1
+// refVersion is the reference format this package writes. Older versions keep decoding.
+const refVersion = 1
 
 const metadataEncoding = "encoding"
-
-// Values of Reference.Compression: how a blob's bytes were compressed before storage.
-const (
-	RefCompressionZstd = "zstd"
-	RefCompressionNone = "none"
-)
-
-const (
-	compressionZstd = RefCompressionZstd
-	compressionNone = RefCompressionNone
-)
 
 // Reference is the claim check left in history in place of an offloaded payload: readable
 // JSON, so the UI and `temporal workflow show` make sense even without a codec server.
@@ -40,14 +29,14 @@ type Reference struct {
 	// RawSize is the length of the serialized original commonpb.Payload.
 	RawSize int64 `json:"rawSize"`
 	// Compression is "zstd" or "none".
-	Compression string `json:"compression"`
+	Compression Compression `json:"compression"`
 	// Encoding is the original payload's encoding, for people reading history.
 	Encoding string `json:"encoding"`
 }
 
 // IsReference reports whether p is a longhaul reference payload.
 func IsReference(p *commonpb.Payload) bool {
-	return p != nil && string(p.GetMetadata()[metadataEncoding]) == RefEncoding
+	return p != nil && string(p.GetMetadata()[metadataEncoding]) == refEncoding
 }
 
 // Payload returns the reference as a payload to put in history.
@@ -57,7 +46,7 @@ func (r Reference) Payload() (*commonpb.Payload, error) {
 		return nil, fmt.Errorf("marshal reference: %w", err)
 	}
 	return &commonpb.Payload{
-		Metadata: map[string][]byte{metadataEncoding: []byte(RefEncoding)},
+		Metadata: map[string][]byte{metadataEncoding: []byte(refEncoding)},
 		Data:     data,
 	}, nil
 }
@@ -66,7 +55,8 @@ func (r Reference) Payload() (*commonpb.Payload, error) {
 // ErrInvalidReference and name the field.
 func ParseReference(p *commonpb.Payload) (Reference, error) {
 	if !IsReference(p) {
-		return Reference{}, fmt.Errorf("%w: metadata encoding is %q, want %q", ErrInvalidReference, truncate(string(p.GetMetadata()[metadataEncoding]), 80), RefEncoding)
+		return Reference{}, fmt.Errorf("%w: metadata encoding is %q, want %q", ErrInvalidReference,
+			truncate(string(p.GetMetadata()[metadataEncoding]), 80), refEncoding)
 	}
 	var probe struct {
 		V *int `json:"v"`
@@ -77,8 +67,9 @@ func ParseReference(p *commonpb.Payload) (Reference, error) {
 	if probe.V == nil {
 		return Reference{}, fmt.Errorf("%w: field \"v\" is missing", ErrInvalidReference)
 	}
-	if *probe.V != RefVersion {
-		return Reference{}, fmt.Errorf("%w: field \"v\" is %d; this version of longhaul reads v%d (upgrade longhaul to read newer references)", ErrInvalidReference, *probe.V, RefVersion)
+	if *probe.V != refVersion {
+		return Reference{}, fmt.Errorf("%w: field \"v\" is %d; this version of longhaul reads v%d "+
+			"(upgrade longhaul to read newer references)", ErrInvalidReference, *probe.V, refVersion)
 	}
 	var r Reference
 	dec := json.NewDecoder(bytes.NewReader(p.GetData()))
@@ -101,9 +92,9 @@ func (r Reference) validate() error {
 		return fmt.Errorf("%w: field \"size\" is negative (%d)", ErrInvalidReference, r.Size)
 	case r.RawSize < 0:
 		return fmt.Errorf("%w: field \"rawSize\" is negative (%d)", ErrInvalidReference, r.RawSize)
-	case r.Compression != compressionZstd && r.Compression != compressionNone:
-		return fmt.Errorf("%w: field \"compression\" is %q, want \"zstd\" or \"none\"", ErrInvalidReference, truncate(r.Compression, 40))
-	case r.Compression == compressionNone && r.Size != r.RawSize:
+	case r.Compression != Zstd && r.Compression != NoCompression:
+		return fmt.Errorf("%w: field \"compression\" is %q, want \"zstd\" or \"none\"", ErrInvalidReference, truncate(string(r.Compression), 40))
+	case r.Compression == NoCompression && r.Size != r.RawSize:
 		return fmt.Errorf("%w: field \"size\" (%d) differs from \"rawSize\" (%d) without compression", ErrInvalidReference, r.Size, r.RawSize)
 	}
 	return nil

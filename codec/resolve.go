@@ -80,7 +80,8 @@ func (c *Codec) fail(loc Locator, err error) error {
 		name = loc.Kind.String()
 	}
 	c.ctr.add(&c.ctr.storeErrors, 1)
-	c.opts.Logger.Error("longhaul: store operation failed", "op", "get", "store", name, "namespace", loc.Namespace, loc.Algorithm, loc.Digest, "error", err)
+	c.opts.Logger.Error("longhaul: store operation failed", "op", "get", "store", name, "namespace", loc.Namespace, loc.Algorithm,
+		loc.Digest, "error", err)
 	return &StoreError{Op: "get", Namespace: loc.Namespace, SHA256: loc.Digest, Store: name, Err: err}
 }
 
@@ -193,7 +194,7 @@ func (c *Codec) Check(ctx context.Context, loc Locator, verify bool) error {
 // read reads the stored bytes through hr the fastest way loc allows; verified reports
 // that they were checked against loc's digest already (through a SHA-256 chain).
 func (c *Codec) read(hr *hashReader, loc Locator, rc io.Reader, stored int64) (raw []byte, verified bool, err error) {
-	if loc.Compression == compressionZstd {
+	if loc.Compression == Zstd {
 		hint := int64(1 << 20)
 		if stored >= 0 {
 			hint = 8 * stored

@@ -6,25 +6,36 @@ import (
 	"go.temporal.io/sdk/client"
 )
 
-// Stats is a snapshot of a Codec's counters since New.
+// Stats is a snapshot of a Codec's counters since New. Options.MetricsHandler receives the
+// same counters under the names in parentheses (Temporal's metrics interface, so the
+// worker's Prometheus, OpenTelemetry or tally handler exports them).
 type Stats struct {
-	// PayloadsOffloaded counts payloads replaced by a reference.
+	// PayloadsOffloaded counts payloads replaced by a reference
+	// (metric longhaul_codec_payloads_offloaded).
 	PayloadsOffloaded int64
-	// BytesOffloaded sums the serialized size of offloaded payloads.
+	// BytesOffloaded sums the serialized size of offloaded payloads
+	// (longhaul_codec_bytes_offloaded).
 	BytesOffloaded int64
-	// BlobsStored counts blobs written to the store (dedupe hits excluded).
+	// BlobsStored counts blobs written to the store, dedupe hits excluded
+	// (longhaul_codec_blobs_stored).
 	BlobsStored int64
-	// BytesStored sums the stored (compressed) size of blobs written.
+	// BytesStored sums the stored (compressed) size of blobs written
+	// (longhaul_codec_bytes_stored).
 	BytesStored int64
-	// DedupeHits counts offloads whose blob was already in the store.
+	// DedupeHits counts offloads whose blob was already in the store
+	// (longhaul_codec_dedupe_hits).
 	DedupeHits int64
-	// PayloadsDecoded counts references resolved to their payload.
+	// PayloadsDecoded counts references resolved to their payload
+	// (longhaul_codec_payloads_decoded).
 	PayloadsDecoded int64
-	// CacheHits and CacheMisses count decode cache lookups.
+	// CacheHits and CacheMisses count decode cache lookups
+	// (longhaul_codec_cache_hits, longhaul_codec_cache_misses).
 	CacheHits, CacheMisses int64
-	// BytesFetched sums the stored bytes read from the store.
+	// BytesFetched sums the stored bytes read from the store
+	// (longhaul_codec_bytes_fetched).
 	BytesFetched int64
-	// StoreErrors counts store operations that failed (after the driver's retries).
+	// StoreErrors counts store operations that failed after the driver's retries
+	// (longhaul_codec_store_errors).
 	StoreErrors int64
 	// CacheBytes is what the decode cache holds now.
 	CacheBytes int64
@@ -33,16 +44,16 @@ type Stats struct {
 // Metric names reported to Options.MetricsHandler (Temporal's metrics interface, so the
 // worker's existing Prometheus, OpenTelemetry or tally handler exports them).
 const (
-	MetricPayloadsOffloaded = "longhaul_codec_payloads_offloaded"
-	MetricBytesOffloaded    = "longhaul_codec_bytes_offloaded"
-	MetricBlobsStored       = "longhaul_codec_blobs_stored"
-	MetricBytesStored       = "longhaul_codec_bytes_stored"
-	MetricDedupeHits        = "longhaul_codec_dedupe_hits"
-	MetricPayloadsDecoded   = "longhaul_codec_payloads_decoded"
-	MetricCacheHits         = "longhaul_codec_cache_hits"
-	MetricCacheMisses       = "longhaul_codec_cache_misses"
-	MetricBytesFetched      = "longhaul_codec_bytes_fetched"
-	MetricStoreErrors       = "longhaul_codec_store_errors"
+	metricPayloadsOffloaded = "longhaul_codec_payloads_offloaded"
+	metricBytesOffloaded    = "longhaul_codec_bytes_offloaded"
+	metricBlobsStored       = "longhaul_codec_blobs_stored"
+	metricBytesStored       = "longhaul_codec_bytes_stored"
+	metricDedupeHits        = "longhaul_codec_dedupe_hits"
+	metricPayloadsDecoded   = "longhaul_codec_payloads_decoded"
+	metricCacheHits         = "longhaul_codec_cache_hits"
+	metricCacheMisses       = "longhaul_codec_cache_misses"
+	metricBytesFetched      = "longhaul_codec_bytes_fetched"
+	metricStoreErrors       = "longhaul_codec_store_errors"
 )
 
 type counter struct {
@@ -59,16 +70,16 @@ type counters struct {
 
 func newCounters(h client.MetricsHandler) *counters {
 	c := &counters{h: h}
-	c.payloadsOffloaded.name = MetricPayloadsOffloaded
-	c.bytesOffloaded.name = MetricBytesOffloaded
-	c.blobsStored.name = MetricBlobsStored
-	c.bytesStored.name = MetricBytesStored
-	c.dedupeHits.name = MetricDedupeHits
-	c.payloadsDecoded.name = MetricPayloadsDecoded
-	c.cacheHits.name = MetricCacheHits
-	c.cacheMisses.name = MetricCacheMisses
-	c.bytesFetched.name = MetricBytesFetched
-	c.storeErrors.name = MetricStoreErrors
+	c.payloadsOffloaded.name = metricPayloadsOffloaded
+	c.bytesOffloaded.name = metricBytesOffloaded
+	c.blobsStored.name = metricBlobsStored
+	c.bytesStored.name = metricBytesStored
+	c.dedupeHits.name = metricDedupeHits
+	c.payloadsDecoded.name = metricPayloadsDecoded
+	c.cacheHits.name = metricCacheHits
+	c.cacheMisses.name = metricCacheMisses
+	c.bytesFetched.name = metricBytesFetched
+	c.storeErrors.name = metricStoreErrors
 	return c
 }
 

@@ -42,8 +42,8 @@ type Op struct {
 	SHA256 string
 	// Bytes is the serialized payload's size; StoredBytes the blob's (after compression).
 	Bytes, StoredBytes int64
-	// Compression is "zstd" or "none".
-	Compression string
+	// Compression is Zstd or NoCompression.
+	Compression Compression
 	// DedupeHit is whether an offload found its blob already stored.
 	DedupeHit bool
 	// StoreLatency is the time spent in the store: Store.Put for an offload, Store.Get
@@ -114,7 +114,7 @@ func (op *Op) clock() time.Time {
 
 // stored records the blob an operation stored or read, and the time the store took
 // from since.
-func (op *Op) stored(digest string, raw, stored int64, compression string, since time.Time) {
+func (op *Op) stored(digest string, raw, stored int64, compression Compression, since time.Time) {
 	if op == nil {
 		return
 	}

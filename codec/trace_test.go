@@ -84,7 +84,7 @@ func TestTracerSeesStoreOperations(t *testing.T) {
 	cases := []struct {
 		name     string
 		data     []byte
-		wantComp string
+		wantComp codec.Compression
 	}{
 		{"random", randomBytes(600<<10, 3), "none"},
 		{"text", text, "zstd"},
@@ -132,7 +132,7 @@ func TestTracerSeesStoreOperations(t *testing.T) {
 func TestTracerSeesErrors(t *testing.T) {
 	rec := &recorder{}
 	c := newCodec(t, memstore.New(), codec.Options{Tracer: rec, CacheBytes: -1})
-	ref := codec.Reference{V: codec.RefVersion, SHA256: digest([]byte("gone")), Size: 4, RawSize: 4, Compression: "none"}
+	ref := codec.Reference{V: 1, SHA256: digest([]byte("gone")), Size: 4, RawSize: 4, Compression: "none"}
 	p, err := ref.Payload()
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +150,7 @@ func TestTracerSeesErrors(t *testing.T) {
 // of a PayloadCodec or DataConverter, and the workflow context a DataConverter is bound
 // to (here by the SDK's test environment, which binds it as a worker does).
 func TestTracerScope(t *testing.T) {
-	big := payload(randomBytes(codec.DefaultThreshold+1, 5))
+	big := payload(randomBytes(256<<10+1, 5))
 	sc := converter.ActivitySerializationContext{Namespace: "default", WorkflowID: "wf-1", ActivityType: "Copy"}
 	t.Run("PayloadCodec", func(t *testing.T) {
 		rec := &recorder{}
@@ -171,7 +171,7 @@ func TestTracerScope(t *testing.T) {
 		env.RegisterWorkflowWithOptions(func(ctx workflow.Context) (int, error) {
 			ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute})
 			var n int
-			err := workflow.ExecuteActivity(ctx, "Len", randomBytes(codec.DefaultThreshold+1, 6)).Get(ctx, &n)
+			err := workflow.ExecuteActivity(ctx, "Len", randomBytes(256<<10+1, 6)).Get(ctx, &n)
 			return n, err
 		}, workflow.RegisterOptions{Name: "Scoped"})
 		env.RegisterActivityWithOptions(func(_ context.Context, b []byte) (int, error) { return len(b), nil },

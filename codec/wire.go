@@ -82,13 +82,14 @@ func splitPayload(p *commonpb.Payload) (wireForm, error) {
 // a map entry on decode, so a small blob of millions of entries would cost gigabytes.
 // Encode refuses a payload over them, so a blob the codec wrote always decodes.
 const (
-	// MaxMetadataEntries bounds the metadata entries of one payload.
-	MaxMetadataEntries = 64
-	// MaxMetadataBytes bounds the serialized bytes of one payload other than its Data.
-	MaxMetadataBytes = 256 << 10
+	// maxMetadataEntries bounds the metadata entries of one payload.
+	maxMetadataEntries = 64
+	// maxMetadataBytes bounds the serialized bytes of one payload other than its Data.
+	maxMetadataBytes = 256 << 10
 )
 
-// CheckMetadata checks a payload's metadata against the caps; errors wrap ErrTooLarge.
+// CheckMetadata checks a payload's metadata against the caps every reader applies: at most
+// 64 entries and 256 KiB serialized besides Data. Errors wrap ErrTooLarge.
 func CheckMetadata(md map[string][]byte) error {
 	n := 0
 	for k, v := range md {
@@ -99,10 +100,10 @@ func CheckMetadata(md map[string][]byte) error {
 
 func checkShell(entries, bytes int) error {
 	switch {
-	case entries > MaxMetadataEntries:
-		return fmt.Errorf("%w: payload has %d metadata entries, over %d", ErrTooLarge, entries, MaxMetadataEntries)
-	case bytes > MaxMetadataBytes:
-		return fmt.Errorf("%w: payload has %d bytes besides its data, over %d", ErrTooLarge, bytes, MaxMetadataBytes)
+	case entries > maxMetadataEntries:
+		return fmt.Errorf("%w: payload has %d metadata entries, over %d", ErrTooLarge, entries, maxMetadataEntries)
+	case bytes > maxMetadataBytes:
+		return fmt.Errorf("%w: payload has %d bytes besides its data, over %d", ErrTooLarge, bytes, maxMetadataBytes)
 	}
 	return nil
 }
@@ -128,7 +129,7 @@ func unmarshalStored(raw []byte, form Form) (*commonpb.Payload, error) {
 // unmarshalAliased parses a serialized payload whose Data aliases buf instead of being
 // copied (proto.Unmarshal always copies bytes fields): the other fields, small, go
 // through proto.Unmarshal, so unknown fields survive. buf must not change afterwards.
-// The fields besides Data are held to MaxMetadataEntries and MaxMetadataBytes before
+// The fields besides Data are held to maxMetadataEntries and maxMetadataBytes before
 // anything is built from them.
 func unmarshalAliased(buf []byte) (*commonpb.Payload, error) {
 	var (

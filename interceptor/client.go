@@ -75,7 +75,8 @@ func (c *clientOutbound) SignalWorkflow(ctx context.Context, in *interceptor.Cli
 
 // SignalWithStartWorkflow is traced even with DisableSignalTracing: it starts workflows,
 // whose RunWorkflow spans need the header.
-func (c *clientOutbound) SignalWithStartWorkflow(ctx context.Context, in *interceptor.ClientSignalWithStartWorkflowInput) (client.WorkflowRun, error) {
+func (c *clientOutbound) SignalWithStartWorkflow(ctx context.Context,
+	in *interceptor.ClientSignalWithStartWorkflowInput) (client.WorkflowRun, error) {
 	span, ctx := c.start(ctx, "SignalWithStartWorkflow", in.WorkflowType, in.Options.ID)
 	run, err := c.Next.SignalWithStartWorkflow(ctx, in)
 	c.finish(span, err)
@@ -92,7 +93,8 @@ func (c *clientOutbound) QueryWorkflow(ctx context.Context, in *interceptor.Clie
 	return v, err
 }
 
-func (c *clientOutbound) UpdateWorkflow(ctx context.Context, in *interceptor.ClientUpdateWorkflowInput) (client.WorkflowUpdateHandle, error) {
+func (c *clientOutbound) UpdateWorkflow(ctx context.Context,
+	in *interceptor.ClientUpdateWorkflowInput) (client.WorkflowUpdateHandle, error) {
 	if c.root.opts.DisableUpdateTracing {
 		return c.Next.UpdateWorkflow(ctx, in)
 	}
@@ -105,7 +107,8 @@ func (c *clientOutbound) UpdateWorkflow(ctx context.Context, in *interceptor.Cli
 	return h, err
 }
 
-func (c *clientOutbound) UpdateWithStartWorkflow(ctx context.Context, in *interceptor.ClientUpdateWithStartWorkflowInput) (client.WorkflowUpdateHandle, error) {
+func (c *clientOutbound) UpdateWithStartWorkflow(ctx context.Context,
+	in *interceptor.ClientUpdateWithStartWorkflowInput) (client.WorkflowUpdateHandle, error) {
 	if c.root.opts.DisableUpdateTracing {
 		return c.Next.UpdateWithStartWorkflow(ctx, in)
 	}

@@ -80,7 +80,7 @@ func (t codecTracer) EndOp(ctx context.Context, op *codec.Op) {
 		span.SetTag(tagCodecSHA256, op.SHA256)
 	}
 	if op.Compression != "" {
-		span.SetTag(tagCodecCompression, op.Compression)
+		span.SetTag(tagCodecCompression, string(op.Compression))
 	}
 	if op.Kind == codec.OpOffload {
 		span.SetTag(tagCodecDedupeHit, op.DedupeHit)

@@ -67,7 +67,8 @@ func (i *Interceptor) InterceptClient(next interceptor.ClientOutboundInterceptor
 }
 
 // InterceptActivity implements interceptor.WorkerInterceptor.
-func (i *Interceptor) InterceptActivity(ctx context.Context, next interceptor.ActivityInboundInterceptor) interceptor.ActivityInboundInterceptor {
+func (i *Interceptor) InterceptActivity(ctx context.Context,
+	next interceptor.ActivityInboundInterceptor) interceptor.ActivityInboundInterceptor {
 	if activity.GetInfo(ctx).ActivityType.Name == CloserActivityName {
 		return next // the closer's own work is not the application's
 	}
@@ -79,7 +80,8 @@ func (i *Interceptor) InterceptActivity(ctx context.Context, next interceptor.Ac
 // InterceptWorkflow implements interceptor.WorkerInterceptor. It is called once for
 // every instance of a workflow execution a worker builds: at first sight, and again
 // after each eviction from the cache.
-func (i *Interceptor) InterceptWorkflow(ctx workflow.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
+func (i *Interceptor) InterceptWorkflow(ctx workflow.Context,
+	next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
 	info := workflow.GetInfo(ctx)
 	if info.WorkflowType.Name == CloserWorkflowName {
 		return next
@@ -90,7 +92,8 @@ func (i *Interceptor) InterceptWorkflow(ctx workflow.Context, next interceptor.W
 }
 
 // InterceptNexusOperation implements interceptor.WorkerInterceptor.
-func (i *Interceptor) InterceptNexusOperation(ctx context.Context, next interceptor.NexusOperationInboundInterceptor) interceptor.NexusOperationInboundInterceptor {
+func (i *Interceptor) InterceptNexusOperation(ctx context.Context,
+	next interceptor.NexusOperationInboundInterceptor) interceptor.NexusOperationInboundInterceptor {
 	n := &nexusInbound{root: i}
 	n.Next = next
 	return n

@@ -41,7 +41,8 @@ func (n *nexusInbound) span(ctx context.Context, operation string, header nexus.
 	return span
 }
 
-func (n *nexusInbound) StartOperation(ctx context.Context, in interceptor.NexusStartOperationInput) (nexus.HandlerStartOperationResult[any], error) {
+func (n *nexusInbound) StartOperation(ctx context.Context,
+	in interceptor.NexusStartOperationInput) (nexus.HandlerStartOperationResult[any], error) {
 	span := n.span(ctx, "RunStartNexusOperationHandler", in.Options.Header)
 	if span == nil {
 		return n.Next.StartOperation(ctx, in)

@@ -102,7 +102,8 @@ func (o *workflowOutbound) SignalChildWorkflow(ctx workflow.Context, workflowID,
 	return f
 }
 
-func (o *workflowOutbound) ExecuteNexusOperation(ctx workflow.Context, input interceptor.ExecuteNexusOperationInput) workflow.NexusOperationFuture {
+func (o *workflowOutbound) ExecuteNexusOperation(ctx workflow.Context,
+	input interceptor.ExecuteNexusOperationInput) workflow.NexusOperationFuture {
 	operation := fmt.Sprint(input.Operation)
 	if op, ok := input.Operation.(interface{ Name() string }); ok {
 		operation = op.Name()

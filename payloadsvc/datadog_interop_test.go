@@ -11,6 +11,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
+	"github.com/seed-a62fcf0e/longhaul/codec/foreign/datadog"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
@@ -19,7 +20,7 @@ import (
 func dataDogService(t *testing.T) (*service, *testenv.DataDogService) {
 	t.Helper()
 	dd := testenv.StartDataDogService(t)
-	r, err := codec.NewDataDogReader(codec.DataDogOptions{URL: dd.URL,
+	r, err := datadog.NewReader(datadog.Options{URL: dd.URL,
 		Retry: driver.RetryPolicy{InitialInterval: time.Millisecond, MaxElapsed: 2 * time.Second}})
 	if err != nil {
 		t.Fatal(err)

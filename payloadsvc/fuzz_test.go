@@ -199,12 +199,12 @@ func FuzzReferenceSizes(f *testing.F) {
 		if _, err := store.Put(context.Background(), key, bytes.NewReader(blob), int64(len(blob))); err != nil {
 			t.Fatal(err)
 		}
-		comp := codec.RefCompressionNone
+		comp := codec.NoCompression
 		if useZstd {
-			comp = codec.RefCompressionZstd
+			comp = codec.Zstd
 		}
 		data, _ := json.Marshal(map[string]any{"v": 1, "sha256": digest, "size": size, "rawSize": raw, "compression": comp})
-		body := payloadsJSON(t, &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte(codec.RefEncoding)}, Data: data})
+		body := payloadsJSON(t, &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("json/longhaul-ref")}, Data: data})
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		rec := serveCodec(h, "/codec/fuzz/decode", body, false)

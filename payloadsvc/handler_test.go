@@ -127,7 +127,7 @@ func TestBadInput(t *testing.T) {
 		{"missing blob", svc, "GET", blobPath("default", missingHex), nil, bearer(tokenDefault), 404, []string{"blob not found"}},
 		{"decode a missing blob", svc, "POST", "/codec/default/decode", payloadsJSON(t, refTo(t, missing)), bearer(tokenDefault), 404, []string{"blob not found"}},
 		{"decode a corrupt blob", svc, "POST", "/codec/default/decode", payloadsJSON(t, refTo(t, good)), bearer(tokenDefault), 502, []string{"corrupt"}},
-		{"decode a malformed reference", svc, "POST", "/codec/default/decode", payloadsJSON(t, &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte(codec.RefEncoding)}, Data: []byte(`{"v":1,"sha256":"nope"}`)}), bearer(tokenDefault), 400, []string{"invalid reference", `"sha256"`}},
+		{"decode a malformed reference", svc, "POST", "/codec/default/decode", payloadsJSON(t, &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("json/longhaul-ref")}, Data: []byte(`{"v":1,"sha256":"nope"}`)}), bearer(tokenDefault), 400, []string{"invalid reference", `"sha256"`}},
 		{"decode with the store down", down, "POST", "/codec/default/decode", payloadsJSON(t, refTo(t, good)), nil, 503, []string{"store unavailable"}},
 		{"encode with the store down", down, "POST", "/codec/default/encode", payloadsJSON(t, &commonpb.Payload{Data: make([]byte, 300<<10)}), nil, 503, []string{"store unavailable"}},
 		{"put with the store down", down, "PUT", blobPath("default", goodHex), good, nil, 503, []string{"store unavailable"}},

@@ -15,7 +15,8 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/extstore"
-	"github.com/seed-a62fcf0e/longhaul/codec/extstore/temporals3"
+	"github.com/seed-a62fcf0e/longhaul/codec/foreign/datadog"
+	"github.com/seed-a62fcf0e/longhaul/codec/foreign/temporals3"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
@@ -107,7 +108,7 @@ func TestCodecServerDecodesExternalStorage(t *testing.T) {
 	pv := svc.postPayloads(t, "/codec/default/decode", map[string]string{PreviewHeader: "1"}, ref)
 	sr, _ := codec.ParseStorageReference(ref)
 	var pw previewWrapper
-	if err := json.Unmarshal(pv[0].Data, &pw); err != nil || pw.Preview.SHA256 != sr.ClaimData[codec.ClaimKeySHA256] || pw.Preview.Size != len(jsonPayload(t, input).Data) {
+	if err := json.Unmarshal(pv[0].Data, &pw); err != nil || pw.Preview.SHA256 != sr.ClaimData["sha256"] || pw.Preview.Size != len(jsonPayload(t, input).Data) {
 		t.Fatalf("preview of an External Storage reference (%v): %s", err, short(pv[0].Data))
 	}
 }
@@ -118,7 +119,7 @@ func TestCodecServerDecodesExternalStorage(t *testing.T) {
 func TestCodecServerDecodesOtherOffloaders(t *testing.T) {
 	dd := testenv.StartDataDogService(t)
 	s3srv := testenv.S3(t, testenv.S3Options{})
-	ddr, err := codec.NewDataDogReader(codec.DataDogOptions{URL: dd.URL})
+	ddr, err := datadog.NewReader(datadog.Options{URL: dd.URL})
 	if err != nil {
 		t.Fatal(err)
 	}

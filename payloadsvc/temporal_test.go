@@ -186,7 +186,7 @@ func TestCLIShowDecodes(t *testing.T) {
 		t.Fatalf("workflow saw %s, want %s", got, want)
 	}
 	for _, p := range historyPayloads(t, e.raw, "cli-show") {
-		if proto.Size(p) > codec.DefaultThreshold {
+		if proto.Size(p) > 256<<10 {
 			t.Fatalf("history holds a %d-byte payload", proto.Size(p))
 		}
 	}
@@ -250,7 +250,7 @@ func TestCLIStartEncodes(t *testing.T) {
 	}
 	refs := 0
 	for _, p := range historyPayloads(t, e.raw, "cli-start") {
-		if proto.Size(p) > codec.DefaultThreshold {
+		if proto.Size(p) > 256<<10 {
 			t.Fatalf("history holds a %d-byte payload", proto.Size(p))
 		}
 		if codec.IsReference(p) {
@@ -284,8 +284,8 @@ func TestWorkerOverClient50MiB(t *testing.T) {
 	}
 	refs := 0
 	for _, p := range historyPayloads(t, e.raw, "fifty-mib") {
-		if n := proto.Size(p); n > codec.DefaultThreshold {
-			t.Errorf("history holds a %d-byte payload, over the %d threshold", n, codec.DefaultThreshold)
+		if n := proto.Size(p); n > 256<<10 {
+			t.Errorf("history holds a %d-byte payload, over the %d threshold", n, 256<<10)
 		}
 		if codec.IsReference(p) {
 			refs++

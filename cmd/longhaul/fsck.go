@@ -14,7 +14,8 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
-	"github.com/seed-a62fcf0e/longhaul/codec/extstore/temporals3"
+	"github.com/seed-a62fcf0e/longhaul/codec/foreign/datadog"
+	"github.com/seed-a62fcf0e/longhaul/codec/foreign/temporals3"
 	"github.com/seed-a62fcf0e/longhaul/codec/fsck"
 	"github.com/seed-a62fcf0e/longhaul/internal/storeopen"
 )
@@ -128,7 +129,7 @@ func (c *fsckCmd) options(ctx context.Context, cmd *cobra.Command) (fsck.Options
 		Concurrency: c.concurrency, BlobConcurrency: c.blobConcurrency, PageSize: c.pageSize,
 		StatePath: c.statePath, ResumeFrom: c.resumeFrom}
 	if c.dataDogURL != "" {
-		r, err := codec.NewDataDogReader(codec.DataDogOptions{URL: c.dataDogURL})
+		r, err := datadog.NewReader(datadog.Options{URL: c.dataDogURL})
 		if err != nil {
 			return opts, usageErr(err)
 		}

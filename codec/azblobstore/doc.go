@@ -1,4 +1,4 @@
-// Package azblobstore is a codec.Store in an Azure Blob Storage container, on
+// Package azblobstore is a driver.Store in an Azure Blob Storage container, on
 // github.com/Azure/azure-sdk-for-go/sdk/storage/azblob (Azure itself, or Azurite for
 // tests). Blobs are block blobs.
 //
@@ -23,16 +23,16 @@
 // saw. Memory is bounded by Concurrency ranges of PartSize. A body that breaks off is
 // resumed from where it stopped; one that cannot be completed is an error satisfying
 // errors.Is(err, io.ErrUnexpectedEOF), never a short read. The reader's Size method
-// reports the blob's length. A missing key is codec.ErrNotFound.
+// reports the blob's length. A missing key is driver.ErrNotFound.
 //
 // # Retries
 //
 // Each request (one block, one range) is retried on its own under Options.Retry with
-// codec.Retry, each attempt bounded by Options.AttemptTimeout. Retried: 408, 429, 500,
+// driver.Retry, each attempt bounded by Options.AttemptTimeout. Retried: 408, 429, 500,
 // 502, 503 ServerBusy, 504, connection reset or refused, timeouts, a body cut short.
 // Other 4xx and source errors are not. The client's retry policy is turned off for the
 // store's calls, so retries are counted (Stats.Retries) in one place, and an error
-// returned after the store's retries is marked codec.Permanent.
+// returned after the store's retries is marked driver.Permanent.
 //
 // # Retention
 //

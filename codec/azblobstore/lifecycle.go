@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/retention"
 )
 
@@ -17,10 +16,9 @@ var _ retention.Source = (*Store)(nil)
 // which daysAfterModificationGreaterThan is safe, so an operator can compare it with
 // `az storage account management-policy show`.
 func (s *Store) Lifecycle(context.Context) (retention.Lifecycle, error) {
-	return retention.Lifecycle{
-		Store: s.String(), BlobPrefix: s.loc.Prefix + driver.KeyVersion + "/", TouchAfter: s.opts.TouchAfter,
-		Unknown: fmt.Sprintf("Azure lifecycle management policies belong to the storage account and are read through "+
-			"Azure Resource Manager (az storage account management-policy show), not the Blob service API; "+
-			"check that a rule on prefixMatch %q uses daysAfterModificationGreaterThan", s.loc.Bucket+"/"+s.loc.Prefix+driver.KeyVersion+"/"),
-	}, nil
+	lc := s.core.Lifecycle()
+	lc.Unknown = fmt.Sprintf("Azure lifecycle management policies belong to the storage account and are read through "+
+		"Azure Resource Manager (az storage account management-policy show), not the Blob service API; "+
+		"check that a rule on prefixMatch %q uses daysAfterModificationGreaterThan", s.core.Bucket+"/"+s.core.BlobPrefix())
+	return lc, nil
 }

@@ -48,8 +48,8 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if o := s.Options(); o.PartSize != azblobstore.DefaultPartSize || o.Concurrency != azblobstore.DefaultConcurrency ||
-			o.TouchAfter != azblobstore.DefaultTouchAfter || o.AttemptTimeout != azblobstore.DefaultAttemptTimeout {
+		if o := s.Options(); o.PartSize != 16<<20 || o.Concurrency != 4 ||
+			o.TouchAfter != 24*time.Hour || o.AttemptTimeout != 2*time.Minute {
 			t.Errorf("New(%+v): defaults not filled in: %+v", opts, o)
 		}
 	}

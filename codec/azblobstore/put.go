@@ -6,83 +6,17 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 
-	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
 
 // contentType of every blob: blobs are opaque bytes.
 var contentType = "application/octet-stream"
-
-// Put stores size bytes from src under key unless the key already exists; created
-// reports whether this call wrote the blob. An existing blob of that size is not read
-// from src, only refreshed (see Touch). Blobs up to PartSize go up in one Put Blob,
-// larger ones as blocks staged in parallel and committed by one Put Block List. Every
-// request carries the Content-MD5 of its body, so Azure rejects a body corrupted on the
-// way (Md5Mismatch). The blob is created only by the final request, with If-None-Match:
-// *: nothing partial is ever visible (staged blocks are not part of any blob until
-// committed), and a concurrent writer of the same key is never overwritten.
-//
-// When src is an io.ReaderAt (bytes.Reader, os.File) it is read in place at [0, size),
-// blocks in parallel; otherwise it is read once, sequentially, each block buffered.
-func (s *Store) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
-	name, err := s.BlobName(key)
-	if err != nil {
-		return false, fmt.Errorf("azblobstore put: %w", err)
-	}
-	created, err := s.put(ctx, name, src, size)
-	if err != nil {
-		return false, fmt.Errorf("azblobstore put %s: %w", name, err)
-	}
-	return created, nil
-}
-
-func (s *Store) put(ctx context.Context, name string, src io.Reader, size int64) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	if size < 0 {
-		return false, driver.Permanent(fmt.Errorf("negative size %d", size))
-	}
-	// Create only: If-None-Match: *.
-	cond := &blob.AccessConditions{ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfNoneMatch: ptr(azcore.ETagAny)}}
-	info, err := s.props(ctx, name)
-	switch {
-	case err == nil && info.size == size:
-		// Dedupe: the key is a content address, so the bytes are already there.
-		return false, s.refresh(ctx, name, info)
-	case err == nil:
-		// Same address, other length: a damaged blob. Replace that version only.
-		s.log.LogAttrs(ctx, slog.LevelWarn, "azblobstore: replacing blob of wrong size",
-			slog.String("store", s.String()), slog.String("key", name),
-			slog.Int64("size", info.size), slog.Int64("want", size))
-		cond = &blob.AccessConditions{ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfMatch: (*azcore.ETag)(info.etag)}}
-	case !errors.Is(err, driver.ErrNotFound):
-		return false, err
-	}
-	if size > s.opts.PartSize {
-		err = s.putBlocks(ctx, name, src, size, cond)
-	} else {
-		err = s.putSingle(ctx, name, src, size, cond)
-	}
-	if alreadyExists(err) {
-		// Another writer created the blob first; its bytes are ours (same address).
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	s.stats.puts.Add(1)
-	return true, nil
-}
 
 // putSingle writes the blob with one Put Blob.
 func (s *Store) putSingle(ctx context.Context, name string, src io.Reader, size int64, cond *blob.AccessConditions) error {
@@ -95,7 +29,7 @@ func (s *Store) putSingle(ctx context.Context, name string, src io.Reader, size 
 		return err
 	}
 	bb := s.container.NewBlockBlobClient(name)
-	err = s.retry.Do(ctx, "put blob", name, func(ctx context.Context) error {
+	err = s.core.Retrier.Do(ctx, "put blob", name, func(ctx context.Context) error {
 		body := blobxfer.NewBody(ra, 0, size)
 		_, err := bb.Upload(noRetry(ctx), body, &blockblob.UploadOptions{
 			TransactionalValidation: blob.TransferValidationTypeMD5(sum),
@@ -106,7 +40,7 @@ func (s *Store) putSingle(ctx context.Context, name string, src io.Reader, size 
 		return body.Finish(err)
 	})
 	if err == nil {
-		s.stats.bytesUp.Add(size)
+		s.core.Stats.BytesUp.Add(size)
 	}
 	return err
 }
@@ -126,7 +60,7 @@ func (s *Store) putBlocks(ctx context.Context, name string, src io.Reader, size 
 		if err != nil {
 			return err
 		}
-		err = s.retry.Do(ctx, fmt.Sprintf("stage block %d", i), name, func(ctx context.Context) error {
+		err = s.core.Retrier.Do(ctx, fmt.Sprintf("stage block %d", i), name, func(ctx context.Context) error {
 			body := blobxfer.NewBody(ra, 0, n)
 			_, err := bb.StageBlock(noRetry(ctx), id, body, &blockblob.StageBlockOptions{
 				TransactionalValidation: blob.TransferValidationTypeMD5(sum),
@@ -138,13 +72,13 @@ func (s *Store) putBlocks(ctx context.Context, name string, src io.Reader, size 
 		}
 		ids[i] = id
 		s.stats.blocks.Add(1)
-		s.stats.bytesUp.Add(n)
+		s.core.Stats.BytesUp.Add(n)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	return s.retry.Do(ctx, "commit block list", name, func(ctx context.Context) error {
+	return s.core.Retrier.Do(ctx, "commit block list", name, func(ctx context.Context) error {
 		_, err := bb.CommitBlockList(noRetry(ctx), ids, &blockblob.CommitBlockListOptions{
 			HTTPHeaders:      &blob.HTTPHeaders{BlobContentType: &contentType},
 			Tier:             s.tier(),

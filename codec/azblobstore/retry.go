@@ -24,11 +24,11 @@ var retryableStatus = map[int]bool{
 	http.StatusGatewayTimeout:      true, // 504
 }
 
-// classify maps an Azure error for codec.Retry: a missing blob to codec.ErrNotFound,
+// classify maps an Azure error for driver.Retry: a missing blob to driver.ErrNotFound,
 // transient failures (408, 429, 500, 502, 503 ServerBusy, 504, connection reset or
 // refused, timeouts, a body cut short) unchanged so they are retried, and everything
 // else (other 4xx such as Md5Mismatch or AuthenticationFailed, misconfiguration) to
-// codec.Permanent.
+// driver.Permanent.
 func classify(err error) error {
 	if err == nil {
 		return nil

@@ -23,21 +23,14 @@ type Stats struct {
 	BytesDown int64
 }
 
+// counters are azblobstore's own, beside blobxfer.Counters.
 type counters struct {
-	puts, gets, touches, refreshes, blocks, retries, bytesUp, bytesDown atomic.Int64
+	blocks atomic.Int64
 }
 
 // Stats returns a snapshot of the store's counters.
 func (s *Store) Stats() Stats {
-	c := &s.stats
-	return Stats{
-		Puts:      c.puts.Load(),
-		Gets:      c.gets.Load(),
-		Touches:   c.touches.Load(),
-		Refreshes: c.refreshes.Load(),
-		Blocks:    c.blocks.Load(),
-		Retries:   c.retries.Load(),
-		BytesUp:   c.bytesUp.Load(),
-		BytesDown: c.bytesDown.Load(),
-	}
+	c := &s.core.Stats
+	return Stats{Puts: c.Puts.Load(), Gets: c.Gets.Load(), Touches: c.Touches.Load(), Refreshes: c.Refreshes.Load(),
+		Blocks: s.stats.blocks.Load(), Retries: c.Retries.Load(), BytesUp: c.BytesUp.Load(), BytesDown: c.BytesDown.Load()}
 }

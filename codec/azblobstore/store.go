@@ -1,16 +1,17 @@
 package azblobstore
 
 import (
-	"cmp"
 	"context"
 	"errors"
-	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
@@ -19,18 +20,10 @@ import (
 
 var _ driver.Store = (*Store)(nil)
 
-// Defaults for Options fields left zero.
-const (
-	DefaultPartSize       = 16 << 20
-	DefaultConcurrency    = 4
-	DefaultTouchAfter     = 24 * time.Hour
-	DefaultAttemptTimeout = 2 * time.Minute
-)
-
 // Azure limits on block blobs: a Put Blob of up to 5000 MiB, blocks of up to 4000 MiB,
 // at most 50,000 blocks.
 const (
-	MinPartSize  = 64 << 10
+	minPartSize  = 64 << 10
 	maxPartSize  = 4000 << 20
 	maxBlocks    = 50000
 	refreshedKey = "longhaulrefreshed"
@@ -68,14 +61,13 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Store is a codec.Store in an Azure Blob Storage container. It is safe for concurrent
+// Store is a driver.Store in an Azure Blob Storage container. It is safe for concurrent
 // use.
 type Store struct {
 	container *container.Client
-	loc       blobxfer.Location
+	core      *blobxfer.Core
 	opts      Options
-	log       *slog.Logger
-	retry     *blobxfer.Retrier
+	ops       blobxfer.Ops[blobInfo]
 	stats     counters
 }
 
@@ -83,46 +75,95 @@ type Store struct {
 // decides the account URL and credentials (for Azurite:
 // azblob.NewClientWithSharedKeyCredential on http://127.0.0.1:10000/devstoreaccount1).
 func New(client *azblob.Client, containerName string, opts Options) (*Store, error) {
-	if client == nil {
-		return nil, errors.New("azblobstore: client is nil")
-	}
-	loc, err := blobxfer.NewLocation("azblobstore", "azblob", "container", containerName, opts.Prefix)
+	spec := blobxfer.Spec{Driver: "azblobstore", Scheme: "azblob", Kind: "container", Noun: "blob", MinPartSize: minPartSize,
+		MaxPartSize: maxPartSize, Classify: classify}
+	core, err := blobxfer.NewCore(spec, client, containerName, blobxfer.Options{Prefix: opts.Prefix, PartSize: opts.PartSize,
+		Concurrency: opts.Concurrency, TouchAfter: opts.TouchAfter, Retry: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Logger: opts.Logger})
 	if err != nil {
 		return nil, err
-	}
-	opts.PartSize = cmp.Or(opts.PartSize, DefaultPartSize)
-	if opts.PartSize < MinPartSize || opts.PartSize > maxPartSize {
-		return nil, fmt.Errorf("azblobstore: part size %d outside [64 KiB, 4000 MiB]", opts.PartSize)
 	}
 	if opts.AccessTier == blob.AccessTierArchive {
 		return nil, errors.New("azblobstore: access tier Archive: archived blobs can be neither read nor refreshed")
 	}
-	opts.Concurrency = blobxfer.OrDefault(opts.Concurrency, DefaultConcurrency)
-	opts.TouchAfter = blobxfer.OrDefault(opts.TouchAfter, DefaultTouchAfter)
-	opts.AttemptTimeout = blobxfer.OrDefault(opts.AttemptTimeout, DefaultAttemptTimeout)
-	opts.Logger = cmp.Or(opts.Logger, slog.Default())
-	s := &Store{
-		container: client.ServiceClient().NewContainerClient(containerName),
-		loc:       loc,
-		opts:      opts,
-		log:       opts.Logger,
-	}
-	s.retry = &blobxfer.Retrier{Policy: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Classify: classify,
-		Name: "azblobstore", Store: s, Log: s.log, Retries: &s.stats.retries}
+	c := core.Opts
+	opts.PartSize, opts.Concurrency, opts.TouchAfter, opts.AttemptTimeout, opts.Logger = c.PartSize, c.Concurrency, c.TouchAfter,
+		c.AttemptTimeout, c.Logger
+	s := &Store{container: client.ServiceClient().NewContainerClient(containerName), core: core, opts: opts}
+	s.ops = blobxfer.Ops[blobInfo]{Stat: s.props, Info: blobInfo.info, Refresh: s.refresh, Lost: alreadyExists}
 	return s, nil
 }
 
-// String names the store in errors and logs, e.g. "azblobstore(azblob://container/prefix/)".
-func (s *Store) String() string { return s.loc.String() }
+// Get opens the blob for reading. The reader's Size reports the blob's length. The
+// body is streamed; in a blob over PartSize the parts after the first are fetched as
+// parallel ranges (Concurrency in flight, each retried on its own) while the first
+// streams, all of the version (ETag) the first request saw. A body that breaks off is
+// resumed from where it stopped; one that cannot be completed is an error
+// (io.ErrUnexpectedEOF), never a short read. The reader stops with ctx; Close releases
+// it.
+func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	return s.core.Get(ctx, key, func(ctx context.Context, name string) (blobxfer.First, error) {
+		// One attempt: the first PartSize bytes, or all when ranges are not fetched in
+		// parallel; later ranges are read If-Match the version it saw.
+		bc := s.container.NewBlobClient(name)
+		var rng blob.HTTPRange
+		if s.opts.Concurrency > 1 {
+			rng.Count = s.opts.PartSize
+		}
+		resp, err := bc.DownloadStream(noRetry(ctx), &blob.DownloadStreamOptions{Range: rng})
+		if bloberror.HasCode(err, bloberror.InvalidRange) {
+			resp, err = bc.DownloadStream(noRetry(ctx), nil) // an empty blob has no byte 0
+		}
+		if err != nil {
+			return blobxfer.First{}, err
+		}
+		size, err := totalSize(resp)
+		if err != nil {
+			resp.Body.Close()
+			return blobxfer.First{}, err
+		}
+		cond := &blob.AccessConditions{ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfMatch: (*azcore.ETag)(resp.ETag)}}
+		return blobxfer.First{Body: resp.Body, End: deref(resp.ContentLength), Size: size,
+			Open: func(ctx context.Context, off, end int64) (io.ReadCloser, error) {
+				r, err := bc.DownloadStream(noRetry(ctx), &blob.DownloadStreamOptions{
+					Range: blob.HTTPRange{Offset: off, Count: end - off}, AccessConditions: cond})
+				return r.Body, err
+			}}, nil
+	})
+}
 
-// Container returns the container name.
-func (s *Store) Container() string { return s.loc.Bucket }
+// Touch reports the blob's size and, when its Last-Modified is older than TouchAfter,
+// rewrites its metadata (Set Blob Metadata), which moves Last-Modified to now: a
+// lifecycle rule on daysAfterModificationGreaterThan then counts from this use, not
+// from the first write. The bytes are not rewritten. A missing blob is
+// driver.ErrNotFound.
+func (s *Store) Touch(ctx context.Context, key string) (driver.Info, error) {
+	return blobxfer.Touch(ctx, s.core, s.ops, key)
+}
 
-// BlobName returns the name of the blob that holds key: the prefix and the key.
-func (s *Store) BlobName(key string) (string, error) { return s.loc.Name(key) }
-
-// Options returns the effective options, defaults filled in.
-func (s *Store) Options() Options { return s.opts }
+// Put stores size bytes from src under key unless the key already exists; created
+// reports whether this call wrote the blob. An existing blob of that size is not read
+// from src, only refreshed (see Touch). Blobs up to PartSize go up in one Put Blob,
+// larger ones as blocks staged in parallel and committed by one Put Block List. Every
+// request carries the Content-MD5 of its body, so Azure rejects a body corrupted on the
+// way (Md5Mismatch). The blob is created only by the final request, with If-None-Match:
+// *: nothing partial is ever visible (staged blocks are not part of any blob until
+// committed), and a concurrent writer of the same key is never overwritten.
+//
+// When src is an io.ReaderAt (bytes.Reader, os.File) it is read in place at [0, size),
+// blocks in parallel; otherwise it is read once, sequentially, each block buffered.
+func (s *Store) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
+	return blobxfer.Put(ctx, s.core, s.ops, key, size, func(ctx context.Context, name string, old *blobInfo) error {
+		// Create only (If-None-Match: *), or replace that version only (If-Match).
+		cond := &blob.AccessConditions{ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfNoneMatch: ptr(azcore.ETagAny)}}
+		if old != nil {
+			cond = &blob.AccessConditions{ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfMatch: (*azcore.ETag)(old.etag)}}
+		}
+		if size > s.opts.PartSize {
+			return s.putBlocks(ctx, name, src, size, cond)
+		}
+		return s.putSingle(ctx, name, src, size, cond)
+	})
+}
 
 // noRetry turns off the client's retry policy for one call: retries live in the
 // store's Retrier alone, so they are bounded and counted in one place.
@@ -137,10 +178,13 @@ type blobInfo struct {
 	etag    *string
 }
 
-// props returns a blob's size and age; a missing blob is codec.ErrNotFound.
+// info is what Touch reports of a blob.
+func (i blobInfo) info() driver.Info { return driver.Info{Size: i.size, ModTime: i.modTime} }
+
+// props returns a blob's size and age; a missing blob is driver.ErrNotFound.
 func (s *Store) props(ctx context.Context, name string) (blobInfo, error) {
 	var info blobInfo
-	err := s.retry.Do(ctx, "get properties", name, func(ctx context.Context) error {
+	err := s.core.Retrier.Do(ctx, "get properties", name, func(ctx context.Context) error {
 		p, err := s.container.NewBlobClient(name).GetProperties(noRetry(ctx), nil)
 		if err != nil {
 			return err
@@ -158,3 +202,15 @@ func deref[T any](p *T) T {
 	}
 	return *p
 }
+
+// String names the store in errors and logs, e.g. "azblobstore(azblob://container/prefix/)".
+func (s *Store) String() string { return s.core.String() }
+
+// Container returns the container name.
+func (s *Store) Container() string { return s.core.Bucket }
+
+// BlobName returns the name of the blob that holds key: the prefix and the key.
+func (s *Store) BlobName(key string) (string, error) { return s.core.Name(key) }
+
+// Options returns the effective options, defaults filled in.
+func (s *Store) Options() Options { return s.opts }

@@ -2,7 +2,6 @@ package azblobstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,7 +10,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
-	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/sweep"
 )
 
@@ -29,35 +27,29 @@ var _ sweep.Sweeper = (*Store)(nil)
 // of length 0 (committed blobs of the store are never empty). With dryRun it only
 // reports. It needs list, read, write and delete on the container.
 func (s *Store) SweepUploads(ctx context.Context, olderThan time.Duration, dryRun bool) (sweep.Report, error) {
-	rep, err := sweep.Start(s, olderThan, dryRun)
-	if err != nil {
-		return rep, err
-	}
-	prefix := s.loc.Prefix + driver.KeyVersion + "/"
-	pager := s.container.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{
-		Prefix: &prefix, Include: container.ListBlobsInclude{UncommittedBlobs: true},
+	return s.core.Sweep(olderThan, dryRun, func(rep *sweep.Report, fail func(error)) error {
+		prefix := s.core.BlobPrefix()
+		pager := s.container.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{
+			Prefix: &prefix, Include: container.ListBlobsInclude{UncommittedBlobs: true},
+		})
+		for pager.More() {
+			page, err := pager.NextPage(ctx)
+			if err != nil {
+				return fmt.Errorf("list %s: %w", prefix, err)
+			}
+			for _, item := range page.Segment.BlobItems {
+				if item.Name == nil || item.Properties == nil || deref(item.Properties.ContentLength) != 0 {
+					continue
+				}
+				d, found, err := s.sweepBlob(ctx, *item.Name, deref(item.Properties.LastModified), rep, dryRun)
+				if found {
+					rep.Found = append(rep.Found, d)
+				}
+				fail(err)
+			}
+		}
+		return nil
 	})
-	var errs []error
-	for pager.More() {
-		page, err := pager.NextPage(ctx)
-		if err != nil {
-			return rep, fmt.Errorf("azblobstore sweep %s: list %s: %w", s, prefix, err)
-		}
-		for _, item := range page.Segment.BlobItems {
-			if item.Name == nil || item.Properties == nil || deref(item.Properties.ContentLength) != 0 {
-				continue
-			}
-			d, found, err := s.sweepBlob(ctx, *item.Name, deref(item.Properties.LastModified), &rep, dryRun)
-			if found {
-				rep.Found = append(rep.Found, d)
-			}
-			errs = append(errs, err)
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return rep, fmt.Errorf("azblobstore sweep %s: %w", s, err)
-	}
-	return rep, nil
 }
 
 // sweepBlob reads one candidate's block list and frees its uncommitted blocks when the
@@ -66,7 +58,7 @@ func (s *Store) sweepBlob(ctx context.Context, name string, modified time.Time, 
 	error) {
 	bb := s.container.NewBlockBlobClient(name)
 	var list blockblob.GetBlockListResponse
-	err := s.retry.Do(ctx, "get block list", name, func(ctx context.Context) error {
+	err := s.core.Retrier.Do(ctx, "get block list", name, func(ctx context.Context) error {
 		var err error
 		list, err = bb.GetBlockList(noRetry(ctx), blockblob.BlockListTypeAll, nil)
 		return err
@@ -99,7 +91,7 @@ func (s *Store) sweepBlob(ctx context.Context, name string, modified time.Time, 
 // staged blocks) and deletes that empty blob by its ETag.
 func (s *Store) dropUncommitted(ctx context.Context, bb *blockblob.Client, name string) error {
 	var etag *azcore.ETag
-	err := s.retry.Do(ctx, "commit empty block list", name, func(ctx context.Context) error {
+	err := s.core.Retrier.Do(ctx, "commit empty block list", name, func(ctx context.Context) error {
 		resp, err := bb.CommitBlockList(noRetry(ctx), []string{}, &blockblob.CommitBlockListOptions{
 			AccessConditions: &blob.AccessConditions{ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfNoneMatch: ptr(azcore.ETagAny)}},
 		})
@@ -112,7 +104,7 @@ func (s *Store) dropUncommitted(ctx context.Context, bb *blockblob.Client, name 
 	if err != nil {
 		return err
 	}
-	return s.retry.Do(ctx, "delete empty blob", name, func(ctx context.Context) error {
+	return s.core.Retrier.Do(ctx, "delete empty blob", name, func(ctx context.Context) error {
 		_, err := bb.Delete(noRetry(ctx), &blob.DeleteOptions{
 			AccessConditions: &blob.AccessConditions{ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfMatch: etag}},
 		})

@@ -1,5 +1,5 @@
 // Package extstore is a converter.StorageDriver for the Temporal SDK's External Storage
-// (client.Options.ExternalStorage) over any longhaul codec.Store.
+// (client.Options.ExternalStorage) over any longhaul driver.Store.
 //
 // It stores a payload exactly as the longhaul codec does: the deterministic serialization
 // of the whole payload, zstd-compressed when that saves at least 10%, under its content
@@ -7,7 +7,7 @@
 // blobs, and a team can switch between them without moving data. Equal payloads are
 // stored once across runs and workflows (dedupe), and reusing a blob refreshes its age
 // for age-based retention. Reads are verified against the SHA-256 in the claim and
-// bounded; a mismatch is codec.ErrCorrupt and never returns bytes.
+// bounded; a mismatch is driver.ErrCorrupt and never returns bytes.
 //
 // # Claim format, version 1
 //
@@ -29,7 +29,7 @@
 //
 // # Coming from Temporal's S3 driver
 //
-// temporals3.Reader (codec/extstore/temporals3) reads the claims Temporal's own S3 driver
+// temporals3.Reader (codec/foreign/temporals3) reads the claims Temporal's own S3 driver
 // left in history. List it in ExternalStorage.Drivers under that driver's name next to
 // the Driver, with Always(driver) as the DriverSelector, and in the codec server's
 // codec.Options.Readers.
@@ -67,7 +67,7 @@ type Options struct {
 	Codec codec.Options
 }
 
-// Driver is a converter.StorageDriver over a codec.Store. It is safe for concurrent use.
+// Driver is a converter.StorageDriver over a driver.Store. It is safe for concurrent use.
 type Driver struct {
 	name  string
 	codec *codec.Codec
@@ -132,9 +132,6 @@ func (d *Driver) Retrieve(rc converter.StorageDriverRetrieveContext, claims []co
 	limiter := rc.GetLimiter()
 	err := d.each(ctxOf(rc.Context), len(claims), func(ctx context.Context, i int) error {
 		return limiter.Permit(ctx, claims[i], func() error {
-			if !codec.IsClaim(claims[i].ClaimData) {
-				return fmt.Errorf("%w: claim %d was not written by a longhaul driver (no %q field)", codec.ErrInvalidReference, i, codec.ClaimKeyFormat)
-			}
 			p, err := d.codec.ResolveStorage(ctx, codec.StorageReference{DriverName: d.name, ClaimData: claims[i].ClaimData})
 			if err != nil {
 				return err

@@ -1,4 +1,4 @@
-// Package filestore is a codec.Store in a local directory: the embedded default of the
+// Package filestore is a driver.Store in a local directory: the embedded default of the
 // demo, and a fine choice for one machine or a shared POSIX filesystem.
 //
 // Writes are atomic (temporary file, fsync, rename in the same filesystem), so several
@@ -30,7 +30,7 @@ const tmpDir = ".tmp"
 // staleTemp is how old a temporary file must be before New removes it.
 const staleTemp = time.Hour
 
-// Store is a codec.Store in a directory. It is safe for concurrent use, also by several
+// Store is a driver.Store in a directory. It is safe for concurrent use, also by several
 // processes sharing the directory.
 type Store struct {
 	dir string
@@ -151,7 +151,7 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	return &file{File: f, size: st.Size()}, nil
 }
 
-// file is an open blob that knows its size (codec.Sizer).
+// file is an open blob that knows its size (driver.Sizer).
 type file struct {
 	*os.File
 	size int64

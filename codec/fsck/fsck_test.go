@@ -20,7 +20,7 @@ func blob(t *testing.T, s driver.Store, data []byte) (codec.Reference, string) {
 	t.Helper()
 	sum := sha256.Sum256(data)
 	ref := codec.Reference{V: 1, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data)), RawSize: int64(len(data)),
-		Compression: codec.RefCompressionNone, Encoding: "binary/plain"}
+		Compression: codec.NoCompression, Encoding: "binary/plain"}
 	key, err := driver.Key("ns", ref.SHA256)
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +102,7 @@ func TestParseRef(t *testing.T) {
 	ref, key := blob(t, memstore.New(), []byte("x"))
 	own, _ := ref.Payload()
 	claim, _ := codec.StorageReference{DriverName: "longhaul", ClaimData: ref.Claim("ns")}.Payload()
-	broken := &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte(codec.RefEncoding)}, Data: []byte(`{"v":1}`)}
+	broken := &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("json/longhaul-ref")}, Data: []byte(`{"v":1}`)}
 	plain := &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("json/plain")}, Data: []byte(`"hi"`)}
 	tests := []struct {
 		name    string

@@ -36,7 +36,7 @@ type part struct {
 func (s *Store) putComposed(ctx context.Context, name string, src io.Reader, size int64, cond storage.Conditions) error {
 	partSize := blobxfer.PartSize(size, s.opts.PartSize, maxParts)
 	parts := make([]part, (size+partSize-1)/partSize)
-	dir := s.loc.Prefix + uploadsDir + randomID() + "/"
+	dir := s.core.Prefix + uploadsDir + randomID() + "/"
 	var tmp tempObjects
 	defer s.cleanup(ctx, name, &tmp)
 	err := blobxfer.Parts(ctx, src, size, partSize, s.opts.Concurrency, func(ctx context.Context, i int, ra io.ReaderAt, n int64) error {
@@ -90,7 +90,7 @@ func (s *Store) compose(ctx context.Context, dst string, srcs []part, cond stora
 		out.size += p.size
 	}
 	var attrs *storage.ObjectAttrs
-	err := s.retry.Do(ctx, "compose", dst, func(ctx context.Context) error {
+	err := s.core.Retrier.Do(ctx, "compose", dst, func(ctx context.Context) error {
 		obj := s.bucket.Object(dst)
 		if cond != (storage.Conditions{}) {
 			obj = obj.If(cond)
@@ -146,7 +146,7 @@ func (s *Store) cleanup(ctx context.Context, name string, tmp *tempObjects) {
 	g.SetLimit(s.opts.Concurrency)
 	for _, n := range tmp.names {
 		g.Go(func() error {
-			err := s.retry.Do(gctx, "delete part", n, func(ctx context.Context) error {
+			err := s.core.Retrier.Do(gctx, "delete part", n, func(ctx context.Context) error {
 				return s.bucket.Object(n).Delete(ctx)
 			})
 			if err == nil {
@@ -159,7 +159,7 @@ func (s *Store) cleanup(ctx context.Context, name string, tmp *tempObjects) {
 		})
 	}
 	if err := g.Wait(); err != nil {
-		s.log.LogAttrs(ctx, slog.LevelError, "gcsstore: part cleanup failed; parts remain until the lifecycle rule removes them",
+		s.core.Log.LogAttrs(ctx, slog.LevelError, "gcsstore: part cleanup failed; parts remain until the lifecycle rule removes them",
 			slog.String("store", s.String()), slog.String("key", name), slog.Any("err", err))
 	}
 }

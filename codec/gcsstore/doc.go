@@ -1,4 +1,4 @@
-// Package gcsstore is a codec.Store in a Google Cloud Storage bucket, on
+// Package gcsstore is a driver.Store in a Google Cloud Storage bucket, on
 // cloud.google.com/go/storage (GCS itself, or fake-gcs-server for tests).
 //
 // # Writes
@@ -22,17 +22,17 @@
 // fetched in parallel while the first streams. Memory is bounded by Concurrency ranges of PartSize. A body that breaks off is
 // resumed from where it stopped; one that cannot be completed is an error satisfying
 // errors.Is(err, io.ErrUnexpectedEOF), never a short read. The reader's Size method
-// reports the object's length. A missing key is codec.ErrNotFound.
+// reports the object's length. A missing key is driver.ErrNotFound.
 //
 // # Retries
 //
 // Each request (one part, one range) is retried on its own under Options.Retry with
-// codec.Retry: exponential backoff with full jitter, bounded in time, each attempt
+// driver.Retry: exponential backoff with full jitter, bounded in time, each attempt
 // bounded by Options.AttemptTimeout. Retried: 408, 429, 5xx, connection reset or
 // refused, a body cut short. Other 4xx (a refused checksum among them), source errors
 // and unknown errors are not. The client library's own retries are turned off for the
 // store's calls (storage.RetryNever), so retries are counted (Stats.Retries) in one
-// place, and an error returned after the store's retries is marked codec.Permanent.
+// place, and an error returned after the store's retries is marked driver.Permanent.
 //
 // # Retention
 //

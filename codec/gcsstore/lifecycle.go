@@ -7,7 +7,6 @@ import (
 
 	"cloud.google.com/go/storage"
 
-	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/retention"
 )
 
@@ -19,9 +18,9 @@ var _ retention.Source = (*Store)(nil)
 // the store's .uploads/ directory is reported as the cleanup of upload parts.
 // fake-gcs-server keeps no lifecycle: against it the bucket always has no rules.
 func (s *Store) Lifecycle(ctx context.Context) (retention.Lifecycle, error) {
-	lc := retention.Lifecycle{Store: s.String(), BlobPrefix: s.loc.Prefix + driver.KeyVersion + "/", TouchAfter: s.opts.TouchAfter}
+	lc := s.core.Lifecycle()
 	var attrs *storage.BucketAttrs
-	err := s.retry.Do(ctx, "bucket attrs", s.loc.Bucket, func(ctx context.Context) error {
+	err := s.core.Retrier.Do(ctx, "bucket attrs", s.core.Bucket, func(ctx context.Context) error {
 		var err error
 		attrs, err = s.bucket.Attrs(ctx)
 		return err
@@ -74,7 +73,7 @@ func (s *Store) lifecycleRules(r storage.LifecycleRule) []retention.Rule {
 	for i, p := range prefixes {
 		rules[i] = rule
 		rules[i].Prefix = p
-		if rule.Action == retention.Expire && strings.HasPrefix(p, s.loc.Prefix+uploadsDir) {
+		if rule.Action == retention.Expire && strings.HasPrefix(p, s.core.Prefix+uploadsDir) {
 			rules[i].Action = retention.AbortUploads // removes the parts of dead uploads: good
 		}
 	}

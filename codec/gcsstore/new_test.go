@@ -47,8 +47,8 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if o := s.Options(); o.PartSize != gcsstore.DefaultPartSize || o.Concurrency != gcsstore.DefaultConcurrency ||
-			o.TouchAfter != gcsstore.DefaultTouchAfter || o.AttemptTimeout != gcsstore.DefaultAttemptTimeout {
+		if o := s.Options(); o.PartSize != 16<<20 || o.Concurrency != 4 ||
+			o.TouchAfter != 24*time.Hour || o.AttemptTimeout != 2*time.Minute {
 			t.Errorf("New(%+v): defaults not filled in: %+v", opts, o)
 		}
 	}

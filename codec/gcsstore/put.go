@@ -3,16 +3,12 @@ package gcsstore
 import (
 	"context"
 	"crypto/md5"
-	"errors"
-	"fmt"
 	"hash/crc32"
 	"io"
-	"log/slog"
 	"time"
 
 	"cloud.google.com/go/storage"
 
-	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
 
@@ -20,67 +16,6 @@ import (
 const contentType = "application/octet-stream"
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-// Put stores size bytes from src under key unless the key already exists; created
-// reports whether this call wrote the object. An existing object of that size is not
-// read from src, only refreshed (see Touch). Objects up to PartSize go up in one
-// request, larger ones as parts uploaded in parallel and composed into the object.
-// Every upload carries the CRC32C and MD5 of its bytes, so GCS rejects a body corrupted
-// on the way, and the object is created only by the final request (an upload or a
-// compose) with the precondition that it does not exist yet: nothing partial is ever
-// visible, and a concurrent writer of the same key is never overwritten.
-//
-// When src is an io.ReaderAt (bytes.Reader, os.File) it is read in place at [0, size),
-// parts in parallel; otherwise it is read once, sequentially, each part buffered.
-func (s *Store) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
-	name, err := s.ObjectName(key)
-	if err != nil {
-		return false, fmt.Errorf("gcsstore put: %w", err)
-	}
-	created, err := s.put(ctx, name, src, size)
-	if err != nil {
-		return false, fmt.Errorf("gcsstore put %s: %w", name, err)
-	}
-	return created, nil
-}
-
-func (s *Store) put(ctx context.Context, name string, src io.Reader, size int64) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	if size < 0 {
-		return false, driver.Permanent(fmt.Errorf("negative size %d", size))
-	}
-	cond := storage.Conditions{DoesNotExist: true}
-	attrs, err := s.attrs(ctx, name)
-	switch {
-	case err == nil && attrs.Size == size:
-		// Dedupe: the key is a content address, so the bytes are already there.
-		return false, s.refresh(ctx, attrs)
-	case err == nil:
-		// Same address, other length: a damaged object. Replace that generation only.
-		s.log.LogAttrs(ctx, slog.LevelWarn, "gcsstore: replacing object of wrong size",
-			slog.String("store", s.String()), slog.String("key", name),
-			slog.Int64("size", attrs.Size), slog.Int64("want", size))
-		cond = storage.Conditions{GenerationMatch: attrs.Generation}
-	case !errors.Is(err, driver.ErrNotFound):
-		return false, err
-	}
-	if size > s.opts.PartSize {
-		err = s.putComposed(ctx, name, src, size, cond)
-	} else {
-		err = s.putSingle(ctx, name, src, size, cond)
-	}
-	if preconditionFailed(err) {
-		// Another writer created the object first; its bytes are ours (same address).
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	s.stats.puts.Add(1)
-	return true, nil
-}
 
 // putSingle writes the object in one request.
 func (s *Store) putSingle(ctx context.Context, name string, src io.Reader, size int64, cond storage.Conditions) error {
@@ -106,7 +41,7 @@ func (s *Store) upload(ctx context.Context, obj *storage.ObjectHandle, ra io.Rea
 		return checksums{}, err
 	}
 	sums := checksums{crc32c: crc.Sum32(), md5: md.Sum(nil)}
-	err := s.retry.Do(ctx, "upload", obj.ObjectName(), func(ctx context.Context) error {
+	err := s.core.Retrier.Do(ctx, "upload", obj.ObjectName(), func(ctx context.Context) error {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel() // a failed copy cancels the upload: nothing is written
 		w := obj.NewWriter(ctx)
@@ -128,6 +63,6 @@ func (s *Store) upload(ctx context.Context, obj *storage.ObjectHandle, ra io.Rea
 	if err != nil {
 		return checksums{}, err
 	}
-	s.stats.bytesUp.Add(n)
+	s.core.Stats.BytesUp.Add(n)
 	return sums, nil
 }

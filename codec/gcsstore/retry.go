@@ -12,10 +12,10 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
-// classify maps a GCS error for codec.Retry: a missing object to codec.ErrNotFound,
+// classify maps a GCS error for driver.Retry: a missing object to driver.ErrNotFound,
 // transient failures (408, 429, 5xx, connection reset or refused, a body cut short)
 // unchanged so they are retried, and everything else (other 4xx, a refused checksum,
-// misconfiguration) to codec.Permanent.
+// misconfiguration) to driver.Permanent.
 func classify(err error) error {
 	switch {
 	case err == nil:

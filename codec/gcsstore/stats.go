@@ -28,23 +28,15 @@ type Stats struct {
 	BytesDown int64
 }
 
+// counters are gcsstore's own, beside blobxfer.Counters.
 type counters struct {
-	puts, gets, touches, refreshes, composes, parts, cleanups, retries, bytesUp, bytesDown atomic.Int64
+	composes, parts, cleanups atomic.Int64
 }
 
 // Stats returns a snapshot of the store's counters.
 func (s *Store) Stats() Stats {
-	c := &s.stats
-	return Stats{
-		Puts:      c.puts.Load(),
-		Gets:      c.gets.Load(),
-		Touches:   c.touches.Load(),
-		Refreshes: c.refreshes.Load(),
-		Composes:  c.composes.Load(),
-		Parts:     c.parts.Load(),
-		Cleanups:  c.cleanups.Load(),
-		Retries:   c.retries.Load(),
-		BytesUp:   c.bytesUp.Load(),
-		BytesDown: c.bytesDown.Load(),
-	}
+	c := &s.core.Stats
+	return Stats{Puts: c.Puts.Load(), Gets: c.Gets.Load(), Touches: c.Touches.Load(), Refreshes: c.Refreshes.Load(),
+		Composes: s.stats.composes.Load(), Parts: s.stats.parts.Load(), Cleanups: s.stats.cleanups.Load(),
+		Retries: c.Retries.Load(), BytesUp: c.BytesUp.Load(), BytesDown: c.BytesDown.Load()}
 }

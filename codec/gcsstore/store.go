@@ -1,11 +1,10 @@
 package gcsstore
 
 import (
-	"cmp"
 	"context"
-	"errors"
-	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"cloud.google.com/go/storage"
@@ -16,16 +15,8 @@ import (
 
 var _ driver.Store = (*Store)(nil)
 
-// Defaults for Options fields left zero.
-const (
-	DefaultPartSize       = 16 << 20
-	DefaultConcurrency    = 4
-	DefaultTouchAfter     = 24 * time.Hour
-	DefaultAttemptTimeout = 2 * time.Minute
-)
-
-// MinPartSize is the smallest Options.PartSize.
-const MinPartSize = 256 << 10
+// minPartSize is the smallest Options.PartSize.
+const minPartSize = 256 << 10
 
 // GCS composes at most 32 objects in one request; two levels of compose join up to
 // maxParts parts, and larger objects use larger parts.
@@ -67,14 +58,13 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Store is a codec.Store in a Google Cloud Storage bucket. It is safe for concurrent
+// Store is a driver.Store in a Google Cloud Storage bucket. It is safe for concurrent
 // use.
 type Store struct {
 	bucket *storage.BucketHandle // with the client's retries off
-	loc    blobxfer.Location
+	core   *blobxfer.Core
 	opts   Options
-	log    *slog.Logger
-	retry  *blobxfer.Retrier
+	ops    blobxfer.Ops[*storage.ObjectAttrs]
 	stats  counters
 }
 
@@ -82,48 +72,89 @@ type Store struct {
 // fake-gcs-server: option.WithEndpoint, option.WithoutAuthentication and
 // storage.WithJSONReads).
 func New(client *storage.Client, bucket string, opts Options) (*Store, error) {
-	if client == nil {
-		return nil, errors.New("gcsstore: client is nil")
-	}
-	loc, err := blobxfer.NewLocation("gcsstore", "gs", "bucket", bucket, opts.Prefix)
+	spec := blobxfer.Spec{Driver: "gcsstore", Scheme: "gs", Kind: "bucket", Noun: "object", MinPartSize: minPartSize, Classify: classify}
+	core, err := blobxfer.NewCore(spec, client, bucket, blobxfer.Options{Prefix: opts.Prefix, PartSize: opts.PartSize,
+		Concurrency: opts.Concurrency, TouchAfter: opts.TouchAfter, Retry: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Logger: opts.Logger})
 	if err != nil {
 		return nil, err
 	}
-	opts.PartSize = cmp.Or(opts.PartSize, DefaultPartSize)
-	if opts.PartSize < MinPartSize {
-		return nil, fmt.Errorf("gcsstore: part size %d under the minimum %d", opts.PartSize, MinPartSize)
-	}
-	opts.Concurrency = blobxfer.OrDefault(opts.Concurrency, DefaultConcurrency)
-	opts.TouchAfter = blobxfer.OrDefault(opts.TouchAfter, DefaultTouchAfter)
-	opts.AttemptTimeout = blobxfer.OrDefault(opts.AttemptTimeout, DefaultAttemptTimeout)
-	opts.Logger = cmp.Or(opts.Logger, slog.Default())
-	s := &Store{
-		bucket: client.Bucket(bucket).Retryer(storage.WithPolicy(storage.RetryNever)),
-		loc:    loc,
-		opts:   opts,
-		log:    opts.Logger,
-	}
-	s.retry = &blobxfer.Retrier{Policy: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Classify: classify,
-		Name: "gcsstore", Store: s, Log: s.log, Retries: &s.stats.retries}
+	c := core.Opts
+	opts.PartSize, opts.Concurrency, opts.TouchAfter, opts.AttemptTimeout, opts.Logger = c.PartSize, c.Concurrency, c.TouchAfter,
+		c.AttemptTimeout, c.Logger
+	s := &Store{bucket: client.Bucket(bucket).Retryer(storage.WithPolicy(storage.RetryNever)), core: core, opts: opts}
+	s.ops = blobxfer.Ops[*storage.ObjectAttrs]{Stat: s.attrs, Info: info, Refresh: s.refresh,
+		Lost: preconditionFailed}
 	return s, nil
 }
 
-// String names the store in errors and logs, e.g. "gcsstore(gs://bucket/prefix/)".
-func (s *Store) String() string { return s.loc.String() }
+// Get opens the object for reading. The reader's Size reports the object's length. The
+// body is streamed; in an object over PartSize the parts after the first are fetched
+// as parallel ranges (Concurrency in flight, each retried on its own) while the first
+// streams. A body that breaks off is resumed from where it stopped; one that cannot be
+// completed is an error (io.ErrUnexpectedEOF), never a short read. The reader stops
+// with ctx; Close releases it.
+func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	return s.core.Get(ctx, key, func(ctx context.Context, name string) (blobxfer.First, error) {
+		// One attempt: the first PartSize bytes, or all when ranges are not fetched in
+		// parallel.
+		n := int64(-1)
+		if s.opts.Concurrency > 1 {
+			n = s.opts.PartSize
+		}
+		obj := s.bucket.Object(name)
+		r, err := obj.NewRangeReader(ctx, 0, n)
+		if isStatus(err, http.StatusRequestedRangeNotSatisfiable) {
+			r, err = obj.NewReader(ctx) // an empty object has no byte 0
+		}
+		if err != nil {
+			return blobxfer.First{}, err
+		}
+		// Ranges are not pinned to the first response's generation: the bytes under a key
+		// are its content address, and fake-gcs-server gives an object a new generation on
+		// a metadata update (the customTime refresh), which would fail a pinned read.
+		return blobxfer.First{Body: r, End: r.Attrs.StartOffset + r.Remain(), Size: r.Attrs.Size,
+			Open: func(ctx context.Context, off, end int64) (io.ReadCloser, error) {
+				return obj.NewRangeReader(ctx, off, end-off)
+			}}, nil
+	})
+}
 
-// Bucket returns the bucket name.
-func (s *Store) Bucket() string { return s.loc.Bucket }
+// Touch reports the object's size and, when its customTime is older than TouchAfter,
+// sets customTime to now: a lifecycle rule on daysSinceCustomTime then counts from this
+// use, not from the first write. Only metadata changes; the bytes are not rewritten. A
+// missing object is driver.ErrNotFound.
+func (s *Store) Touch(ctx context.Context, key string) (driver.Info, error) {
+	return blobxfer.Touch(ctx, s.core, s.ops, key)
+}
 
-// ObjectName returns the name of the object that holds key: the prefix and the key.
-func (s *Store) ObjectName(key string) (string, error) { return s.loc.Name(key) }
+// Put stores size bytes from src under key unless the key already exists; created
+// reports whether this call wrote the object. An existing object of that size is not
+// read from src, only refreshed (see Touch). Objects up to PartSize go up in one
+// request, larger ones as parts uploaded in parallel and composed into the object.
+// Every upload carries the CRC32C and MD5 of its bytes, so GCS rejects a body corrupted
+// on the way, and the object is created only by the final request (an upload or a
+// compose) with the precondition that it does not exist yet: nothing partial is ever
+// visible, and a concurrent writer of the same key is never overwritten.
+//
+// When src is an io.ReaderAt (bytes.Reader, os.File) it is read in place at [0, size),
+// parts in parallel; otherwise it is read once, sequentially, each part buffered.
+func (s *Store) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
+	return blobxfer.Put(ctx, s.core, s.ops, key, size, func(ctx context.Context, name string, old **storage.ObjectAttrs) error {
+		cond := storage.Conditions{DoesNotExist: true} // create only
+		if old != nil {
+			cond = storage.Conditions{GenerationMatch: (*old).Generation} // replace that generation only
+		}
+		if size > s.opts.PartSize {
+			return s.putComposed(ctx, name, src, size, cond)
+		}
+		return s.putSingle(ctx, name, src, size, cond)
+	})
+}
 
-// Options returns the effective options, defaults filled in.
-func (s *Store) Options() Options { return s.opts }
-
-// attrs returns an object's attributes; a missing object is codec.ErrNotFound.
+// attrs returns an object's attributes; a missing object is driver.ErrNotFound.
 func (s *Store) attrs(ctx context.Context, name string) (*storage.ObjectAttrs, error) {
 	var attrs *storage.ObjectAttrs
-	err := s.retry.Do(ctx, "attrs", name, func(ctx context.Context) error {
+	err := s.core.Retrier.Do(ctx, "attrs", name, func(ctx context.Context) error {
 		var err error
 		attrs, err = s.bucket.Object(name).Attrs(ctx)
 		return err
@@ -138,3 +169,20 @@ func age(attrs *storage.ObjectAttrs) time.Time {
 	}
 	return attrs.Created
 }
+
+// info is what Touch reports of an object: its size and age.
+func info(attrs *storage.ObjectAttrs) driver.Info {
+	return driver.Info{Size: attrs.Size, ModTime: age(attrs)}
+}
+
+// String names the store in errors and logs, e.g. "gcsstore(gs://bucket/prefix/)".
+func (s *Store) String() string { return s.core.String() }
+
+// Bucket returns the bucket name.
+func (s *Store) Bucket() string { return s.core.Bucket }
+
+// ObjectName returns the name of the object that holds key: the prefix and the key.
+func (s *Store) ObjectName(key string) (string, error) { return s.core.Name(key) }
+
+// Options returns the effective options, defaults filled in.
+func (s *Store) Options() Options { return s.opts }

@@ -22,42 +22,42 @@ var _ sweep.Sweeper = (*Store)(nil)
 // listed. Each delete is conditional on the listed generation. With dryRun it only
 // reports. It needs storage.objects.list and storage.objects.delete.
 func (s *Store) SweepUploads(ctx context.Context, olderThan time.Duration, dryRun bool) (sweep.Report, error) {
-	rep, err := sweep.Start(s, olderThan, dryRun)
-	if err != nil {
-		return rep, err
-	}
-	dir := s.loc.Prefix + uploadsDir
-	it := s.bucket.Objects(ctx, &storage.Query{Prefix: dir})
-	var errs []error
-	for {
-		attrs, err := it.Next()
-		if errors.Is(err, iterator.Done) {
-			break
-		}
-		if err != nil {
-			return rep, fmt.Errorf("gcsstore sweep %s: list %s: %w", s, dir, err)
-		}
-		if attrs.Created.After(rep.Before) {
-			rep.Younger++
-			continue
-		}
-		d := sweep.Debris{Kind: sweep.KindComposePart, Name: attrs.Name, Started: attrs.Created, Bytes: attrs.Size, Parts: 1}
-		if !dryRun {
-			err := s.retry.Do(ctx, "delete part", attrs.Name, func(ctx context.Context) error {
-				return s.bucket.Object(attrs.Name).If(storage.Conditions{GenerationMatch: attrs.Generation}).Delete(ctx)
-			})
-			switch {
-			case err == nil, errors.Is(err, driver.ErrNotFound): // gone meanwhile: freed all the same
-				d.Freed = true
-				s.stats.cleanups.Add(1)
-			default:
-				errs = append(errs, fmt.Errorf("delete %s: %w", attrs.Name, err))
+	return s.core.Sweep(olderThan, dryRun, func(rep *sweep.Report, fail func(error)) error {
+		dir := s.core.Prefix + uploadsDir
+		it := s.bucket.Objects(ctx, &storage.Query{Prefix: dir})
+		for {
+			attrs, err := it.Next()
+			if errors.Is(err, iterator.Done) {
+				return nil
 			}
+			if err != nil {
+				return fmt.Errorf("list %s: %w", dir, err)
+			}
+			if attrs.Created.After(rep.Before) {
+				rep.Younger++
+				continue
+			}
+			rep.Found = append(rep.Found, s.sweepPart(ctx, attrs, dryRun, fail))
 		}
-		rep.Found = append(rep.Found, d)
+	})
+}
+
+// sweepPart deletes one part object, unless dryRun, on the condition that it is still
+// the generation listed.
+func (s *Store) sweepPart(ctx context.Context, attrs *storage.ObjectAttrs, dryRun bool, fail func(error)) sweep.Debris {
+	d := sweep.Debris{Kind: sweep.KindComposePart, Name: attrs.Name, Started: attrs.Created, Bytes: attrs.Size, Parts: 1}
+	if dryRun {
+		return d
 	}
-	if err := errors.Join(errs...); err != nil {
-		return rep, fmt.Errorf("gcsstore sweep %s: %w", s, err)
+	err := s.core.Retrier.Do(ctx, "delete part", attrs.Name, func(ctx context.Context) error {
+		return s.bucket.Object(attrs.Name).If(storage.Conditions{GenerationMatch: attrs.Generation}).Delete(ctx)
+	})
+	switch {
+	case err == nil, errors.Is(err, driver.ErrNotFound): // gone meanwhile: freed all the same
+		d.Freed = true
+		s.stats.cleanups.Add(1)
+	default:
+		fail(fmt.Errorf("delete %s: %w", attrs.Name, err))
 	}
-	return rep, nil
+	return d
 }

@@ -1,4 +1,4 @@
-// Package memstore is an in-memory codec.Store for tests and demos. It keeps every blob
+// Package memstore is an in-memory driver.Store for tests and demos. It keeps every blob
 // in the process heap and forgets them when the process ends.
 package memstore
 
@@ -17,7 +17,7 @@ import (
 
 var _ driver.Store = (*Store)(nil)
 
-// Store is an in-memory codec.Store, safe for concurrent use. The zero value is not
+// Store is an in-memory driver.Store, safe for concurrent use. The zero value is not
 // usable; call New.
 type Store struct {
 	mu      sync.RWMutex

@@ -45,7 +45,8 @@ func withPayloadHash(d digest) func(*s3.Options) {
 				return nil // the client chose unsigned payloads; the checksum still guards the body
 			}
 			return st.Finalize.Insert(middleware.FinalizeMiddlewareFunc("longhaulPayloadHash",
-				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (
+					middleware.FinalizeOutput, middleware.Metadata, error) {
 					return next.HandleFinalize(v4.SetPayloadHash(ctx, hexSum), in)
 				}), id, middleware.Before)
 		})

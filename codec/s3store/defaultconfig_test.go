@@ -19,7 +19,7 @@ import (
 // TestDefaultConfigClient: with a client from config.LoadDefaultConfig (request checksums
 // and response checksum validation "when supported", as applications have them) blobs
 // round-trip whole and in parallel ranges, and an object whose stored bytes were
-// corrupted decodes to codec.ErrCorrupt at once, with no retry.
+// corrupted decodes to driver.ErrCorrupt at once, with no retry.
 func TestDefaultConfigClient(t *testing.T) {
 	srv := testenv.S3(t, testenv.S3Options{})
 	ctx := context.Background()

@@ -1,4 +1,4 @@
-// Package s3store is a codec.Store in an S3 bucket, on aws-sdk-go-v2: AWS S3 or any
+// Package s3store is a driver.Store in an S3 bucket, on aws-sdk-go-v2: AWS S3 or any
 // S3-compatible server (versitygw, MinIO, Ceph; give the client a BaseEndpoint and
 // UsePathStyle).
 //
@@ -21,16 +21,16 @@
 // fetched as parallel ranges while the first streams. A body that breaks off is resumed
 // from where it stopped; a body that cannot be completed is an error satisfying
 // errors.Is(err, io.ErrUnexpectedEOF), never a short read. A missing key is
-// codec.ErrNotFound.
+// driver.ErrNotFound.
 //
 // # Retries
 //
 // Each request (one part, one range) is retried on its own under Options.Retry with
-// codec.Retry: exponential backoff with full jitter, bounded in time. Retried: 500,
+// driver.Retry: exponential backoff with full jitter, bounded in time. Retried: 500,
 // 502, 503 SlowDown, 504, 408, 429, connection reset or refused, timeouts, a body cut
 // short. Other 4xx, source errors and unknown errors are not. The client's own retryer
 // is bypassed per call, so retries happen and are counted (Stats.Retries) in one place,
-// and an error returned after the store's retries is marked codec.Permanent so that
+// and an error returned after the store's retries is marked driver.Permanent so that
 // no layer above (the codec, the payload service) retries it again: the Store
 // contract gives retries to the driver alone. Context cancellation ends every wait and
 // request.

@@ -9,56 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-
-	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
-
-// Get opens the object for reading. The body is streamed; in an object over PartSize
-// the parts after the first are fetched as parallel ranges (Concurrency in flight, each
-// retried on its own) while the first streams. A body that breaks off is resumed from
-// where it stopped; one that cannot be completed is an error (io.ErrUnexpectedEOF), never
-// a silent short read. The reader stops with ctx; Close releases it.
-func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
-	okey, err := s.ObjectKey(key)
-	if err != nil {
-		return nil, fmt.Errorf("s3store get: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("s3store get %s: %w", okey, err)
-	}
-	var sp span
-	if s.opts.Concurrency > 1 {
-		// A tail of up to tailSlack rides with the first range, as with the last part
-		// on Put: an object just over PartSize is one GET.
-		sp, err = s.getSpan(ctx, okey, 0, s.opts.PartSize+tailSlack(s.opts.PartSize))
-		if isCode(err, "InvalidRange") { // an empty object has no byte 0
-			sp, err = s.getSpan(ctx, okey, 0, -1)
-		}
-	} else {
-		sp, err = s.getSpan(ctx, okey, 0, -1)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("s3store get %s: %w", okey, err)
-	}
-	s.stats.gets.Add(1)
-	// Ranges start where the first body ends, when there are any (blobxfer.NewReader).
-	ranges := int64(-1)
-	if s.opts.Concurrency > 1 && sp.end > 0 && sp.size > sp.end {
-		ranges = sp.end
-	}
-	return blobxfer.NewReader(ctx, blobxfer.ReaderConfig{
-		Name:        "s3store get " + okey,
-		Key:         okey,
-		Size:        sp.size,
-		ChunkSize:   s.opts.PartSize,
-		Concurrency: s.opts.Concurrency,
-		Tail:        tailSlack(s.opts.PartSize),
-		Retrier:     s.retrier,
-		Open: func(ctx context.Context, off, end int64) (io.ReadCloser, error) {
-			return s.openBody(ctx, okey, off, end, ranges >= 0 && off >= ranges)
-		},
-	}, s.countBody(sp.body, sp.end-sp.start, false), sp.end), nil
-}
 
 // span is what a GET returned: a body holding [start, end) of an object of size bytes
 // (size -1: unknown).
@@ -68,22 +19,10 @@ type span struct {
 	size       int64
 }
 
-// getSpan opens bytes [off, end) of the object (end -1: to the end; off 0 and end -1:
-// the whole object without a Range header), retried until a body starts. The body is
-// bounded by ctx alone, as its reader may be slow.
-func (s *Store) getSpan(ctx context.Context, okey string, off, end int64) (span, error) {
-	var sp span
-	err := s.retrier.DoStream(ctx, "get", okey, func(ctx context.Context) error {
-		var err error
-		sp, err = s.getSpanOnce(ctx, okey, off, end)
-		return err
-	})
-	return sp, err
-}
-
-// getSpanOnce is one attempt of getSpan.
+// getSpanOnce is one GET of bytes [off, end) of the object (end -1: to the end; off 0
+// and end -1: the whole object without a Range header).
 func (s *Store) getSpanOnce(ctx context.Context, okey string, off, end int64) (span, error) {
-	in := &s3.GetObjectInput{Bucket: aws.String(s.loc.Bucket), Key: aws.String(okey)}
+	in := &s3.GetObjectInput{Bucket: aws.String(s.core.Bucket), Key: aws.String(okey)}
 	switch {
 	case end > off:
 		in.Range = aws.String(fmt.Sprintf("bytes=%d-%d", off, end-1))
@@ -175,9 +114,9 @@ func (b *countedBody) Read(p []byte) (int, error) {
 	b.read += int64(n)
 	switch {
 	case !b.whole:
-		b.s.stats.bytesDown.Add(int64(n))
+		b.s.core.Stats.BytesDown.Add(int64(n))
 	case n > 0 && b.read == b.n:
-		b.s.stats.bytesDown.Add(b.read)
+		b.s.core.Stats.BytesDown.Add(b.read)
 	}
 	return n, err
 }

@@ -21,12 +21,12 @@ var _ retention.Source = (*Store)(nil)
 // no rules; a server that does not implement lifecycle (versitygw) or refuses the request
 // gives a Lifecycle whose Unknown says so. Other failures are errors.
 func (s *Store) Lifecycle(ctx context.Context) (retention.Lifecycle, error) {
-	lc := retention.Lifecycle{Store: s.String(), BlobPrefix: s.loc.Prefix + driver.KeyVersion + "/", TouchAfter: s.opts.TouchAfter}
+	lc := s.core.Lifecycle()
 	var out *s3.GetBucketLifecycleConfigurationOutput
-	err := s.retry(ctx, "get lifecycle", s.loc.Bucket, func(ctx context.Context) error {
+	err := s.retry(ctx, "get lifecycle", s.core.Bucket, func(ctx context.Context) error {
 		var err error
 		out, err = s.client.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{
-			Bucket: aws.String(s.loc.Bucket),
+			Bucket: aws.String(s.core.Bucket),
 		}, noRetry)
 		if isCode(err, "NoSuchLifecycleConfiguration") || isCode(err, "NotImplemented") || isCode(err, "AccessDenied") {
 			return driver.Permanent(err)
@@ -38,11 +38,11 @@ func (s *Store) Lifecycle(ctx context.Context) (retention.Lifecycle, error) {
 		return lc, nil
 	case isCode(err, "NotImplemented"):
 		lc.Unknown = fmt.Sprintf("the server does not implement GetBucketLifecycleConfiguration on bucket %q "+
-			"(NotImplemented): whatever expires blobs there is outside S3's lifecycle", s.loc.Bucket)
+			"(NotImplemented): whatever expires blobs there is outside S3's lifecycle", s.core.Bucket)
 		return lc, nil
 	case isCode(err, "AccessDenied"):
 		lc.Unknown = fmt.Sprintf("reading the lifecycle of bucket %q was refused (AccessDenied): "+
-			"grant s3:GetLifecycleConfiguration", s.loc.Bucket)
+			"grant s3:GetLifecycleConfiguration", s.core.Bucket)
 		return lc, nil
 	case err != nil:
 		return lc, fmt.Errorf("s3store lifecycle %s: %w", s, err)

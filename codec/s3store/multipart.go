@@ -81,19 +81,15 @@ func (s *Store) multipart(ctx context.Context, okey string, algo types.ChecksumA
 // Concurrency parts at a time (blobxfer.PartsTail: read in place or into reused
 // buffers), each part retried on its own.
 func (s *Store) putMultipart(ctx context.Context, okey string, src io.Reader, size int64) error {
-	err := s.multipart(ctx, okey, types.ChecksumAlgorithmSha256, size, func(ctx context.Context, uploadID string, partSize int64, parts []types.CompletedPart) error {
+	send := func(ctx context.Context, uploadID string, partSize int64, parts []types.CompletedPart) error {
 		return blobxfer.PartsTail(ctx, src, size, partSize, tailSlack(partSize), s.opts.Concurrency,
 			func(ctx context.Context, i int, part io.ReaderAt, n int64) error {
 				var err error
 				parts[i], err = s.uploadPart(ctx, okey, uploadID, int32(i+1), part, 0, n)
 				return err
 			})
-	})
-	if err != nil {
-		return err
 	}
-	s.stats.puts.Add(1)
-	return nil
+	return s.multipart(ctx, okey, types.ChecksumAlgorithmSha256, size, send)
 }
 
 // createMultipart starts a multipart upload whose parts carry checksums of algo ("" for
@@ -101,15 +97,9 @@ func (s *Store) putMultipart(ctx context.Context, okey string, src io.Reader, si
 func (s *Store) createMultipart(ctx context.Context, okey string, algo types.ChecksumAlgorithm) (string, error) {
 	var id string
 	err := s.retry(ctx, "create multipart upload", okey, func(ctx context.Context) error {
-		out, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
-			Bucket:               aws.String(s.loc.Bucket),
-			Key:                  aws.String(okey),
-			ContentType:          aws.String(contentType),
-			ChecksumAlgorithm:    algo,
-			ServerSideEncryption: s.opts.ServerSideEncryption,
-			SSEKMSKeyId:          optString(s.opts.KMSKeyID),
-			StorageClass:         s.opts.StorageClass,
-		}, noRetry)
+		in := &s3.CreateMultipartUploadInput{Bucket: aws.String(s.core.Bucket), Key: aws.String(okey), ChecksumAlgorithm: algo}
+		in.ContentType, in.ServerSideEncryption, in.SSEKMSKeyId, in.StorageClass = s.newObject()
+		out, err := s.client.CreateMultipartUpload(ctx, in, noRetry)
 		if err != nil {
 			return err
 		}
@@ -123,7 +113,8 @@ func (s *Store) createMultipart(ctx context.Context, okey string, algo types.Che
 }
 
 // uploadPart hashes one part and sends it, retrying this part alone.
-func (s *Store) uploadPart(ctx context.Context, okey, uploadID string, num int32, ra io.ReaderAt, off, n int64) (types.CompletedPart, error) {
+func (s *Store) uploadPart(ctx context.Context, okey, uploadID string, num int32, ra io.ReaderAt, off, n int64) (
+	types.CompletedPart, error) {
 	sum, err := hashSection(ctx, ra, off, n)
 	if err != nil {
 		return types.CompletedPart{}, err
@@ -132,7 +123,7 @@ func (s *Store) uploadPart(ctx context.Context, okey, uploadID string, num int32
 	err = s.retry(ctx, fmt.Sprintf("upload part %d", num), okey, func(ctx context.Context) error {
 		b := blobxfer.NewBody(ra, off, n)
 		out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{
-			Bucket:         aws.String(s.loc.Bucket),
+			Bucket:         aws.String(s.core.Bucket),
 			Key:            aws.String(okey),
 			UploadId:       aws.String(uploadID),
 			PartNumber:     aws.Int32(num),
@@ -149,7 +140,7 @@ func (s *Store) uploadPart(ctx context.Context, okey, uploadID string, num int32
 	if err != nil {
 		return types.CompletedPart{}, fmt.Errorf("part %d: %w", num, err)
 	}
-	s.stats.bytesUp.Add(n)
+	s.core.Stats.BytesUp.Add(n)
 	return types.CompletedPart{PartNumber: aws.Int32(num), ETag: etag, ChecksumSHA256: aws.String(sum.base64())}, nil
 }
 
@@ -160,7 +151,7 @@ func (s *Store) completeMultipart(ctx context.Context, okey, uploadID string, pa
 	return s.retry(ctx, "complete multipart upload", okey, func(ctx context.Context) error {
 		attempts++
 		_, err := s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
-			Bucket:          aws.String(s.loc.Bucket),
+			Bucket:          aws.String(s.core.Bucket),
 			Key:             aws.String(okey),
 			UploadId:        aws.String(uploadID),
 			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
@@ -196,7 +187,7 @@ func (s *Store) abort(ctx context.Context, okey, uploadID string, cause error) {
 			break
 		}
 		err = fmt.Errorf("upload still has parts after %d aborts", round)
-		s.log.LogAttrs(ctx, slog.LevelWarn, "s3store: parts landed after the abort; aborting again", slog.String("store", s.String()),
+		s.core.Log.LogAttrs(ctx, slog.LevelWarn, "s3store: parts landed after the abort; aborting again", slog.String("store", s.String()),
 			slog.String("key", okey), slog.String("upload_id", uploadID), slog.Int("round", round))
 		select {
 		case <-actx.Done():
@@ -204,13 +195,13 @@ func (s *Store) abort(ctx context.Context, okey, uploadID string, cause error) {
 		}
 	}
 	if err != nil {
-		s.log.LogAttrs(ctx, slog.LevelError, "s3store: abort failed; parts remain until the lifecycle rule removes them",
+		s.core.Log.LogAttrs(ctx, slog.LevelError, "s3store: abort failed; parts remain until the lifecycle rule removes them",
 			slog.String("store", s.String()), slog.String("key", okey), slog.String("upload_id", uploadID),
 			slog.Any("cause", cause), slog.Any("err", err))
 		return
 	}
 	s.stats.aborts.Add(1)
-	s.log.LogAttrs(ctx, slog.LevelWarn, "s3store: multipart upload aborted", slog.String("store", s.String()),
+	s.core.Log.LogAttrs(ctx, slog.LevelWarn, "s3store: multipart upload aborted", slog.String("store", s.String()),
 		slog.String("key", okey), slog.Any("cause", cause))
 }
 
@@ -220,7 +211,7 @@ const maxAbortRounds = 3
 func (s *Store) abortOnce(ctx context.Context, okey, uploadID string) error {
 	return s.retry(ctx, "abort multipart upload", okey, func(ctx context.Context) error {
 		_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-			Bucket:   aws.String(s.loc.Bucket),
+			Bucket:   aws.String(s.core.Bucket),
 			Key:      aws.String(okey),
 			UploadId: aws.String(uploadID),
 		}, noRetry)
@@ -236,7 +227,7 @@ func (s *Store) uploadGone(ctx context.Context, okey, uploadID string) (bool, er
 	var gone bool
 	err := s.retry(ctx, "list parts", okey, func(ctx context.Context) error {
 		out, err := s.client.ListParts(ctx, &s3.ListPartsInput{
-			Bucket:   aws.String(s.loc.Bucket),
+			Bucket:   aws.String(s.core.Bucket),
 			Key:      aws.String(okey),
 			UploadId: aws.String(uploadID),
 			MaxParts: aws.Int32(1),

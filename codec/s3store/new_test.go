@@ -27,8 +27,8 @@ func TestNew(t *testing.T) {
 	}{
 		{name: "Defaults", client: client, bucket: "b", check: func(t *testing.T, s *s3store.Store) {
 			o := s.Options()
-			if o.PartSize != s3store.DefaultPartSize || o.Concurrency != s3store.DefaultConcurrency ||
-				o.TouchAfter != s3store.DefaultTouchAfter || o.AttemptTimeout != s3store.DefaultAttemptTimeout || o.Logger == nil {
+			if o.PartSize != 16<<20 || o.Concurrency != 4 ||
+				o.TouchAfter != 24*time.Hour || o.AttemptTimeout != 2*time.Minute || o.Logger == nil {
 				t.Errorf("Options() = %+v, want the defaults", o)
 			}
 			if got := s.String(); got != "s3store(s3://b/)" {
@@ -39,7 +39,7 @@ func TestNew(t *testing.T) {
 			opts: s3store.Options{Concurrency: -1, TouchAfter: -time.Hour, AttemptTimeout: -time.Second},
 			check: func(t *testing.T, s *s3store.Store) {
 				o := s.Options()
-				if o.Concurrency != s3store.DefaultConcurrency || o.TouchAfter != s3store.DefaultTouchAfter || o.AttemptTimeout != s3store.DefaultAttemptTimeout {
+				if o.Concurrency != 4 || o.TouchAfter != 24*time.Hour || o.AttemptTimeout != 2*time.Minute {
 					t.Errorf("Options() = %+v, want the defaults", o)
 				}
 			}},

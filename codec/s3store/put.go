@@ -2,70 +2,17 @@ package s3store
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
-	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/internal/blobxfer"
 )
 
 // contentType of every object: blobs are opaque bytes.
 const contentType = "application/octet-stream"
-
-// Put stores size bytes from src under key. An existing object of that size is not
-// rewritten, only refreshed (see Touch). Objects up to PartSize (and a sixteenth) go up
-// in one PutObject, larger ones as a multipart upload with Concurrency parts in flight,
-// the last part taking a remainder of up to a sixteenth of PartSize; every request
-// carries the SHA-256 of its body, so S3 rejects a body corrupted on the way. A failed
-// or cancelled multipart upload is aborted, so nothing is visible and no parts are left.
-//
-// When src is an io.ReaderAt (bytes.Reader, os.File, the codec's sources) parts are
-// read from it in place and in parallel; otherwise src is read once, in order, and each
-// part is buffered, so every request can be retried on its own. created is false when
-// the object was there already: then src is not read.
-func (s *Store) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
-	okey, err := s.ObjectKey(key)
-	if err != nil {
-		return false, fmt.Errorf("s3store put: %w", err)
-	}
-	created, err := s.put(ctx, okey, src, size)
-	if err != nil {
-		return false, fmt.Errorf("s3store put %s: %w", okey, err)
-	}
-	return created, nil
-}
-
-func (s *Store) put(ctx context.Context, okey string, src io.Reader, size int64) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	if size < 0 {
-		return false, driver.Permanent(fmt.Errorf("negative size %d", size))
-	}
-	info, err := s.head(ctx, okey)
-	switch {
-	case err == nil && info.size == size:
-		// Dedupe: the key is a content address, so the bytes are already there.
-		_, err := s.refresh(ctx, okey, info)
-		return false, err
-	case err == nil:
-		// Same address, other length: a damaged object. Replace it.
-		s.log.LogAttrs(ctx, slog.LevelWarn, "s3store: replacing object of wrong size",
-			slog.String("store", s.String()), slog.String("key", okey),
-			slog.Int64("size", info.size), slog.Int64("want", size))
-	case !errors.Is(err, driver.ErrNotFound):
-		return false, err
-	}
-	if size > s.opts.PartSize+tailSlack(s.opts.PartSize) {
-		return true, s.putMultipart(ctx, okey, src, size)
-	}
-	return true, s.putSingle(ctx, okey, src, size)
-}
 
 // putSingle writes the object with one PutObject.
 func (s *Store) putSingle(ctx context.Context, okey string, src io.Reader, size int64) error {
@@ -79,25 +26,24 @@ func (s *Store) putSingle(ctx context.Context, okey string, src io.Reader, size 
 	}
 	err = s.retry(ctx, "put", okey, func(ctx context.Context) error {
 		b := blobxfer.NewBody(ra, 0, size)
-		_, err := s.client.PutObject(ctx, &s3.PutObjectInput{
-			Bucket:               aws.String(s.loc.Bucket),
-			Key:                  aws.String(okey),
-			Body:                 b,
-			ContentLength:        aws.Int64(size),
-			ContentType:          aws.String(contentType),
-			ChecksumSHA256:       aws.String(sum.base64()),
-			ServerSideEncryption: s.opts.ServerSideEncryption,
-			SSEKMSKeyId:          optString(s.opts.KMSKeyID),
-			StorageClass:         s.opts.StorageClass,
-		}, noRetry, withPayloadHash(sum))
+		in := &s3.PutObjectInput{Bucket: aws.String(s.core.Bucket), Key: aws.String(okey), Body: b,
+			ContentLength: aws.Int64(size), ChecksumSHA256: aws.String(sum.base64())}
+		in.ContentType, in.ServerSideEncryption, in.SSEKMSKeyId, in.StorageClass = s.newObject()
+		_, err := s.client.PutObject(ctx, in, noRetry, withPayloadHash(sum))
 		return b.Finish(err)
 	})
 	if err != nil {
 		return err
 	}
-	s.stats.puts.Add(1)
-	s.stats.bytesUp.Add(size)
+	s.core.Stats.BytesUp.Add(size)
 	return nil
+}
+
+// newObject returns what every object the store writes carries (PutObject,
+// CreateMultipartUpload, and CopyObject, which replaces the metadata): the content type,
+// and the options' encryption and storage class.
+func (s *Store) newObject() (ct *string, sse types.ServerSideEncryption, kmsKey *string, class types.StorageClass) {
+	return aws.String(contentType), s.opts.ServerSideEncryption, optString(s.opts.KMSKeyID), s.opts.StorageClass
 }
 
 func optString(v string) *string {

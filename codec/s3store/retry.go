@@ -23,9 +23,9 @@ func noRetry(o *s3.Options) { o.Retryer = aws.NopRetryer{} }
 
 // retry runs one S3 request under the store's retry policy (blobxfer.Retrier.Do):
 // transient failures are retried and counted; the final error is wrapped in
-// codec.Permanent, and a refused request gets refusalHint.
+// driver.Permanent, and a refused request gets refusalHint.
 func (s *Store) retry(ctx context.Context, op, okey string, fn func(ctx context.Context) error) error {
-	return s.retrier.Do(ctx, op, okey, fn)
+	return s.core.Retrier.Do(ctx, op, okey, fn)
 }
 
 // refusalHint adds what to check to a request the server refused for its signature,
@@ -38,8 +38,8 @@ func (s *Store) refusalHint(err error) error {
 	if errors.Is(err, driver.ErrNotFound) || !errors.As(err, &apiErr) || !refusalCodes[apiErr.ErrorCode()] {
 		return err
 	}
-	return fmt.Errorf("%w (the server refused the request: check that bucket %q is in region %q, which the client signs for, and the credentials and permissions)",
-		err, s.loc.Bucket, s.client.Options().Region)
+	return fmt.Errorf("%w (the server refused the request: check that bucket %q is in region %q, which the client signs for, "+
+		"and the credentials and permissions)", err, s.core.Bucket, s.client.Options().Region)
 }
 
 // refusalCodes are the S3 error codes of requests refused for who sent them or where,
@@ -67,11 +67,11 @@ var retryableCodes = map[string]bool{
 	"RequestTimeout": true, "RequestTimeTooSkewed": true, "Throttling": true,
 }
 
-// classify maps an S3 error for codec.Retry: a missing object to codec.ErrNotFound, the
-// SDK's response checksum mismatch to codec.ErrCorrupt (awsintegrity),
+// classify maps an S3 error for driver.Retry: a missing object to driver.ErrNotFound, the
+// SDK's response checksum mismatch to driver.ErrCorrupt (awsintegrity),
 // transient failures (503 SlowDown, 500, 502, 504, 408, 429, connection reset or
 // refused, timeouts, a body cut short) unchanged so they are retried, and everything
-// else (4xx, source errors, SDK misconfiguration) to codec.Permanent.
+// else (4xx, source errors, SDK misconfiguration) to driver.Permanent.
 func classify(err error) error {
 	if err == nil {
 		return nil

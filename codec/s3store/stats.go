@@ -26,22 +26,15 @@ type Stats struct {
 	BytesDown int64
 }
 
+// counters are s3store's own, beside blobxfer.Counters.
 type counters struct {
-	puts, gets, touches, copies, multiparts, aborts, retries, bytesUp, bytesDown atomic.Int64
+	multiparts, aborts atomic.Int64
 }
 
 // Stats returns a snapshot of the store's counters.
 func (s *Store) Stats() Stats {
-	c := &s.stats
-	return Stats{
-		Puts:             c.puts.Load(),
-		Gets:             c.gets.Load(),
-		Touches:          c.touches.Load(),
-		Copies:           c.copies.Load(),
-		MultipartUploads: c.multiparts.Load(),
-		Aborts:           c.aborts.Load(),
-		Retries:          c.retries.Load(),
-		BytesUp:          c.bytesUp.Load(),
-		BytesDown:        c.bytesDown.Load(),
-	}
+	c := &s.core.Stats
+	return Stats{Puts: c.Puts.Load(), Gets: c.Gets.Load(), Touches: c.Touches.Load(), Copies: c.Refreshes.Load(),
+		MultipartUploads: s.stats.multiparts.Load(), Aborts: s.stats.aborts.Load(),
+		Retries: c.Retries.Load(), BytesUp: c.BytesUp.Load(), BytesDown: c.BytesDown.Load()}
 }

@@ -1,10 +1,8 @@
 package s3store
 
 import (
-	"cmp"
 	"context"
-	"errors"
-	"fmt"
+	"io"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -18,14 +16,6 @@ import (
 )
 
 var _ driver.Store = (*Store)(nil)
-
-// Defaults for Options fields left zero.
-const (
-	DefaultPartSize       = 16 << 20
-	DefaultConcurrency    = 4
-	DefaultTouchAfter     = 24 * time.Hour
-	DefaultAttemptTimeout = 2 * time.Minute
-)
 
 // S3 limits on multipart uploads.
 const (
@@ -74,16 +64,14 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Store is a codec.Store in an S3 bucket (AWS or any S3-compatible server). It is safe
+// Store is a driver.Store in an S3 bucket (AWS or any S3-compatible server). It is safe
 // for concurrent use.
 type Store struct {
 	client *s3.Client
-	loc    blobxfer.Location
+	core   *blobxfer.Core
 	opts   Options
-	log    *slog.Logger
+	ops    blobxfer.Ops[objectInfo]
 	stats  counters
-	// retrier runs each request under opts.Retry, counting retries in stats.
-	retrier *blobxfer.Retrier
 	// selfCopyKeepsAge is set once a self-copy is seen to keep LastModified.
 	selfCopyKeepsAge atomic.Bool
 }
@@ -91,43 +79,87 @@ type Store struct {
 // New returns a Store on bucket. The client decides endpoint, region, credentials and
 // addressing style (set UsePathStyle and BaseEndpoint for most S3-compatible servers).
 func New(client *s3.Client, bucket string, opts Options) (*Store, error) {
-	if client == nil {
-		return nil, errors.New("s3store: client is nil")
-	}
-	loc, err := blobxfer.NewLocation("s3store", "s3", "bucket", bucket, opts.Prefix)
+	spec := blobxfer.Spec{Driver: "s3store", Scheme: "s3", Kind: "bucket", Noun: "object", MinPartSize: minPartSize,
+		MaxPartSize: maxPartSize, Classify: classify}
+	core, err := blobxfer.NewCore(spec, client, bucket, blobxfer.Options{Prefix: opts.Prefix, PartSize: opts.PartSize,
+		Concurrency: opts.Concurrency, TouchAfter: opts.TouchAfter, Retry: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Logger: opts.Logger})
 	if err != nil {
 		return nil, err
 	}
-	opts.PartSize = cmp.Or(opts.PartSize, DefaultPartSize)
-	if opts.PartSize < minPartSize || opts.PartSize > maxPartSize {
-		return nil, fmt.Errorf("s3store: part size %d outside S3's limits [5 MiB, 5 GiB]", opts.PartSize)
-	}
-	opts.Concurrency = blobxfer.OrDefault(opts.Concurrency, DefaultConcurrency)
-	opts.TouchAfter = blobxfer.OrDefault(opts.TouchAfter, DefaultTouchAfter)
-	opts.AttemptTimeout = blobxfer.OrDefault(opts.AttemptTimeout, DefaultAttemptTimeout)
+	c := core.Opts
+	opts.PartSize, opts.Concurrency, opts.TouchAfter, opts.AttemptTimeout, opts.Logger = c.PartSize, c.Concurrency, c.TouchAfter,
+		c.AttemptTimeout, c.Logger
 	if opts.KMSKeyID != "" && opts.ServerSideEncryption == "" {
 		opts.ServerSideEncryption = types.ServerSideEncryptionAwsKms
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	s := &Store{client: client, loc: loc, opts: opts, log: opts.Logger}
-	s.retrier = &blobxfer.Retrier{Policy: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Classify: classify,
-		Name: "s3store", Store: s, Log: s.log, Retries: &s.stats.retries, Explain: s.refusalHint}
+	s := &Store{client: client, core: core, opts: opts}
+	core.Retrier.Explain = s.refusalHint
+	s.ops = blobxfer.Ops[objectInfo]{Stat: s.head, Info: objectInfo.info, Refresh: s.refresh}
 	return s, nil
 }
 
-// String names the store in errors and logs, e.g. "s3store(s3://bucket/prefix/)".
-func (s *Store) String() string { return s.loc.String() }
+// Get opens the object for reading. The body is streamed; in an object over PartSize
+// the parts after the first are fetched as parallel ranges (Concurrency in flight, each
+// retried on its own) while the first streams. A body that breaks off is resumed from
+// where it stopped; one that cannot be completed is an error (io.ErrUnexpectedEOF), never
+// a silent short read. The reader stops with ctx; Close releases it.
+func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	return s.core.Get(ctx, key, func(ctx context.Context, okey string) (blobxfer.First, error) {
+		// One attempt: the first PartSize bytes and a tail of up to tailSlack, as with the
+		// last part on Put (an object just over PartSize is one GET), or all of it when
+		// ranges are not fetched in parallel.
+		var sp span
+		var err error
+		if s.opts.Concurrency > 1 {
+			sp, err = s.getSpanOnce(ctx, okey, 0, s.opts.PartSize+tailSlack(s.opts.PartSize))
+			if isCode(err, "InvalidRange") { // an empty object has no byte 0
+				sp, err = s.getSpanOnce(ctx, okey, 0, -1)
+			}
+		} else {
+			sp, err = s.getSpanOnce(ctx, okey, 0, -1)
+		}
+		if err != nil {
+			return blobxfer.First{}, err
+		}
+		// Ranges start where the first body ends, when there are any (blobxfer.NewReader).
+		ranges := int64(-1)
+		if s.opts.Concurrency > 1 && sp.end > 0 && sp.size > sp.end {
+			ranges = sp.end
+		}
+		return blobxfer.First{Body: s.countBody(sp.body, sp.end-sp.start, false), End: sp.end, Size: sp.size,
+			Tail: tailSlack(s.opts.PartSize), Counted: true,
+			Open: func(ctx context.Context, off, end int64) (io.ReadCloser, error) {
+				return s.openBody(ctx, okey, off, end, ranges >= 0 && off >= ranges)
+			}}, nil
+	})
+}
 
-// Bucket returns the bucket name.
-func (s *Store) Bucket() string { return s.loc.Bucket }
+// Touch reports the object's size and, when it is older than TouchAfter, copies it onto
+// itself, which gives it a new LastModified: an age-based lifecycle rule then counts
+// from this use, not from the first write. A missing object is driver.ErrNotFound.
+func (s *Store) Touch(ctx context.Context, key string) (driver.Info, error) {
+	return blobxfer.Touch(ctx, s.core, s.ops, key)
+}
 
-// ObjectKey returns the S3 object key that holds key: the prefix and the key.
-func (s *Store) ObjectKey(key string) (string, error) { return s.loc.Name(key) }
-
-// Options returns the effective options, defaults filled in.
-func (s *Store) Options() Options { return s.opts }
+// Put stores size bytes from src under key. An existing object of that size is not
+// rewritten, only refreshed (see Touch). Objects up to PartSize (and a sixteenth) go up
+// in one PutObject, larger ones as a multipart upload with Concurrency parts in flight,
+// the last part taking a remainder of up to a sixteenth of PartSize; every request
+// carries the SHA-256 of its body, so S3 rejects a body corrupted on the way. A failed
+// or cancelled multipart upload is aborted, so nothing is visible and no parts are left.
+//
+// When src is an io.ReaderAt (bytes.Reader, os.File, the codec's sources) parts are
+// read from it in place and in parallel; otherwise src is read once, in order, and each
+// part is buffered, so every request can be retried on its own. created is false when
+// the object was there already: then src is not read.
+func (s *Store) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
+	return blobxfer.Put(ctx, s.core, s.ops, key, size, func(ctx context.Context, okey string, _ *objectInfo) error {
+		if size > s.opts.PartSize+tailSlack(s.opts.PartSize) { // a write replaces whatever is there
+			return s.putMultipart(ctx, okey, src, size)
+		}
+		return s.putSingle(ctx, okey, src, size)
+	})
+}
 
 // objectInfo is what HEAD tells about an object.
 type objectInfo struct {
@@ -135,7 +167,10 @@ type objectInfo struct {
 	modTime time.Time
 }
 
-// head returns an object's size and age; a missing object is codec.ErrNotFound.
+// info is what Touch reports of an object.
+func (i objectInfo) info() driver.Info { return driver.Info{Size: i.size, ModTime: i.modTime} }
+
+// head returns an object's size and age; a missing object is driver.ErrNotFound.
 func (s *Store) head(ctx context.Context, okey string) (objectInfo, error) {
 	var info objectInfo
 	err := s.retry(ctx, "head", okey, func(ctx context.Context) error {
@@ -149,7 +184,7 @@ func (s *Store) head(ctx context.Context, okey string) (objectInfo, error) {
 // headOnce is one HEAD request, for use inside another request's retry loop.
 func (s *Store) headOnce(ctx context.Context, okey string) (objectInfo, error) {
 	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{
-		Bucket: aws.String(s.loc.Bucket),
+		Bucket: aws.String(s.core.Bucket),
 		Key:    aws.String(okey),
 	}, noRetry)
 	if err != nil {
@@ -157,3 +192,15 @@ func (s *Store) headOnce(ctx context.Context, okey string) (objectInfo, error) {
 	}
 	return objectInfo{size: aws.ToInt64(out.ContentLength), modTime: aws.ToTime(out.LastModified)}, nil
 }
+
+// String names the store in errors and logs, e.g. "s3store(s3://bucket/prefix/)".
+func (s *Store) String() string { return s.core.String() }
+
+// Bucket returns the bucket name.
+func (s *Store) Bucket() string { return s.core.Bucket }
+
+// ObjectKey returns the S3 object key that holds key: the prefix and the key.
+func (s *Store) ObjectKey(key string) (string, error) { return s.core.Name(key) }
+
+// Options returns the effective options, defaults filled in.
+func (s *Store) Options() Options { return s.opts }

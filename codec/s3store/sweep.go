@@ -2,7 +2,6 @@ package s3store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -10,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/sweep"
 )
 
@@ -24,44 +22,37 @@ var _ sweep.Sweeper = (*Store)(nil)
 // (and s3:ListMultipartUploadParts to report sizes). Errors on single uploads are
 // joined into the returned error; the report still lists every upload found.
 func (s *Store) SweepUploads(ctx context.Context, olderThan time.Duration, dryRun bool) (sweep.Report, error) {
-	rep, err := sweep.Start(s, olderThan, dryRun)
-	if err != nil {
-		return rep, err
-	}
-	prefix := s.loc.Prefix + driver.KeyVersion + "/"
-	var errs []error
-	var keyMarker, idMarker *string
-	for {
-		var out *s3.ListMultipartUploadsOutput
-		err := s.retry(ctx, "list multipart uploads", prefix, func(ctx context.Context) error {
-			var err error
-			out, err = s.client.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{
-				Bucket: aws.String(s.loc.Bucket), Prefix: aws.String(prefix),
-				KeyMarker: keyMarker, UploadIdMarker: idMarker,
-			}, noRetry)
-			return err
-		})
-		if err != nil {
-			return rep, fmt.Errorf("s3store sweep %s: %w", s, err)
-		}
-		for _, u := range out.Uploads {
-			if aws.ToTime(u.Initiated).After(rep.Before) {
-				rep.Younger++
-				continue
+	return s.core.Sweep(olderThan, dryRun, func(rep *sweep.Report, fail func(error)) error {
+		prefix := s.core.BlobPrefix()
+		var keyMarker, idMarker *string
+		for {
+			var out *s3.ListMultipartUploadsOutput
+			err := s.retry(ctx, "list multipart uploads", prefix, func(ctx context.Context) error {
+				var err error
+				out, err = s.client.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{
+					Bucket: aws.String(s.core.Bucket), Prefix: aws.String(prefix),
+					KeyMarker: keyMarker, UploadIdMarker: idMarker,
+				}, noRetry)
+				return err
+			})
+			if err != nil {
+				return err
 			}
-			d, err := s.sweepUpload(ctx, u, dryRun)
-			rep.Found = append(rep.Found, d)
-			errs = append(errs, err)
+			for _, u := range out.Uploads {
+				if aws.ToTime(u.Initiated).After(rep.Before) {
+					rep.Younger++
+					continue
+				}
+				d, err := s.sweepUpload(ctx, u, dryRun)
+				rep.Found = append(rep.Found, d)
+				fail(err)
+			}
+			if !aws.ToBool(out.IsTruncated) {
+				return nil
+			}
+			keyMarker, idMarker = out.NextKeyMarker, out.NextUploadIdMarker
 		}
-		if !aws.ToBool(out.IsTruncated) {
-			break
-		}
-		keyMarker, idMarker = out.NextKeyMarker, out.NextUploadIdMarker
-	}
-	if err := errors.Join(errs...); err != nil {
-		return rep, fmt.Errorf("s3store sweep %s: %w", s, err)
-	}
-	return rep, nil
+	})
 }
 
 // sweepUpload sizes one incomplete upload and, unless dryRun, aborts it.
@@ -94,7 +85,7 @@ func (s *Store) sweepUpload(ctx context.Context, u types.MultipartUpload, dryRun
 // uploadSize counts the parts and bytes an incomplete upload holds.
 func (s *Store) uploadSize(ctx context.Context, okey, id string) (parts int, size int64, err error) {
 	p := s3.NewListPartsPaginator(s.client, &s3.ListPartsInput{
-		Bucket: aws.String(s.loc.Bucket), Key: aws.String(okey), UploadId: aws.String(id),
+		Bucket: aws.String(s.core.Bucket), Key: aws.String(okey), UploadId: aws.String(id),
 	})
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)

@@ -10,44 +10,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"golang.org/x/sync/errgroup"
-
-	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
-
-// Touch reports the object's size and, when it is older than TouchAfter, copies it onto
-// itself, which gives it a new LastModified: an age-based lifecycle rule then counts
-// from this use, not from the first write. A missing object is codec.ErrNotFound.
-func (s *Store) Touch(ctx context.Context, key string) (driver.Info, error) {
-	okey, err := s.ObjectKey(key)
-	if err != nil {
-		return driver.Info{}, fmt.Errorf("s3store touch: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
-		return driver.Info{}, fmt.Errorf("s3store touch %s: %w", okey, err)
-	}
-	info, err := s.head(ctx, okey)
-	if err == nil {
-		info, err = s.refresh(ctx, okey, info)
-	}
-	if err != nil {
-		return driver.Info{}, fmt.Errorf("s3store touch %s: %w", okey, err)
-	}
-	return driver.Info{Size: info.size, ModTime: info.modTime}, nil
-}
 
 // refresh rewrites an object older than TouchAfter and returns its new age.
 func (s *Store) refresh(ctx context.Context, okey string, info objectInfo) (objectInfo, error) {
-	s.stats.touches.Add(1)
-	if time.Since(info.modTime) < s.opts.TouchAfter {
-		return info, nil
-	}
 	mod, err := s.rewrite(ctx, okey, info)
 	if err != nil {
-		return info, fmt.Errorf("refresh: %w", err)
+		return info, err
 	}
-	s.stats.copies.Add(1)
-	s.log.LogAttrs(ctx, slog.LevelDebug, "s3store: refreshed", slog.String("store", s.String()),
-		slog.String("key", okey), slog.Time("was", info.modTime), slog.Time("now", mod))
+	s.core.Refreshed(ctx, okey, info.modTime, mod)
 	info.modTime = mod
 	return info, nil
 }
@@ -63,7 +34,7 @@ func (s *Store) rewrite(ctx context.Context, okey string, info objectInfo) (time
 			return mod, err
 		}
 		s.selfCopyKeepsAge.Store(true)
-		s.log.LogAttrs(ctx, slog.LevelInfo, "s3store: server keeps LastModified on a self-copy; refreshing by multipart copy",
+		s.core.Log.LogAttrs(ctx, slog.LevelInfo, "s3store: server keeps LastModified on a self-copy; refreshing by multipart copy",
 			slog.String("store", s.String()), slog.String("key", okey))
 	}
 	return s.copyMultipart(ctx, okey, info.size)
@@ -71,24 +42,17 @@ func (s *Store) rewrite(ctx context.Context, okey string, info objectInfo) (time
 
 // copySource is the CopySource of an object in the store's bucket. Keys need no
 // escaping: ValidateKey allows only [A-Za-z0-9._-/].
-func (s *Store) copySource(okey string) *string { return aws.String(s.loc.Bucket + "/" + okey) }
+func (s *Store) copySource(okey string) *string { return aws.String(s.core.Bucket + "/" + okey) }
 
 // copySelf copies an object onto itself. S3 refuses a self-copy that changes nothing,
 // so the metadata is replaced (with the same content type).
 func (s *Store) copySelf(ctx context.Context, okey string) (time.Time, error) {
 	var mod time.Time
 	err := s.retry(ctx, "copy", okey, func(ctx context.Context) error {
-		out, err := s.client.CopyObject(ctx, &s3.CopyObjectInput{
-			Bucket:               aws.String(s.loc.Bucket),
-			Key:                  aws.String(okey),
-			CopySource:           s.copySource(okey),
-			MetadataDirective:    types.MetadataDirectiveReplace,
-			ContentType:          aws.String(contentType),
-			ChecksumAlgorithm:    types.ChecksumAlgorithmSha256,
-			ServerSideEncryption: s.opts.ServerSideEncryption,
-			SSEKMSKeyId:          optString(s.opts.KMSKeyID),
-			StorageClass:         s.opts.StorageClass,
-		}, noRetry)
+		in := &s3.CopyObjectInput{Bucket: aws.String(s.core.Bucket), Key: aws.String(okey), CopySource: s.copySource(okey),
+			MetadataDirective: types.MetadataDirectiveReplace, ChecksumAlgorithm: types.ChecksumAlgorithmSha256}
+		in.ContentType, in.ServerSideEncryption, in.SSEKMSKeyId, in.StorageClass = s.newObject()
+		out, err := s.client.CopyObject(ctx, in, noRetry)
 		if err != nil {
 			return err
 		}
@@ -120,7 +84,7 @@ func (s *Store) copyMultipart(ctx context.Context, okey string, size int64) (tim
 				num := int32(i + 1)
 				return s.retry(gctx, fmt.Sprintf("copy part %d", num), okey, func(ctx context.Context) error {
 					out, err := s.client.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
-						Bucket:          aws.String(s.loc.Bucket),
+						Bucket:          aws.String(s.core.Bucket),
 						Key:             aws.String(okey),
 						UploadId:        aws.String(uploadID),
 						PartNumber:      aws.Int32(num),

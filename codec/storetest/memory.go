@@ -17,7 +17,7 @@ import (
 // MemoryBound puts a blob of size bytes from a sequential source that generates it on
 // the fly, reads it back through a hash, and fails the test if the live heap grew by
 // more than bound during either: a driver must stream, holding its parts or ranges in
-// flight, never the blob. The Get reader must report the blob's size (codec.Sizer).
+// flight, never the blob. The Get reader must report the blob's size (driver.Sizer).
 func MemoryBound(t testing.TB, ctx context.Context, s driver.Store, size, bound int64) {
 	t.Helper()
 	var seed [32]byte
@@ -49,7 +49,7 @@ func MemoryBound(t testing.TB, ctx context.Context, s driver.Store, size, bound 
 		}
 		defer r.Close()
 		if sz, ok := r.(driver.Sizer); !ok || sz.Size() != size {
-			t.Errorf("Get reader %T does not report the size %d (codec.Sizer)", r, size)
+			t.Errorf("Get reader %T does not report the size %d (driver.Sizer)", r, size)
 		}
 		n, err = io.Copy(got, r)
 	})

@@ -1,4 +1,4 @@
-// Package storetest is the conformance suite every codec.Store runs, in the spirit of
+// Package storetest is the conformance suite every driver.Store runs, in the spirit of
 // go-cloud's drivertest: one set of tests pins the Store contract for memstore, filestore,
 // s3store and the payloadsvc client alike.
 package storetest
@@ -149,7 +149,7 @@ func testGetMissing(t *testing.T, s driver.Store) {
 	_, key := randomBlob(t, 10)
 	_, err := s.Get(ctx(t), key)
 	if !errors.Is(err, driver.ErrNotFound) {
-		t.Fatalf("Get(missing) error = %v, want errors.Is(err, codec.ErrNotFound)", err)
+		t.Fatalf("Get(missing) error = %v, want errors.Is(err, driver.ErrNotFound)", err)
 	}
 }
 
@@ -157,7 +157,7 @@ func testTouchMissing(t *testing.T, s driver.Store) {
 	_, key := randomBlob(t, 10)
 	_, err := s.Touch(ctx(t), key)
 	if !errors.Is(err, driver.ErrNotFound) {
-		t.Fatalf("Touch(missing) error = %v, want errors.Is(err, codec.ErrNotFound)", err)
+		t.Fatalf("Touch(missing) error = %v, want errors.Is(err, driver.ErrNotFound)", err)
 	}
 }
 

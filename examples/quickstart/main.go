@@ -52,9 +52,11 @@ func main() {
 	size := flag.String("size", "50MiB", "size of the activity's input and of its result (e.g. 50MiB, 200MiB)")
 	flag.StringVar(&cfg.dir, "dir", "", "directory for offloaded blobs (default: a temporary directory, removed at exit)")
 	flag.StringVar(&cfg.temporal, "temporal", "", "address of a running Temporal frontend (default: start a local dev server)")
-	flag.StringVar(&cfg.cli, "temporal-cli", "", "the temporal CLI that runs the dev server (default: $LONGHAUL_TEMPORAL, the pinned one `make tools` built, or temporal on $PATH)")
+	flag.StringVar(&cfg.cli, "temporal-cli", "",
+		"the temporal CLI that runs the dev server (default: $LONGHAUL_TEMPORAL, the pinned one `make tools` built, or temporal on $PATH)")
 	flag.IntVar(&cfg.runs, "runs", 2, "workflows to run with the same input; the second one reuses the stored blobs")
-	flag.BoolVar(&cfg.ui, "ui", false, "also start the Temporal web UI, decoding through the payload service; print the workflow's link and run until Ctrl-C")
+	flag.BoolVar(&cfg.ui, "ui", false,
+		"also start the Temporal web UI, decoding through the payload service; print the workflow's link and run until Ctrl-C")
 	flag.Parse()
 	n, err := parseSize(*size)
 	if err != nil {
@@ -165,7 +167,8 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		fmt.Fprintf(out, "  activity result:             %s, verified by the workflow\n", formatSize(int64(res.ResultSize)))
 		fmt.Fprintf(out, "  history:                     %d events, %s in all, largest event %s\n", events, formatSize(hist), formatSize(largest))
 		fmt.Fprintf(out, "  payloads offloaded:          %d\n", after.PayloadsOffloaded-before.PayloadsOffloaded)
-		fmt.Fprintf(out, "  blobs stored:                %d (%s after compression)\n", after.BlobsStored-before.BlobsStored, formatSize(after.BytesStored-before.BytesStored))
+		fmt.Fprintf(out, "  blobs stored:                %d (%s after compression)\n", after.BlobsStored-before.BlobsStored,
+			formatSize(after.BytesStored-before.BytesStored))
 		fmt.Fprintf(out, "  dedupe hits:                 %d\n", after.DedupeHits-before.DedupeHits)
 	}
 	st := c.Stats()

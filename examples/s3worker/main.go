@@ -81,16 +81,21 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	var cfg settings
 	var size string
-	fs.StringVar(&cfg.mode, "mode", env("S3WORKER_MODE", "both"), "worker (serve until interrupted), start (run one workflow) or both [$S3WORKER_MODE]")
+	fs.StringVar(&cfg.mode, "mode", env("S3WORKER_MODE", "both"),
+		"worker (serve until interrupted), start (run one workflow) or both [$S3WORKER_MODE]")
 	fs.StringVar(&cfg.temporal, "temporal", env("TEMPORAL_ADDRESS", client.DefaultHostPort), "Temporal frontend host:port [$TEMPORAL_ADDRESS]")
-	fs.StringVar(&cfg.namespace, "namespace", env("TEMPORAL_NAMESPACE", "default"), "Temporal namespace, also part of every blob key [$TEMPORAL_NAMESPACE]")
+	fs.StringVar(&cfg.namespace, "namespace", env("TEMPORAL_NAMESPACE", "default"),
+		"Temporal namespace, also part of every blob key [$TEMPORAL_NAMESPACE]")
 	fs.StringVar(&cfg.taskQueue, "task-queue", env("S3WORKER_TASK_QUEUE", "longhaul-s3worker"), "task queue [$S3WORKER_TASK_QUEUE]")
 	fs.StringVar(&cfg.bucket, "bucket", env("LONGHAUL_S3_BUCKET", ""), "S3 bucket for offloaded payloads (required) [$LONGHAUL_S3_BUCKET]")
 	fs.StringVar(&cfg.prefix, "prefix", env("LONGHAUL_S3_PREFIX", "longhaul"), "key prefix in the bucket [$LONGHAUL_S3_PREFIX]")
-	fs.StringVar(&cfg.endpoint, "endpoint", env("AWS_ENDPOINT_URL_S3", ""), "S3 endpoint URL for S3-compatible servers; empty = AWS [$AWS_ENDPOINT_URL_S3]")
+	fs.StringVar(&cfg.endpoint, "endpoint", env("AWS_ENDPOINT_URL_S3", ""),
+		"S3 endpoint URL for S3-compatible servers; empty = AWS [$AWS_ENDPOINT_URL_S3]")
 	fs.StringVar(&cfg.region, "region", env("AWS_REGION", "us-east-1"), "S3 region [$AWS_REGION]")
-	fs.BoolVar(&cfg.pathStyle, "path-style", env("LONGHAUL_S3_PATH_STYLE", "") == "true", "path-style addressing (most S3-compatible servers) [$LONGHAUL_S3_PATH_STYLE=true]")
-	fs.StringVar(&size, "size", env("S3WORKER_SIZE", "100MiB"), "size of the workflow's input and of the activity's result, in start mode [$S3WORKER_SIZE]")
+	fs.BoolVar(&cfg.pathStyle, "path-style", env("LONGHAUL_S3_PATH_STYLE", "") == "true",
+		"path-style addressing (most S3-compatible servers) [$LONGHAUL_S3_PATH_STYLE=true]")
+	fs.StringVar(&size, "size", env("S3WORKER_SIZE", "100MiB"),
+		"size of the workflow's input and of the activity's result, in start mode [$S3WORKER_SIZE]")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

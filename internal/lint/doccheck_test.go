@@ -32,7 +32,7 @@ func TestExportedIdentifiersHaveDocComments(t *testing.T) {
 			if !d.IsDir() {
 				return nil
 			}
-			if name := d.Name(); name == "testdata" || strings.HasPrefix(name, ".") || name == "node_modules" {
+			if name := d.Name(); name == "testdata" || name == "internal" || strings.HasPrefix(name, ".") || name == "node_modules" {
 				return filepath.SkipDir
 			}
 			dirs++

@@ -159,7 +159,8 @@ func Parse(v string, size int64) (Chain, error) {
 	case want < 1:
 		return Chain{}, fmt.Errorf("%w: a body of %d bytes is one interval of %d; it has no chain", ErrMalformed, size, iv)
 	case want > MaxStates:
-		return Chain{}, fmt.Errorf("%w: a body of %d bytes at interval %d needs %d states, over the %d allowed", ErrMalformed, size, iv, want, MaxStates)
+		return Chain{}, fmt.Errorf("%w: a body of %d bytes at interval %d needs %d states, over the %d allowed", ErrMalformed, size, iv,
+			want, MaxStates)
 	}
 	if got := int64(strings.Count(rest, " ")) + 1; got != want {
 		return Chain{}, fmt.Errorf("%w: %d states for a body of %d bytes at interval %d, want %d", ErrMalformed, got, size, iv, want)

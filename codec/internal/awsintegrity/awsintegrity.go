@@ -1,7 +1,7 @@
 // Package awsintegrity holds the one rule for the AWS SDK's own integrity failures: when
 // the SDK checks a response body against the checksum S3 sent with it (an s3.Client from
 // config.LoadDefaultConfig does so by default, "when supported") and the bytes differ, the
-// object is corrupt. That is codec.ErrCorrupt, final: asking again returns the same bytes.
+// object is corrupt. That is driver.ErrCorrupt, final: asking again returns the same bytes.
 // s3store and temporals3 both classify with it.
 package awsintegrity
 
@@ -44,7 +44,7 @@ func Mismatch(err error) bool {
 	return false
 }
 
-// Classify returns err as codec.ErrCorrupt (which codec.Retry and every driver treat as
+// Classify returns err as driver.ErrCorrupt (which driver.Retry and every driver treat as
 // final) when it is the SDK's checksum mismatch, else err unchanged.
 func Classify(err error) error {
 	if !Mismatch(err) || errors.Is(err, driver.ErrCorrupt) {

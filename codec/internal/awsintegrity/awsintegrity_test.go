@@ -45,7 +45,7 @@ func sdkBodyError(t *testing.T, body, crc string) error {
 }
 
 // TestMismatch: the SDK's own check of a body against its CRC32 header is recognized,
-// also wrapped and joined, and classified as codec.ErrCorrupt; an intact body and other
+// also wrapped and joined, and classified as driver.ErrCorrupt; an intact body and other
 // errors are not.
 func TestMismatch(t *testing.T) {
 	const crcHello = "NhCmhg==" // CRC32 of "hello"

@@ -275,3 +275,41 @@ func (r *Reader) Close() error {
 	r.wg.Wait()
 	return nil
 }
+
+// First is a store's first response to a Get: a body holding the object's bytes [0,
+// End), and what the reader needs for the rest.
+type First struct {
+	Body io.ReadCloser
+	// End is where Body ends; Size is the object's length (-1: unknown).
+	End, Size int64
+	// Open opens later ranges and resumed bodies.
+	Open Opener
+	// Tail is ReaderConfig.Tail.
+	Tail int64
+	// Counted is set when the store counts Stats.BytesDown itself.
+	Counted bool
+}
+
+// Get opens the object under key: first is the store's first request, retried until a
+// body starts (an attempt bounded by ctx alone, as the body outlives it); the rest is
+// read by a Reader in ranges of PartSize, Concurrency in flight.
+func (c *Core) Get(ctx context.Context, key string, first func(ctx context.Context, name string) (First, error)) (io.ReadCloser, error) {
+	return Do(ctx, c.Location, "get", key, func(name string) (io.ReadCloser, error) {
+		var f First
+		err := c.Retrier.DoStream(ctx, "get", name, func(ctx context.Context) error {
+			var err error
+			f, err = first(ctx, name)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		c.Stats.Gets.Add(1)
+		cfg := ReaderConfig{Name: c.driver + " get " + name, Key: name, Size: f.Size, ChunkSize: c.Opts.PartSize,
+			Concurrency: c.Opts.Concurrency, Tail: f.Tail, Open: f.Open, Retrier: c.Retrier}
+		if !f.Counted {
+			cfg.OnBytes = func(n int64) { c.Stats.BytesDown.Add(n) }
+		}
+		return NewReader(ctx, cfg, f.Body, f.End), nil
+	})
+}

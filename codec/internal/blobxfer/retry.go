@@ -1,9 +1,3 @@
-// Package blobxfer is what the cloud blob stores (codec/gcsstore, codec/azblobstore,
-// codec/s3store) share: where a store keeps its blobs (bucket and prefix), per-request
-// retries bounded per attempt, uploads split into parts read in place from an
-// io.ReaderAt or buffered from a sequential source, and a reader that streams the head
-// of an object while later ranges are fetched in parallel, resuming a body that breaks
-// off.
 package blobxfer
 
 import (
@@ -17,7 +11,7 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
-// Retrier runs one request at a time under a retry policy, with codec.Retry.
+// Retrier runs one request at a time under a retry policy, with driver.Retry.
 type Retrier struct {
 	// Policy bounds the retries of one request.
 	Policy driver.RetryPolicy
@@ -25,7 +19,7 @@ type Retrier struct {
 	// waited on.
 	AttemptTimeout time.Duration
 	// Classify returns err unchanged when another attempt may succeed, and err wrapped
-	// in codec.Permanent (or a permanent sentinel such as codec.ErrNotFound) when not.
+	// in driver.Permanent (or a permanent sentinel such as driver.ErrNotFound) when not.
 	// Source errors and context errors are handled before it is called.
 	Classify func(err error) error
 	// Name prefixes log messages ("gcsstore"); Store names the store in them.
@@ -41,7 +35,7 @@ type Retrier struct {
 }
 
 // Do runs fn, one request on key, retrying its transient failures; each attempt gets
-// AttemptTimeout. The final error is marked codec.Permanent (the retries are spent, no
+// AttemptTimeout. The final error is marked driver.Permanent (the retries are spent, no
 // layer above may start over), except that the caller's context error stays
 // recognisable with errors.Is.
 func (r *Retrier) Do(ctx context.Context, op, key string, fn func(ctx context.Context) error) error {
@@ -67,7 +61,7 @@ func (r *Retrier) do(ctx context.Context, op, key string, bounded bool, fn func(
 		err := fn(actx)
 		if err != nil && actx.Err() != nil && ctx.Err() == nil {
 			// The attempt's own deadline: transient, and not the caller's context error
-			// (which codec.Retry treats as final), so the chain is cut with %v.
+			// (which driver.Retry treats as final), so the chain is cut with %v.
 			return fmt.Errorf("attempt timed out after %s: %v", r.AttemptTimeout, err)
 		}
 		return r.classify(err)

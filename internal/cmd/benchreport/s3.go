@@ -93,7 +93,7 @@ func (e *s3env) codecCase(ctx context.Context, name string, in input, comp codec
 			if err != nil {
 				return err
 			}
-			if wantZstd && r.Compression != codec.Zstd.String() {
+			if wantZstd && r.Compression != codec.Zstd {
 				return fmt.Errorf("stored with compression %q, want zstd", r.Compression)
 			}
 			key, err := driver.Key(c.Namespace(), r.SHA256)

@@ -178,7 +178,7 @@ func child(kind string, size int) error {
 		return err
 	}
 	return json.NewEncoder(os.Stdout).Encode(measurement{
-		Kind: kind, Size: size, Compression: ref.Compression, StoredBytes: ref.Size,
+		Kind: kind, Size: size, Compression: string(ref.Compression), StoredBytes: ref.Size,
 		BaseRSS: base, PeakRSS: peak, Allocated: after.TotalAlloc - before.TotalAlloc,
 		Seconds: el.Seconds(), Growth: float64(peak-base) / float64(size),
 	})

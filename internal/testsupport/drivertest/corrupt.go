@@ -1,7 +1,6 @@
 package drivertest
 
 import (
-	"bytes"
 	"errors"
 	"net/http"
 	"sync/atomic"
@@ -31,17 +30,16 @@ func CorruptedBodyRejected(t *testing.T, d Driver) {
 		t.Run(tc.Name, func(t *testing.T) {
 			ctx := testenv.Context(t, time.Minute)
 			var reqs atomic.Int64
-			p := testenv.NewFaultProxy(t, d.Endpoint, d.Op, func(w http.ResponseWriter, r *http.Request, op string) bool {
-				if op == tc.Op && reqs.Add(1) == int64(tc.At) {
-					r.Body = &testenv.FlipByte{R: r.Body, At: 12345}
-				}
-				return false
-			})
-			s := d.NewStore(t, p.URL, Options{PartSize: 1 << 20, Concurrency: 1, Retry: d.retry()})
-			b, key := blob(t, tc.Size)
-			_, err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b)))
-			if !d.Rejected(err) || !driver.IsPermanent(err) {
-				t.Fatalf("Put of a corrupted body: err = %v, want a permanent rejection of the body", err)
+			fp := d.putThrough(ctx, t, Options{PartSize: 1 << 20, Concurrency: 1, Retry: d.retry()}, tc.Size,
+				func(w http.ResponseWriter, r *http.Request, op string) bool {
+					if op == tc.Op && reqs.Add(1) == int64(tc.At) {
+						r.Body = &testenv.FlipByte{R: r.Body, At: 12345}
+					}
+					return false
+				})
+			p, s, key := fp.proxy, fp.store, fp.key
+			if !d.Rejected(fp.err) || !driver.IsPermanent(fp.err) {
+				t.Fatalf("Put of a corrupted body: err = %v, want a permanent rejection of the body", fp.err)
 			}
 			if got := p.Count(tc.Op); got != tc.At {
 				t.Errorf("server saw %d %s requests, want %d (a rejected body is not resent)", got, tc.Op, tc.At)

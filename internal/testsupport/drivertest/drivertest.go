@@ -6,6 +6,7 @@
 package drivertest
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
+	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
 // FastRetry keeps fault tests quick: millisecond backoffs, bounded by time.
@@ -82,6 +84,27 @@ type Store struct {
 // Stats are the counters the suite checks; every driver's Stats has them.
 type Stats struct {
 	Puts, Retries, BytesUp, BytesDown int64
+}
+
+// faultPut is a Put of a fresh blob by a store behind a fault proxy, and what it gave.
+type faultPut struct {
+	proxy   *testenv.FaultProxy
+	store   Store
+	key     string
+	blob    []byte
+	created bool
+	err     error
+}
+
+// putThrough puts a fresh blob of size bytes with a store of d (options o) behind a
+// fault proxy whose hook decides each request.
+func (d Driver) putThrough(ctx context.Context, t *testing.T, o Options, size int, hook testenv.FaultHook) faultPut {
+	t.Helper()
+	p := testenv.NewFaultProxy(t, d.Endpoint, d.Op, hook)
+	s := d.NewStore(t, p.URL, o)
+	b, key := blob(t, size)
+	created, err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b)))
+	return faultPut{proxy: p, store: s, key: key, blob: b, created: created, err: err}
 }
 
 // blob returns n random bytes and their content-address key.

@@ -1,7 +1,6 @@
 package drivertest
 
 import (
-	"bytes"
 	"errors"
 	"net/http"
 	"sync/atomic"
@@ -32,17 +31,17 @@ func RetryOn5xx(t *testing.T, d Driver) {
 		t.Run(tc.Name, func(t *testing.T) {
 			ctx := testenv.Context(t, time.Minute)
 			var failed atomic.Int64
-			p := testenv.NewFaultProxy(t, d.Endpoint, d.Op, func(w http.ResponseWriter, r *http.Request, op string) bool {
-				if (tc.Op == "" || op == tc.Op) && failed.Add(1) <= n {
-					d.Busy(w, r)
-					return true
-				}
-				return false
-			})
-			s := d.NewStore(t, p.URL, Options{PartSize: d.PartSize, Retry: d.retry()})
-			b, key := blob(t, tc.Size)
-			if created, err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil || !created {
-				t.Fatalf("Put through %d 503s = %v, %v", n, created, err)
+			fp := d.putThrough(ctx, t, Options{PartSize: d.PartSize, Retry: d.retry()}, tc.Size,
+				func(w http.ResponseWriter, r *http.Request, op string) bool {
+					if (tc.Op == "" || op == tc.Op) && failed.Add(1) <= n {
+						d.Busy(w, r)
+						return true
+					}
+					return false
+				})
+			p, s, key, b := fp.proxy, fp.store, fp.key, fp.blob
+			if fp.err != nil || !fp.created {
+				t.Fatalf("Put through %d 503s = %v, %v", n, fp.created, fp.err)
 			}
 			st := s.Stats()
 			if st.Retries != n || st.Puts != 1 || st.BytesUp != int64(tc.Size) {
@@ -73,17 +72,15 @@ func RetriesSpentArePermanent(t *testing.T, d Driver) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := testenv.Context(t, time.Minute)
-			p := testenv.NewFaultProxy(t, d.Endpoint, d.Op, func(w http.ResponseWriter, r *http.Request, op string) bool {
+			policy := d.retry()
+			policy.MaxAttempts = 4
+			fp := d.putThrough(ctx, t, Options{Retry: policy}, 1000, func(w http.ResponseWriter, r *http.Request, op string) bool {
 				tc.answer(w, r)
 				return true
 			})
-			policy := d.retry()
-			policy.MaxAttempts = 4
-			s := d.NewStore(t, p.URL, Options{Retry: policy})
-			b, key := blob(t, 1000)
-			_, err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b)))
-			if err == nil || !driver.IsPermanent(err) {
-				t.Fatalf("Put error = %v, want a permanent error", err)
+			s, key := fp.store, fp.key
+			if fp.err == nil || !driver.IsPermanent(fp.err) {
+				t.Fatalf("Put error = %v, want a permanent error", fp.err)
 			}
 			if got := s.Stats().Retries; got != tc.wantRetries {
 				t.Errorf("Stats().Retries = %d, want %d", got, tc.wantRetries)

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -74,21 +75,13 @@ func AzuritePath() (string, error) {
 // StartAzurite starts Azurite's blob service on a random loopback port and creates the
 // container.
 func StartAzurite(ctx context.Context, opts AzuriteOptions) (*AzuriteServer, error) {
-	if opts.Bin == "" {
-		p, err := AzuritePath()
-		if err != nil {
-			return nil, err
-		}
-		opts.Bin = p
+	bin, err := binOr(opts.Bin, AzuritePath)
+	if err != nil {
+		return nil, err
 	}
-	if opts.Container == "" {
-		opts.Container = "longhaul-test"
-	}
-	if opts.ReadyTimeout == 0 {
-		opts.ReadyTimeout = 60 * time.Second
-	}
+	opts.Bin, opts.Container, opts.ReadyTimeout = bin, cmp.Or(opts.Container, "longhaul-test"), cmp.Or(opts.ReadyTimeout, 60*time.Second)
 	s := &AzuriteServer{opts: opts, Account: AzuriteAccount, Key: AzuriteKey, Container: opts.Container}
-	err := s.startOnFreePort(opts.Dir, "longhaul-azurite-", "azurite.log", nil,
+	err = s.startOnFreePort(opts.Dir, "longhaul-azurite-", "azurite.log", nil,
 		func(port int) error { return s.start(ctx, port) })
 	if err != nil {
 		return nil, err
@@ -145,14 +138,11 @@ func (s *AzuriteServer) NewClientFor(endpoint string) (*azblob.Client, error) {
 // CI=true).
 func Azurite(t testing.TB, opts AzuriteOptions) *AzuriteServer {
 	t.Helper()
-	if opts.Bin == "" {
+	testOptions(t, &opts.Bin, &opts.Dir, func(t testing.TB) string {
 		p, err := AzuritePath()
 		Require(t, err)
-		opts.Bin = p
-	}
-	if opts.Dir == "" {
-		opts.Dir = t.TempDir()
-	}
+		return p
+	})
 	s, err := StartAzurite(context.Background(), opts)
 	return forTest(t, "azurite", s, err)
 }

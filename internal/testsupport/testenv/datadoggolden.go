@@ -12,7 +12,8 @@ import (
 )
 
 // DataDogCase is one reference DataDog's codec writes, as pinned in the golden files
-// codec/testdata/datadog_<name>.golden.json: a codec version, a payload kind and size.
+// codec/foreign/datadog/testdata/datadog_<name>.golden.json: a codec version, a payload
+// kind and size.
 type DataDogCase struct {
 	Version, Kind string
 	Size          int
@@ -47,7 +48,7 @@ func (c DataDogCase) Payload() *commonpb.Payload {
 	return DataDogPayload(c.Kind, c.Size, uint64(c.Size)+uint64(len(c.Kind)))
 }
 
-// GoldenFile is the path of the case's golden file in dir (codec/testdata).
+// GoldenFile is the path of the case's golden file in dir (codec/foreign/datadog/testdata).
 func (c DataDogCase) GoldenFile(dir string) string {
 	return filepath.Join(dir, "datadog_"+c.Name()+".golden.json")
 }

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,21 +42,13 @@ type GCSServer struct {
 
 // StartGCS starts fake-gcs-server on a random loopback port and creates the bucket.
 func StartGCS(ctx context.Context, opts GCSOptions) (*GCSServer, error) {
-	if opts.Bin == "" {
-		p, err := ToolPath("fake-gcs-server", FakeGCSVersion, "LONGHAUL_FAKE_GCS")
-		if err != nil {
-			return nil, err
-		}
-		opts.Bin = p
+	bin, err := binOr(opts.Bin, toolFinder("fake-gcs-server", FakeGCSVersion, "LONGHAUL_FAKE_GCS"))
+	if err != nil {
+		return nil, err
 	}
-	if opts.Bucket == "" {
-		opts.Bucket = "longhaul-test"
-	}
-	if opts.ReadyTimeout == 0 {
-		opts.ReadyTimeout = 30 * time.Second
-	}
+	opts.Bin, opts.Bucket, opts.ReadyTimeout = bin, cmp.Or(opts.Bucket, "longhaul-test"), cmp.Or(opts.ReadyTimeout, 30*time.Second)
 	s := &GCSServer{opts: opts, Bucket: opts.Bucket}
-	err := s.startOnFreePort(opts.Dir, "longhaul-gcs-", "fake-gcs-server.log", nil,
+	err = s.startOnFreePort(opts.Dir, "longhaul-gcs-", "fake-gcs-server.log", nil,
 		func(port int) error { return s.start(ctx, port) })
 	if err != nil {
 		return nil, err
@@ -126,12 +119,9 @@ func (s *GCSServer) NewClientFor(ctx context.Context, endpoint string, opts ...o
 // printed when the test fails. A missing binary skips the test (fails it when CI=true).
 func GCS(t testing.TB, opts GCSOptions) *GCSServer {
 	t.Helper()
-	if opts.Bin == "" {
-		opts.Bin = RequireTool(t, "fake-gcs-server", FakeGCSVersion, "LONGHAUL_FAKE_GCS")
-	}
-	if opts.Dir == "" {
-		opts.Dir = t.TempDir()
-	}
+	testOptions(t, &opts.Bin, &opts.Dir, func(t testing.TB) string {
+		return RequireTool(t, "fake-gcs-server", FakeGCSVersion, "LONGHAUL_FAKE_GCS")
+	})
 	s, err := StartGCS(context.Background(), opts)
 	return forTest(t, "fake-gcs-server", s, err)
 }

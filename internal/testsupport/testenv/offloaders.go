@@ -50,7 +50,8 @@ func (w *TemporalS3Writer) Store(sc converter.StorageDriverStoreContext, ps []*c
 }
 
 // Put writes one payload for target and returns its claim data.
-func (w *TemporalS3Writer) Put(ctx context.Context, target converter.StorageDriverTargetInfo, p *commonpb.Payload) (map[string]string, error) {
+func (w *TemporalS3Writer) Put(ctx context.Context, target converter.StorageDriverTargetInfo, p *commonpb.Payload) (
+	map[string]string, error) {
 	data, err := proto.Marshal(p)
 	if err != nil {
 		return nil, err
@@ -58,7 +59,8 @@ func (w *TemporalS3Writer) Put(ctx context.Context, target converter.StorageDriv
 	sum := sha256.Sum256(data)
 	hexSum := hex.EncodeToString(sum[:])
 	key := TemporalS3Key(target, hexSum)
-	if _, err := w.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(w.Bucket), Key: aws.String(key), Body: bytes.NewReader(data)}); err != nil {
+	in := &s3.PutObjectInput{Bucket: aws.String(w.Bucket), Key: aws.String(key), Body: bytes.NewReader(data)}
+	if _, err := w.Client.PutObject(ctx, in); err != nil {
 		return nil, err
 	}
 	return map[string]string{"bucket": w.Bucket, "key": key, "hash_algorithm": "sha256", "hash_value": hexSum}, nil
@@ -76,9 +78,11 @@ func TemporalS3Key(target converter.StorageDriverTargetInfo, hexSum string) stri
 	tail := "/d/sha256/" + hexSum
 	switch t := target.(type) {
 	case converter.StorageDriverWorkflowInfo:
-		return "v0/ns/" + pctSegment(t.Namespace) + "/wt/" + pctSegment(t.WorkflowType) + "/wi/" + pctSegment(t.WorkflowID) + "/ri/" + pctSegment(t.RunID) + tail
+		return "v0/ns/" + pctSegment(t.Namespace) + "/wt/" + pctSegment(t.WorkflowType) + "/wi/" + pctSegment(t.WorkflowID) +
+			"/ri/" + pctSegment(t.RunID) + tail
 	case converter.StorageDriverActivityInfo:
-		return "v0/ns/" + pctSegment(t.Namespace) + "/at/" + pctSegment(t.ActivityType) + "/ai/" + pctSegment(t.ActivityID) + "/ri/" + pctSegment(t.RunID) + tail
+		return "v0/ns/" + pctSegment(t.Namespace) + "/at/" + pctSegment(t.ActivityType) + "/ai/" + pctSegment(t.ActivityID) +
+			"/ri/" + pctSegment(t.RunID) + tail
 	}
 	return "v0" + tail
 }

@@ -213,20 +213,26 @@ type server interface {
 	LogTail() string
 }
 
+// testOptions fills the Bin (with find, which skips or fails the test without it) and
+// the Dir (a test temporary directory) of a server started for one test.
+func testOptions(t testing.TB, bin, dir *string, find func(testing.TB) string) {
+	t.Helper()
+	if *bin == "" {
+		*bin = find(t)
+	}
+	if *dir == "" {
+		*dir = t.TempDir()
+	}
+}
+
 // forTest fails the test if the server did not start, and otherwise stops it in
 // t.Cleanup, printing the end of its log first when the test failed.
 func forTest[S server](t testing.TB, name string, s S, err error) S {
 	t.Helper()
-	if err != nil {
-		t.Fatal(err)
+	if err == nil {
+		t.Cleanup(s.Stop) // after sharedForTest's cleanup has printed the log
 	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("%s log, last 8 KiB:\n%s", name, s.LogTail())
-		}
-		s.Stop()
-	})
-	return s
+	return sharedForTest(t, name, s, err)
 }
 
 // workDir is a server's directory: the caller's, or a temporary one it removes.

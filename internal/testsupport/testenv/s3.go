@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -51,26 +52,16 @@ type S3Server struct {
 // StartS3 starts versitygw on a random loopback port with generated credentials and
 // creates the bucket.
 func StartS3(ctx context.Context, opts S3Options) (*S3Server, error) {
-	if opts.Bin == "" {
-		p, err := ToolPath("versitygw", VersityGWVersion, "LONGHAUL_VERSITYGW")
-		if err != nil {
-			return nil, err
-		}
-		opts.Bin = p
+	bin, err := binOr(opts.Bin, toolFinder("versitygw", VersityGWVersion, "LONGHAUL_VERSITYGW"))
+	if err != nil {
+		return nil, err
 	}
-	if opts.Bucket == "" {
-		opts.Bucket = "longhaul-test"
-	}
-	if opts.ReadyTimeout == 0 {
-		opts.ReadyTimeout = 30 * time.Second
-	}
-	if opts.Region == "" {
-		opts.Region = "us-east-1"
-	}
+	opts.Bin, opts.Bucket, opts.Region = bin, cmp.Or(opts.Bucket, "longhaul-test"), cmp.Or(opts.Region, "us-east-1")
+	opts.ReadyTimeout = cmp.Or(opts.ReadyTimeout, 30*time.Second)
 	s := &S3Server{opts: opts, Region: opts.Region, Bucket: opts.Bucket}
 	s.AccessKey = "AK" + randHex(9)
 	s.SecretKey = randHex(20)
-	err := s.startOnFreePort(opts.Dir, "longhaul-s3-", "versitygw.log", func() error {
+	err = s.startOnFreePort(opts.Dir, "longhaul-s3-", "versitygw.log", func() error {
 		s.Root = filepath.Join(s.dir.path, "root")
 		if err := os.MkdirAll(s.Root, 0o755); err != nil {
 			return fmt.Errorf("testenv: s3 root: %w", err)
@@ -156,12 +147,7 @@ func (s *S3Server) NewClientFor(endpoint string, opts ...func(*s3.Options)) *s3.
 // when the test fails.
 func S3(t testing.TB, opts S3Options) *S3Server {
 	t.Helper()
-	if opts.Bin == "" {
-		opts.Bin = VersityBin(t)
-	}
-	if opts.Dir == "" {
-		opts.Dir = t.TempDir()
-	}
+	testOptions(t, &opts.Bin, &opts.Dir, VersityBin)
 	s, err := StartS3(context.Background(), opts)
 	return forTest(t, "versitygw", s, err)
 }

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net"
@@ -51,16 +52,11 @@ type DevServer struct {
 // StartDevServer starts a dev server on random loopback ports and waits until its
 // frontend answers a health check.
 func StartDevServer(ctx context.Context, opts DevServerOptions) (*DevServer, error) {
-	if opts.Bin == "" {
-		p, err := ToolPath("temporal", TemporalCLIVersion, "LONGHAUL_TEMPORAL")
-		if err != nil {
-			return nil, err
-		}
-		opts.Bin = p
+	bin, err := binOr(opts.Bin, toolFinder("temporal", TemporalCLIVersion, "LONGHAUL_TEMPORAL"))
+	if err != nil {
+		return nil, err
 	}
-	if opts.ReadyTimeout == 0 {
-		opts.ReadyTimeout = 60 * time.Second
-	}
+	opts.Bin, opts.ReadyTimeout = bin, cmp.Or(opts.ReadyTimeout, 60*time.Second)
 	s := &DevServer{Namespace: "default"}
 	dir, err := newWorkDir(opts.Dir, "longhaul-temporal-")
 	if err != nil {
@@ -68,56 +64,63 @@ func StartDevServer(ctx context.Context, opts DevServerOptions) (*DevServer, err
 	}
 	s.dir = dir
 	s.LogPath = filepath.Join(s.dir.path, "temporal.log")
-
-	err = retryStart(func() error {
-		ports := make([]int, 4)
-		for i := range ports {
-			p, err := FreePort()
-			if err != nil {
-				return err
-			}
-			ports[i] = p
-		}
-		args := []string{"server", "start-dev",
-			"--ip", "127.0.0.1",
-			"--port", strconv.Itoa(ports[0]),
-			"--http-port", strconv.Itoa(ports[1]),
-			"--metrics-port", strconv.Itoa(ports[2]),
-			"--db-filename", filepath.Join(s.dir.path, "temporal.db"),
-			"--log-level", "warn",
-		}
-		if opts.UI || opts.UICodecEndpoint != "" {
-			args = append(args, "--ui-port", strconv.Itoa(ports[3]))
-			s.UIAddress = "http://127.0.0.1:" + strconv.Itoa(ports[3])
-			if opts.UICodecEndpoint != "" {
-				args = append(args, "--ui-codec-endpoint", opts.UICodecEndpoint)
-			}
-		} else {
-			args = append(args, "--headless")
-		}
-		args = append(args, opts.ExtraArgs...)
-		s.Address = "127.0.0.1:" + strconv.Itoa(ports[0])
-		proc, err := startProcess("temporal dev server", s.LogPath, nil, opts.Bin, args...)
-		if err != nil {
-			return err
-		}
-		s.proc = proc
-		err = waitFor(ctx, proc, opts.ReadyTimeout, s.healthy)
-		if err == nil && s.UIAddress != "" {
-			err = waitFor(ctx, proc, opts.ReadyTimeout, func(ctx context.Context) error {
-				return dialOK(ctx, strings.TrimPrefix(s.UIAddress, "http://"))
-			})
-		}
-		if err != nil {
-			proc.stop(5 * time.Second)
-		}
-		return err
-	})
-	if err != nil {
+	if err := retryStart(func() error { return s.start(ctx, opts) }); err != nil {
 		s.dir.remove()
 		return nil, err
 	}
 	return s, nil
+}
+
+// start runs the dev server on free ports and waits until it answers; a server that
+// does not is stopped.
+func (s *DevServer) start(ctx context.Context, opts DevServerOptions) error {
+	ports := make([]int, 4)
+	for i := range ports {
+		p, err := FreePort()
+		if err != nil {
+			return err
+		}
+		ports[i] = p
+	}
+	proc, err := startProcess("temporal dev server", s.LogPath, nil, opts.Bin, s.args(opts, ports)...)
+	if err != nil {
+		return err
+	}
+	s.proc = proc
+	err = waitFor(ctx, proc, opts.ReadyTimeout, s.healthy)
+	if err == nil && s.UIAddress != "" {
+		err = waitFor(ctx, proc, opts.ReadyTimeout, func(ctx context.Context) error {
+			return dialOK(ctx, strings.TrimPrefix(s.UIAddress, "http://"))
+		})
+	}
+	if err != nil {
+		proc.stop(5 * time.Second)
+	}
+	return err
+}
+
+// args returns the arguments of `temporal server start-dev` on ports (frontend, HTTP,
+// metrics, UI) and sets Address and UIAddress to match.
+func (s *DevServer) args(opts DevServerOptions, ports []int) []string {
+	args := []string{"server", "start-dev",
+		"--ip", "127.0.0.1",
+		"--port", strconv.Itoa(ports[0]),
+		"--http-port", strconv.Itoa(ports[1]),
+		"--metrics-port", strconv.Itoa(ports[2]),
+		"--db-filename", filepath.Join(s.dir.path, "temporal.db"),
+		"--log-level", "warn",
+	}
+	if opts.UI || opts.UICodecEndpoint != "" {
+		args = append(args, "--ui-port", strconv.Itoa(ports[3]))
+		s.UIAddress = "http://127.0.0.1:" + strconv.Itoa(ports[3])
+		if opts.UICodecEndpoint != "" {
+			args = append(args, "--ui-codec-endpoint", opts.UICodecEndpoint)
+		}
+	} else {
+		args = append(args, "--headless")
+	}
+	s.Address = "127.0.0.1:" + strconv.Itoa(ports[0])
+	return append(args, opts.ExtraArgs...)
 }
 
 func dialOK(ctx context.Context, addr string) error {
@@ -167,12 +170,7 @@ func (s *DevServer) LogTail() string { return s.proc.tail(8192) }
 // printed when the test fails.
 func Temporal(t testing.TB, opts DevServerOptions) *DevServer {
 	t.Helper()
-	if opts.Bin == "" {
-		opts.Bin = TemporalBin(t)
-	}
-	if opts.Dir == "" {
-		opts.Dir = t.TempDir()
-	}
+	testOptions(t, &opts.Bin, &opts.Dir, TemporalBin)
 	s, err := StartDevServer(context.Background(), opts)
 	return forTest(t, "temporal dev server", s, err)
 }

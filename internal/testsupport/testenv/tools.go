@@ -63,6 +63,20 @@ func ToolPath(name, version, envVar string) (string, error) {
 	return "", fmt.Errorf("testenv: %s %s not found in %s or $PATH (run `make tools`)", name, version, ToolsDir())
 }
 
+// binOr returns bin, or the path find gives when bin is empty: how every Start function
+// reads its options' Bin.
+func binOr(bin string, find func() (string, error)) (string, error) {
+	if bin != "" {
+		return bin, nil
+	}
+	return find()
+}
+
+// toolFinder returns a find for binOr: ToolPath of the pinned tool.
+func toolFinder(name, version, envVar string) func() (string, error) {
+	return func() (string, error) { return ToolPath(name, version, envVar) }
+}
+
 // RequireTool returns the tool's path, or skips the test (fails it when CI=true).
 func RequireTool(t testing.TB, name, version, envVar string) string {
 	t.Helper()

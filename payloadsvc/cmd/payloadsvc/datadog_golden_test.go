@@ -14,12 +14,13 @@ import (
 )
 
 // Issue 20: DataDog references exactly as DataDog's codec writes them (the golden files
-// of codec/testdata, which codec's TestDataDogGolden derives from its code) decode
-// through /codec/decode of the built binary started with --read-datadog, against the
-// double of DataDog's service that enforces its handlers' request checks.
+// of codec/foreign/datadog/testdata, which that package's TestDataDogGolden derives from
+// its code) decode through /codec/decode of the built binary started with --read-datadog,
+// against the double of DataDog's service that enforces its handlers' request checks.
 
-// goldenDir holds the DataDog golden references, shared with the codec package's tests.
-const goldenDir = "../../../codec/testdata"
+// goldenDir holds the DataDog golden references, shared with the datadog and codec
+// packages' tests.
+const goldenDir = "../../../codec/foreign/datadog/testdata"
 
 // ddFlags are the limits a 40 MiB payload's answer (base64, about 54 MiB) fits in.
 var ddFlags = []string{"--max-codec-body-bytes", "128MiB", "--max-inflight-bytes", "512MiB"}

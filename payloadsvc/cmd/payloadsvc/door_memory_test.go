@@ -19,9 +19,9 @@ import (
 // plus rssTarget, and /healthz keeps answering. The figures are logged for the notes.
 
 // longhaulRef is the reference payload for a stored blob of a serialized payload.
-func longhaulRef(t *testing.T, digest string, stored, raw int, compression string) *commonpb.Payload {
+func longhaulRef(t *testing.T, digest string, stored, raw int, compression codec.Compression) *commonpb.Payload {
 	t.Helper()
-	ref := codec.Reference{V: codec.RefVersion, SHA256: digest, Size: int64(stored), RawSize: int64(raw), Compression: compression}
+	ref := codec.Reference{V: 1, SHA256: digest, Size: int64(stored), RawSize: int64(raw), Compression: compression}
 	p, err := ref.Payload()
 	if err != nil {
 		t.Fatal(err)

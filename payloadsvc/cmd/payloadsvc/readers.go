@@ -12,7 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
-	"github.com/seed-a62fcf0e/longhaul/codec/extstore/temporals3"
+	"github.com/seed-a62fcf0e/longhaul/codec/foreign/datadog"
+	"github.com/seed-a62fcf0e/longhaul/codec/foreign/temporals3"
 )
 
 // bucketName is the grammar of S3 bucket names (3-63 lowercase letters, digits, dots and
@@ -41,9 +42,9 @@ func (c *config) validateReaders() error {
 func foreignReaders(ctx context.Context, cfg *config, log *slog.Logger) ([]codec.Reader, error) {
 	var readers []codec.Reader
 	if cfg.readDataDog != "" {
-		r, err := codec.NewDataDogReader(codec.DataDogOptions{
+		r, err := datadog.NewReader(datadog.Options{
 			URL:     cfg.readDataDog,
-			MaxSize: min(codec.DefaultDataDogMaxSize, int64(cfg.maxBlobBytes)),
+			MaxSize: min(datadog.DefaultMaxSize, int64(cfg.maxBlobBytes)),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("--read-datadog: %w", err)

@@ -1,4 +1,4 @@
-package codec_test
+package datadog_test
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/foreign/datadog"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
@@ -45,7 +46,7 @@ func TestDataDogGolden(t *testing.T) {
 				t.Fatal("the golden file does not hold the reference")
 			}
 			before := len(svc.Requests())
-			c := newCodec(t, memstore.New(), codec.Options{CacheBytes: -1, Readers: []codec.Reader{ddReader(t, codec.DataDogOptions{URL: svc.URL})}})
+			c := newCodec(t, memstore.New(), codec.Options{CacheBytes: -1, Readers: []codec.Reader{ddReader(t, datadog.Options{URL: svc.URL})}})
 			if out := roundTripDecode(t, c, golden); !proto.Equal(out, orig) {
 				t.Fatal("decoded payload differs from the original")
 			}

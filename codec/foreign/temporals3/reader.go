@@ -1,7 +1,8 @@
 // Package temporals3 reads the claims Temporal's own S3 External Storage driver
 // (go.temporal.io/sdk/contrib/aws/s3driver and its peers in other SDKs) left in history,
 // so a team switching to longhaul keeps decoding them. It is its own package so that
-// codec/extstore does not link the AWS SDK.
+// codec and codec/extstore do not link the AWS SDK; codec/foreign lists its sibling
+// readers.
 package temporals3
 
 import (
@@ -77,7 +78,7 @@ type Options struct {
 // does the rest for both uses: the key must lie canonically inside the namespace it names
 // (and, in the codec server, be the namespace served), reads are bounded by MaxSize, the
 // object is verified against hash_value before it is unmarshalled (a mismatch, or the AWS
-// SDK's own checksum failure, is codec.ErrCorrupt and never retried).
+// SDK's own checksum failure, is driver.ErrCorrupt and never retried).
 type Reader struct {
 	opts  Options
 	codec *codec.Codec // Retrieve's one path: this reader as its only Reader
@@ -185,7 +186,7 @@ func (r *Reader) parseClaim(claim map[string]string) (codec.Locator, error) {
 	}
 	return codec.Locator{
 		Kind: codec.KindTemporalS3, Namespace: ns, Bucket: bucket, Key: key, Size: -1, Max: r.opts.MaxSize,
-		Algorithm: "sha256", Digest: sum, RawSize: -1, Compression: codec.RefCompressionNone, Form: codec.FormPayload,
+		Algorithm: "sha256", Digest: sum, RawSize: -1, Compression: codec.NoCompression, Form: codec.FormPayload,
 	}, nil
 }
 
@@ -208,7 +209,8 @@ func (r *Reader) get(ctx context.Context, bucket, key string) (io.ReadCloser, er
 			return nil, fmt.Errorf("%w: %v", driver.ErrNotFound, err)
 		}
 		var re *awshttp.ResponseError
-		if errors.As(err, &re) && re.HTTPStatusCode() >= 400 && re.HTTPStatusCode() < 500 && re.HTTPStatusCode() != 429 && re.HTTPStatusCode() != 408 {
+		if errors.As(err, &re) && re.HTTPStatusCode() >= 400 && re.HTTPStatusCode() < 500 &&
+			re.HTTPStatusCode() != 429 && re.HTTPStatusCode() != 408 {
 			return nil, driver.Permanent(fmt.Errorf("%w: %v", codec.ErrRefused, err)) // denied, bad request
 		}
 		return nil, err
@@ -216,8 +218,8 @@ func (r *Reader) get(ctx context.Context, bucket, key string) (io.ReadCloser, er
 	return &body{ReadCloser: out.Body, size: aws.ToInt64(out.ContentLength)}, nil
 }
 
-// body is an object's body: a codec.Sizer, and the AWS SDK's checksum failure (which it
-// reports from the last Read) is codec.ErrCorrupt.
+// body is an object's body: a driver.Sizer, and the AWS SDK's checksum failure (which it
+// reports from the last Read) is driver.ErrCorrupt.
 type body struct {
 	io.ReadCloser
 	size int64

@@ -1,4 +1,4 @@
-package codec_test
+package datadog_test
 
 import (
 	"context"
@@ -13,18 +13,10 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
+	"github.com/seed-a62fcf0e/longhaul/codec/foreign/datadog"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
-
-func ddReader(t testing.TB, opts codec.DataDogOptions) *codec.DataDogReader {
-	t.Helper()
-	r, err := codec.NewDataDogReader(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
 
 // TestDataDogReferences: v1 and v2 references decode through the service, or from a
 // longhaul Store holding the same bytes; tampered or oversized data is ErrCorrupt.
@@ -34,7 +26,7 @@ func TestDataDogReferences(t *testing.T) {
 	orig.Metadata["messageType"] = []byte("x.Y")
 	for _, version := range []string{"v1", "v2"} {
 		t.Run(version, func(t *testing.T) {
-			c := newCodec(t, memstore.New(), codec.Options{CacheBytes: -1, Readers: []codec.Reader{ddReader(t, codec.DataDogOptions{URL: svc.URL})}})
+			c := newCodec(t, memstore.New(), codec.Options{CacheBytes: -1, Readers: []codec.Reader{ddReader(t, datadog.Options{URL: svc.URL})}})
 			before := svc.Gets()
 			out := roundTripDecode(t, c, svc.Ref(version, "default", orig))
 			if !proto.Equal(out, orig) {
@@ -52,7 +44,7 @@ func TestDataDogReferences(t *testing.T) {
 		if _, err := store.Put(context.Background(), key, strings.NewReader(string(orig.Data)), int64(len(orig.Data))); err != nil {
 			t.Fatal(err)
 		}
-		c := newCodec(t, memstore.New(), codec.Options{Readers: []codec.Reader{ddReader(t, codec.DataDogOptions{Store: store})}})
+		c := newCodec(t, memstore.New(), codec.Options{Readers: []codec.Reader{ddReader(t, datadog.Options{Store: store})}})
 		if out := roundTripDecode(t, c, svc.Ref("v2", "default", orig)); !proto.Equal(out, orig) {
 			t.Fatal("decoded payload differs from the original")
 		}
@@ -60,14 +52,14 @@ func TestDataDogReferences(t *testing.T) {
 	t.Run("tampered", func(t *testing.T) {
 		svc.Tamper(true)
 		defer svc.Tamper(false)
-		c := newCodec(t, memstore.New(), codec.Options{Readers: []codec.Reader{ddReader(t, codec.DataDogOptions{URL: svc.URL})}})
+		c := newCodec(t, memstore.New(), codec.Options{Readers: []codec.Reader{ddReader(t, datadog.Options{URL: svc.URL})}})
 		out, err := c.Decode([]*commonpb.Payload{svc.Ref("v2", "default", orig)})
 		if !errors.Is(err, driver.ErrCorrupt) || out != nil {
 			t.Fatalf("got %d payloads, %v; want ErrCorrupt", len(out), err)
 		}
 	})
 	t.Run("over MaxSize", func(t *testing.T) {
-		c := newCodec(t, memstore.New(), codec.Options{Readers: []codec.Reader{ddReader(t, codec.DataDogOptions{URL: svc.URL, MaxSize: 1 << 10})}})
+		c := newCodec(t, memstore.New(), codec.Options{Readers: []codec.Reader{ddReader(t, datadog.Options{URL: svc.URL, MaxSize: 1 << 10})}})
 		ref := svc.Ref("v2", "default", orig)
 		// A reference that lies about the size must not get past MaxSize either.
 		ref.Data = []byte(strings.Replace(string(ref.Data), `"size":204800`, `"size":10`, 1))
@@ -81,7 +73,7 @@ func TestDataDogReferences(t *testing.T) {
 // service does not have is ErrNotFound.
 func TestDataDogBadReferences(t *testing.T) {
 	svc := testenv.StartDataDogService(t)
-	c := newCodec(t, memstore.New(), codec.Options{Readers: []codec.Reader{ddReader(t, codec.DataDogOptions{URL: svc.URL})}})
+	c := newCodec(t, memstore.New(), codec.Options{Readers: []codec.Reader{ddReader(t, datadog.Options{URL: svc.URL})}})
 	mk := func(version, data string) *commonpb.Payload {
 		return &commonpb.Payload{Metadata: map[string][]byte{"temporal.io/remote-codec": []byte(version)}, Data: []byte(data)}
 	}
@@ -105,21 +97,12 @@ func TestDataDogBadReferences(t *testing.T) {
 			}
 		})
 	}
-	if _, ok, _ := ddReader(t, codec.DataDogOptions{URL: svc.URL}).Parse(codec.Candidate{Payload: mk("v3", "{}")}); ok {
+	if _, ok, _ := ddReader(t, datadog.Options{URL: svc.URL}).Parse(codec.Candidate{Payload: mk("v3", "{}")}); ok {
 		t.Fatal("recognized an unknown version")
 	}
-	for _, bad := range []codec.DataDogOptions{{}, {URL: "ftp://x"}, {URL: svc.URL, MaxSize: -1}} {
-		if _, err := codec.NewDataDogReader(bad); err == nil {
-			t.Errorf("NewDataDogReader(%+v) accepted", bad)
+	for _, bad := range []datadog.Options{{}, {URL: "ftp://x"}, {URL: svc.URL, MaxSize: -1}} {
+		if _, err := datadog.NewReader(bad); err == nil {
+			t.Errorf("NewReader(%+v) accepted", bad)
 		}
 	}
-}
-
-func roundTripDecode(t *testing.T, c *codec.Codec, p *commonpb.Payload) *commonpb.Payload {
-	t.Helper()
-	out, err := c.Decode([]*commonpb.Payload{p})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out[0]
 }

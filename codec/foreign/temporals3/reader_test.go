@@ -16,7 +16,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
-	"github.com/seed-a62fcf0e/longhaul/codec/extstore/temporals3"
+	"github.com/seed-a62fcf0e/longhaul/codec/foreign/temporals3"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
@@ -30,6 +30,27 @@ func mustCodec(t *testing.T, opts codec.Options) *codec.Codec {
 	return c
 }
 
+// checkRefused retrieves variants of a good claim: those a Reader must refuse before use
+// are ErrInvalidReference, one naming no object is ErrNotFound.
+func checkRefused(t *testing.T, retrieve func(claim map[string]string) error, claim map[string]string) {
+	t.Helper()
+	with := func(c map[string]string, k, v string) map[string]string { m := maps.Clone(c); m[k] = v; return m }
+	for name, bad := range map[string]map[string]string{
+		"bucket not allowed": with(claim, "bucket", "elsewhere"),
+		"key without hash":   with(claim, "key", "v0/ns/prod/d/sha256/"+strings.Repeat("0", 64)),
+		"not v0":             with(claim, "key", "v1/d/sha256/"+claim["hash_value"]),
+		"md5":                with(claim, "hash_algorithm", "md5"),
+	} {
+		if err := retrieve(bad); !errors.Is(err, codec.ErrInvalidReference) {
+			t.Errorf("%s: %v, want ErrInvalidReference", name, err)
+		}
+	}
+	missing := strings.Repeat("0", 64)
+	if err := retrieve(with(with(claim, "hash_value", missing), "key", "v0/d/sha256/"+missing)); !errors.Is(err, driver.ErrNotFound) {
+		t.Errorf("missing object: %v, want ErrNotFound", err)
+	}
+}
+
 // TestReaderVerifies reads Temporal S3 objects on a real versitygw: intact ones decode;
 // a tampered object is ErrCorrupt; an object over MaxSize, a bucket not allowed, a key
 // for another namespace or not ending in the hash are refused before use.
@@ -39,7 +60,8 @@ func TestReaderVerifies(t *testing.T) {
 	writer := &testenv.TemporalS3Writer{Client: cl, Bucket: s3srv.Bucket}
 	ctx := context.Background()
 	target := converter.StorageDriverWorkflowInfo{Namespace: "prod", WorkflowType: "My Type/ü", WorkflowID: "id 1", RunID: "r"}
-	orig := &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("binary/plain")}, Data: bytes.Repeat([]byte("temporal s3 "), 30<<10)}
+	orig := &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("binary/plain")},
+		Data: bytes.Repeat([]byte("temporal s3 "), 30<<10)}
 	claim, err := writer.Put(ctx, target, orig)
 	if err != nil {
 		t.Fatal(err)
@@ -73,27 +95,13 @@ func TestReaderVerifies(t *testing.T) {
 	if _, err := retrieve(small, claim); !errors.Is(err, driver.ErrCorrupt) {
 		t.Fatalf("object over MaxSize: %v, want ErrCorrupt", err)
 	}
-	with := func(c map[string]string, k, v string) map[string]string { m := maps.Clone(c); m[k] = v; return m }
-	for name, bad := range map[string]map[string]string{
-		"bucket not allowed": with(claim, "bucket", "elsewhere"),
-		"key without hash":   with(claim, "key", "v0/ns/prod/d/sha256/"+strings.Repeat("0", 64)),
-		"not v0":             with(claim, "key", "v1/d/sha256/"+claim["hash_value"]),
-		"md5":                with(claim, "hash_algorithm", "md5"),
-	} {
-		if _, err := retrieve(r, bad); !errors.Is(err, codec.ErrInvalidReference) {
-			t.Errorf("%s: %v, want ErrInvalidReference", name, err)
-		}
-	}
-
-	missing := strings.Repeat("0", 64)
-	if _, err := retrieve(r, with(with(claim, "hash_value", missing), "key", "v0/d/sha256/"+missing)); !errors.Is(err, driver.ErrNotFound) {
-		t.Errorf("missing object: %v, want ErrNotFound", err)
-	}
+	checkRefused(t, func(c map[string]string) error { _, err := retrieve(r, c); return err }, claim)
 
 	// Tamper: same key, other bytes.
 	data, _ := proto.Marshal(orig)
 	data[len(data)/2] ^= 1
-	if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: &s3srv.Bucket, Key: aws.String(claim["key"]), Body: bytes.NewReader(data)}); err != nil {
+	put := &s3.PutObjectInput{Bucket: &s3srv.Bucket, Key: aws.String(claim["key"]), Body: bytes.NewReader(data)}
+	if _, err := cl.PutObject(ctx, put); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := retrieve(r, claim); !errors.Is(err, driver.ErrCorrupt) || out != nil {

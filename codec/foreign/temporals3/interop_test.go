@@ -18,7 +18,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
-	"github.com/seed-a62fcf0e/longhaul/codec/extstore/temporals3"
+	"github.com/seed-a62fcf0e/longhaul/codec/foreign/temporals3"
 	"github.com/seed-a62fcf0e/longhaul/codec/internal/awsintegrity"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
@@ -113,7 +113,7 @@ func TestClaimGolden(t *testing.T) {
 // TestReaderSDKChecksumIsCorrupt: with a client from config.LoadDefaultConfig the object
 // is written with a checksum and read with the SDK validating it; an object whose stored
 // bytes were corrupted then fails the SDK's own check before ours, and that is
-// codec.ErrCorrupt at once (one GET), not an outage retried for a minute.
+// driver.ErrCorrupt at once (one GET), not an outage retried for a minute.
 func TestReaderSDKChecksumIsCorrupt(t *testing.T) {
 	s3srv := testenv.S3(t, testenv.S3Options{})
 	cl := s3srv.NewDefaultConfigClient(t)

@@ -1,4 +1,4 @@
-package codec_test
+package datadog_test
 
 import (
 	"encoding/json"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
+	"github.com/seed-a62fcf0e/longhaul/codec/foreign/datadog"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
@@ -53,7 +54,7 @@ func TestDataDogCorruptBodies(t *testing.T) {
 			t.Run(version+"/"+tc.name, func(t *testing.T) {
 				svc.SetFault(testenv.DataDogFault{Kind: tc.fault})
 				defer svc.SetFault(testenv.DataDogFault{})
-				r := ddReader(t, codec.DataDogOptions{URL: svc.URL, Retry: fastRetry})
+				r := ddReader(t, datadog.Options{URL: svc.URL, Retry: fastRetry})
 				c := newCodec(t, memstore.New(), codec.Options{CacheBytes: -1, Readers: []codec.Reader{r}})
 				before := svc.Gets()
 				out, err := c.Decode([]*commonpb.Payload{withSize(t, ref, tc.size)})
@@ -104,7 +105,7 @@ func TestDataDogStatuses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			svc.SetFault(tc.fault)
 			defer svc.SetFault(testenv.DataDogFault{})
-			r := ddReader(t, codec.DataDogOptions{URL: svc.URL, Retry: fastRetry})
+			r := ddReader(t, datadog.Options{URL: svc.URL, Retry: fastRetry})
 			c := newCodec(t, memstore.New(), codec.Options{CacheBytes: -1, Readers: []codec.Reader{r}})
 			before, otherBefore := svc.Gets(), elsewhere.Gets()
 			out, err := c.Decode([]*commonpb.Payload{ref})
@@ -144,7 +145,7 @@ func TestDataDogRequestsAsTheServiceRequires(t *testing.T) {
 	svc := testenv.StartDataDogServiceWith(t, testenv.DataDogServiceOptions{V2Only: true})
 	orig := testenv.DataDogPayload("random", 200<<10, 9)
 	ref := svc.Ref("v2", "default", orig)
-	r := ddReader(t, codec.DataDogOptions{URL: svc.URL + "/"})
+	r := ddReader(t, datadog.Options{URL: svc.URL + "/"})
 	c := newCodec(t, memstore.New(), codec.Options{CacheBytes: -1, Readers: []codec.Reader{r}})
 	if out := roundTripDecode(t, c, ref); !proto.Equal(out, orig) {
 		t.Fatal("decoded payload differs")
