@@ -162,21 +162,21 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 func (r *retryStore) Get(ctx context.Context, key string) (io.ReadCloser, error) {
-	var rc io.ReadCloser
-	err := Retry(ctx, r.p, func(ctx context.Context) error {
-		var err error
-		rc, err = r.s.Get(ctx, key)
-		return err
-	}, r.hook("get"))
-	return rc, Permanent(err)
+	return retryValue(ctx, r, "get", func(ctx context.Context) (io.ReadCloser, error) { return r.s.Get(ctx, key) })
 }
 
 func (r *retryStore) Touch(ctx context.Context, key string) (Info, error) {
-	var info Info
+	return retryValue(ctx, r, "touch", func(ctx context.Context) (Info, error) { return r.s.Touch(ctx, key) })
+}
+
+// retryValue runs op under r's policy and returns its last value, the spent retries
+// marked Permanent.
+func retryValue[T any](ctx context.Context, r *retryStore, name string, op func(context.Context) (T, error)) (T, error) {
+	var v T
 	err := Retry(ctx, r.p, func(ctx context.Context) error {
 		var err error
-		info, err = r.s.Touch(ctx, key)
+		v, err = op(ctx)
 		return err
-	}, r.hook("touch"))
-	return info, Permanent(err)
+	}, r.hook(name))
+	return v, Permanent(err)
 }

@@ -78,7 +78,7 @@ func Key(namespace, sha256Hex string) (string, error) {
 	if err := ValidateNamespace(namespace); err != nil {
 		return "", err
 	}
-	if !isSHA256Hex(sha256Hex) {
+	if !IsSHA256Hex(sha256Hex) {
 		return "", fmt.Errorf("%w: sha256 %q is not 64 lowercase hex digits", ErrInvalidKey, truncate(sha256Hex, 80))
 	}
 	return KeyVersion + "/" + namespace + "/sha256/" + sha256Hex, nil
@@ -95,10 +95,9 @@ func ValidateNamespace(ns string) error {
 	case !isAlnum(ns[0]):
 		return fmt.Errorf("%w: namespace %q must start with a letter or digit", ErrInvalidKey, truncate(ns, 80))
 	}
-	for i := 0; i < len(ns); i++ {
-		if c := ns[i]; !isAlnum(c) && c != '.' && c != '_' && c != '-' {
-			return fmt.Errorf("%w: namespace %q has character %q (allowed: letters, digits, '.', '_', '-')", ErrInvalidKey, truncate(ns, 80), c)
-		}
+	if c, bad := badChar(ns); bad {
+		return fmt.Errorf("%w: namespace %q has character %q (allowed: letters, digits, '.', '_', '-')",
+			ErrInvalidKey, truncate(ns, 80), c)
 	}
 	return nil
 }
@@ -114,10 +113,8 @@ func ValidateKey(key string) error {
 		if seg == "" || seg == "." || seg == ".." {
 			return fmt.Errorf("%w: key %q has an empty, '.' or '..' segment", ErrInvalidKey, truncate(key, 120))
 		}
-		for i := 0; i < len(seg); i++ {
-			if c := seg[i]; !isAlnum(c) && c != '.' && c != '_' && c != '-' {
-				return fmt.Errorf("%w: key %q has character %q", ErrInvalidKey, truncate(key, 120), c)
-			}
+		if c, bad := badChar(seg); bad {
+			return fmt.Errorf("%w: key %q has character %q", ErrInvalidKey, truncate(key, 120), c)
 		}
 	}
 	return nil
@@ -127,7 +124,19 @@ func isAlnum(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
-func isSHA256Hex(s string) bool {
+// badChar returns the first byte of s outside the key alphabet [A-Za-z0-9._-].
+func badChar(s string) (byte, bool) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && c != '.' && c != '_' && c != '-' {
+			return c, true
+		}
+	}
+	return 0, false
+}
+
+// IsSHA256Hex reports whether s is a SHA-256 digest as keys spell it: 64 lowercase hex
+// digits.
+func IsSHA256Hex(s string) bool {
 	if len(s) != 64 {
 		return false
 	}

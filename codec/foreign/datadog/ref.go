@@ -1,12 +1,12 @@
 package datadog
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // ref is the data of a DataDog reference payload.
@@ -29,7 +29,7 @@ func parseRef(version string, data []byte) (ref, string, error) {
 	}
 	sum, ok := strings.CutPrefix(r.Digest, "sha256:")
 	switch {
-	case !ok || !isSHA256Hex(sum):
+	case !ok || !driver.IsSHA256Hex(sum):
 		return r, "", fmt.Errorf("%w: DataDog reference field \"digest\" is %.80q, want sha256:<64 hex>", codec.ErrInvalidReference, r.Digest)
 	case r.Size < 0:
 		return r, "", fmt.Errorf("%w: DataDog reference field \"size\" is negative (%d)", codec.ErrInvalidReference, r.Size)
@@ -50,10 +50,4 @@ func keyNamespace(key string) (string, error) {
 		return "", fmt.Errorf("%w: DataDog v2 key %.120q is not /blobs/{namespace}/... without '%%'", codec.ErrInvalidReference, key)
 	}
 	return codec.ContainedKey(key, 1, "")
-}
-
-// isSHA256Hex reports whether s is 64 lowercase hex digits, a content address.
-func isSHA256Hex(s string) bool {
-	_, err := hex.DecodeString(s)
-	return err == nil && len(s) == 64 && strings.ToLower(s) == s
 }
