@@ -93,22 +93,6 @@ func memstoreCase(in input) bench {
 		func() driver.Store { return memstore.New() })
 }
 
-// serviceCase: the codec over blobclient -> HTTP on loopback -> the payloadsvc binary
-// over a directory store, emptied before each iteration. The service's CPU counts in the
-// case's MB/CPU-s, as it did when the service ran in this process.
-func serviceCase(svc *service, in input) bench {
-	b := codecCase(serviceName(in.size, in.kind), in, codec.Options{}, func() driver.Store { return svc.client })
-	setup := b.setup
-	b.setup = func(i int) error {
-		if err := svc.empty(); err != nil {
-			return err
-		}
-		return setup(i)
-	}
-	b.serverCPU, b.serverInCPU = svc.cpu, true
-	return b
-}
-
 func serviceName(n int, kind string) string {
 	return fmt.Sprintf("payloadsvc %s %s", sizeName(n), kind)
 }

@@ -1,10 +1,11 @@
 // Command benchreport is longhaul's performance acceptance report (`make bench`): in one
 // run it measures SHA-256 and memcpy, then codec round trips (Encode+Decode, decode cache
-// off, nothing deduplicated) through memstore, through the payloadsvc binary (built from
-// this module, started on loopback, reached with blobclient) and through s3store on a
-// loopback versitygw, against a plain S3 client as Temporal's S3 driver works, and
-// prints each figure as a ratio to the SHA-256 and memcpy passes measured interleaved
-// with it, next to issue 11's targets.
+// off, nothing deduplicated) through memstore, through payloadsvc's handler on loopback
+// reached with blobclient (payloadsvc's BenchmarkServiceRoundTrip, run as a test binary
+// so this command does not import payloadsvc) and through s3store on a loopback
+// versitygw, against a plain S3 client as Temporal's S3 driver works, and prints each
+// figure as a ratio to the SHA-256 and memcpy passes measured interleaved with it, next
+// to issue 11's targets.
 package main
 
 import (
@@ -124,37 +125,26 @@ func budgets(quick bool, iters int) (local, remote budget) {
 	return local, remote
 }
 
-// runService measures the payloadsvc cases, against the payloadsvc binary, the random
-// ones interleaved with the loopback transfer alone.
+// runService measures the payloadsvc cases with payloadsvc's BenchmarkServiceRoundTrip,
+// and for random data the loopback transfer alone, just after it.
 func (r *report) runService(b budget, ref *refs) error {
-	var svc *service
+	var sb *serviceBench
 	if anySelected(localSizes, localKinds, serviceName) {
 		dir, err := os.MkdirTemp("", "benchreport-")
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(dir)
-		storeDir, err := os.MkdirTemp(storeParent(), "benchreport-store-")
-		if err != nil {
+		if sb, err = buildServiceBench(dir); err != nil {
 			return err
 		}
-		defer os.RemoveAll(storeDir)
-		bin, err := buildService(dir)
-		if err != nil {
-			return err
-		}
-		if svc, err = startService(bin, dir, storeDir); err != nil {
-			return err
-		}
-		defer svc.close()
-		r.notes = append(r.notes, "payloadsvc cases: the payloadsvc binary in a process of its own, store file://"+storeDir+
-			" emptied before each iteration")
+		r.notes = append(r.notes, "payloadsvc cases: payloadsvc's BenchmarkServiceRoundTrip/<size>/<kind>, -test.benchtime <iters>x")
 	}
 	xfer := startTransfer()
 	defer xfer.close()
 	for _, n := range localSizes {
 		for _, kind := range localKinds {
-			if err := r.serviceGroup(b, ref, svc, xfer, newInput(kind, n, 2)); err != nil {
+			if err := r.serviceGroup(b, ref, sb, xfer, newInput(kind, n, 2)); err != nil {
 				return err
 			}
 		}
@@ -162,26 +152,30 @@ func (r *report) runService(b budget, ref *refs) error {
 	return nil
 }
 
-// serviceGroup measures the payloadsvc case of in (svc is nil when -only selects none),
-// and for random data the transfer alone next to it, with a note comparing the two.
-func (r *report) serviceGroup(b budget, ref *refs, svc *service, xfer *transferServer, in input) error {
-	var cases []bench
-	name := serviceName(in.size, in.kind)
-	if svc != nil {
-		cases = append(cases, serviceCase(svc, in)) // measure drops it unless -only selects it
+// serviceGroup measures the payloadsvc case of in (sb is nil when -only selects none),
+// and for random data the transfer alone after it, with a note comparing the two.
+func (r *report) serviceGroup(b budget, ref *refs, sb *serviceBench, xfer *transferServer, in input) error {
+	var svc []result
+	if name := serviceName(in.size, in.kind); sb != nil && selected.MatchString(name) {
+		x, err := sb.run(in, serviceIters(b, in.size))
+		if err != nil {
+			return err
+		}
+		r.add(x, atLeast(in.size >= 16<<20, 0.30))
+		svc = append(svc, x)
 	}
-	if in.kind == benchdata.Random {
-		cases = append(cases, transferCase(xfer, in)) // the limit, interleaved
+	if in.kind != benchdata.Random {
+		return nil
 	}
-	res, err := measure(b, ref, cases...)
+	res, err := measure(b, ref, transferCase(xfer, in)) // the limit; measure drops it unless -only selects it
 	if err != nil {
 		return err
 	}
 	for _, x := range res {
-		r.add(x, map[bool]target{true: atLeast(in.size >= 16<<20, 0.30), false: noTarget}[x.name == name])
+		r.add(x, noTarget)
 	}
-	if len(res) == 2 {
-		r.notes = append(r.notes, serviceNote(in.size, res[0], res[1]))
+	if len(svc) == 1 && len(res) == 1 {
+		r.notes = append(r.notes, serviceNote(in.size, svc[0], res[0]))
 	}
 	return nil
 }
@@ -345,9 +339,10 @@ func (r *report) print(w *os.File) {
 	fmt.Fprintln(w, "Round trip = Encode+Decode of one payload, decode cache off, a new blob each time;")
 	fmt.Fprintln(w, "MB/s of payload bytes, median; xSHA and xmemcpy divide by SHA-256 of 16 MiB and memcpy of 64 MiB")
 	fmt.Fprintln(w, "measured interleaved with the case. MB/CPU-s and xSHA CPU: the same per second of this process's")
-	fmt.Fprintln(w, "CPU time (all threads; for payloadsvc cases plus the service process's; versitygw's not counted),")
-	fmt.Fprintln(w, "steadier than wall time on a busy machine; server MB/CPU-s: per second of the server process's")
-	fmt.Fprintln(w, "CPU time (versitygw: 10 ms ticks; payloadsvc: to the nanosecond).")
+	fmt.Fprintln(w, "CPU time (all threads; versitygw's not counted), steadier than wall time on a busy machine;")
+	fmt.Fprintln(w, "server MB/CPU-s: per second of versitygw's CPU time (10 ms ticks). payloadsvc cases run in a test")
+	fmt.Fprintln(w, "process of their own (codec, client and service in it), their reference passes and CPU time that")
+	fmt.Fprintln(w, "process's; the loopback HTTP case after each is measured here, not interleaved with it.")
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "case\tMB/s\txSHA\txmemcpy\titers\ttarget xSHA\t\tMB/CPU-s\txSHA CPU\tserver MB/CPU-s\t")

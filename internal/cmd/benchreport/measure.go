@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -102,9 +101,6 @@ type bench struct {
 	// serverTick is its resolution (a smaller reading counts as one tick).
 	serverCPU  func() time.Duration
 	serverTick time.Duration
-	// serverInCPU counts the server's CPU in the case's MB/CPU-s too: a service that
-	// would otherwise run in this process.
-	serverInCPU bool
 }
 
 // samples are the per-iteration figures of one case.
@@ -177,9 +173,6 @@ func iterate(c bench, i int, ref *refs, s *samples) error {
 	if c.serverCPU != nil {
 		server := max(c.serverCPU()-s0, c.serverTick)
 		s.serverRates = append(s.serverRates, mbps(c.size, server))
-		if c.serverInCPU {
-			cpu += server
-		}
 	}
 	s.cpuRates = append(s.cpuRates, mbps(c.size, cpu))
 	if c.check != nil {
@@ -248,31 +241,4 @@ func procCPU(pid int) time.Duration {
 	ut, _ := strconv.ParseInt(f[11], 10, 64) // utime, field 14
 	st, _ := strconv.ParseInt(f[12], 10, 64) // stime, field 15
 	return time.Duration(ut+st) * procTick
-}
-
-// procCPUPrecise sums the time every thread of process pid has run, from
-// /proc/pid/task/*/schedstat (nanoseconds); procCPU when that is not available.
-func procCPUPrecise(pid int) time.Duration {
-	dir := fmt.Sprintf("/proc/%d/task", pid)
-	tasks, err := os.ReadDir(dir)
-	if err != nil {
-		return procCPU(pid)
-	}
-	var total int64
-	for _, t := range tasks {
-		b, err := os.ReadFile(filepath.Join(dir, t.Name(), "schedstat"))
-		if err != nil {
-			continue // the thread ended
-		}
-		f := strings.Fields(string(b))
-		if len(f) == 0 {
-			return procCPU(pid)
-		}
-		ns, err := strconv.ParseInt(f[0], 10, 64)
-		if err != nil {
-			return procCPU(pid)
-		}
-		total += ns
-	}
-	return time.Duration(total)
 }

@@ -1,176 +1,105 @@
 package main
 
 import (
-	"context"
-	"errors"
+	"bufio"
+	"bytes"
 	"fmt"
-	"net"
-	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
+	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
-	"time"
-
-	"github.com/seed-a62fcf0e/longhaul/payloadsvc/blobclient"
 )
 
-// serviceReadyTimeout bounds the wait for a started service's /healthz.
-const serviceReadyTimeout = 20 * time.Second
+// servicePkg holds BenchmarkServiceRoundTrip, which measures the payloadsvc cases in a
+// process of its own: codec, blobclient and the service's handler together, as they were
+// when this command measured them itself, without this command importing payloadsvc.
+const servicePkg = "github.com/seed-a62fcf0e/longhaul/payloadsvc"
 
-// errServiceExited: the service ended before it answered /healthz (its port was taken
-// between picking and binding, or a bad flag); its log says which.
-var errServiceExited = errors.New("payloadsvc exited before it was healthy")
-
-// service is the payloadsvc binary, built from this module, on a loopback port over a
-// directory store, and a blobclient for it: the service as it is deployed, in a process
-// of its own. The store is emptied before each iteration (untimed), so nothing
-// deduplicates and the service's memory does not grow: it is in tmpfs where there is one,
-// because a mem:// store keeping every blob would make each iteration fault in fresh
-// pages, which is no part of a round trip (and costly in a VM).
-type service struct {
-	cmd      *exec.Cmd
-	exited   chan struct{} // closed when cmd has been waited for
-	logPath  string
-	storeDir string
-	client   *blobclient.Client
+// serviceBench is payloadsvc's test binary, built once for all the payloadsvc cases.
+type serviceBench struct {
+	bin string
 }
 
-// buildService builds ./payloadsvc/cmd/payloadsvc into dir.
-func buildService(dir string) (string, error) {
-	bin := filepath.Join(dir, "payloadsvc")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/seed-a62fcf0e/longhaul/payloadsvc/cmd/payloadsvc").CombinedOutput()
+// buildServiceBench builds servicePkg's test binary into dir.
+func buildServiceBench(dir string) (*serviceBench, error) {
+	bin := filepath.Join(dir, "payloadsvc.test")
+	out, err := exec.Command("go", "test", "-c", "-o", bin, servicePkg).CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("go build payloadsvc: %w\n%s", err, out)
+		return nil, fmt.Errorf("go test -c %s: %w\n%s", servicePkg, err, out)
 	}
-	return bin, nil
+	return &serviceBench{bin: bin}, nil
 }
 
-// startService starts bin over a store in storeDir, its log in dir, and waits for it
-// to be healthy; a start that loses its port to another process is tried again on
-// another, up to three times.
-func startService(bin, dir, storeDir string) (*service, error) {
-	for attempt := 1; ; attempt++ {
-		s, err := tryStartService(bin, dir, storeDir)
-		if err == nil || attempt == 3 || !errors.Is(err, errServiceExited) {
-			return s, err
+// run measures the payloadsvc case of in with exactly iters round trips and returns its
+// figures: the benchmark's medians, its reference passes interleaved as measure's are.
+func (s *serviceBench) run(in input, iters int) (result, error) {
+	pattern := fmt.Sprintf("^BenchmarkServiceRoundTrip$/^%s$/^%s$", sizeName(in.size), in.kind)
+	cmd := exec.Command(s.bin, "-test.run", "^$", "-test.bench", pattern, "-test.benchtime", strconv.Itoa(iters)+"x", "-test.count", "1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return result{}, fmt.Errorf("%s: %w\n%s%s", serviceName(in.size, in.kind), err, out, stderr.Bytes())
+	}
+	n, m, err := parseBenchLine(out, "BenchmarkServiceRoundTrip/"+sizeName(in.size)+"/"+in.kind)
+	if err != nil {
+		return result{}, fmt.Errorf("%s: %w\n%s", serviceName(in.size, in.kind), err, out)
+	}
+	res := result{name: serviceName(in.size, in.kind), size: in.size, iters: n, mbps: m["MB/s"], sha: m["sha-MB/s"],
+		memcpy: m["memcpy-MB/s"], cpuMBps: m["cpu-MB/s"], cpuSHA: m["sha-cpu-MB/s"]}
+	for _, v := range []float64{res.mbps, res.sha, res.memcpy, res.cpuMBps, res.cpuSHA} {
+		if v <= 0 {
+			return result{}, fmt.Errorf("%s: a metric is missing from the benchmark's line\n%s", res.name, out)
 		}
 	}
+	return res, nil
 }
 
-func tryStartService(bin, dir, storeDir string) (*service, error) {
-	addr, err := freeLoopbackAddr()
-	if err != nil {
-		return nil, err
-	}
-	s := &service{exited: make(chan struct{}), logPath: filepath.Join(dir, "payloadsvc.log"), storeDir: storeDir}
-	logf, err := os.Create(s.logPath)
-	if err != nil {
-		return nil, err
-	}
-	defer logf.Close() // the child holds its own descriptor
-	// Warnings only: the in-process handler this replaced logged nothing per request.
-	s.cmd = exec.Command(bin, "--listen", addr, "--store", "file://"+storeDir, "--log-level", "warn")
-	s.cmd.Stdout, s.cmd.Stderr = logf, logf
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlives the report
-	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start payloadsvc: %w", err)
-	}
-	go func() { _ = s.cmd.Wait(); close(s.exited) }()
-	if s.client, err = blobclient.New("http://"+addr, blobclient.Options{Logger: discard}); err == nil {
-		err = s.waitHealthy("http://" + addr + "/healthz")
-	}
-	if err != nil {
-		s.close()
-		return nil, err
-	}
-	return s, nil
-}
+// benchLine is a benchmark result line: name, -GOMAXPROCS suffix, iterations, then
+// value-unit pairs.
+var benchLine = regexp.MustCompile(`^(\S+?)(?:-\d+)?\s+(\d+)\s+(.*)$`)
 
-// freeLoopbackAddr picks a loopback port nothing listens on now.
-func freeLoopbackAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("pick a port: %w", err)
-	}
-	defer ln.Close()
-	return "127.0.0.1:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), nil
-}
-
-// waitHealthy polls url until it answers 200, the process exits, or the deadline.
-func (s *service) waitHealthy(url string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), serviceReadyTimeout)
-	defer cancel()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
+// parseBenchLine finds the result line of benchmark name in go test output and returns
+// its iteration count and metrics by unit.
+func parseBenchLine(out []byte, name string) (int, map[string]float64, error) {
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		f := benchLine.FindStringSubmatch(sc.Text())
+		if f == nil || f[1] != name {
+			continue
+		}
+		n, _ := strconv.Atoi(f[2])
+		pairs := strings.Fields(f[3])
+		if len(pairs)%2 != 0 {
+			return 0, nil, fmt.Errorf("benchmark line has an odd number of value-unit fields: %q", sc.Text())
+		}
+		m := make(map[string]float64, len(pairs)/2)
+		for i := 0; i < len(pairs); i += 2 {
+			v, err := strconv.ParseFloat(pairs[i], 64)
+			if err != nil {
+				return 0, nil, fmt.Errorf("benchmark line: %q is not a number", pairs[i])
 			}
+			m[pairs[i+1]] = v
 		}
-		select {
-		case <-s.exited:
-			return fmt.Errorf("%w: %s", errServiceExited, s.logTail())
-		case <-ctx.Done():
-			return fmt.Errorf("payloadsvc not healthy at %s after %s: %s", url, serviceReadyTimeout, s.logTail())
-		case <-tick.C:
-		}
+		return n, m, nil
 	}
+	return 0, nil, fmt.Errorf("no result line for %s", name)
 }
 
-// close stops the service as a deployment would (SIGTERM, drain) and kills it if it
-// has not ended in 10 seconds.
-func (s *service) close() {
-	if s.client != nil {
-		s.client.CloseIdleConnections()
+// serviceIters is how many round trips a payloadsvc case runs: -iters and -quick give
+// it; otherwise about what the local budget's 1.5 s gave the case when this command
+// measured it in-process (18-22 at 1 MiB, 10-16 at 16 MiB, 5-7 at 64 MiB on 2 busy cores).
+func serviceIters(b budget, size int) int {
+	if b.minTime == 0 {
+		return b.minIters
 	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.exited
+	n := 20
+	switch {
+	case size >= 64<<20:
+		n = 6
+	case size >= 16<<20:
+		n = 12
 	}
-}
-
-// cpu is the service process's CPU time so far, to the nanosecond (a 1 MiB round trip
-// takes less than the 10 ms ticks of procCPU).
-func (s *service) cpu() time.Duration { return procCPUPrecise(s.cmd.Process.Pid) }
-
-// empty removes every blob from the service's store (not its temporary directory).
-func (s *service) empty() error {
-	entries, err := os.ReadDir(s.storeDir)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if e.Name() != ".tmp" {
-			if err := os.RemoveAll(filepath.Join(s.storeDir, e.Name())); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// storeParent is where the service's store directory goes: tmpfs if there is one with
-// room for the largest blob twice over (a container's is often 64 MiB), else the
-// temporary directory.
-func storeParent() string {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs("/dev/shm", &st); err == nil && st.Bavail*uint64(st.Bsize) >= 4*uint64(slices.Max(localSizes)) {
-		return "/dev/shm"
-	}
-	return ""
-}
-
-func (s *service) logTail() string {
-	b, _ := os.ReadFile(s.logPath)
-	return strings.TrimSpace(string(b[max(0, len(b)-2048):]))
+	return min(max(n, b.minIters), b.maxIters)
 }
