@@ -128,17 +128,26 @@ func readUint(mr *msgp.Reader) (uint64, error) {
 }
 
 func readStringMap(mr *msgp.Reader) (map[string]string, error) {
+	return readMap(mr, (*msgp.Reader).ReadString)
+}
+
+func readMetrics(mr *msgp.Reader) (map[string]float64, error) {
+	return readMap(mr, readNumber)
+}
+
+// readMap reads a msgpack map of string keys, each value by readValue.
+func readMap[V any](mr *msgp.Reader, readValue func(*msgp.Reader) (V, error)) (map[string]V, error) {
 	n, err := mr.ReadMapHeader()
 	if err != nil {
 		return nil, err
 	}
-	m := make(map[string]string, n)
+	m := make(map[string]V, n)
 	for i := uint32(0); i < n; i++ {
 		k, err := mr.ReadString()
 		if err != nil {
 			return nil, err
 		}
-		v, err := mr.ReadString()
+		v, err := readValue(mr)
 		if err != nil {
 			return nil, err
 		}
@@ -147,40 +156,21 @@ func readStringMap(mr *msgp.Reader) (map[string]string, error) {
 	return m, nil
 }
 
-func readMetrics(mr *msgp.Reader) (map[string]float64, error) {
-	n, err := mr.ReadMapHeader()
+// readNumber reads a metric, which tracers encode as an int, a uint or a float.
+func readNumber(mr *msgp.Reader) (float64, error) {
+	t, err := mr.NextType()
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	m := make(map[string]float64, n)
-	for i := uint32(0); i < n; i++ {
-		k, err := mr.ReadString()
-		if err != nil {
-			return nil, err
-		}
-		t, err := mr.NextType()
-		if err != nil {
-			return nil, err
-		}
-		var v float64
-		switch t {
-		case msgp.IntType:
-			var x int64
-			x, err = mr.ReadInt64()
-			v = float64(x)
-		case msgp.UintType:
-			var x uint64
-			x, err = mr.ReadUint64()
-			v = float64(x)
-		default:
-			v, err = mr.ReadFloat64()
-		}
-		if err != nil {
-			return nil, err
-		}
-		m[k] = v
+	switch t {
+	case msgp.IntType:
+		x, err := mr.ReadInt64()
+		return float64(x), err
+	case msgp.UintType:
+		x, err := mr.ReadUint64()
+		return float64(x), err
 	}
-	return m, nil
+	return mr.ReadFloat64()
 }
 
 func readLinks(mr *msgp.Reader) ([]Link, error) {
