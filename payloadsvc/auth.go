@@ -192,24 +192,6 @@ func LoadTokensFile(path string) (*TokenAuthorizer, error) {
 	return a, nil
 }
 
-// authFailure answers an Authorizer's error: 401, 403, or 503 for anything else.
-func (h *handler) authFailure(w http.ResponseWriter, r *http.Request, ns string, err error) {
-	switch {
-	case errors.Is(err, ErrUnauthenticated):
-		h.auditRefusal(r, ns, http.StatusUnauthorized, err)
-		w.Header().Set("WWW-Authenticate", `Bearer realm="payloadsvc"`)
-		writeError(w, r, http.StatusUnauthorized, "%v", err)
-	case errors.Is(err, ErrForbidden):
-		h.auditRefusal(r, ns, http.StatusForbidden, err)
-		writeError(w, r, http.StatusForbidden, "%v", err)
-	default:
-		h.auditRefusal(r, ns, http.StatusServiceUnavailable, err)
-		h.log.Error("payloadsvc: authorizer failed", "request_id", requestID(r), "namespace", ns, "error", err)
-		writeError(w, r, http.StatusServiceUnavailable, "authorization unavailable")
-		logDetail(r, err)
-	}
-}
-
 // ReadSecretFile reads a file of secrets (tokens, a signing key): it refuses one that
 // group or others may write, and returns a warning for one they may read.
 func ReadSecretFile(path string) (data []byte, warning string, err error) {

@@ -58,7 +58,8 @@ func newMetrics(reg prometheus.Registerer, gather prometheus.Gatherer, token str
 		}, []string{"route"}),
 		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "payloadsvc_store_errors_total",
-			Help: "Failed store operations by operation and kind (corrupt: bytes failed verification; unavailable: the store failed or timed out). Missing blobs are not errors.",
+			Help: "Failed store operations by operation and kind (corrupt: bytes failed verification; " +
+				"unavailable: the store failed or timed out). Missing blobs are not errors.",
 		}, []string{"op", "kind"}),
 		authRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "payloadsvc_auth_refusals_total",
@@ -124,11 +125,6 @@ func (m *metrics) observe(route, method string, status int, in, out int64, d tim
 	if out > 0 {
 		m.bytesOut.WithLabelValues(route).Add(float64(out))
 	}
-}
-
-// serveMetrics serves /metrics.
-func (h *handler) serveMetrics(w http.ResponseWriter, r *http.Request) {
-	h.metrics.http.ServeHTTP(w, r)
 }
 
 // MetricsHandler serves gather in the Prometheus text format, behind a bearer token

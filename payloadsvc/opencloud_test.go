@@ -10,6 +10,7 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
+	"github.com/seed-a62fcf0e/longhaul/payloadsvc/blobclient"
 )
 
 // TestOpenStoreCloud opens gs:// against fake-gcs-server and azblob:// against Azurite
@@ -42,7 +43,7 @@ func roundTripOpened(t *testing.T, storeURL, wantName string) {
 	if got := store.(interface{ String() string }).String(); got != wantName {
 		t.Fatalf("store %s, want %s (bucket and prefix from the URL)", got, wantName)
 	}
-	c := startService(t, store, Options{}).client(t, ClientOptions{})
+	c := startService(t, store, Options{}).client(t, blobclient.Options{})
 	b, digest := randomBlob(t, 6<<20)
 	key, _ := driver.Key("default", digest)
 	if _, err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
+	"github.com/seed-a62fcf0e/longhaul/payloadsvc/blobclient"
 )
 
 func TestOpenStoreLocal(t *testing.T) {
@@ -71,7 +72,7 @@ func TestOpenStoreS3(t *testing.T) {
 		t.Fatalf("store %v: want bucket and prefix from the URL", store)
 	}
 	svc := startService(t, store, Options{ReadyInterval: time.Nanosecond}) // probe on every /readyz
-	c := svc.client(t, ClientOptions{})
+	c := svc.client(t, blobclient.Options{})
 	b, digest := randomBlob(t, 6<<20)
 	key, _ := driver.Key("default", digest)
 	if _, err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {

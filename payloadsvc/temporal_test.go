@@ -26,6 +26,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
+	"github.com/seed-a62fcf0e/longhaul/payloadsvc/blobclient"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -61,7 +62,7 @@ func startTemporalAuth(t *testing.T, people Authorizer) *temporalEnv {
 		auth = Chain{tokens, people}
 	}
 	svc := startService(t, nil, Options{Authorizer: auth})
-	store := svc.client(t, ClientOptions{Token: workerToken})
+	store := svc.client(t, blobclient.Options{Token: workerToken})
 	c, err := codec.New(store, codec.Options{Namespace: "default"})
 	if err != nil {
 		t.Fatal(err)
