@@ -34,7 +34,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 const workerToken = "worker-token-5ad1"
 
 // temporalEnv is the shared dev server, a payload service with token auth over a
-// memstore, and a worker whose codec stores through a payloadsvc.Client.
+// memstore, and a worker whose codec stores through a blobclient.Client.
 type temporalEnv struct {
 	srv       *testenv.DevServer
 	svc       *service
@@ -264,7 +264,7 @@ func TestCLIStartEncodes(t *testing.T) {
 }
 
 // TestWorkerOverClient50MiB: a worker and client whose codec stores through a
-// payloadsvc.Client complete a workflow that sends 50 MiB to an activity which returns
+// blobclient.Client complete a workflow that sends 50 MiB to an activity which returns
 // 50 MiB; the bytes arrive intact and every payload in history is small.
 func TestWorkerOverClient50MiB(t *testing.T) {
 	e := startTemporal(t)

@@ -17,6 +17,7 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/benchdata"
 	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
+	"github.com/seed-a62fcf0e/longhaul/payloadsvc/blobclient"
 )
 
 var discard = slog.New(slog.DiscardHandler)
@@ -117,7 +118,7 @@ func (s *swapStore) Touch(ctx context.Context, key string) (driver.Info, error) 
 type service struct {
 	srv    *httptest.Server
 	store  *swapStore
-	client *payloadsvc.Client
+	client *blobclient.Client
 }
 
 func startService() (*service, error) {
@@ -128,7 +129,7 @@ func startService() (*service, error) {
 		return nil, err
 	}
 	srv := httptest.NewServer(h)
-	cl, err := payloadsvc.NewClient(srv.URL, payloadsvc.ClientOptions{Logger: discard})
+	cl, err := blobclient.New(srv.URL, blobclient.Options{Logger: discard})
 	if err != nil {
 		srv.Close()
 		return nil, err
@@ -147,7 +148,7 @@ func memstoreCase(in input) bench {
 		func() driver.Store { return memstore.New() })
 }
 
-// serviceCase: the codec over payloadsvc.Client -> HTTP on loopback -> NewHandler over
+// serviceCase: the codec over blobclient.Client -> HTTP on loopback -> NewHandler over
 // memstore, the service's store emptied each iteration.
 func serviceCase(svc *service, in input) bench {
 	return codecCase(fmt.Sprintf("payloadsvc %s %s", sizeName(in.size), in.kind), in, codec.Options{},
