@@ -29,6 +29,8 @@ func TestAdmissionLayer(t *testing.T) {
 	}
 	big := refTo(t, bytes.Repeat([]byte("x"), 3<<20))
 	plain := jsonPayload(t, "plain")
+	four := payloadsJSON(t, plain, plain, plain, plain)
+	huge := payloadsJSON(t, jsonPayload(t, strings.Repeat("y", 3<<20)))
 	for _, tc := range []struct {
 		name, path string
 		body       []byte
@@ -41,8 +43,8 @@ func TestAdmissionLayer(t *testing.T) {
 		{"encode", "/codec/default/encode", payloadsJSON(t, plain, plain), 0, statusNext, "", nil, false},
 		{"decode", "/codec/default/decode", payloadsJSON(t, small, plain), 0, statusNext, "", []bool{true, false}, false},
 		{"decode of a refused reference", "/codec/default/decode", payloadsJSON(t, tooBig), 0, statusNext, "", []bool{true}, true},
-		{"too many payloads", "/codec/default/decode", payloadsJSON(t, plain, plain, plain, plain), 0, 413, "--max-payloads-per-request", nil, false},
-		{"body over the cap", "/codec/default/encode", payloadsJSON(t, jsonPayload(t, strings.Repeat("y", 3<<20))), 0, 413, "byte limit", nil, false},
+		{"too many payloads", "/codec/default/decode", four, 0, 413, "--max-payloads-per-request", nil, false},
+		{"body over the cap", "/codec/default/encode", huge, 0, 413, "byte limit", nil, false},
 		{"malformed", "/codec/default/decode", []byte(`{"payloads":[{"data":5}]}`), 0, 400, "malformed request body", nil, false},
 		{"never fits", "/codec/default/decode", payloadsJSON(t, big), 0, 413, "--max-inflight-bytes", nil, false},
 		{"busy", "/codec/default/decode", payloadsJSON(t, small), 2<<20 - 100, 503, "retry later", nil, false},

@@ -36,7 +36,8 @@ func TestScopeNamespaceLayer(t *testing.T) {
 			if rec.Code != tc.want || info.namespace != tc.wantNS {
 				t.Fatalf("status %d, namespace %q; want %d, %q (%s)", rec.Code, info.namespace, tc.want, tc.wantNS, rec.Body)
 			}
-			if tc.want == 400 && (next.got != nil || !strings.Contains(rec.Body.String(), "bad namespace") || !strings.HasPrefix(info.errMsg, "bad namespace")) {
+			said := strings.Contains(rec.Body.String(), "bad namespace") && strings.HasPrefix(info.errMsg, "bad namespace")
+			if tc.want == 400 && (next.got != nil || !said) {
 				t.Errorf("refusal reached next (%v), or body %s / log message %q do not say bad namespace", next.got != nil, rec.Body, info.errMsg)
 			}
 		})
@@ -82,7 +83,8 @@ func TestRequireAuthLayer(t *testing.T) {
 			layer := scopeNamespace(requireAuth(tc.auth, refusals{log: log, counter: m.authRefusals}, log)(&nextHandler{}))
 			rec, info := serveLayer(layer, r)
 			if rec.Code != tc.want || info.authMethod != tc.wantMethod || info.namespace != tc.ns {
-				t.Fatalf("status %d, auth %q, namespace %q; want %d, %q, %q (%s)", rec.Code, info.authMethod, info.namespace, tc.want, tc.wantMethod, tc.ns, rec.Body)
+				t.Fatalf("status %d, auth %q, namespace %q; want %d, %q, %q (%s)",
+					rec.Code, info.authMethod, info.namespace, tc.want, tc.wantMethod, tc.ns, rec.Body)
 			}
 			if tc.wantReason == "" {
 				return

@@ -8,11 +8,8 @@ import (
 	"sync"
 )
 
-// The in-flight budget of the codec and download routes. Each request reserves what it will hold
-// (its body, then the payloads it encodes or decodes) from one budget shared by all
-// requests, before it allocates it: a request that does not fit now is told to come
-// back (503 with Retry-After), one that could never fit is refused (413), and the
-// process never runs out of memory because many large requests arrived at once.
+// The in-flight budget (Options.MaxInflightBytes) that admission and the downloads
+// reserve from; see admission.go.
 
 // errBusy: the request would fit the budget, but not now.
 var errBusy = errors.New("the service is busy with other codec requests")

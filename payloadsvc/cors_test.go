@@ -38,7 +38,8 @@ func TestCORSLayer(t *testing.T) {
 			rec, info := serveLayer(allowOrigins(origins, log)(&nextHandler{}), r)
 			hdr := rec.Header()
 			if rec.Code != tc.want || (hdr.Get("Access-Control-Allow-Origin") == tc.origin && tc.origin != "") != tc.wantAllow {
-				t.Fatalf("status %d, Access-Control-Allow-Origin %q; want %d, allowed %v", rec.Code, hdr.Get("Access-Control-Allow-Origin"), tc.want, tc.wantAllow)
+				t.Fatalf("status %d, Access-Control-Allow-Origin %q; want %d, allowed %v",
+					rec.Code, hdr.Get("Access-Control-Allow-Origin"), tc.want, tc.wantAllow)
 			}
 			if !contains(hdr.Values("Vary"), "Origin") || info.route != tc.wantRoute {
 				t.Errorf("Vary %q, route %q; want Vary: Origin and route %q", hdr.Values("Vary"), info.route, tc.wantRoute)

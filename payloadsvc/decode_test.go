@@ -28,7 +28,8 @@ func locateAll(c *codec.Codec, in []*commonpb.Payload) *admitted {
 // reads them), and returns the payloads themselves when none is a reference.
 func TestDecodeLocated(t *testing.T) {
 	ctx := context.Background()
-	c, err := codec.New(memstore.New(), codec.Options{Namespace: "default", Threshold: 1, MaxSize: 1 << 20, Logger: slog.New(slog.DiscardHandler)})
+	opts := codec.Options{Namespace: "default", Threshold: 1, MaxSize: 1 << 20, Logger: slog.New(slog.DiscardHandler)}
+	c, err := codec.New(memstore.New(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
