@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -147,3 +148,6 @@ func MetricsHandler(gather prometheus.Gatherer, token string) http.Handler {
 		prom.ServeHTTP(w, r)
 	})
 }
+
+// statusText is a status code as a metrics label.
+func statusText(code int) string { return strconv.Itoa(code) }

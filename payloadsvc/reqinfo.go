@@ -12,7 +12,8 @@ import (
 // What the layers of the stack hand down to the ones below them travels in the
 // request's context: the request's record (requestInfo, which the access log reads
 // back once the request is done), the codec for its namespace, and the payloads that
-// admission read and located. No layer calls back into another.
+// admission read and located. No layer calls back into another. The access log puts the
+// requestInfo there first, so every layer below it may rely on it.
 
 // requestInfo collects what the access log, the metrics and the audit line report about
 // one request; the layers below fill in route, namespace and caller as they learn them.
