@@ -83,9 +83,14 @@ type parts struct {
 //   - the Host check comes before CORS, so a DNS-rebinding page gets no CORS answer;
 //   - CORS answers preflights before any auth: browsers send no credentials on them;
 //   - the router answers 404 and 405 before anything looks at the request further;
-//   - on each route the namespace is validated before auth, which grants namespaces,
-//     and admission comes after auth, so a caller without access makes the service
-//     neither read its body nor take the in-flight budget.
+//   - on each route the namespace is validated before auth, which grants namespaces
+//     (a download's auth is its link's signature); a codec request's Content-Type is
+//     checked first, as a browser's cross-site POST is refused before anything else;
+//   - admission comes after auth, so a caller without access makes the service neither
+//     read its body nor take the in-flight budget.
+//
+// The connection cap is not a layer here: it is the listener's (ConnLimit), since it
+// answers connections the handler must never see.
 func (p *parts) compose() http.Handler {
 	opts := p.opts
 	auth := requireAuth(opts.Authorizer, p.refusals, p.log)
