@@ -17,6 +17,7 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
+	"github.com/seed-a62fcf0e/longhaul/payloadsvc/blobclient"
 )
 
 // extStoreKinds are the stores the External Storage driver is tested over: the codec's
@@ -29,7 +30,7 @@ func extStoreKinds() []storeKind {
 		}
 		srv := httptest.NewServer(h)
 		t.Cleanup(srv.Close)
-		c, err := payloadsvc.NewClient(srv.URL, payloadsvc.ClientOptions{})
+		c, err := blobclient.New(srv.URL, blobclient.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

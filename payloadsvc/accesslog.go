@@ -1,67 +1,46 @@
 package payloadsvc
 
 import (
-	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
-	"strconv"
 	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
 )
 
-// requestInfo collects what the access log and metrics report about one request; the
-// handlers fill in route and namespace as they learn them.
-type requestInfo struct {
-	id        string
-	route     string
-	namespace string
-	errMsg    string
-
-	subject, authMethod string // whom the Authorizer admitted, for the audit line
-	payloads            int
-	payloadBytes        int64
+// accessLog is the outermost layer: it gives each request an id (also sent as
+// X-Request-Id) and its requestInfo, then writes one access-log line, the audit line
+// and the metrics. It logs the path without the query (download links carry their
+// signature there) and never headers or bodies, so neither tokens nor payloads reach
+// the log.
+type accessLog struct {
+	next    http.Handler
+	log     *slog.Logger
+	metrics *metrics
 }
 
-type ctxKey struct{}
-
-func requestInfoFrom(ctx context.Context) *requestInfo {
-	info, _ := ctx.Value(ctxKey{}).(*requestInfo)
-	return info
+func logRequests(log *slog.Logger, m *metrics) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler { return &accessLog{next: next, log: log, metrics: m} }
 }
 
-// requestID returns the request's id, for logs.
-func requestID(r *http.Request) string {
-	if info := requestInfoFrom(r.Context()); info != nil {
-		return info.id
-	}
-	return ""
-}
-
-// observe runs next with a request id (also sent as X-Request-Id), then writes one
-// access-log line and records the metrics. It logs the path without the query (download
-// links carry their signature there) and never headers or bodies, so neither tokens nor
-// payloads reach the log.
-func (h *handler) observe(w http.ResponseWriter, r *http.Request, next http.HandlerFunc) {
+func (a *accessLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	info := &requestInfo{id: uuid.NewString(), route: routeUnknown}
 	w.Header().Set("X-Request-Id", info.id)
 	// A copy: the server's own *Request must keep its body, or it cannot tell that a
 	// 100-continue was never sent and would wait for a body the client holds back.
-	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, info))
+	r = withRequestInfo(r, info)
 	var in *countingBody
 	if r.Body != nil && r.Body != http.NoBody {
 		in = &countingBody{ReadCloser: r.Body}
 		r.Body = in
 	}
 	rec := &recorder{ResponseWriter: w, in: in, closeEarly: r.ProtoMajor == 1}
-	h.metrics.inFlight.Inc()
+	a.metrics.inFlight.Inc()
 	defer func() {
-		h.metrics.inFlight.Dec()
+		a.metrics.inFlight.Dec()
 		status := rec.status
 		if status == 0 {
 			status = http.StatusOK
@@ -71,56 +50,43 @@ func (h *handler) observe(w http.ResponseWriter, r *http.Request, next http.Hand
 			bytesIn = in.n.Load()
 		}
 		elapsed := time.Since(start)
-		h.metrics.observe(info.route, r.Method, status, bytesIn, rec.bytes, elapsed)
-		attrs := []slog.Attr{
-			slog.String("request_id", info.id),
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.String("route", info.route),
-			slog.Int("status", status),
-			slog.Int64("bytes_in", bytesIn),
-			slog.Int64("bytes_out", rec.bytes),
-			slog.Duration("duration", elapsed),
-			slog.String("remote", r.RemoteAddr),
-		}
-		if info.namespace != "" {
-			attrs = append(attrs, slog.String("namespace", info.namespace))
-		}
-		if origin := r.Header.Get("Origin"); origin != "" {
-			attrs = append(attrs, slog.String("origin", origin))
-		}
-		if info.errMsg != "" {
-			attrs = append(attrs, slog.String("error", info.errMsg))
-		}
-		level := slog.LevelInfo
-		if (info.route == routeHealthz || info.route == routeReadyz || info.route == routeMetrics) && status < 400 {
-			level = slog.LevelDebug // probes and scrapes would drown the log
-		}
-		if info.route == routeBlob && r.Method == http.MethodHead && status == http.StatusNotFound {
-			level = slog.LevelDebug // the dedupe probe: a missing blob is the normal answer
-		}
-		h.log.LogAttrs(r.Context(), level, "payloadsvc: request", attrs...)
-		h.auditRequest(r, info, status)
+		a.metrics.observe(info.route, r.Method, status, bytesIn, rec.bytes, elapsed)
+		a.write(r, info, status, bytesIn, rec.bytes, elapsed)
+		auditRequest(a.log, r, info, status)
 	}()
-	defer h.recoverPanic(rec, r)
-	next(rec, r)
+	a.next.ServeHTTP(rec, r)
 }
 
-// recoverPanic turns a panic in a handler into a 500 (or, once the answer has begun,
-// an aborted connection) and logs it with its stack, instead of net/http's bare close.
-func (h *handler) recoverPanic(w *recorder, r *http.Request) {
-	p := recover()
-	if p == nil {
-		return
+// write writes the access-log line of a request.
+func (a *accessLog) write(r *http.Request, info *requestInfo, status int, bytesIn, bytesOut int64, elapsed time.Duration) {
+	attrs := []slog.Attr{
+		slog.String("request_id", info.id),
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.String("route", info.route),
+		slog.Int("status", status),
+		slog.Int64("bytes_in", bytesIn),
+		slog.Int64("bytes_out", bytesOut),
+		slog.Duration("duration", elapsed),
+		slog.String("remote", r.RemoteAddr),
 	}
-	if p == http.ErrAbortHandler { //nolint:errorlint // net/http compares it the same way
-		panic(p)
+	if info.namespace != "" {
+		attrs = append(attrs, slog.String("namespace", info.namespace))
 	}
-	h.log.Error("payloadsvc: panic serving a request", "request_id", requestID(r), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-	if w.status != 0 {
-		panic(http.ErrAbortHandler)
+	if origin := r.Header.Get("Origin"); origin != "" {
+		attrs = append(attrs, slog.String("origin", origin))
 	}
-	writeError(w, r, http.StatusInternalServerError, "internal error")
+	if info.errMsg != "" {
+		attrs = append(attrs, slog.String("error", info.errMsg))
+	}
+	level := slog.LevelInfo
+	if (info.route == routeHealthz || info.route == routeReadyz || info.route == routeMetrics) && status < 400 {
+		level = slog.LevelDebug // probes and scrapes would drown the log
+	}
+	if info.route == routeBlob && r.Method == http.MethodHead && status == http.StatusNotFound {
+		level = slog.LevelDebug // the dedupe probe: a missing blob is the normal answer
+	}
+	a.log.LogAttrs(r.Context(), level, "payloadsvc: request", attrs...)
 }
 
 // recorder notes the status and counts the bytes written. It forwards Flush and
@@ -182,6 +148,9 @@ func (w *recorder) Flush() {
 
 func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// Status is the status sent, 0 before the header is written (see recoverPanics).
+func (w *recorder) Status() int { return w.status }
+
 // countingBody counts the request bytes read. The count is atomic because the server
 // may still be reading (draining) while the access log is written.
 type countingBody struct {
@@ -198,6 +167,3 @@ func (b *countingBody) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
-
-// statusText is a status code as a metrics label.
-func statusText(code int) string { return strconv.Itoa(code) }

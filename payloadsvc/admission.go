@@ -1,192 +1,178 @@
 package payloadsvc
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"sync"
+	"net/http"
+	"os"
+	"time"
+
+	commonpb "go.temporal.io/api/common/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/seed-a62fcf0e/longhaul/codec"
 )
 
 // Admission control for the codec routes. Each request reserves what it will hold
 // (its body, then the payloads it encodes or decodes) from one budget shared by all
 // requests, before it allocates it: a request that does not fit now is told to come
 // back (503 with Retry-After), one that could never fit is refused (413), and the
-// process never runs out of memory because many large requests arrived at once.
+// process never runs out of memory because many large requests arrived at once. The
+// payloads are counted before any is built.
 
-// errBusy: the request would fit the budget, but not now.
-var errBusy = errors.New("the service is busy with other codec requests")
+// unmarshalPayloads reads a codec request body, protojson temporal.api.common.v1.Payloads.
+// DiscardUnknown: newer clients may send fields this build does not know.
+var unmarshalPayloads = protojson.UnmarshalOptions{DiscardUnknown: true}
 
-// tooLargeError: the request could never fit.
-type tooLargeError struct {
-	what      string
-	n, limit  int64
-	limitName string
+// valuesPerPayload bounds the JSON values (metadata entries and the like) a codec
+// request may hold per payload it is allowed, so one payload's metadata map cannot
+// balloon either.
+const valuesPerPayload = 64
+
+// admission reads a codec request's body within the caps, counts, parses and locates
+// its payloads, reserving each step from the budget, and hands them down (admittedFrom)
+// for as long as the request runs; it answers refusals itself.
+type admission struct {
+	next        http.Handler
+	budget      *budget
+	maxBody     int64         // Options.MaxCodecBodyBytes
+	maxPayloads int           // Options.MaxPayloadsPerRequest
+	maxBlob     int64         // Options.MaxBlobBytes
+	readTimeout time.Duration // Options.BodyReadTimeout, named in its 408
+	previews    previewPolicy // a decode with previews on holds no base64 of big payloads
 }
 
-func (e *tooLargeError) Error() string {
-	return fmt.Sprintf("%s: %d, over the limit of %d (%s)", e.what, e.n, e.limit, e.limitName)
-}
-
-// budget is a counting semaphore of bytes that never waits.
-type budget struct {
-	mu        sync.Mutex
-	max, used int64
-}
-
-func newBudget(max int64) *budget { return &budget{max: max} }
-
-// reservation is what one request holds of the budget; release returns all of it.
-type reservation struct {
-	b *budget
-	n int64
-}
-
-// add reserves n more bytes for the request.
-func (r *reservation) add(what string, n int64) error {
-	b := r.b
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if r.n+n > b.max || n < 0 {
-		return &tooLargeError{what: what + " (bytes in flight)", n: r.n + n, limit: b.max, limitName: "--max-inflight-bytes"}
+func (a *admission) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	res := &reservation{b: a.budget}
+	defer res.release()
+	data, ok := a.readBody(w, r, res)
+	if !ok {
+		return
 	}
-	if b.used+n > b.max {
-		return errBusy
+	in, ok := a.parse(w, r, data, res)
+	if !ok {
+		return
 	}
-	b.used += n
-	r.n += n
-	return nil
-}
-
-func (r *reservation) release() {
-	r.b.mu.Lock()
-	r.b.used -= r.n
-	r.b.mu.Unlock()
-	r.n = 0
-}
-
-// inUse reports the bytes reserved now, for tests and metrics.
-func (b *budget) inUse() int64 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.used
-}
-
-// reservingReader reserves what it reads ahead of handing it out, in steps, so a body
-// without Content-Length is bounded as it arrives.
-type reservingReader struct {
-	r        io.Reader
-	res      *reservation
-	read     int64
-	reserved int64
-}
-
-const reserveStep = 64 << 10
-
-func (rr *reservingReader) Read(p []byte) (int, error) {
-	if rr.read+int64(len(p)) > rr.reserved {
-		step := max(int64(len(p)), reserveStep)
-		if err := rr.res.add("request body", step); err != nil {
-			return 0, err
-		}
-		rr.reserved += step
+	adm := &admitted{payloads: in}
+	if !a.admit(w, r, adm, res) {
+		return
 	}
-	n, err := rr.r.Read(p)
-	rr.read += int64(n)
-	return n, err
+	a.next.ServeHTTP(w, withAdmitted(r, adm))
 }
 
-// parseCostPerValue is about what protojson allocates for one JSON value of a
-// Payloads body (a payload, a metadata entry), beyond the bytes it copies.
-const parseCostPerValue = 128
-
-// bodyShape is what scanPayloads learns of a codec request body without parsing it.
-type bodyShape struct {
-	payloads int // elements of the top-level "payloads" array(s)
-	values   int // JSON values inside them, roughly: brackets and commas
+// readBody reads the body within MaxCodecBodyBytes. The buffer grows with the bytes that
+// arrive (Content-Length is only a claim), and each step is reserved from the budget
+// before it is read into.
+func (a *admission) readBody(w http.ResponseWriter, r *http.Request, res *reservation) ([]byte, bool) {
+	limit := a.maxBody
+	if r.ContentLength > limit {
+		writeError(w, r, http.StatusRequestEntityTooLarge, "request body of %d bytes is over the %d-byte limit", r.ContentLength, limit)
+		return nil, false
+	}
+	data, err := io.ReadAll(&reservingReader{r: http.MaxBytesReader(w, r.Body, limit), res: res})
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, r, http.StatusRequestEntityTooLarge, "request body is over the %d-byte limit", limit)
+		} else if errors.Is(err, os.ErrDeadlineExceeded) {
+			writeError(w, r, http.StatusRequestTimeout, "the request body did not arrive within %s", a.readTimeout)
+		} else if !refuse(w, r, err) {
+			writeError(w, r, http.StatusBadRequest, "reading the request body failed")
+		}
+		return nil, false
+	}
+	return data, true
 }
 
-// scanPayloads counts the payloads of a protojson Payloads body in one pass without
-// allocating, stopping once over maxPayloads or maxValues. For valid JSON the payload
-// count is exact; for anything else it is what the parser would have built before
-// failing, or more.
-func scanPayloads(data []byte, maxPayloads, maxValues int) bodyShape {
-	var s bodyShape
-	depth := 0
-	inStr, esc := false, false
-	keyStart, keyEnd := -1, -1 // last string closed at depth 1
-	inPayloads, sawElem := false, false
-	for i := 0; i < len(data) && s.payloads <= maxPayloads && s.values <= maxValues; i++ {
-		c := data[i]
-		if inStr {
-			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
-				inStr = false
-				if depth == 1 {
-					keyEnd = i
-				}
-			}
-			continue
-		}
-		switch c {
-		case ' ', '\t', '\r', '\n', ':':
-			continue
-		case '"':
-			inStr = true
-			if depth == 1 {
-				keyStart = i + 1
-			}
-		case '{', '[':
-			if depth == 1 && c == '[' && keyStart >= 0 && isPayloadsKey(data[keyStart:max(keyEnd, keyStart)]) {
-				inPayloads, sawElem = true, false
-				depth++
-				continue
-			}
-			depth++
-			if inPayloads {
-				s.values++
-			}
-		case '}', ']':
-			depth--
-			if inPayloads && depth == 1 {
-				if sawElem {
-					s.payloads++
-				}
-				inPayloads = false
-			}
-			continue
-		case ',':
-			if inPayloads {
-				s.values++
-				if depth == 2 {
-					s.payloads++
-				}
-			}
-			continue
-		}
-		if inPayloads && depth >= 2 {
-			sawElem = true
+// parse counts the body's payloads and JSON values within the caps, reserves what the
+// parser will allocate for them, then parses them.
+func (a *admission) parse(w http.ResponseWriter, r *http.Request, data []byte, res *reservation) ([]*commonpb.Payload, bool) {
+	maxPayloads, maxValues := a.maxPayloads, a.maxPayloads*valuesPerPayload
+	shape := scanPayloads(data, maxPayloads, maxValues)
+	switch {
+	case shape.payloads > maxPayloads:
+		writeError(w, r, http.StatusRequestEntityTooLarge,
+			"request has over %d payloads, the limit per request (--max-payloads-per-request)", maxPayloads)
+		return nil, false
+	case shape.values > maxValues:
+		writeError(w, r, http.StatusRequestEntityTooLarge,
+			"request has over %d JSON values, the limit per request (%d per payload allowed)", maxValues, valuesPerPayload)
+		return nil, false
+	}
+	if refuse(w, r, res.add("parsing the request", int64(shape.values+shape.payloads)*parseCostPerValue)) {
+		return nil, false
+	}
+	ps, err := parsePayloads(data)
+	if err != nil {
+		// The parser quotes the body, which may be payload data: keep it out of the log.
+		writeErrorLogged(w, r, http.StatusBadRequest, err.Error(), "malformed request body (details in the response only)")
+		return nil, false
+	}
+	for i, p := range ps {
+		if err := codec.CheckMetadata(p.GetMetadata()); err != nil { // the caps stored blobs have too
+			writeError(w, r, http.StatusRequestEntityTooLarge, "payload %d: %v", i, err)
+			return nil, false
 		}
 	}
-	if inPayloads && sawElem {
-		s.payloads++
-	}
-	return s
+	return ps, true
 }
 
-// isPayloadsKey reports whether a raw JSON string is "payloads", escapes decoded.
-func isPayloadsKey(raw []byte) bool {
-	if bytes.Equal(raw, []byte("payloads")) {
-		return true
+// admit reserves the bytes the codec will hold for the payloads: for encode, their
+// serialized size (each must fit MaxBlobBytes, since it may become a blob); for decode,
+// what each reference of any kind may hold once bounded (Locator.Bound: stored and
+// decompressed bytes), and its answer. A claim is only ever a reason to refuse, never a
+// size to allocate. A decode's Locate results are kept for the decode.
+func (a *admission) admit(w http.ResponseWriter, r *http.Request, adm *admitted, res *reservation) bool {
+	op := requestInfoFrom(r.Context()).rt.name
+	var need int64
+	if op == routeEncode {
+		for i, p := range adm.payloads {
+			n := int64(proto.Size(p))
+			if n > a.maxBlob && !codec.IsReference(p) {
+				writeError(w, r, http.StatusRequestEntityTooLarge,
+					"payload %d is %d bytes serialized, over the %d-byte blob limit (--max-blob-bytes)", i, n, a.maxBlob)
+				return false
+			}
+			need = satAdd(need, n)
+		}
+		return !refuse(w, r, res.add(op+" payloads", need))
 	}
-	if bytes.IndexByte(raw, '\\') < 0 || len(raw) > 64 {
-		return false
+	c := codecFrom(r.Context())
+	_, previews := a.previews.limit(r)
+	adm.located = make([]located, len(adm.payloads))
+	for i, p := range adm.payloads {
+		l := &adm.located[i]
+		l.loc, l.ok, l.err = c.Locate(p)
+		// A reference the codec refuses (ErrInvalidReference) is refused before any read.
+		if l.ok && l.err == nil {
+			need = satAdd(need, decodeCost(l.loc, previews))
+		}
 	}
-	var k string
-	return json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &k) == nil && k == "payloads"
+	return !refuse(w, r, res.add(op+" payloads", need))
+}
+
+// decodeCost is what decoding one reference may hold: its bounded stored and
+// decompressed bytes and, unless previews are on, the answer's base64 of its data.
+func decodeCost(loc codec.Locator, previews bool) int64 {
+	n := loc.Bound()
+	if !previews {
+		n = satAdd(n, loc.RawSize/3*4+4)
+	}
+	return n
+}
+
+// parsePayloads reads a codec request body: protojson Payloads, unknown fields ignored.
+func parsePayloads(data []byte) ([]*commonpb.Payload, error) {
+	var ps commonpb.Payloads
+	if err := unmarshalPayloads.Unmarshal(data, &ps); err != nil {
+		return nil, fmt.Errorf("malformed request body: want protojson temporal.api.common.v1.Payloads: %v", err)
+	}
+	for i, p := range ps.Payloads {
+		if p == nil {
+			return nil, fmt.Errorf("malformed request body: payload %d is null", i)
+		}
+	}
+	return ps.Payloads, nil
 }

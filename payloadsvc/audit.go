@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/prometheus/client_golang/prometheus"
 	commonpb "go.temporal.io/api/common/v1"
 	"google.golang.org/protobuf/proto"
 )
@@ -16,26 +17,21 @@ const auditMsg = "payloadsvc: audit"
 // that reveal or store payloads.
 var audited = map[string]bool{routeDecode: true, routeEncode: true, routeDownload: true}
 
-// authorize runs the Authorizer for the request's namespace and access, noting whom
-// it admitted for the audit line.
-func (h *handler) authorize(r *http.Request, ns string) error {
-	info := requestInfoFrom(r.Context())
-	id, err := authorizeAccess(h.auth, r, ns, accessFor(info.route, r.Method))
-	if err == nil {
-		info.subject, info.authMethod = id.Subject, id.Method
-	}
-	return err
+// refusals logs and counts the refusals of the auth layers (the Authorizer's, and
+// download links'), each with its reason class.
+type refusals struct {
+	log     *slog.Logger
+	counter *prometheus.CounterVec // payloadsvc_auth_refusals_total: reason
 }
 
-// auditRefusal logs and counts an authorizer's refusal with its reason class. The
-// line holds the reason and the authorizer's message (which quotes no token), never
-// a header.
-func (h *handler) auditRefusal(r *http.Request, ns string, status int, err error) {
+// note logs and counts a refusal. The line holds the reason and the authorizer's
+// message (which quotes no token), never a header.
+func (a refusals) note(r *http.Request, ns string, status int, err error) {
 	reason := reasonOf(err)
 	if status == http.StatusServiceUnavailable {
 		reason = ReasonUnavailable
 	}
-	h.metrics.authRefusals.WithLabelValues(reason).Inc()
+	a.counter.WithLabelValues(reason).Inc()
 	attrs := []slog.Attr{
 		slog.String("event", "refused"),
 		slog.String("request_id", requestID(r)),
@@ -51,7 +47,7 @@ func (h *handler) auditRefusal(r *http.Request, ns string, status int, err error
 	if origin := r.Header.Get("Origin"); origin != "" {
 		attrs = append(attrs, slog.String("origin", origin))
 	}
-	h.log.LogAttrs(r.Context(), slog.LevelWarn, auditMsg, attrs...)
+	a.log.LogAttrs(r.Context(), slog.LevelWarn, auditMsg, attrs...)
 }
 
 // auditPayloads notes, for the audit line, how many payloads a request revealed
@@ -76,11 +72,11 @@ func auditPayloads(r *http.Request, route string, in, out []*commonpb.Payload) {
 // auditRequest writes the audit line of a decode, encode or download that got past
 // authorization (or ran with none), whatever its outcome: who, which namespace and
 // route, how many payloads and bytes. Never payload data, never a token.
-func (h *handler) auditRequest(r *http.Request, info *requestInfo, status int) {
+func auditRequest(log *slog.Logger, r *http.Request, info *requestInfo, status int) {
 	if !audited[info.route] || info.authMethod == "" {
 		return // refused, or stopped before authorization (a bad namespace, say)
 	}
-	h.log.LogAttrs(r.Context(), slog.LevelInfo, auditMsg,
+	log.LogAttrs(r.Context(), slog.LevelInfo, auditMsg,
 		slog.String("event", "allowed"),
 		slog.String("request_id", info.id),
 		slog.String("subject", info.subject),

@@ -174,13 +174,15 @@ func LoadTokensFile(path string) (*TokenAuthorizer, error) {
 			continue
 		}
 		if len(fields) != 2 {
-			return nil, fmt.Errorf("payloadsvc: tokens file %s line %d: want \"<token> <namespace>[,<namespace>...]\" or \"<token> *\", got %d fields", path, line, len(fields))
+			return nil, fmt.Errorf("payloadsvc: tokens file %s line %d: want %q or %q, got %d fields",
+				path, line, "<token> <namespace>[,<namespace>...]", "<token> *", len(fields))
 		}
 		if err := a.add(fields[0], strings.Split(fields[1], ",")); err != nil {
 			return nil, fmt.Errorf("payloadsvc: tokens file %s line %d: %w", path, line, err)
 		}
 		if len(fields[0]) < MinTokenLength {
-			a.warnings = append(a.warnings, fmt.Sprintf("tokens file %s line %d: token is %d characters, under %d: use 32 random characters or more", path, line, len(fields[0]), MinTokenLength))
+			a.warnings = append(a.warnings, fmt.Sprintf("tokens file %s line %d: token is %d characters, under %d: use 32 random characters or more",
+				path, line, len(fields[0]), MinTokenLength))
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -190,24 +192,6 @@ func LoadTokensFile(path string) (*TokenAuthorizer, error) {
 		return nil, fmt.Errorf("payloadsvc: tokens file %s has no tokens (it would refuse every request)", path)
 	}
 	return a, nil
-}
-
-// authFailure answers an Authorizer's error: 401, 403, or 503 for anything else.
-func (h *handler) authFailure(w http.ResponseWriter, r *http.Request, ns string, err error) {
-	switch {
-	case errors.Is(err, ErrUnauthenticated):
-		h.auditRefusal(r, ns, http.StatusUnauthorized, err)
-		w.Header().Set("WWW-Authenticate", `Bearer realm="payloadsvc"`)
-		writeError(w, r, http.StatusUnauthorized, "%v", err)
-	case errors.Is(err, ErrForbidden):
-		h.auditRefusal(r, ns, http.StatusForbidden, err)
-		writeError(w, r, http.StatusForbidden, "%v", err)
-	default:
-		h.auditRefusal(r, ns, http.StatusServiceUnavailable, err)
-		h.log.Error("payloadsvc: authorizer failed", "request_id", requestID(r), "namespace", ns, "error", err)
-		writeError(w, r, http.StatusServiceUnavailable, "authorization unavailable")
-		logDetail(r, err)
-	}
 }
 
 // ReadSecretFile reads a file of secrets (tokens, a signing key): it refuses one that
@@ -224,7 +208,8 @@ func ReadSecretFile(path string) (data []byte, warning string, err error) {
 	}
 	switch mode := st.Mode().Perm(); {
 	case mode&0o022 != 0:
-		return nil, "", fmt.Errorf("%s is writable by group or others (mode %04o): anyone who can write it can grant themselves access; chmod 600 it", path, mode)
+		return nil, "", fmt.Errorf("%s is writable by group or others (mode %04o): "+
+			"anyone who can write it can grant themselves access; chmod 600 it", path, mode)
 	case mode&0o044 != 0:
 		warning = fmt.Sprintf("%s is readable by group or others (mode %04o): chmod 600 it", path, mode)
 	}

@@ -7,19 +7,42 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/internal/sha256chain"
 )
 
-// serveBlob is the blob API: PUT, GET and HEAD of /v1/namespaces/{ns}/blobs/sha256/{hex}.
-func (h *handler) serveBlob(w http.ResponseWriter, r *http.Request, rt route) {
-	if !h.namespaceFor(w, r, rt.namespace) {
-		return
+// blobAPI is the blob API: PUT, GET and HEAD of /v1/namespaces/{ns}/blobs/sha256/{hex},
+// under the namespace and auth layers.
+type blobAPI struct {
+	store   driver.Store
+	maxBlob int64                // Options.MaxBlobBytes
+	chains  *sha256chain.Limiter // PUT bodies' intervals hashed on spare cores
+	// verified holds the SHA-256 chains of the latest blobs whose PUT was verified
+	// through one, sent with the blob on GET so the client verifies it on all cores.
+	verified *lru.Cache[string, sha256chain.Chain]
+	fail     *storeFailures
+	log      *slog.Logger
+}
+
+func newBlobAPI(store driver.Store, maxBlob int64, fail *storeFailures, log *slog.Logger) (*blobAPI, error) {
+	verified, err := lru.New[string, sha256chain.Chain](verifiedChains)
+	if err != nil {
+		return nil, fmt.Errorf("payloadsvc: chain cache: %w", err)
 	}
+	return &blobAPI{store: store, maxBlob: maxBlob, chains: sha256chain.NewLimiter(min(runtime.GOMAXPROCS(0), maxChainSlots)),
+		verified: verified, fail: fail, log: log}, nil
+}
+
+func (h *blobAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt := requestInfoFrom(r.Context()).rt
 	key, err := driver.Key(rt.namespace, rt.digest)
 	if err != nil {
 		writeError(w, r, http.StatusBadRequest, "bad blob address: %v", err)
@@ -55,8 +78,8 @@ const verifiedChains = 512
 // (Store contract: a Put whose source fails commits nothing). A body sent with its
 // SHA-256 chain (sha256chain.Header, as the Client sends the codec's) is verified on
 // all cores, interval by interval, with the same strength.
-func (h *handler) putBlob(w http.ResponseWriter, r *http.Request, key, digest string) {
-	max := h.opts.MaxBlobBytes
+func (h *blobAPI) putBlob(w http.ResponseWriter, r *http.Request, key, digest string) {
+	max := h.maxBlob
 	switch {
 	case r.ContentLength > max:
 		writeError(w, r, http.StatusRequestEntityTooLarge, "blob of %d bytes is over the %d-byte limit", r.ContentLength, max)
@@ -80,7 +103,8 @@ func (h *handler) putBlob(w http.ResponseWriter, r *http.Request, key, digest st
 	}
 	if r.ContentLength == 0 && want != sha256.Sum256(nil) {
 		// A store may not read an empty source at all, so nothing would be checked.
-		writeError(w, r, http.StatusBadRequest, "digest mismatch: an empty body's sha256 is %x, path says %s; nothing stored", sha256.Sum256(nil), digest)
+		writeError(w, r, http.StatusBadRequest, "digest mismatch: an empty body's sha256 is %x, path says %s; nothing stored",
+			sha256.Sum256(nil), digest)
 		return
 	}
 	body := &verifyingReader{r: r.Body, v: sha256chain.NewVerifier(want, r.ContentLength, chain, h.chains), size: r.ContentLength}
@@ -88,11 +112,12 @@ func (h *handler) putBlob(w http.ResponseWriter, r *http.Request, key, digest st
 	body.v.Wait()
 	switch {
 	case body.mismatch != nil:
-		writeError(w, r, http.StatusBadRequest, "digest mismatch: %s; nothing stored", strings.TrimPrefix(body.mismatch.Error(), sha256chain.ErrMismatch.Error()+": "))
+		why := strings.TrimPrefix(body.mismatch.Error(), sha256chain.ErrMismatch.Error()+": ")
+		writeError(w, r, http.StatusBadRequest, "digest mismatch: %s; nothing stored", why)
 	case body.readErr != nil:
 		writeError(w, r, http.StatusBadRequest, "reading the body failed after %d bytes; nothing stored: %v", body.n, body.readErr)
 	case err != nil:
-		h.storeFailure(w, r, "put", err)
+		h.fail.fail(w, r, "put", err)
 	case created:
 		if chain.Interval > 0 {
 			h.verified.Add(key, chain) // proven by this upload
@@ -152,10 +177,10 @@ func (v *verifyingReader) Read(p []byte) (int, error) {
 // the offset when the store's reader can seek, else the whole blob is sent (200) and the
 // client skips. A store read that fails mid-way aborts the connection, so the client
 // sees a broken body rather than a short one that looks complete.
-func (h *handler) getBlob(w http.ResponseWriter, r *http.Request, key string) {
+func (h *blobAPI) getBlob(w http.ResponseWriter, r *http.Request, key string) {
 	rc, err := h.store.Get(r.Context(), key)
 	if err != nil {
-		h.storeFailure(w, r, "get", err)
+		h.fail.fail(w, r, "get", err)
 		return
 	}
 	defer rc.Close()
@@ -182,7 +207,7 @@ func (h *handler) getBlob(w http.ResponseWriter, r *http.Request, key string) {
 	w.WriteHeader(status)
 	if _, err := io.Copy(w, rc); err != nil {
 		if r.Context().Err() == nil {
-			h.metrics.storeErrors.WithLabelValues("get", "unavailable").Inc()
+			h.fail.counter.WithLabelValues("get", "unavailable").Inc()
 			h.log.Error("payloadsvc: blob read failed mid-stream", "request_id", requestID(r), "key", key, "error", err)
 		}
 		panic(http.ErrAbortHandler)
@@ -218,10 +243,10 @@ func readerSize(rc io.Reader) (int64, bool) {
 }
 
 // headBlob reports a blob's size and refreshes its age: it is the Client's Touch.
-func (h *handler) headBlob(w http.ResponseWriter, r *http.Request, key string) {
+func (h *blobAPI) headBlob(w http.ResponseWriter, r *http.Request, key string) {
 	info, err := h.store.Touch(r.Context(), key)
 	if err != nil {
-		h.storeFailure(w, r, "touch", err)
+		h.fail.fail(w, r, "touch", err)
 		return
 	}
 	hdr := w.Header()

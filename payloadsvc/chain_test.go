@@ -17,6 +17,7 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/sha256chain"
+	"github.com/seed-a62fcf0e/longhaul/payloadsvc/blobclient"
 )
 
 // chainOf is the chain the codec would send for b, at the smallest interval.
@@ -148,7 +149,7 @@ func TestClientSendsChain(t *testing.T) {
 		h.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	cl, err := NewClient(srv.URL, ClientOptions{})
+	cl, err := blobclient.New(srv.URL, blobclient.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +225,7 @@ func TestClientDistrustsChain(t *testing.T) {
 			w.Header().Set("Content-Length", strconv.Itoa(len(blob)))
 			_, _ = w.Write(blob)
 		}))
-		cl, err := NewClient(srv.URL, ClientOptions{})
+		cl, err := blobclient.New(srv.URL, blobclient.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec/filestore"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
+	"github.com/seed-a62fcf0e/longhaul/payloadsvc/blobclient"
 )
 
 // TestClientConformance runs the Store conformance suite against the Client talking to
@@ -38,7 +39,7 @@ func TestClientConformance(t *testing.T) {
 		t.Run(d.name, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T) driver.Store {
 				svc := startService(t, d.newStore(t), Options{})
-				return svc.client(t, ClientOptions{})
+				return svc.client(t, blobclient.Options{})
 			})
 		})
 	}
@@ -64,7 +65,7 @@ func (s *countingStore) Put(ctx context.Context, key string, src io.Reader, size
 func TestClientPutDuplicateSendsNoBody(t *testing.T) {
 	store := &countingStore{Store: memstore.New()}
 	svc := startService(t, store, Options{})
-	c := svc.client(t, ClientOptions{})
+	c := svc.client(t, blobclient.Options{})
 	ctx := testCtx(t, time.Minute)
 	b, digest := randomBlob(t, 4<<20)
 	key, _ := driver.Key("default", digest)
@@ -123,7 +124,7 @@ func TestClientErrors(t *testing.T) {
 				_, _ = io.WriteString(w, `{"error":"the reason"}`)
 			}))
 			t.Cleanup(srv.Close)
-			c, err := NewClient(srv.URL, ClientOptions{Retry: driver.RetryPolicy{InitialInterval: time.Millisecond, MaxAttempts: 4}})
+			c, err := blobclient.New(srv.URL, blobclient.Options{Retry: driver.RetryPolicy{InitialInterval: time.Millisecond, MaxAttempts: 4}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -134,9 +135,9 @@ func TestClientErrors(t *testing.T) {
 			if tc.wantIs != nil && !errors.Is(err, tc.wantIs) {
 				t.Fatalf("err = %v, want errors.Is %v", err, tc.wantIs)
 			}
-			var se *StatusError
+			var se *blobclient.StatusError
 			if !errors.As(err, &se) || se.StatusCode != tc.status || se.Message != "the reason" {
-				t.Fatalf("err = %v, want a *StatusError %d with the service's message", err, tc.status)
+				t.Fatalf("err = %v, want a *blobclient.StatusError %d with the service's message", err, tc.status)
 			}
 			if !driver.IsPermanent(err) {
 				t.Fatalf("IsPermanent(%v) = false, want true", err)
@@ -164,7 +165,7 @@ func TestClientRetriesTransientFailures(t *testing.T) {
 		svc.h.ServeHTTP(w, r)
 	}))
 	t.Cleanup(flaky.Close)
-	c, err := NewClient(flaky.URL, ClientOptions{Retry: driver.RetryPolicy{InitialInterval: time.Millisecond, MaxAttempts: 5}})
+	c, err := blobclient.New(flaky.URL, blobclient.Options{Retry: driver.RetryPolicy{InitialInterval: time.Millisecond, MaxAttempts: 5}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,11 +194,11 @@ func TestClientSendsToken(t *testing.T) {
 	b, digest := randomBlob(t, 1000)
 	key, _ := driver.Key("default", digest)
 
-	if _, err := svc.client(t, ClientOptions{Token: "s3cret"}).Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
+	if _, err := svc.client(t, blobclient.Options{Token: "s3cret"}).Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatalf("Put with the right token: %v", err)
 	}
-	_, err = svc.client(t, ClientOptions{Token: "wrong"}).Touch(ctx, key)
-	var se *StatusError
+	_, err = svc.client(t, blobclient.Options{Token: "wrong"}).Touch(ctx, key)
+	var se *blobclient.StatusError
 	if !errors.As(err, &se) || se.StatusCode != http.StatusUnauthorized || !driver.IsPermanent(err) {
 		t.Fatalf("Touch with a wrong token: err = %v, want a permanent 401", err)
 	}
@@ -205,7 +206,7 @@ func TestClientSendsToken(t *testing.T) {
 		t.Fatalf("error %q repeats the token", err)
 	}
 	other, _ := driver.Key("other", digest)
-	_, err = svc.client(t, ClientOptions{Token: "s3cret"}).Get(ctx, other)
+	_, err = svc.client(t, blobclient.Options{Token: "s3cret"}).Get(ctx, other)
 	if !errors.As(err, &se) || se.StatusCode != http.StatusForbidden || !strings.Contains(se.Message, `"other"`) {
 		t.Fatalf("Get in another namespace: err = %v, want 403 naming the namespace", err)
 	}
@@ -213,7 +214,7 @@ func TestClientSendsToken(t *testing.T) {
 
 // TestClientRejectsBadKeys: keys outside the grammar never leave the process.
 func TestClientRejectsBadKeys(t *testing.T) {
-	c, err := NewClient("http://127.0.0.1:1", ClientOptions{})
+	c, err := blobclient.New("http://127.0.0.1:1", blobclient.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,8 +227,8 @@ func TestClientRejectsBadKeys(t *testing.T) {
 
 func TestNewClientRejectsBadURLs(t *testing.T) {
 	for _, u := range []string{"", "ftp://x", "http://", "127.0.0.1:8080", "http://x/?a=b"} {
-		if _, err := NewClient(u, ClientOptions{}); err == nil {
-			t.Errorf("NewClient(%q) succeeded, want an error", u)
+		if _, err := blobclient.New(u, blobclient.Options{}); err == nil {
+			t.Errorf("blobclient.New(%q) succeeded, want an error", u)
 		}
 	}
 }
@@ -244,7 +245,7 @@ func TestClientTimeout(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { close(release) })
-	c, err := NewClient(srv.URL, ClientOptions{Timeout: 200 * time.Millisecond, Retry: driver.RetryPolicy{MaxAttempts: 2, InitialInterval: time.Millisecond}})
+	c, err := blobclient.New(srv.URL, blobclient.Options{Timeout: 200 * time.Millisecond, Retry: driver.RetryPolicy{MaxAttempts: 2, InitialInterval: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,8 +255,8 @@ func TestClientTimeout(t *testing.T) {
 	_, err = c.Touch(context.Background(), key)
 	elapsed := time.Since(start)
 	// Retried, then permanent: the Client owns the retries and spent them.
-	if !errors.Is(err, ErrRequestTimeout) || !driver.IsPermanent(err) {
-		t.Fatalf("Touch of a hung service: err = %v, want ErrRequestTimeout, permanent after the retries", err)
+	if !errors.Is(err, blobclient.ErrRequestTimeout) || !driver.IsPermanent(err) {
+		t.Fatalf("Touch of a hung service: err = %v, want blobclient.ErrRequestTimeout, permanent after the retries", err)
 	}
 	if elapsed < 400*time.Millisecond || elapsed > 5*time.Second {
 		t.Fatalf("Touch of a hung service took %s, want two attempts of 200ms", elapsed)
@@ -265,7 +266,7 @@ func TestClientTimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	_, err = c.Touch(ctx, key)
-	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrRequestTimeout) {
+	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, blobclient.ErrRequestTimeout) {
 		t.Fatalf("Touch past the caller's deadline: err = %v, want context.DeadlineExceeded", err)
 	}
 }
@@ -294,7 +295,7 @@ func (errReader) Read([]byte) (int, error) { return 0, errors.New("connection re
 func TestGetBrokenMidStream(t *testing.T) {
 	mem := memstore.New()
 	svc := startService(t, failingReadStore{mem}, Options{})
-	c := svc.client(t, ClientOptions{})
+	c := svc.client(t, blobclient.Options{})
 	ctx := testCtx(t, time.Minute)
 	b, digest := randomBlob(t, 1<<20)
 	key, _ := driver.Key("default", digest)

@@ -196,7 +196,7 @@ func TestCodecConcurrentNamespaces(t *testing.T) {
 			t.Fatal("concurrent encodes did not finish")
 		}
 	}
-	if n := svc.h.ncodecs.Load(); n != 2 {
+	if n := svc.h.codecs.n.Load(); n != 2 {
 		t.Fatalf("%d codecs cached, want one per namespace (2)", n)
 	}
 }

@@ -157,9 +157,11 @@ func (l *limitListener) connState(c net.Conn, st http.ConnState) {
 }
 
 const (
-	busyHealthy = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 3\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"
+	busyHealthy = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 3\r\n" +
+		"Cache-Control: no-store\r\nConnection: close\r\n\r\n"
 	busyBody    = `{"error":"server busy: too many open connections, retry later"}` + "\n"
-	busyRefused = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\nRetry-After: 1\r\nCache-Control: no-store\r\nConnection: close\r\nContent-Length: "
+	busyRefused = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\nRetry-After: 1\r\n" +
+		"Cache-Control: no-store\r\nConnection: close\r\nContent-Length: "
 )
 
 // answerBusy answers one reserve connection without the handler and closes it.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,5 +84,57 @@ func TestConnLimitEvictsIdleAndAnswersOverTheCap(t *testing.T) {
 	}
 	if _, br := send(get("/healthz")); status(br) != 200 {
 		t.Fatal("/healthz over the cap")
+	}
+}
+
+// TestConnLimitReserveAnswers: a connection over the cap is answered without the
+// handler: /healthz 200, anything else 503 with Retry-After and the JSON error, no body
+// for HEAD, nothing for a request that does not parse; then it is closed.
+func TestConnLimitReserveAnswers(t *testing.T) {
+	if _, err := (ConnLimit{}).Listen(&http.Server{}, nil); err == nil {
+		t.Error("ConnLimit without Max accepted")
+	}
+	for _, tc := range []struct {
+		name, req string
+		want      int // 0: closed without an answer
+		wantBody  string
+		wantRetry bool
+	}{
+		{"healthz", "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 200, "ok\n", false},
+		{"healthz HEAD", "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 200, "", false},
+		{"readyz", "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n", 503, busyBody, true},
+		{"decode", "POST /codec/decode HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", 503, busyBody, true},
+		{"HEAD elsewhere", "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", 503, "", true},
+		{"garbage", "NOT HTTP\r\n\r\n", 0, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := &limitListener{lim: ConnLimit{Timeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)}, reserve: make(chan struct{}, 1)}
+			l.reserve <- struct{}{} // taken, as place does before answerBusy
+			client, server := net.Pipe()
+			defer client.Close()
+			done := make(chan struct{})
+			go func() { l.answerBusy(server); close(done) }()
+			_ = client.SetDeadline(time.Now().Add(5 * time.Second))
+			go func() { _, _ = io.WriteString(client, tc.req) }()
+			resp, err := http.ReadResponse(bufio.NewReader(client), &http.Request{Method: strings.Fields(tc.req)[0]})
+			<-done
+			if len(l.reserve) != 0 {
+				t.Error("the reserve slot was not given back")
+			}
+			if tc.want == 0 {
+				if err == nil {
+					t.Errorf("a request that does not parse was answered %d", resp.StatusCode)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tc.want || string(body) != tc.wantBody || (resp.Header.Get("Retry-After") != "") != tc.wantRetry || !resp.Close {
+				t.Errorf("%d %q Retry-After %q close %v; want %d %q",
+					resp.StatusCode, body, resp.Header.Get("Retry-After"), resp.Close, tc.want, tc.wantBody)
+			}
+		})
 	}
 }

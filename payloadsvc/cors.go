@@ -2,6 +2,7 @@ package payloadsvc
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -34,33 +35,43 @@ func parseOrigins(list []string) (map[string]bool, error) {
 	return out, nil
 }
 
-// cors adds CORS headers for allowed origins and answers preflights, before any
-// authorization (a browser never sends credentials on a preflight). It reports whether
-// it answered the request.
-func (h *handler) cors(w http.ResponseWriter, r *http.Request) bool {
+// corsPolicy adds CORS headers for allowed origins and answers preflights, before any
+// authorization (a browser never sends credentials on a preflight).
+type corsPolicy struct {
+	next    http.Handler
+	origins map[string]bool
+	log     *slog.Logger
+}
+
+func allowOrigins(origins map[string]bool, log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler { return &corsPolicy{next: next, origins: origins, log: log} }
+}
+
+func (c *corsPolicy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	hdr.Add("Vary", "Origin")
 	origin := r.Header.Get("Origin")
-	allowed := origin != "" && h.origins[origin]
-	preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
-	if !preflight {
+	allowed := origin != "" && c.origins[origin]
+	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
 		if allowed {
 			hdr.Set("Access-Control-Allow-Origin", origin)
 			hdr.Set("Access-Control-Allow-Credentials", "true")
 			hdr.Set("Access-Control-Expose-Headers", corsExposeHeaders)
 		}
-		return false
+		c.next.ServeHTTP(w, r)
+		return
 	}
+	requestInfoFrom(r.Context()).route = routePreflight
 	hdr.Add("Vary", "Access-Control-Request-Method")
 	hdr.Add("Vary", "Access-Control-Request-Headers")
 	if !allowed {
-		h.log.Warn("payloadsvc: CORS preflight refused: origin not allowed",
+		c.log.Warn("payloadsvc: CORS preflight refused: origin not allowed",
 			"request_id", requestID(r), "origin", origin, "path", r.URL.Path,
 			"request_method", r.Header.Get("Access-Control-Request-Method"))
 		writeError(w, r, http.StatusForbidden, "CORS: origin %q is not allowed", origin)
-		return true
+		return
 	}
-	h.log.Info("payloadsvc: CORS preflight allowed", "request_id", requestID(r), "origin", origin, "path", r.URL.Path,
+	c.log.Info("payloadsvc: CORS preflight allowed", "request_id", requestID(r), "origin", origin, "path", r.URL.Path,
 		"request_method", r.Header.Get("Access-Control-Request-Method"))
 	hdr.Set("Access-Control-Allow-Origin", origin)
 	hdr.Set("Access-Control-Allow-Credentials", "true")
@@ -68,5 +79,4 @@ func (h *handler) cors(w http.ResponseWriter, r *http.Request) bool {
 	hdr.Set("Access-Control-Allow-Headers", corsAllowHeaders)
 	hdr.Set("Access-Control-Max-Age", corsMaxAge)
 	w.WriteHeader(http.StatusNoContent)
-	return true
 }

@@ -28,8 +28,10 @@
 // written on all its cores too (a chain that does not check out costs the client a
 // serial pass, never a failed read of good bytes).
 //
-// NewClient returns a Client, a codec.Store over that blob API, so a worker configures
-// codec.New(payloadsvc.NewClient(url, opts), ...) instead of S3 credentials.
+// Workers use that blob API through package payloadsvc/blobclient, which links none of
+// the service's dependencies: blobclient.New returns a Client, a codec.Store over it, so
+// a worker configures codec.New(client, ...) with the client of blobclient.New(url, opts)
+// instead of S3 credentials.
 //
 // Access is controlled by an Authorizer: bearer tokens mapped to namespaces
 // (LoadTokensFile), JWTs from an OIDC issuer carrying Temporal's permission claims
@@ -48,4 +50,11 @@
 // client-visible errors are generic and carry the request id, while the log has the
 // details and never a request body; panics become 500s. ConnLimit caps a server's open
 // connections and keeps /healthz answering past the cap.
+//
+// Inside, NewHandler is a stack of small http.Handler layers, each with its own state
+// and tests, composed in one place (compose in handler.go): access log and metrics,
+// panic recovery, route parsing, allowed hosts, CORS and the router; under the router,
+// per route, the namespace, authentication (the Authorizer, or a download link's
+// signature), the codec for the namespace and, for the codec server, admission against
+// the in-flight budget. The layers hand what they learn down in the request's context.
 package payloadsvc

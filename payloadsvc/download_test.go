@@ -15,6 +15,7 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
+	"github.com/seed-a62fcf0e/longhaul/payloadsvc/blobclient"
 )
 
 // breakingStore's readers fail after cut bytes, the first fails times; the service then
@@ -66,7 +67,7 @@ func TestClientResumesBrokenDownload(t *testing.T) {
 	store := &breakingStore{Store: memstore.New(), cut: 3 << 20}
 	store.fails.Store(2)
 	svc := startService(t, store, Options{})
-	c := svc.client(t, ClientOptions{})
+	c := svc.client(t, blobclient.Options{})
 	ctx := testCtx(t, time.Minute)
 	b, digest := randomBlob(t, 8<<20)
 	key, _ := driver.Key("default", digest)
@@ -101,7 +102,7 @@ func TestClientResumeWithoutRanges(t *testing.T) {
 		w.Write(b)
 	}))
 	t.Cleanup(srv.Close)
-	c, err := NewClient(srv.URL, ClientOptions{Retry: driver.RetryPolicy{InitialInterval: time.Millisecond}})
+	c, err := blobclient.New(srv.URL, blobclient.Options{Retry: driver.RetryPolicy{InitialInterval: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}

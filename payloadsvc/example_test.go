@@ -18,6 +18,7 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
+	"github.com/seed-a62fcf0e/longhaul/payloadsvc/blobclient"
 )
 
 // A payload service for workers of namespace "orders", and the Temporal UI at
@@ -62,7 +63,7 @@ func ExampleNewHandler() {
 // A worker's codec stores large payloads through the payload service instead of
 // holding S3 credentials. Pass codec.NewDataConverter(c, nil) as the DataConverter of
 // the Temporal client that the worker and starters use.
-func ExampleNewClient() {
+func ExampleNewHandler_worker() {
 	h, err := payloadsvc.NewHandler(memstore.New(), payloadsvc.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		log.Fatal(err)
@@ -70,7 +71,7 @@ func ExampleNewClient() {
 	srv := httptest.NewServer(h) // the service, e.g. https://payloads.internal:8080
 	defer srv.Close()
 
-	store, err := payloadsvc.NewClient(srv.URL, payloadsvc.ClientOptions{Token: "orders-worker-token"})
+	store, err := blobclient.New(srv.URL, blobclient.Options{Token: "orders-worker-token"})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package payloadsvc
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -18,7 +19,15 @@ const readyTimeout = 5 * time.Second
 // found" proves the store answers.
 var readyProbeKey, _ = driver.Key("payloadsvc-readyz", strings.Repeat("0", 64))
 
-func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
+// health answers /healthz (the process is up) and /readyz (the store answers).
+type health struct {
+	store    driver.Store
+	interval time.Duration // Options.ReadyInterval
+	log      *slog.Logger
+	ready    readyCache
+}
+
+func (h *health) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write([]byte("ok\n"))
@@ -35,11 +44,11 @@ type readyCache struct {
 
 // probe returns the store's readiness, probing it when the last answer is older than
 // interval.
-func (h *handler) probe() error {
+func (h *health) probe() error {
 	c := &h.ready
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.done && time.Since(c.at) < h.opts.ReadyInterval {
+	if c.done && time.Since(c.at) < h.interval {
 		return c.err
 	}
 	// Not the request's context: the answer is shared by the callers that follow.
@@ -57,7 +66,7 @@ func (h *handler) probe() error {
 }
 
 // readyz answers 200 when the store answers a Touch (found or not found), 503 otherwise.
-func (h *handler) readyz(w http.ResponseWriter, r *http.Request) {
+func (h *health) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := h.probe(); err != nil {
 		logDetail(r, err)
 		w.Header().Set("Retry-After", "5")

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
+	"github.com/seed-a62fcf0e/longhaul/payloadsvc/blobclient"
 )
 
 // service is a handler under test behind a real loopback HTTP server.
@@ -87,7 +89,7 @@ func (c *countingConn) Read(p []byte) (int, error) {
 }
 
 // client returns a Client for the service with fast retries.
-func (s *service) client(t testing.TB, opts ClientOptions) *Client {
+func (s *service) client(t testing.TB, opts blobclient.Options) *blobclient.Client {
 	t.Helper()
 	if opts.Retry == (driver.RetryPolicy{}) {
 		opts.Retry = driver.RetryPolicy{InitialInterval: 5 * time.Millisecond, MaxInterval: 50 * time.Millisecond, MaxElapsed: 5 * time.Second}
@@ -95,7 +97,7 @@ func (s *service) client(t testing.TB, opts ClientOptions) *Client {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	c, err := NewClient(s.URL, opts)
+	c, err := blobclient.New(s.URL, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,3 +191,5 @@ func short(b []byte) string {
 	}
 	return string(b)
 }
+
+func contains(list []string, s string) bool { return slices.Contains(list, s) }

@@ -2,7 +2,9 @@ package payloadsvc
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 )
@@ -54,4 +56,21 @@ func hostName(host string) string {
 	}
 	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 	return strings.ToLower(strings.TrimSuffix(host, "."))
+}
+
+// allowHosts refuses, with 421, a request whose Host is not allowed (/healthz aside: load
+// balancers probe it by address or by any name).
+func allowHosts(a hostAllowlist, log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if requestInfoFrom(r.Context()).rt.name != routeHealthz && !a.allows(r.Host) {
+				log.Warn("payloadsvc: request for a Host that is not allowed (see --allowed-host)",
+					"request_id", requestID(r), "host", truncate(r.Host, 100))
+				writeError(w, r, http.StatusMisdirectedRequest,
+					"Host is not allowed here (the operator can add it with --allowed-host or AllowedHosts)")
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
+	"github.com/seed-a62fcf0e/longhaul/payloadsvc/blobclient"
 )
 
 // TestLoad runs the real binary over a file store on loopback and drives it with 100
@@ -74,7 +75,7 @@ func TestLoad(t *testing.T) {
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	addr := waitListening(t, stderr, logFile)
 
-	c, err := NewClient("http://"+addr, ClientOptions{Retry: driver.RetryPolicy{MaxAttempts: -1}, Timeout: time.Minute})
+	c, err := blobclient.New("http://"+addr, blobclient.Options{Retry: driver.RetryPolicy{MaxAttempts: -1}, Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +161,7 @@ func TestLoad(t *testing.T) {
 	}
 }
 
-func getVerified(c *Client, key string) error {
+func getVerified(c *blobclient.Client, key string) error {
 	rc, err := c.Get(context.Background(), key)
 	if err != nil {
 		return err

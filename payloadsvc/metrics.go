@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,7 +59,8 @@ func newMetrics(reg prometheus.Registerer, gather prometheus.Gatherer, token str
 		}, []string{"route"}),
 		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "payloadsvc_store_errors_total",
-			Help: "Failed store operations by operation and kind (corrupt: bytes failed verification; unavailable: the store failed or timed out). Missing blobs are not errors.",
+			Help: "Failed store operations by operation and kind (corrupt: bytes failed verification; " +
+				"unavailable: the store failed or timed out). Missing blobs are not errors.",
 		}, []string{"op", "kind"}),
 		authRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "payloadsvc_auth_refusals_total",
@@ -126,11 +128,6 @@ func (m *metrics) observe(route, method string, status int, in, out int64, d tim
 	}
 }
 
-// serveMetrics serves /metrics.
-func (h *handler) serveMetrics(w http.ResponseWriter, r *http.Request) {
-	h.metrics.http.ServeHTTP(w, r)
-}
-
 // MetricsHandler serves gather in the Prometheus text format, behind a bearer token
 // when token is not empty: what /metrics serves, for a program that serves it on
 // another address (Options.NoMetricsRoute).
@@ -151,3 +148,6 @@ func MetricsHandler(gather prometheus.Gatherer, token string) http.Handler {
 		prom.ServeHTTP(w, r)
 	})
 }
+
+// statusText is a status code as a metrics label.
+func statusText(code int) string { return strconv.Itoa(code) }

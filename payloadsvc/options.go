@@ -3,6 +3,7 @@ package payloadsvc
 import (
 	"cmp"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -119,7 +120,8 @@ func (o Options) withDefaults() (Options, error) {
 	case o.DownloadTTL < 0:
 		return o, fmt.Errorf("payloadsvc: Options.DownloadTTL is negative (%s)", o.DownloadTTL)
 	case o.MaxInflightBytes < 0 || o.MaxPayloadsPerRequest < 0 || o.BodyReadTimeout < 0 || o.ReadyInterval < 0 || o.WriteStallTimeout < 0:
-		return o, fmt.Errorf("payloadsvc: Options.MaxInflightBytes, MaxPayloadsPerRequest, BodyReadTimeout, ReadyInterval and WriteStallTimeout must not be negative")
+		return o, errors.New("payloadsvc: Options.MaxInflightBytes, MaxPayloadsPerRequest, BodyReadTimeout, ReadyInterval and " +
+			"WriteStallTimeout must not be negative")
 	case o.SigningKey != nil && len(o.SigningKey) < 16:
 		return o, fmt.Errorf("payloadsvc: Options.SigningKey is %d bytes, want at least 16", len(o.SigningKey))
 	}

@@ -32,7 +32,7 @@ func previewService(t *testing.T) *service {
 		SigningKey:  []byte("0123456789abcdef0123456789abcdef"),
 		Codec:       codec.Options{Compression: codec.NoCompression},
 	})
-	svc.h.now = func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
+	svc.h.links.now = func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
 	return svc
 }
 
@@ -134,7 +134,7 @@ func TestPreviewDownload(t *testing.T) {
 			t.Errorf("%s: %d %s, want 403 %q", tc.name, status, short(body), tc.want)
 		}
 	}
-	svc.h.now = func() time.Time {
+	svc.h.links.now = func() time.Time {
 		return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).Add(DefaultDownloadTTL + time.Second)
 	}
 	if status, _, body := svc.do(t, "GET", link, nil, nil); status != 403 || !strings.Contains(string(body), "expired at 2026-01-02T03:19:05Z") {

@@ -1,14 +1,11 @@
 package payloadsvc
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
-	"strings"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
@@ -82,57 +79,14 @@ func storeStatus(err error) int {
 	}
 }
 
-// storeFailure answers a failed store or codec operation with a short, generic message
-// and counts and logs it with the details, unless the caller went away, which is
-// nobody's error. Only a bad reference is described to the client, since it describes
-// the client's own request; the log gets the category alone for it.
-func (h *handler) storeFailure(w http.ResponseWriter, r *http.Request, op string, err error) {
-	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
-		writeError(w, r, statusClientClosed, "%s: request cancelled", op)
-		return
-	}
-	status := storeStatus(err)
-	switch status {
-	case http.StatusBadRequest:
-		writeErrorLogged(w, r, status, op+": "+h.scrub(err.Error()), op+": invalid reference or key")
-		return
-	case http.StatusRequestEntityTooLarge:
-		writeError(w, r, status, "%s: a payload is over the %d-byte blob limit (--max-blob-bytes)", op, h.opts.Codec.MaxSize)
-		return
-	case http.StatusNotFound:
-		writeError(w, r, status, "%s: blob not found", op)
-		return
-	case http.StatusBadGateway:
-		if errors.Is(err, codec.ErrRefused) {
-			h.metrics.storeErrors.WithLabelValues(op, "refused").Inc()
-			writeError(w, r, status, "%s: the foreign service refused the read (see the service log)", op)
-			break
-		}
-		h.metrics.storeErrors.WithLabelValues(op, "corrupt").Inc()
-		writeError(w, r, status, "%s: corrupt blob: the stored bytes do not match the reference", op)
-	case http.StatusInternalServerError:
-		writeError(w, r, status, "%s: internal error", op)
-	default:
-		h.metrics.storeErrors.WithLabelValues(op, "unavailable").Inc()
-		w.Header().Set("Retry-After", "5")
-		writeError(w, r, status, "%s: store unavailable", op)
-	}
-	logDetail(r, err)
-	h.log.Error("payloadsvc: store operation failed", "op", op, "request_id", requestID(r), "error", err)
-}
-
-// keyPattern matches a blob key in a message.
-var keyPattern = regexp.MustCompile(`v1/\S*sha256/[0-9a-f]{64}`)
-
-// scrub removes what a client must not learn from a codec error that otherwise
-// describes its own request: the store's name (a path, a bucket) and blob keys.
-func (h *handler) scrub(msg string) string {
-	if h.storeName != "" {
-		msg = strings.ReplaceAll(msg, h.storeName, "store")
-	}
-	return keyPattern.ReplaceAllString(msg, "<key>")
-}
-
 // statusClientClosed is what the access log records for a request whose client left
 // (nginx's 499); the client never sees it.
 const statusClientClosed = 499
+
+// truncate shortens s to n bytes for a log line.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}

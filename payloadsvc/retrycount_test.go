@@ -15,6 +15,7 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
+	"github.com/seed-a62fcf0e/longhaul/payloadsvc/blobclient"
 )
 
 // TestOneRetryLayerEndToEnd counts the HTTP requests that reach the service when the codec
@@ -63,7 +64,7 @@ func TestOneRetryLayerEndToEnd(t *testing.T) {
 					svc.h.ServeHTTP(w, r)
 				}))
 				t.Cleanup(front.Close)
-				cl, err := NewClient(front.URL, ClientOptions{Logger: slog.New(slog.DiscardHandler),
+				cl, err := blobclient.New(front.URL, blobclient.Options{Logger: slog.New(slog.DiscardHandler),
 					Retry: driver.RetryPolicy{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond, MaxAttempts: maxAttempts}})
 				if err != nil {
 					t.Fatal(err)
@@ -88,7 +89,7 @@ func TestOneRetryLayerEndToEnd(t *testing.T) {
 					continue
 				}
 				var se *codec.StoreError
-				var st *StatusError
+				var st *blobclient.StatusError
 				switch {
 				case !errors.As(err, &se) || !errors.As(err, &st) || st.StatusCode != tc.status:
 					t.Errorf("%s: %v, want a *codec.StoreError wrapping the service's %d", op, err, tc.status)

@@ -22,6 +22,7 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
+	"github.com/seed-a62fcf0e/longhaul/payloadsvc/blobclient"
 )
 
 // tally counts requests by name, safe for concurrent use.
@@ -98,7 +99,7 @@ func TestS3RequestsPerBlob(t *testing.T) {
 	svc := startService(t, store, Options{})
 	front := httptest.NewServer(httpn.countHTTP(svc.h))
 	t.Cleanup(front.Close)
-	c, err := NewClient(front.URL, ClientOptions{Logger: slog.New(slog.DiscardHandler)})
+	c, err := blobclient.New(front.URL, blobclient.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

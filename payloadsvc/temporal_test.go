@@ -26,6 +26,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
+	"github.com/seed-a62fcf0e/longhaul/payloadsvc/blobclient"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -33,7 +34,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 const workerToken = "worker-token-5ad1"
 
 // temporalEnv is the shared dev server, a payload service with token auth over a
-// memstore, and a worker whose codec stores through a payloadsvc.Client.
+// memstore, and a worker whose codec stores through a blobclient.Client.
 type temporalEnv struct {
 	srv       *testenv.DevServer
 	svc       *service
@@ -61,7 +62,7 @@ func startTemporalAuth(t *testing.T, people Authorizer) *temporalEnv {
 		auth = Chain{tokens, people}
 	}
 	svc := startService(t, nil, Options{Authorizer: auth})
-	store := svc.client(t, ClientOptions{Token: workerToken})
+	store := svc.client(t, blobclient.Options{Token: workerToken})
 	c, err := codec.New(store, codec.Options{Namespace: "default"})
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +264,7 @@ func TestCLIStartEncodes(t *testing.T) {
 }
 
 // TestWorkerOverClient50MiB: a worker and client whose codec stores through a
-// payloadsvc.Client complete a workflow that sends 50 MiB to an activity which returns
+// blobclient.Client complete a workflow that sends 50 MiB to an activity which returns
 // 50 MiB; the bytes arrive intact and every payload in history is small.
 func TestWorkerOverClient50MiB(t *testing.T) {
 	e := startTemporal(t)

@@ -14,7 +14,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
-	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
+	"github.com/seed-a62fcf0e/longhaul/payloadsvc/blobclient"
 )
 
 // TestTeamTokens: a worker of team dba offloads through the service with its token; the
@@ -30,7 +30,7 @@ func TestTeamTokens(t *testing.T) {
 	defer srv.Close()
 
 	// A worker of team dba: its store is the service.
-	store, err := payloadsvc.NewClient(srv.URL, payloadsvc.ClientOptions{Token: auth.Token("dba")})
+	store, err := blobclient.New(srv.URL, blobclient.Options{Token: auth.Token("dba")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -217,7 +217,7 @@ func (c *config) validate() error {
 
 func printHelp(w io.Writer, defs []flagDef) {
 	fmt.Fprint(w, `payloadsvc: longhaul's payload service. It stores offloaded Temporal payloads for
-workers (a blob API used by payloadsvc.Client) and decodes them for the Temporal UI and
+workers (a blob API used by blobclient.Client) and decodes them for the Temporal UI and
 CLI (a codec server: --ui-codec-endpoint http://HOST/codec, or
 --codec-endpoint 'http://HOST/codec/{namespace}').
 

@@ -20,7 +20,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
-	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
+	"github.com/seed-a62fcf0e/longhaul/payloadsvc/blobclient"
 )
 
 // selfSigned writes a certificate and key for 127.0.0.1 and returns their paths and a
@@ -73,7 +73,7 @@ func TestBinaryTLS(t *testing.T) {
 	if !strings.Contains(p.logs.String(), "scheme=https") {
 		t.Fatalf("log does not say https:\n%s", p.logs.String())
 	}
-	c, err := payloadsvc.NewClient("https://"+p.addr, payloadsvc.ClientOptions{TLSConfig: &tls.Config{RootCAs: pool}})
+	c, err := blobclient.New("https://"+p.addr, blobclient.Options{TLSConfig: &tls.Config{RootCAs: pool}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestBinaryTLS(t *testing.T) {
 		t.Fatalf("Put over TLS: %v", err)
 	}
 	storetest.EqualBlobs(t, storetest.ReadBlob(t, ctx, c, key), b) // over TLS
-	plain, err := payloadsvc.NewClient("http://"+p.addr, payloadsvc.ClientOptions{Retry: driver.RetryPolicy{MaxAttempts: -1}})
+	plain, err := blobclient.New("http://"+p.addr, blobclient.Options{Retry: driver.RetryPolicy{MaxAttempts: -1}})
 	if err != nil {
 		t.Fatal(err)
 	}
