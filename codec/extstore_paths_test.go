@@ -21,7 +21,7 @@ import (
 )
 
 // extStoreKinds are the stores the External Storage driver is tested over: the codec's
-// (filestore, s3store) and a payloadsvc.Client in front of a payload service.
+// (filestore, s3store) and a blobclient.Client in front of a payload service.
 func extStoreKinds() []storeKind {
 	return append(storeKinds[:len(storeKinds):len(storeKinds)], storeKind{"payloadsvc", func(t *testing.T) driver.Store {
 		h, err := payloadsvc.NewHandler(memstore.New(), payloadsvc.Options{TempDir: t.TempDir()})

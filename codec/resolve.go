@@ -279,7 +279,7 @@ func readHashed(hr *hashReader, size int64, known bool) ([]byte, error) {
 }
 
 // storeChain is the SHA-256 chain a store's reader offers for a blob of the size it
-// vouched for (payloadsvc.Client passes on the service's), the zero Chain when none fits.
+// vouched for (blobclient.Client passes on the service's), the zero Chain when none fits.
 func storeChain(rc io.Reader, stored int64) sha256chain.Chain {
 	ch, ok := rc.(driver.SHA256Chainer)
 	if !ok || stored < 0 {

@@ -55,7 +55,7 @@ type Sizer interface {
 // gives the SHA-256 chaining states the Codec recorded while hashing them: crypto/sha256's
 // marshaled state after every interval bytes (none for a blob of one interval), so a
 // store that verifies what it receives can check it on all cores instead of in one
-// serial pass. payloadsvc.Client sends them to the service with the body; drivers that do
+// serial pass. blobclient.Client sends them to the service with the body; drivers that do
 // not verify ignore them, and a verifier must treat them as claims (see
 // internal/sha256chain: a false state can only make the check fail).
 type SHA256Chainer interface {
