@@ -255,10 +255,7 @@ const refSizeEstimate = 220
 // its SHA-256, in parallel; other payloads pass through. When there is no reference it
 // returns payloads itself.
 func (c *Codec) DecodeContext(ctx context.Context, payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
-	var (
-		refs []int
-		locs []Locator // parsed once, by index
-	)
+	var locs []Locator // parsed once, by index
 	for i, p := range payloads {
 		loc, ok, err := c.Locate(p)
 		if !ok {
@@ -270,15 +267,33 @@ func (c *Codec) DecodeContext(ctx context.Context, payloads []*commonpb.Payload)
 		if locs == nil {
 			locs = make([]Locator, len(payloads))
 		}
-		refs, locs[i] = append(refs, i), loc
+		locs[i] = loc
+	}
+	return c.DecodeLocated(ctx, payloads, locs)
+}
+
+// DecodeLocated is DecodeContext for a caller that has located the references already
+// (with Locate, e.g. to admit a request by what it will read): locs[i] is payloads[i]'s
+// Locator, the zero Locator (or a nil locs) where it is not a reference. Each reference
+// is read once, in parallel, through Fetch (its limits checked again), and nothing is
+// parsed again.
+func (c *Codec) DecodeLocated(ctx context.Context, payloads []*commonpb.Payload, locs []Locator) ([]*commonpb.Payload, error) {
+	var refs []int
+	for i := range locs {
+		if locs[i].Kind != 0 {
+			refs = append(refs, i)
+		}
 	}
 	if refs == nil {
 		return payloads, nil
 	}
+	if len(locs) != len(payloads) {
+		return nil, fmt.Errorf("codec decode: %d locators for %d payloads", len(locs), len(payloads))
+	}
 	out := make([]*commonpb.Payload, len(payloads))
 	copy(out, payloads)
 	err := c.parallel(ctx, refs, func(ctx context.Context, i int) error {
-		p, err := c.resolve(ctx, locs[i])
+		p, err := c.Fetch(ctx, locs[i])
 		if err != nil {
 			return err
 		}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"runtime/debug"
-	"slices"
 	"strconv"
 	"time"
 
@@ -91,13 +89,11 @@ func (s *codecServer) answer(w http.ResponseWriter, r *http.Request, out []*comm
 	}
 }
 
-// decode is c.DecodeContext for payloads that admission located already: each reference
-// is read with codec.Fetch from its Locator, not parsed a second time. Like DecodeContext
-// it fails on the first reference the codec refuses, reads with at most
-// Options.Concurrency at once, and returns the payloads themselves when none is a
-// reference.
+// decode decodes the admitted payloads: each reference admission located is read with
+// Codec.DecodeLocated from its Locator, not parsed a second time; a reference admission
+// could not parse fails the call as DecodeContext would.
 func decode(ctx context.Context, c *codec.Codec, adm *admitted) ([]*commonpb.Payload, error) {
-	var refs []int
+	var locs []codec.Locator
 	for i, l := range adm.located {
 		if !l.ok {
 			continue
@@ -105,65 +101,10 @@ func decode(ctx context.Context, c *codec.Codec, adm *admitted) ([]*commonpb.Pay
 		if l.err != nil {
 			return nil, fmt.Errorf("codec decode: payload %d: %w", i, l.err)
 		}
-		refs = append(refs, i)
-	}
-	if refs == nil {
-		return adm.payloads, nil
-	}
-	out := slices.Clone(adm.payloads)
-	err := parallel(ctx, c.Options().Concurrency, refs, func(ctx context.Context, i int) error {
-		p, err := c.Fetch(ctx, adm.located[i].loc)
-		if err != nil {
-			return err
+		if locs == nil {
+			locs = make([]codec.Locator, len(adm.payloads))
 		}
-		out[i] = p
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		locs[i] = l.loc
 	}
-	return out, nil
-}
-
-// parallel runs fn for each index with at most n at once, as the codec's decode does:
-// the first error cancels the rest and is returned; a panic in a goroutine fails the call
-// with codec.ErrPanic (one index runs on the caller's goroutine).
-func parallel(ctx context.Context, n int, idx []int, fn func(context.Context, int) error) error {
-	if len(idx) == 1 {
-		return fn(ctx, idx[0])
-	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	sem := make(chan struct{}, max(n, 1))
-	errs := make(chan error, len(idx))
-	for _, i := range idx {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			errs <- context.Cause(ctx)
-			continue
-		}
-		go func() {
-			defer func() { <-sem }()
-			defer func() {
-				if p := recover(); p != nil {
-					err := fmt.Errorf("%w: %v\n%s", codec.ErrPanic, p, debug.Stack())
-					cancel(err)
-					errs <- err
-				}
-			}()
-			err := fn(ctx, i)
-			if err != nil {
-				cancel(err)
-			}
-			errs <- err
-		}()
-	}
-	var first error
-	for range idx {
-		if err := <-errs; err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
+	return c.DecodeLocated(ctx, adm.payloads, locs)
 }
