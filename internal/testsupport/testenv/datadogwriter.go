@@ -7,9 +7,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -45,17 +47,19 @@ type DataDogWriter struct {
 	// MinBytes: payloads whose serialized size is over it are written; 0 means DataDog's
 	// default, 128000.
 	MinBytes int
-	// Client makes the requests; default a client that opens a connection per request.
+	// Client makes the requests; default a client of the writer's own.
 	Client *http.Client
 }
 
 var _ converter.PayloadCodec = DataDogWriter{}
 
-// putClient opens a fresh connection for every PUT. A pooled connection may be one the
-// service is closing after a faulty answer (a GET that declared fewer bytes than it wrote
-// is complete for the client, but net/http's server closes it): a GET on it is retried by
-// the transport, a PUT is not replayable and fails with "connection reset by peer".
-var putClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+// putClient makes the PUTs, on connections of their own. Two races end a PUT with
+// "connection reset by peer", and Put sends it again for both: a pooled connection may be
+// one the service is closing after a faulty answer (a GET that declared fewer bytes than
+// it wrote is complete for the client, but net/http's server closes it; a GET on it is
+// retried by the transport, a PUT is not replayable), and the service answers a blob it
+// has without reading the body (on a closing connection, the unread body resets it).
+var putClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 
 // Encode implements converter.PayloadCodec.
 func (w DataDogWriter) Encode(ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
@@ -100,7 +104,17 @@ func (w DataDogWriter) Put(ctx context.Context, p *commonpb.Payload) (*commonpb.
 	}
 	sum := sha256.Sum256(p.GetData())
 	digest := "sha256:" + hex.EncodeToString(sum[:])
-	key, err := w.upload(ctx, version, digest, p)
+	// The PUT is content-addressed, so sending it again is safe; a reset connection is
+	// retried (see putClient), an answer is not.
+	var key string
+	var err error
+	for attempt := 1; ; attempt++ {
+		key, err = w.upload(ctx, version, digest, p)
+		var netErr net.Error
+		if err == nil || attempt == 3 || !errors.As(err, &netErr) {
+			break
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
