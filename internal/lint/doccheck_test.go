@@ -1,5 +1,3 @@
-// Package lint holds a test that every exported identifier of the public packages has
-// a doc comment, as pkg.go.dev readers expect.
 package lint
 
 import (
