@@ -85,6 +85,23 @@ func Fail(w http.ResponseWriter, r *http.Request, status int, contentType, body 
 	_, _ = io.WriteString(w, body)
 }
 
+// Forward sends the request on to the target and copies the whole response back, from
+// inside a hook (to act once it is answered).
+func (p *FaultProxy) Forward(w http.ResponseWriter, r *http.Request) {
+	out := r.Clone(r.Context())
+	out.URL.Scheme, out.URL.Host, out.RequestURI = p.target.Scheme, p.target.Host, ""
+	resp, err := http.DefaultTransport.RoundTrip(out)
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	defer resp.Body.Close()
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.Copy(w, resp.Body)
+}
+
 // CutResponse forwards the request, sends the response's status, headers (its full
 // Content-Length included) and first `after` body bytes, then drops the connection: a
 // body broken off mid-way.
