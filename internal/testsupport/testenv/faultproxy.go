@@ -88,17 +88,8 @@ func Fail(w http.ResponseWriter, r *http.Request, status int, contentType, body 
 // Forward sends the request on to the target and copies the whole response back, from
 // inside a hook (to act once it is answered).
 func (p *FaultProxy) Forward(w http.ResponseWriter, r *http.Request) {
-	out := r.Clone(r.Context())
-	out.URL.Scheme, out.URL.Host, out.RequestURI = p.target.Scheme, p.target.Host, ""
-	resp, err := http.DefaultTransport.RoundTrip(out)
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
+	resp := p.relay(w, r)
 	defer resp.Body.Close()
-	for k, v := range resp.Header {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(resp.StatusCode)
 	_, _ = io.Copy(w, resp.Body)
 }
 
@@ -106,20 +97,27 @@ func (p *FaultProxy) Forward(w http.ResponseWriter, r *http.Request) {
 // Content-Length included) and first `after` body bytes, then drops the connection: a
 // body broken off mid-way.
 func (p *FaultProxy) CutResponse(w http.ResponseWriter, r *http.Request, after int64) {
+	resp := p.relay(w, r)
+	defer resp.Body.Close()
+	_, _ = io.CopyN(w, resp.Body, after)
+	w.(http.Flusher).Flush()
+	panic(http.ErrAbortHandler) // net/http closes the connection without finishing the body
+}
+
+// relay sends r to the target and writes the answer's status and headers; the caller
+// sends (some of) its body.
+func (p *FaultProxy) relay(w http.ResponseWriter, r *http.Request) *http.Response {
 	out := r.Clone(r.Context())
 	out.URL.Scheme, out.URL.Host, out.RequestURI = p.target.Scheme, p.target.Host, ""
 	resp, err := http.DefaultTransport.RoundTrip(out)
 	if err != nil {
 		panic(http.ErrAbortHandler)
 	}
-	defer resp.Body.Close()
 	for k, v := range resp.Header {
 		w.Header()[k] = v
 	}
 	w.WriteHeader(resp.StatusCode)
-	_, _ = io.CopyN(w, resp.Body, after)
-	w.(http.Flusher).Flush()
-	panic(http.ErrAbortHandler) // net/http closes the connection without finishing the body
+	return resp
 }
 
 // Delay holds a request for d (or until the client gives up) before it is forwarded:
