@@ -85,12 +85,31 @@ func Fail(w http.ResponseWriter, r *http.Request, status int, contentType, body 
 	_, _ = io.WriteString(w, body)
 }
 
-// Forward sends the request on to the target and copies the whole response back, from
-// inside a hook (to act once it is answered).
-func (p *FaultProxy) Forward(w http.ResponseWriter, r *http.Request) {
-	resp := p.relay(w, r)
-	defer resp.Body.Close()
-	_, _ = io.Copy(w, resp.Body)
+// ForwardUntil forwards a request without a body, asking the target again while again
+// says so of its answer (an emulator's own transient failure, which the real server does
+// not have) and the deadline allows, and copies the last answer back.
+func (p *FaultProxy) ForwardUntil(w http.ResponseWriter, r *http.Request, again func(*http.Response) bool, within time.Duration) {
+	deadline := time.Now().Add(within)
+	for {
+		out := r.Clone(r.Context())
+		out.URL.Scheme, out.URL.Host, out.RequestURI = p.target.Scheme, p.target.Host, ""
+		resp, err := http.DefaultTransport.RoundTrip(out)
+		if err != nil {
+			panic(http.ErrAbortHandler)
+		}
+		if again(resp) && time.Now().Before(deadline) && r.Context().Err() == nil {
+			resp.Body.Close()
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, resp.Body)
+		return
+	}
 }
 
 // CutResponse forwards the request, sends the response's status, headers (its full
