@@ -34,6 +34,7 @@ require (
 	google.golang.org/api v0.287.1
 	google.golang.org/protobuf v1.36.12
 	gopkg.in/DataDog/dd-trace-go.v1 v1.74.8
+	lukechampine.com/blake3 v1.4.1
 )
 
 require (

@@ -109,7 +109,7 @@ func TestDataDogReplayerNamespaceFromKey(t *testing.T) {
 	hist := workflowHistory(t, starter, id)
 
 	copied := memstore.New() // the DataDog blobs, copied under the reference's namespace
-	key, err := driver.Key("default", digest(input))
+	key, err := driver.Key("default", driver.SHA256, digest(input))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ func plant(t testing.TB, s driver.Store, b []byte, size, rawSize int64, comp cod
 	t.Helper()
 	sum := sha256.Sum256(b)
 	digest := hex.EncodeToString(sum[:])
-	key, err := driver.Key("default", digest)
+	key, err := driver.Key("default", driver.SHA256, digest)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -98,7 +98,7 @@ func (l Locator) Bound() int64 {
 func (l Locator) String() string {
 	switch {
 	case l.Reader == nil:
-		key, err := driver.Key(l.Namespace, l.Digest)
+		key, err := driver.Key(l.Namespace, driver.SHA256, l.Digest)
 		if err != nil {
 			return "key v1/" + l.Namespace + "/" + l.Algorithm + "/" + l.Digest
 		}

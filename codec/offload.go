@@ -69,7 +69,7 @@ func (c *Codec) offload(ctx context.Context, p *commonpb.Payload) (_ *commonpb.P
 	}
 	sum, chain := sha256chain.Sum(pieces, sha256chain.IntervalFor(size))
 	digest := hex.EncodeToString(sum[:])
-	key, err := driver.Key(c.opts.Namespace, digest)
+	key, err := driver.Key(c.opts.Namespace, driver.SHA256, digest)
 	if err != nil {
 		return nil, fmt.Errorf("codec encode: %w", err)
 	}

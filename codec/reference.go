@@ -88,7 +88,7 @@ func ParseReference(p *commonpb.Payload) (Reference, error) {
 // payload, an extstore claim); errors wrap ErrInvalidReference and name the field.
 func (r Reference) validate() error {
 	switch {
-	case !driver.IsSHA256Hex(r.SHA256):
+	case !driver.IsDigestHex(r.SHA256):
 		return fmt.Errorf("%w: field \"sha256\" is %q, want 64 lowercase hex digits", ErrInvalidReference, truncate(r.SHA256, 80))
 	case r.Size < 0:
 		return fmt.Errorf("%w: field \"size\" is negative (%d)", ErrInvalidReference, r.Size)

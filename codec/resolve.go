@@ -90,7 +90,7 @@ func (c *Codec) open(ctx context.Context, loc Locator) (io.ReadCloser, error) {
 	if loc.Reader != nil {
 		return loc.Reader.Open(ctx, loc)
 	}
-	key, err := driver.Key(loc.Namespace, loc.Digest)
+	key, err := driver.Key(loc.Namespace, driver.SHA256, loc.Digest)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidReference, err)
 	}

@@ -43,7 +43,7 @@ func newBlobAPI(store driver.Store, maxBlob int64, fail *storeFailures, log *slo
 
 func (h *blobAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt := requestInfoFrom(r.Context()).rt
-	key, err := driver.Key(rt.namespace, rt.digest)
+	key, err := driver.Key(rt.namespace, driver.SHA256, rt.digest)
 	if err != nil {
 		writeError(w, r, http.StatusBadRequest, "bad blob address: %v", err)
 		return

@@ -212,7 +212,7 @@ func TestClientDistrustsChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, _ := driver.Key("default", ref.SHA256)
+	key, _ := driver.Key("default", driver.SHA256, ref.SHA256)
 	rc, err := st.Get(context.Background(), key)
 	if err != nil {
 		t.Fatal(err)

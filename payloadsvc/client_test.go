@@ -68,7 +68,7 @@ func TestClientPutDuplicateSendsNoBody(t *testing.T) {
 	c := svc.client(t, blobclient.Options{})
 	ctx := testCtx(t, time.Minute)
 	b, digest := randomBlob(t, 4<<20)
-	key, _ := driver.Key("default", digest)
+	key, _ := driver.Key("default", driver.SHA256, digest)
 
 	if created, err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil || !created {
 		t.Fatalf("first Put = %v, %v; want created", created, err)
@@ -99,7 +99,7 @@ func TestClientPutDuplicateSendsNoBody(t *testing.T) {
 // retries are spent (no layer above may retry it again).
 func TestClientErrors(t *testing.T) {
 	_, digest := randomBlob(t, 10)
-	key, _ := driver.Key("default", digest)
+	key, _ := driver.Key("default", driver.SHA256, digest)
 	tests := []struct {
 		name        string
 		status      int
@@ -171,7 +171,7 @@ func TestClientRetriesTransientFailures(t *testing.T) {
 	}
 	ctx := testCtx(t, time.Minute)
 	b, digest := randomBlob(t, 300<<10)
-	key, _ := driver.Key("default", digest)
+	key, _ := driver.Key("default", driver.SHA256, digest)
 	if _, err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatalf("Put through a flaky service: %v", err)
 	}
@@ -192,7 +192,7 @@ func TestClientSendsToken(t *testing.T) {
 	svc := startService(t, nil, Options{Authorizer: auth})
 	ctx := testCtx(t, time.Minute)
 	b, digest := randomBlob(t, 1000)
-	key, _ := driver.Key("default", digest)
+	key, _ := driver.Key("default", driver.SHA256, digest)
 
 	if _, err := svc.client(t, blobclient.Options{Token: "s3cret"}).Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatalf("Put with the right token: %v", err)
@@ -205,7 +205,7 @@ func TestClientSendsToken(t *testing.T) {
 	if strings.Contains(err.Error(), "wrong") {
 		t.Fatalf("error %q repeats the token", err)
 	}
-	other, _ := driver.Key("other", digest)
+	other, _ := driver.Key("other", driver.SHA256, digest)
 	_, err = svc.client(t, blobclient.Options{Token: "s3cret"}).Get(ctx, other)
 	if !errors.As(err, &se) || se.StatusCode != http.StatusForbidden || !strings.Contains(se.Message, `"other"`) {
 		t.Fatalf("Get in another namespace: err = %v, want 403 naming the namespace", err)
@@ -250,7 +250,7 @@ func TestClientTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, digest := randomBlob(t, 10)
-	key, _ := driver.Key("default", digest)
+	key, _ := driver.Key("default", driver.SHA256, digest)
 	start := time.Now()
 	_, err = c.Touch(context.Background(), key)
 	elapsed := time.Since(start)
@@ -298,7 +298,7 @@ func TestGetBrokenMidStream(t *testing.T) {
 	c := svc.client(t, blobclient.Options{})
 	ctx := testCtx(t, time.Minute)
 	b, digest := randomBlob(t, 1<<20)
-	key, _ := driver.Key("default", digest)
+	key, _ := driver.Key("default", driver.SHA256, digest)
 	if _, err := mem.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatal(err)
 	}

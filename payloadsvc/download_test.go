@@ -70,7 +70,7 @@ func TestClientResumesBrokenDownload(t *testing.T) {
 	c := svc.client(t, blobclient.Options{})
 	ctx := testCtx(t, time.Minute)
 	b, digest := randomBlob(t, 8<<20)
-	key, _ := driver.Key("default", digest)
+	key, _ := driver.Key("default", driver.SHA256, digest)
 	if _, err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestClientResumesBrokenDownload(t *testing.T) {
 // is an error, never a short read.
 func TestClientResumeWithoutRanges(t *testing.T) {
 	b, digest := randomBlob(t, 1<<20)
-	key, _ := driver.Key("default", digest)
+	key, _ := driver.Key("default", driver.SHA256, digest)
 	var gets, breakEvery atomic.Int64
 	breakEvery.Store(2)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

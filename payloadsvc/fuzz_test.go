@@ -195,7 +195,7 @@ func FuzzReferenceSizes(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, size, raw int64, useZstd bool, blob []byte) {
 		digest := sha256Hex(blob)
-		key, _ := driver.Key("fuzz", digest)
+		key, _ := driver.Key("fuzz", driver.SHA256, digest)
 		if _, err := store.Put(context.Background(), key, bytes.NewReader(blob), int64(len(blob))); err != nil {
 			t.Fatal(err)
 		}

@@ -75,7 +75,7 @@ func TestBadInput(t *testing.T) {
 
 	// A blob whose stored bytes do not match their address: corrupt.
 	good, goodHex := randomBlob(t, 1000)
-	corruptKey, _ := driver.Key("default", goodHex)
+	corruptKey, _ := driver.Key("default", driver.SHA256, goodHex)
 	if _, err := svc.store.Put(ctx, corruptKey, bytes.NewReader(bytes.Repeat([]byte{'x'}, 1000)), 1000); err != nil {
 		t.Fatal(err)
 	}

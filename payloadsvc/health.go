@@ -17,7 +17,7 @@ const readyTimeout = 5 * time.Second
 
 // readyProbeKey is a key that normally does not exist: /readyz Touches it, and "not
 // found" proves the store answers.
-var readyProbeKey, _ = driver.Key("payloadsvc-readyz", strings.Repeat("0", 64))
+var readyProbeKey, _ = driver.Key("payloadsvc-readyz", driver.SHA256, strings.Repeat("0", 64))
 
 // health answers /healthz (the process is up) and /readyz (the store answers).
 type health struct {

@@ -65,7 +65,7 @@ func TestCodecServerNamespaceFromSDK(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the input in history is not a reference: %v", err)
 	}
-	key, _ := driver.Key("prod", r.SHA256)
+	key, _ := driver.Key("prod", driver.SHA256, r.SHA256)
 	if _, err := store.Touch(testCtx(t, time.Minute), key); err != nil {
 		t.Fatalf("no blob at %s: %v (keys: %v)", key, err, store.Keys())
 	}

@@ -107,7 +107,7 @@ func TestLoad(t *testing.T) {
 				if len(keys) == 0 || rng.IntN(2) == 0 {
 					binary.LittleEndian.PutUint64(buf, n) // a new blob each time
 					sum := sha256.Sum256(buf)
-					key, _ := driver.Key("load", hex.EncodeToString(sum[:]))
+					key, _ := driver.Key("load", driver.SHA256, hex.EncodeToString(sum[:]))
 					if _, err = c.Put(context.Background(), key, bytes.NewReader(buf), blobSize); err == nil {
 						keys = append(keys, key)
 						res.puts++

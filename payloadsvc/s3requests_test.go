@@ -108,7 +108,7 @@ func TestS3RequestsPerBlob(t *testing.T) {
 
 	t.Run("Client.Put", func(t *testing.T) {
 		b, digest := randomBlob(t, 32<<20)
-		key, _ := driver.Key("default", digest)
+		key, _ := driver.Key("default", driver.SHA256, digest)
 		s3n.take()
 		httpn.take()
 		if created, err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil || !created {

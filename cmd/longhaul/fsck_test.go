@@ -131,7 +131,7 @@ func (f *fsckFixture) start(t *testing.T, clients [2]client.Client) {
 		if err != nil {
 			t.Fatalf("workflow %d input is not a longhaul reference: %v", k, err)
 		}
-		f.keys[k], _ = driver.Key(fsckNS, ref.SHA256)
+		f.keys[k], _ = driver.Key(fsckNS, driver.SHA256, ref.SHA256)
 	}
 	for i := range fsckWorkflows {
 		f.byBlob[f.keys[i%fsckPayloads]] = append(f.byBlob[f.keys[i%fsckPayloads]], fsckWorkflowID(i))

@@ -47,7 +47,7 @@ func TestFsckVerifyMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
-	key, _ := driver.Key(ns, sum)
+	key, _ := driver.Key(ns, driver.SHA256, sum)
 	path, _ := fs.Path(key)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)

@@ -64,7 +64,7 @@ func randomKey(t *testing.T) (string, []byte) {
 	b := make([]byte, 20<<20) // over the part size: committed as parts, composed or blocks
 	_, _ = rand.Read(b)
 	sum := sha256.Sum256(b)
-	key, err := driver.Key("ops-sweep", hex.EncodeToString(sum[:]))
+	key, err := driver.Key("ops-sweep", driver.SHA256, hex.EncodeToString(sum[:]))
 	if err != nil {
 		t.Fatal(err)
 	}

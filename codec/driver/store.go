@@ -36,8 +36,8 @@ import (
 // ErrNotFound, ErrCorrupt or a cancelled context. No layer above retries a driver's
 // failure again. WithRetry adds retries to a driver that has none.
 //
-// Keys look like "v1/{namespace}/sha256/{hex}" (see Key); drivers may rely on
-// ValidateKey's grammar.
+// Keys look like "v1/{namespace}/sha256/{hex}" or "v2/{namespace}/blake3/{hex}" (see Key);
+// drivers may rely on ValidateKey's grammar.
 type Store interface {
 	Put(ctx context.Context, key string, src io.Reader, size int64) (created bool, err error)
 	Get(ctx context.Context, key string) (io.ReadCloser, error)
@@ -70,18 +70,49 @@ type Info struct {
 	ModTime time.Time
 }
 
-// KeyVersion is the first segment of every key; a new layout gets a new version.
-const KeyVersion = "v1"
+// The content-address hashes, as keys and references spell them. Each has its own key
+// version, so that the key names the hash and a blob of one never passes for the other.
+const (
+	// SHA256 addresses "v1/{namespace}/sha256/{hex}" (references v1; FIPS deployments).
+	SHA256 = "sha256"
+	// BLAKE3 addresses "v2/{namespace}/blake3/{hex}" (references v2).
+	BLAKE3 = "blake3"
+)
 
-// Key returns the key of a blob: "v1/{namespace}/sha256/{hex}".
-func Key(namespace, sha256Hex string) (string, error) {
+// keyVersions maps each hash to the first segment of its keys.
+var keyVersions = map[string]string{SHA256: "v1", BLAKE3: "v2"}
+
+// KeyVersions returns the first segments of all keys, "v1" and "v2": a store's blobs live
+// under them (sweeps and retention rules cover each).
+func KeyVersions() []string { return []string{"v1", "v2"} }
+
+// Key returns the key of a blob: "v1/{namespace}/sha256/{hex}" or
+// "v2/{namespace}/blake3/{hex}".
+func Key(namespace, algorithm, hexDigest string) (string, error) {
 	if err := ValidateNamespace(namespace); err != nil {
 		return "", err
 	}
-	if !IsSHA256Hex(sha256Hex) {
-		return "", fmt.Errorf("%w: sha256 %q is not 64 lowercase hex digits", ErrInvalidKey, truncate(sha256Hex, 80))
+	v, ok := keyVersions[algorithm]
+	if !ok {
+		return "", fmt.Errorf("%w: hash %q is none of %q, %q", ErrInvalidKey, truncate(algorithm, 40), SHA256, BLAKE3)
 	}
-	return KeyVersion + "/" + namespace + "/sha256/" + sha256Hex, nil
+	if !IsDigestHex(hexDigest) {
+		return "", fmt.Errorf("%w: %s %q is not 64 lowercase hex digits", ErrInvalidKey, algorithm, truncate(hexDigest, 80))
+	}
+	return v + "/" + namespace + "/" + algorithm + "/" + hexDigest, nil
+}
+
+// ParseKey splits a key of Key's grammar into its namespace, hash and digest; anything
+// else is ErrInvalidKey.
+func ParseKey(key string) (namespace, algorithm, hexDigest string, err error) {
+	parts := strings.Split(key, "/")
+	if len(parts) == 4 {
+		if want, err := Key(parts[1], parts[2], parts[3]); err == nil && want == key {
+			return parts[1], parts[2], parts[3], nil
+		}
+	}
+	return "", "", "", fmt.Errorf("%w: key %q is not v1/{namespace}/sha256/{hex} or v2/{namespace}/blake3/{hex}",
+		ErrInvalidKey, truncate(key, 160))
 }
 
 // ValidateNamespace checks a Temporal namespace name for use in a key: 1-255 characters
@@ -134,9 +165,9 @@ func badChar(s string) (byte, bool) {
 	return 0, false
 }
 
-// IsSHA256Hex reports whether s is a SHA-256 digest as keys spell it: 64 lowercase hex
-// digits.
-func IsSHA256Hex(s string) bool {
+// IsDigestHex reports whether s is a digest as keys spell it: 64 lowercase hex digits
+// (32-byte SHA-256 and BLAKE3 alike).
+func IsDigestHex(s string) bool {
 	if len(s) != 64 {
 		return false
 	}

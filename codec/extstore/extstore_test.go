@@ -83,7 +83,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("random payload stored with compression %q", got)
 	}
 	for i, cl := range claims {
-		key, err := driver.Key("prod", cl.ClaimData["sha256"])
+		key, err := driver.Key("prod", driver.SHA256, cl.ClaimData["sha256"])
 		if err != nil {
 			t.Fatal(err)
 		}

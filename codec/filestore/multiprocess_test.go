@@ -22,7 +22,7 @@ import (
 func blobFor(i int) ([]byte, string) {
 	b := bytes.Repeat([]byte(fmt.Sprintf("blob %d of the multi-process test;", i)), 8000)
 	sum := sha256.Sum256(b)
-	key, _ := driver.Key("mp", hex.EncodeToString(sum[:]))
+	key, _ := driver.Key("mp", driver.SHA256, hex.EncodeToString(sum[:]))
 	return b, key
 }
 

@@ -28,7 +28,7 @@ func MemoryBound(t testing.TB, ctx context.Context, s driver.Store, size, bound 
 		t.Fatal(err)
 	}
 	want := h.Sum(nil)
-	key, err := driver.Key("storetest", hex.EncodeToString(want))
+	key, err := driver.Key("storetest", driver.SHA256, hex.EncodeToString(want))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,7 +79,7 @@ func RandomBlob(t testing.TB, namespace string, n int) ([]byte, string) {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(b)
-	key, err := driver.Key(namespace, hex.EncodeToString(sum[:]))
+	key, err := driver.Key(namespace, driver.SHA256, hex.EncodeToString(sum[:]))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,18 +111,14 @@ func (c *Client) String() string { return "payloadsvc(" + c.base + ")" }
 // CloseIdleConnections closes the client's idle keep-alive connections.
 func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
-// blobURL maps a key "v1/{ns}/sha256/{hex}" to its URL.
+// blobURL maps a key "v1/{ns}/sha256/{hex}" or "v2/{ns}/blake3/{hex}" to its URL
+// ".../v1/namespaces/{ns}/blobs/{hash}/{hex}".
 func (c *Client) blobURL(key string) (string, error) {
-	parts := strings.Split(key, "/")
-	if len(parts) != 4 || parts[0] != driver.KeyVersion || parts[2] != "sha256" {
-		return "", fmt.Errorf("%w: key %q is not v1/{namespace}/sha256/{hex}", driver.ErrInvalidKey, key)
-	}
-	if want, err := driver.Key(parts[1], parts[3]); err != nil {
+	ns, alg, digest, err := driver.ParseKey(key)
+	if err != nil {
 		return "", err
-	} else if want != key {
-		return "", fmt.Errorf("%w: key %q", driver.ErrInvalidKey, key)
 	}
-	return c.base + "/v1/namespaces/" + url.PathEscape(parts[1]) + "/blobs/sha256/" + parts[3], nil
+	return c.base + "/v1/namespaces/" + url.PathEscape(ns) + "/blobs/" + alg + "/" + digest, nil
 }
 
 func (c *Client) newRequest(ctx context.Context, method, u string, body io.Reader) (*http.Request, error) {

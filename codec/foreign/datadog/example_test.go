@@ -25,7 +25,7 @@ func ExampleNewReader() {
 	digest := hex.EncodeToString(sum[:])
 
 	copied := memstore.New() // the DataDog bucket's blobs, copied under v1/{namespace}/sha256/{hex}
-	key, _ := driver.Key("default", digest)
+	key, _ := driver.Key("default", driver.SHA256, digest)
 	if _, err := copied.Put(context.Background(), key, bytes.NewReader(data), int64(len(data))); err != nil {
 		panic(err)
 	}

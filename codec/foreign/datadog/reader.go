@@ -118,7 +118,7 @@ func (r *Reader) Parse(c codec.Candidate) (codec.Locator, bool, error) {
 // until a body starts.
 func (r *Reader) Open(ctx context.Context, loc codec.Locator) (io.ReadCloser, error) {
 	if r.opts.Store != nil {
-		key, err := driver.Key(loc.Namespace, loc.Digest)
+		key, err := driver.Key(loc.Namespace, driver.SHA256, loc.Digest)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", codec.ErrInvalidReference, err)
 		}

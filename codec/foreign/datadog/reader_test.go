@@ -40,7 +40,7 @@ func TestDataDogReferences(t *testing.T) {
 	t.Run("from a store", func(t *testing.T) {
 		store := memstore.New()
 		sum := sha256.Sum256(orig.Data)
-		key, _ := driver.Key("default", hex.EncodeToString(sum[:]))
+		key, _ := driver.Key("default", driver.SHA256, hex.EncodeToString(sum[:]))
 		if _, err := store.Put(context.Background(), key, strings.NewReader(string(orig.Data)), int64(len(orig.Data))); err != nil {
 			t.Fatal(err)
 		}

@@ -29,7 +29,7 @@ func parseRef(version string, data []byte) (ref, string, error) {
 	}
 	sum, ok := strings.CutPrefix(r.Digest, "sha256:")
 	switch {
-	case !ok || !driver.IsSHA256Hex(sum):
+	case !ok || !driver.IsDigestHex(sum):
 		return r, "", fmt.Errorf("%w: DataDog reference field \"digest\" is %.80q, want sha256:<64 hex>", codec.ErrInvalidReference, r.Digest)
 	case r.Size < 0:
 		return r, "", fmt.Errorf("%w: DataDog reference field \"size\" is negative (%d)", codec.ErrInvalidReference, r.Size)

@@ -260,7 +260,7 @@ func trunc(s string) string {
 // isContentAddress reports whether s is 64 lowercase hex digits, the grammar of the
 // codec's content addresses.
 func isContentAddress(s string) bool {
-	_, err := driver.Key(codec.DefaultNamespace, s)
+	_, err := driver.Key(codec.DefaultNamespace, driver.SHA256, s)
 	return err == nil
 }
 

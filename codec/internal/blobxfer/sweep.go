@@ -11,7 +11,7 @@ import (
 )
 
 // BlobPrefix is where the store's blobs live: the prefix and the key version ("{prefix}v1/").
-func (l Location) BlobPrefix() string { return l.Prefix + driver.KeyVersion + "/" }
+func (l Location) BlobPrefix() string { return l.Prefix + driver.KeyVersions()[0] + "/" }
 
 // Sweep runs a store's SweepUploads: the report of a sweep begun now, filled by walk,
 // which lists the debris, adds it to the report and hands each failure on one item to

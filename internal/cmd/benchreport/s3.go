@@ -96,7 +96,7 @@ func (e *s3env) codecCase(ctx context.Context, name string, in input, comp codec
 			if wantZstd && r.Compression != codec.Zstd {
 				return fmt.Errorf("stored with compression %q, want zstd", r.Compression)
 			}
-			key, err := driver.Key(c.Namespace(), r.SHA256)
+			key, err := driver.Key(c.Namespace(), driver.SHA256, r.SHA256)
 			if err != nil {
 				return err
 			}

@@ -80,7 +80,7 @@ func TestBinaryTLS(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	b, digest := blob(t, 300<<10)
-	key, _ := driver.Key("default", digest)
+	key, _ := driver.Key("default", driver.SHA256, digest)
 	if _, err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatalf("Put over TLS: %v", err)
 	}
