@@ -1,7 +1,7 @@
 package payloadsvc
 
 import (
-	"crypto/sha256"
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -16,15 +16,17 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
+	"github.com/seed-a62fcf0e/longhaul/internal/contenthash"
 	"github.com/seed-a62fcf0e/longhaul/internal/sha256chain"
 )
 
-// blobAPI is the blob API: PUT, GET and HEAD of /v1/namespaces/{ns}/blobs/sha256/{hex},
-// under the namespace and auth layers.
+// blobAPI is the blob API: PUT, GET and HEAD of /v1/namespaces/{ns}/blobs/{hash}/{hex},
+// hash "sha256" or "blake3", under the namespace and auth layers.
 type blobAPI struct {
 	store   driver.Store
 	maxBlob int64                // Options.MaxBlobBytes
-	chains  *sha256chain.Limiter // PUT bodies' intervals hashed on spare cores
+	chains  *sha256chain.Limiter // sha256 PUT bodies' intervals hashed on spare cores
+	batches *batchSlots          // blake3 PUT bodies hashed in batches beside their reads
 	// verified holds the SHA-256 chains of the latest blobs whose PUT was verified
 	// through one, sent with the blob on GET so the client verifies it on all cores.
 	verified *lru.Cache[string, sha256chain.Chain]
@@ -38,19 +40,19 @@ func newBlobAPI(store driver.Store, maxBlob int64, fail *storeFailures, log *slo
 		return nil, fmt.Errorf("payloadsvc: chain cache: %w", err)
 	}
 	return &blobAPI{store: store, maxBlob: maxBlob, chains: sha256chain.NewLimiter(min(runtime.GOMAXPROCS(0), maxChainSlots)),
-		verified: verified, fail: fail, log: log}, nil
+		batches: newBatchSlots(maxBatchSlots), verified: verified, fail: fail, log: log}, nil
 }
 
 func (h *blobAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt := requestInfoFrom(r.Context()).rt
-	key, err := driver.Key(rt.namespace, driver.SHA256, rt.digest)
+	key, err := driver.Key(rt.namespace, rt.algorithm, rt.digest)
 	if err != nil {
 		writeError(w, r, http.StatusBadRequest, "bad blob address: %v", err)
 		return
 	}
 	switch r.Method {
 	case http.MethodPut:
-		h.putBlob(w, r, key, rt.digest)
+		h.putBlob(w, r, key, rt.algorithm, rt.digest)
 	case http.MethodGet:
 		h.getBlob(w, r, key)
 	case http.MethodHead:
@@ -74,11 +76,12 @@ const verifiedChains = 512
 // reading the body, so the answer (200) goes out before the body is read and a client
 // that sent "Expect: 100-continue" never uploads it (Go's server sends 100 Continue only
 // when the handler reads the body). Otherwise the verifying reader withholds the last
-// bytes of a body whose SHA-256 does not match the path, so the store commits nothing
-// (Store contract: a Put whose source fails commits nothing). A body sent with its
-// SHA-256 chain (sha256chain.Header, as the Client sends the codec's) is verified on
-// all cores, interval by interval, with the same strength.
-func (h *blobAPI) putBlob(w http.ResponseWriter, r *http.Request, key, digest string) {
+// bytes of a body whose hash (the path's algorithm) does not match the path, so the store
+// commits nothing (Store contract: a Put whose source fails commits nothing). A sha256
+// body sent with its SHA-256 chain (sha256chain.Header, as the Client sends the codec's)
+// is verified on all cores, interval by interval, with the same strength; a blake3 body
+// is, as BLAKE3 is a tree, without one.
+func (h *blobAPI) putBlob(w http.ResponseWriter, r *http.Request, key, alg, digest string) {
 	max := h.maxBlob
 	switch {
 	case r.ContentLength > max:
@@ -88,32 +91,16 @@ func (h *blobAPI) putBlob(w http.ResponseWriter, r *http.Request, key, digest st
 		writeError(w, r, http.StatusLengthRequired, "a blob PUT needs a Content-Length")
 		return
 	}
-	var chain sha256chain.Chain
-	if v := r.Header.Get(sha256chain.Header); v != "" {
-		var err error
-		if chain, err = sha256chain.Parse(v, r.ContentLength); err != nil {
-			writeError(w, r, http.StatusBadRequest, "bad %s header: %v", sha256chain.Header, err)
-			return
-		}
-	}
-	var want [sha256.Size]byte
-	if _, err := hex.Decode(want[:], []byte(digest)); err != nil {
-		writeError(w, r, http.StatusBadRequest, "bad blob address: %v", err)
+	check, chain, ok := h.newCheck(w, r, alg, digest)
+	if !ok {
 		return
 	}
-	if r.ContentLength == 0 && want != sha256.Sum256(nil) {
-		// A store may not read an empty source at all, so nothing would be checked.
-		writeError(w, r, http.StatusBadRequest, "digest mismatch: an empty body's sha256 is %x, path says %s; nothing stored",
-			sha256.Sum256(nil), digest)
-		return
-	}
-	body := &verifyingReader{r: r.Body, v: sha256chain.NewVerifier(want, r.ContentLength, chain, h.chains), size: r.ContentLength}
+	body := &verifyingReader{r: r.Body, v: check, alg: alg, size: r.ContentLength}
 	created, err := h.store.Put(r.Context(), key, body, r.ContentLength)
 	body.v.Wait()
 	switch {
 	case body.mismatch != nil:
-		why := strings.TrimPrefix(body.mismatch.Error(), sha256chain.ErrMismatch.Error()+": ")
-		writeError(w, r, http.StatusBadRequest, "digest mismatch: %s; nothing stored", why)
+		writeError(w, r, http.StatusBadRequest, "digest mismatch: %s; nothing stored", mismatchReason(body.mismatch))
 	case body.readErr != nil:
 		writeError(w, r, http.StatusBadRequest, "reading the body failed after %d bytes; nothing stored: %v", body.n, body.readErr)
 	case err != nil:
@@ -128,29 +115,87 @@ func (h *blobAPI) putBlob(w http.ResponseWriter, r *http.Request, key, digest st
 	}
 }
 
+// bodyCheck verifies a PUT body, written to it in order, against the digest of its
+// address: a *sha256chain.Verifier or a *blake3Check.
+type bodyCheck interface {
+	io.Writer
+	// Verify waits for the hashing and reports whether the whole body matched: nil, or
+	// an error wrapping the check's mismatch sentinel with what differs.
+	Verify() error
+	// Wait lets the hashing finish without a verdict (a body abandoned mid-way).
+	Wait()
+}
+
+// newCheck returns the check of a PUT body against digest by the path's algorithm:
+// SHA-256 through the chain the request may carry, BLAKE3 in batches on all cores. It
+// answers a bad request itself (false).
+func (h *blobAPI) newCheck(w http.ResponseWriter, r *http.Request, alg, digest string) (bodyCheck, sha256chain.Chain, bool) {
+	var chain sha256chain.Chain
+	if v := r.Header.Get(sha256chain.Header); v != "" {
+		if alg != driver.SHA256 {
+			writeError(w, r, http.StatusBadRequest, "a %s blob PUT takes no %s header: it is verified on all cores without one",
+				alg, sha256chain.Header)
+			return nil, chain, false
+		}
+		var err error
+		if chain, err = sha256chain.Parse(v, r.ContentLength); err != nil {
+			writeError(w, r, http.StatusBadRequest, "bad %s header: %v", sha256chain.Header, err)
+			return nil, chain, false
+		}
+	}
+	var want [contenthash.Size]byte
+	if _, err := hex.Decode(want[:], []byte(digest)); err != nil {
+		writeError(w, r, http.StatusBadRequest, "bad blob address: %v", err)
+		return nil, chain, false
+	}
+	if r.ContentLength == 0 {
+		hh, _ := contenthash.New(alg) // the route knows alg
+		if empty := hh.Sum(nil); !bytes.Equal(empty, want[:]) {
+			// A store may not read an empty source at all, so nothing would be checked.
+			writeError(w, r, http.StatusBadRequest, "digest mismatch: an empty body's %s is %x, path says %s; nothing stored",
+				alg, empty, digest)
+			return nil, chain, false
+		}
+	}
+	if alg == driver.BLAKE3 {
+		return newBlake3Check(want, r.ContentLength, h.batches), chain, true
+	}
+	return sha256chain.NewVerifier(want, r.ContentLength, chain, h.chains), chain, true
+}
+
 // verifyingReader hashes a request body as the store reads it. On the read that would
 // complete the body it checks the digest first and, on a mismatch, returns an error in
 // place of those bytes, so no store ever holds a whole unverified body.
 type verifyingReader struct {
 	r        io.Reader
-	v        *sha256chain.Verifier
+	v        bodyCheck
+	alg      string // the address's hash, named in the store's error
 	size, n  int64
-	mismatch error // the body does not match its address
+	mismatch error // the body does not match its address: what the check said
+	refused  error // what the store reads in place of the last bytes then
 	readErr  error // the client's body failed or ended short
 }
 
-// errDigestMismatch is what the store reads in place of a body's last bytes when the
-// body does not match its address.
-var errDigestMismatch = errors.New("payloadsvc: body does not match its sha256 address")
+// errDigestMismatch is what the store reads (wrapped, naming the hash and what differs)
+// in place of a body's last bytes when the body does not match its address.
+var errDigestMismatch = errors.New("payloadsvc: digest mismatch")
+
+// mismatchReason is what a check's mismatch error says differs, without its sentinel.
+func mismatchReason(err error) string {
+	if inner := errors.Unwrap(err); inner != nil {
+		return strings.TrimPrefix(err.Error(), inner.Error()+": ")
+	}
+	return err.Error()
+}
 
 func (v *verifyingReader) Read(p []byte) (int, error) {
 	switch {
-	case v.mismatch != nil:
-		return 0, errDigestMismatch
+	case v.refused != nil:
+		return 0, v.refused
 	case v.readErr != nil:
 		return 0, v.readErr
 	case v.n == v.size:
-		return 0, io.EOF // verified by the read that completed it (putBlob checks an empty one)
+		return 0, io.EOF // verified by the read that completed it (newCheck checks an empty one)
 	}
 	if left := v.size - v.n; int64(len(p)) > left {
 		p = p[:left]
@@ -160,7 +205,8 @@ func (v *verifyingReader) Read(p []byte) (int, error) {
 	v.n += int64(n)
 	if v.n == v.size {
 		if v.mismatch = v.v.Verify(); v.mismatch != nil {
-			return 0, errDigestMismatch
+			v.refused = fmt.Errorf("%w: body does not match its %s address: %s", errDigestMismatch, v.alg, mismatchReason(v.mismatch))
+			return 0, v.refused
 		}
 		return n, io.EOF
 	}

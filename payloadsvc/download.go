@@ -36,7 +36,7 @@ func (a *linkAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info := requestInfoFrom(r.Context())
 	ns, q := info.namespace, r.URL.Query()
 	want, err := hex.DecodeString(q.Get("sig"))
-	got, _ := hex.DecodeString(a.links.sign(ns, info.rt.digest, q))
+	got, _ := hex.DecodeString(a.links.sign(ns, info.rt.algorithm, info.rt.digest, q))
 	if err != nil || !hmac.Equal(want, got) {
 		a.refusals.note(r, ns, http.StatusForbidden, forbidden(ReasonBadSignature, "", "download link signature is not valid"))
 		writeError(w, r, http.StatusForbidden, "download link signature is not valid")
@@ -68,12 +68,13 @@ type downloads struct {
 }
 
 func (d *downloads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	digest := requestInfoFrom(r.Context()).rt.digest
+	rt := requestInfoFrom(r.Context()).rt
+	digest := rt.digest
 	c := codecFrom(r.Context())
 	loc, isRef, err := c.Locate(linkRefFrom(r.Context()))
 	switch {
-	case !isRef || (err == nil && loc.Digest != digest):
-		writeError(w, r, http.StatusBadRequest, "download link names no reference of this digest")
+	case !isRef || (err == nil && (loc.Digest != digest || loc.Algorithm != rt.algorithm)):
+		writeError(w, r, http.StatusBadRequest, "download link names no reference of this %s digest", rt.algorithm)
 		return
 	case err != nil:
 		d.fail.fail(w, r, "download", err)

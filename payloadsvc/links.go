@@ -43,8 +43,9 @@ const maxLinkRef = 64 << 10
 
 // path is the signed path and query of a download link: the reference payload itself
 // (base64url of its serialization), so the download parses it like a decode request,
-// whatever its kind. The signature covers the namespace, the reference, the expiry and
-// the subject the link was made for, whom the download's audit line names.
+// whatever its kind. The signature covers the namespace, the address (hash and digest),
+// the reference, the expiry and the subject the link was made for, whom the download's
+// audit line names.
 func (l *links) path(ns string, ref *commonpb.Payload, loc codec.Locator, exp time.Time, subject string) (string, error) {
 	raw, err := proto.MarshalOptions{Deterministic: true}.Marshal(ref)
 	if err != nil {
@@ -54,13 +55,14 @@ func (l *links) path(ns string, ref *commonpb.Payload, loc codec.Locator, exp ti
 	if subject != "" {
 		q.Set("sub", subject)
 	}
-	q.Set("sig", l.sign(ns, loc.Digest, q))
+	q.Set("sig", l.sign(ns, loc.Algorithm, loc.Digest, q))
 	return "/v1/download/" + url.PathEscape(ns) + "/" + loc.Algorithm + "/" + loc.Digest + "?" + q.Encode(), nil
 }
 
-// sign is hex HMAC-SHA256 over the namespace, digest, reference, expiry and subject.
-func (l *links) sign(ns, digest string, q url.Values) string {
+// sign is hex HMAC-SHA256 over the namespace, hash, digest, reference, expiry and
+// subject: a link signed for one hash of a digest opens no other.
+func (l *links) sign(ns, alg, digest string, q url.Values) string {
 	m := hmac.New(sha256.New, l.key)
-	fmt.Fprintf(m, "longhaul-download-v3\n%s\n%s\n%s\n%s\n%s", ns, digest, q.Get("r"), q.Get("exp"), q.Get("sub"))
+	fmt.Fprintf(m, "longhaul-download-v4\n%s\n%s\n%s\n%s\n%s\n%s", ns, alg, digest, q.Get("r"), q.Get("exp"), q.Get("sub"))
 	return hex.EncodeToString(m.Sum(nil))
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // TestLinkAuthLayer: a download link passes when its signature covers the namespace,
-// digest, reference, expiry and subject, and it has not expired; the reference it carries
+// hash, digest, reference, expiry and subject, and it has not expired; the reference it carries
 // goes down to the download, and the subject to the audit line. A refusal is 403 with its
 // reason counted.
 func TestLinkAuthLayer(t *testing.T) {
@@ -44,6 +44,7 @@ func TestLinkAuthLayer(t *testing.T) {
 		{"valid", good, statusNext, ""},
 		{"other subject", strings.Replace(good, "sub=alice", "sub=mallory", 1), 403, ReasonBadSignature},
 		{"other namespace", strings.Replace(good, "/download/default/", "/download/other/", 1), 403, ReasonBadSignature},
+		{"other hash of the digest", strings.Replace(good, "/sha256/", "/blake3/", 1), 403, ReasonBadSignature},
 		{"expired", expired, 403, ReasonExpired},
 		{"signed junk", badRef, 400, ""},
 	} {
@@ -80,8 +81,8 @@ func resign(t *testing.T, l *links, link string, edit func(url.Values)) string {
 	}
 	q := u.Query()
 	edit(q)
-	parts := strings.Split(u.Path, "/") // /v1/download/{ns}/sha256/{digest}
-	q.Set("sig", l.sign(parts[3], parts[5], q))
+	parts := strings.Split(u.Path, "/") // /v1/download/{ns}/{hash}/{digest}
+	q.Set("sig", l.sign(parts[3], parts[4], parts[5], q))
 	u.RawQuery = q.Encode()
 	return u.String()
 }

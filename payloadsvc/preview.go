@@ -11,6 +11,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // PreviewHeader lets a codec request choose previews: "1" previews every offloaded
@@ -29,8 +30,12 @@ const previewHeadBytes = 1 << 10
 type Preview struct {
 	// Size is the length of the payload's data in bytes.
 	Size int `json:"size"`
-	// SHA256 is the content address of the stored blob (the reference's sha256).
-	SHA256 string `json:"sha256"`
+	// SHA256 is the content address of the stored blob for a reference by SHA-256 (v1:
+	// the reference's sha256); "" otherwise.
+	SHA256 string `json:"sha256,omitempty"`
+	// BLAKE3 is the content address of the stored blob for a reference by BLAKE3 (v2: the
+	// reference's blake3); "" otherwise.
+	BLAKE3 string `json:"blake3,omitempty"`
 	// Encoding is the payload's metadata encoding, e.g. "json/plain".
 	Encoding string `json:"encoding"`
 	// Head is the start of the data (at most 1 KiB, cut at a character boundary; bytes
@@ -105,12 +110,16 @@ func (l *links) preview(r *http.Request, ns string, ref, decoded *commonpb.Paylo
 	}
 	w := previewWrapper{Preview: Preview{
 		Size:     len(data),
-		SHA256:   loc.Digest,
 		Encoding: string(decoded.GetMetadata()["encoding"]),
 		Head:     strings.ToValidUTF8(string(head), "\uFFFD"),
 		Download: l.baseURL(r) + link,
 		Expires:  exp.UTC(),
 	}}
+	if loc.Algorithm == driver.BLAKE3 {
+		w.Preview.BLAKE3 = loc.Digest
+	} else {
+		w.Preview.SHA256 = loc.Digest
+	}
 	var body bytes.Buffer
 	enc := json.NewEncoder(&body)
 	enc.SetEscapeHTML(false) // people read the link: keep "&" as is

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // Route names, used as the metrics label and in the access log.
@@ -26,9 +28,13 @@ const (
 type route struct {
 	name      string
 	namespace string
-	hasNS     bool // the path names a namespace (possibly empty or invalid)
+	hasNS     bool   // the path names a namespace (possibly empty or invalid)
+	algorithm string // the hash the digest is of: driver.SHA256 or driver.BLAKE3
 	digest    string
 }
+
+// isContentHash reports whether a path segment names a hash of content addresses.
+func isContentHash(seg string) bool { return seg == driver.SHA256 || seg == driver.BLAKE3 }
 
 func parseRoute(escapedPath string) route {
 	segs := strings.Split(escapedPath, "/")
@@ -48,10 +54,10 @@ func parseRoute(escapedPath string) route {
 		return route{name: routeReadyz}
 	case n == 2 && segs[1] == "metrics":
 		return route{name: routeMetrics}
-	case n >= 6 && segs[1] == "v1" && segs[2] == "namespaces" && segs[n-3] == "blobs" && segs[n-2] == "sha256":
-		return route{name: routeBlob, namespace: strings.Join(segs[3:n-3], "/"), hasNS: true, digest: segs[n-1]}
-	case n >= 5 && segs[1] == "v1" && segs[2] == "download" && segs[n-2] == "sha256":
-		return route{name: routeDownload, namespace: strings.Join(segs[3:n-2], "/"), hasNS: true, digest: segs[n-1]}
+	case n >= 6 && segs[1] == "v1" && segs[2] == "namespaces" && segs[n-3] == "blobs" && isContentHash(segs[n-2]):
+		return route{name: routeBlob, namespace: strings.Join(segs[3:n-3], "/"), hasNS: true, algorithm: segs[n-2], digest: segs[n-1]}
+	case n >= 5 && segs[1] == "v1" && segs[2] == "download" && isContentHash(segs[n-2]):
+		return route{name: routeDownload, namespace: strings.Join(segs[3:n-2], "/"), hasNS: true, algorithm: segs[n-2], digest: segs[n-1]}
 	case n >= 3 && segs[1] == "codec" && (segs[n-1] == "encode" || segs[n-1] == "decode"):
 		// Temporal's protocol matches on the suffix; empty segments ("/codec//decode",
 		// from an endpoint with a trailing slash) are tolerated.

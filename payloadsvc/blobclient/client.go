@@ -155,7 +155,7 @@ func (c *Client) Put(ctx context.Context, key string, src io.Reader, size int64)
 	if err != nil {
 		return false, fmt.Errorf("payloadsvc put %s: %w", key, driver.Permanent(err))
 	}
-	chain := chainHeader(src, size)
+	chain := chainHeader(key, src, size)
 	var created bool
 	err = driver.Retry(ctx, c.opts.Retry, func(ctx context.Context) error {
 		var err error
@@ -169,10 +169,12 @@ func (c *Client) Put(ctx context.Context, key string, src io.Reader, size int64)
 }
 
 // chainHeader is the SHA-256 chain of a source that offers one (the codec's), so the
-// service verifies the body on all its cores; "" when there is none for this size.
-func chainHeader(src io.Reader, size int64) string {
+// service verifies the body on all its cores; "" when there is none for this size, and
+// for a key by another hash (the service verifies BLAKE3 on all cores without one, and
+// refuses a chain with it).
+func chainHeader(key string, src io.Reader, size int64) string {
 	ch, ok := src.(driver.SHA256Chainer)
-	if !ok {
+	if _, alg, _, _ := driver.ParseKey(key); !ok || alg != driver.SHA256 {
 		return ""
 	}
 	iv, states := ch.SHA256Chain()
