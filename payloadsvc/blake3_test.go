@@ -147,9 +147,9 @@ func TestBlobAPIBlake3(t *testing.T) {
 	}
 }
 
-// TestBlake3Check: every way of writing a body (in small reads, in large ones, whole;
-// batched or inline) verifies the true body, and refuses a flipped byte, a short body and
-// a long one.
+// TestBlake3Check: every way of writing a body (in small reads, in large ones, both in
+// turn; batched or not) verifies the true body, and refuses a flipped byte, a short body
+// and a long one.
 func TestBlake3Check(t *testing.T) {
 	for _, size := range []int{0, 1, hashBatch - 1, hashBatch, hashBatch + 1, 3*hashBatch + 5} {
 		body, _ := randomBlob(t, size)
@@ -157,11 +157,11 @@ func TestBlake3Check(t *testing.T) {
 		h, _ := contenthash.New(driver.BLAKE3)
 		h.Write(body)
 		h.Sum(want[:0])
-		for _, chunk := range []int{1000, 64 << 10, 3 << 20} {
+		for _, chunks := range [][]int{{1000}, {64 << 10}, {3 << 20}, {1000, 2 << 20, 70000, hashBatch, 5}} {
 			for _, slots := range []*batchSlots{nil, newBatchSlots(1)} {
 				write := func(c *blake3Check, b []byte) {
-					for len(b) > 0 {
-						k := min(chunk, len(b))
+					for i := 0; len(b) > 0; i++ {
+						k := min(chunks[i%len(chunks)], len(b))
 						c.Write(b[:k])
 						b = b[k:]
 					}
@@ -169,7 +169,7 @@ func TestBlake3Check(t *testing.T) {
 				c := newBlake3Check(want, int64(size), slots)
 				write(c, body)
 				if err := c.Verify(); err != nil {
-					t.Fatalf("size %d chunk %d slots %v: true body: %v", size, chunk, slots != nil, err)
+					t.Fatalf("size %d chunks %v slots %v: true body: %v", size, chunks, slots != nil, err)
 				}
 				c.Wait() // after Verify: nothing more to do
 				if slots != nil && len(slots.slots) != 0 {
@@ -184,7 +184,7 @@ func TestBlake3Check(t *testing.T) {
 					c := newBlake3Check(want, int64(size), slots)
 					write(c, b)
 					if err := c.Verify(); !errors.Is(err, errBlake3Mismatch) {
-						t.Fatalf("size %d chunk %d slots %v: %s body: %v, want errBlake3Mismatch", size, chunk, slots != nil, name, err)
+						t.Fatalf("size %d chunks %v slots %v: %s body: %v, want errBlake3Mismatch", size, chunks, slots != nil, name, err)
 					}
 				}
 			}
@@ -192,27 +192,32 @@ func TestBlake3Check(t *testing.T) {
 	}
 }
 
-// TestBlake3CheckSlots: checks beyond the slots hash inline, and an abandoned check
-// gives its slot back.
+// TestBlake3CheckSlots: small writes are batched while a slot is free, else hashed as
+// they come; an abandoned check gives its batch back.
 func TestBlake3CheckSlots(t *testing.T) {
 	slots := newBatchSlots(1)
 	var want [contenthash.Size]byte
 	first := newBlake3Check(want, 4*hashBatch, slots)
 	second := newBlake3Check(want, 4*hashBatch, slots)
-	if first.work == nil || second.work != nil {
-		t.Fatalf("batched: first %v, second %v; want the first only (one slot)", first.work != nil, second.work != nil)
+	first.Write(make([]byte, 1000))
+	second.Write(make([]byte, 1000))
+	if len(first.batch) != 1000 || second.batch != nil || !second.noBatch {
+		t.Fatalf("first batched %d bytes, second %v (noBatch %v); want the first only (one slot)", len(first.batch), second.batch, second.noBatch)
 	}
-	first.Write(make([]byte, 2*hashBatch+10)) // abandoned mid-way
-	first.Wait()
+	first.Write(make([]byte, 2*hashBatch)) // fills the batch and sends it, then hashes the rest in place
+	if first.batch != nil || first.pair == nil || len(slots.slots) != 1 {
+		t.Fatalf("first holds %d bytes after a large write, want none, and still its slot", len(first.batch))
+	}
+	first.Wait() // abandoned mid-way
 	second.Wait()
 	if len(slots.slots) != 0 {
 		t.Fatal("the abandoned check kept its slot")
 	}
-	if third := newBlake3Check(want, 4*hashBatch, slots); third.work == nil {
+	third := newBlake3Check(want, 4*hashBatch, slots)
+	if third.Write(make([]byte, 10)); third.batch == nil {
 		t.Fatal("a check after the slot came back hashes inline")
-	} else {
-		third.Wait()
 	}
+	third.Wait()
 }
 
 // TestBlobAPIBlake3Concurrent: PUTs of many blobs at once, more than the slots, each

@@ -11,102 +11,80 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/internal/contenthash"
 )
 
-// hashBatch is how much of a body a blake3Check hands BLAKE3 at once. A request body
-// arrives in reads of what the socket holds (tens of KiB), and BLAKE3 spreads a Write
-// over the cores only by its subtrees of 16 KiB; a batch of 1 MiB gives every core
-// dozens of them, and costs one copy at memory speed.
+// hashBatch is how much of a body a blake3Check hands BLAKE3 at once, at least. BLAKE3
+// spreads a Write over the cores by its subtrees of 16 KiB, one goroutine each: a batch
+// of 1 MiB gives every core dozens of them, where a read of 32 KiB (a store copying
+// through io.Copy's buffer) would pay for two goroutines to hash it.
 const hashBatch = 1 << 20
 
-// maxBatchSlots bounds the blake3Checks that hash beside their reads at once: each holds
-// two batches, so at most 16 MiB whatever the load; the others hash inline.
+// maxBatchSlots bounds the blake3Checks that batch small reads at once: each holds two
+// batches, 16 MiB in all; the others hash each read as it comes.
 const maxBatchSlots = 8
 
 // errBlake3Mismatch is returned (wrapped) by a blake3Check's Verify when the body does
 // not hash to the digest of its address.
 var errBlake3Mismatch = errors.New("payloadsvc: body does not match its blake3 digest")
 
-// batchSlots bounds the blake3Checks that hash in batches beside the reads, across all
-// PUTs, and recycles their batches. When no slot is free a check hashes each read inline,
-// serially and without a copy, so a busy service degrades to one pass per body on the
-// request's goroutine (the cores are busy then anyway).
+// batchSlots bounds the batches of blake3Checks across all PUTs and recycles them. When
+// no slot is free a check hashes each read as it comes, so memory stays under
+// slots × 2 × hashBatch whatever the load.
 type batchSlots struct {
 	slots chan struct{}
-	bufs  sync.Pool
+	pairs sync.Pool // *[2][]byte
 }
 
 func newBatchSlots(n int) *batchSlots {
 	return &batchSlots{slots: make(chan struct{}, max(n, 0))}
 }
 
-// take returns the two empty batches of a slot, or false when none is free.
-func (s *batchSlots) take() (a, b []byte, ok bool) {
+// take returns a slot's two empty batches, or nil when no slot is free.
+func (s *batchSlots) take() *[2][]byte {
 	if s == nil {
-		return nil, nil, false
+		return nil
 	}
 	select {
 	case s.slots <- struct{}{}:
 	default:
-		return nil, nil, false
+		return nil
 	}
-	return s.get(), s.get(), true
+	if p, ok := s.pairs.Get().(*[2][]byte); ok {
+		return p
+	}
+	return &[2][]byte{make([]byte, 0, hashBatch), make([]byte, 0, hashBatch)}
 }
 
-func (s *batchSlots) get() []byte {
-	if b, ok := s.bufs.Get().(*[]byte); ok {
-		return (*b)[:0]
-	}
-	return make([]byte, 0, hashBatch)
-}
-
-// give returns a slot's batches.
-func (s *batchSlots) give(a, b []byte) {
-	s.bufs.Put(&a)
-	s.bufs.Put(&b)
+func (s *batchSlots) give(p *[2][]byte) {
+	s.pairs.Put(p)
 	<-s.slots
 }
 
-// blake3Check verifies a PUT body, written to it in order, against a BLAKE3 digest. With
-// a slot it copies the body into batches and hashes each in a goroutine beside the reads,
-// so the next batch is read while the last is hashed on all cores; without one (a body
-// of one batch or less, or every slot taken) it hashes each write inline.
+// blake3Check verifies a PUT body, written to it in order, against a BLAKE3 digest,
+// handing BLAKE3 large slices so it hashes them on all cores. A write of a batch or more
+// (a store reading into a large buffer gets what the socket holds, often MiBs) is hashed
+// in place, without a copy. Smaller writes are copied into a batch, and a full batch is
+// hashed by a goroutine beside the writes, so the next batch is read meanwhile. Without
+// a slot (every one taken, or a body of one batch or less) each write is hashed as it
+// comes.
 type blake3Check struct {
 	want    [contenthash.Size]byte
 	size, n int64
 	over    bool // more bytes than size were written
 	h       hash.Hash
 	slots   *batchSlots
+	noBatch bool // hash each write as it comes
 
-	batch  []byte        // being filled; nil: take one from free
-	free   chan []byte   // the slot's empty batches
-	work   chan []byte   // full batches for the hashing goroutine; nil: inline
-	done   chan struct{} // closed when the goroutine has hashed all of work
-	closed bool
+	pair     *[2][]byte    // the slot's batches; nil until a small write needs one
+	batch    []byte        // being filled; nil: none
+	spare    [][]byte      // neither being filled nor hashed
+	inFlight int           // sent to the goroutine, not back yet
+	work     chan []byte   // full batches for the goroutine; nil until the first
+	hashed   chan []byte   // batches the goroutine has hashed
+	done     chan struct{} // closed when the goroutine has ended
 }
 
 func newBlake3Check(want [contenthash.Size]byte, size int64, slots *batchSlots) *blake3Check {
 	h, _ := contenthash.New(driver.BLAKE3) // a known name: never fails
-	c := &blake3Check{want: want, size: size, h: h, slots: slots}
-	if size <= hashBatch {
-		return c
-	}
-	a, b, ok := slots.take()
-	if !ok {
-		return c
-	}
-	c.free, c.work, c.done = make(chan []byte, 2), make(chan []byte, 2), make(chan struct{})
-	c.free <- a
-	c.free <- b
-	go c.hashBatches()
-	return c
-}
-
-// hashBatches hashes the full batches in order and hands each back to be filled again.
-func (c *blake3Check) hashBatches() {
-	defer close(c.done)
-	for b := range c.work {
-		c.h.Write(b)
-		c.free <- b[:0]
-	}
+	return &blake3Check{want: want, size: size, h: h, slots: slots, noBatch: size <= hashBatch}
 }
 
 // Write feeds the next bytes of the body; bytes past its size are a mismatch.
@@ -117,39 +95,85 @@ func (c *blake3Check) Write(p []byte) (int, error) {
 		p = p[:int64(len(p))-over]
 	}
 	c.n += int64(len(p))
-	if c.work == nil {
-		c.h.Write(p)
-		return written, nil
-	}
 	for len(p) > 0 {
-		if c.batch == nil {
-			c.batch = <-c.free
+		if len(c.batch) == 0 && (len(p) >= hashBatch || c.noBatch) {
+			c.idle()
+			c.h.Write(p)
+			return written, nil
+		}
+		if c.batch == nil && !c.nextBatch() {
+			c.noBatch = true
+			continue
 		}
 		k := copy(c.batch[len(c.batch):cap(c.batch)], p)
 		c.batch, p = c.batch[:len(c.batch)+k], p[k:]
 		if len(c.batch) == cap(c.batch) {
-			c.work <- c.batch
-			c.batch = nil
+			c.send()
 		}
 	}
 	return written, nil
 }
 
-// Wait hashes what was written and gives the slot back; it is all Verify waits for, and
-// what a body abandoned mid-way needs.
-func (c *blake3Check) Wait() {
-	if c.closed || c.work == nil {
-		c.closed = true
-		return
+// nextBatch starts an empty batch: a spare one, else the next the goroutine hands back;
+// false when no slot is free.
+func (c *blake3Check) nextBatch() bool {
+	if c.pair == nil {
+		if c.pair = c.slots.take(); c.pair == nil {
+			return false
+		}
+		c.spare = append(c.spare, c.pair[0], c.pair[1])
 	}
-	c.closed = true
+	if len(c.spare) == 0 {
+		c.spare = append(c.spare, <-c.hashed)
+		c.inFlight--
+	}
+	c.batch, c.spare = c.spare[len(c.spare)-1][:0], c.spare[:len(c.spare)-1]
+	return true
+}
+
+// send hands the full batch to the goroutine, started on the first.
+func (c *blake3Check) send() {
+	if c.work == nil {
+		c.work, c.hashed, c.done = make(chan []byte, 2), make(chan []byte, 2), make(chan struct{})
+		go func() {
+			defer close(c.done)
+			for b := range c.work {
+				c.h.Write(b)
+				c.hashed <- b
+			}
+		}()
+	}
+	c.work <- c.batch
+	c.batch = nil
+	c.inFlight++
+}
+
+// idle waits until the goroutine has hashed every batch sent, so the hash is this
+// goroutine's to write.
+func (c *blake3Check) idle() {
+	for ; c.inFlight > 0; c.inFlight-- {
+		c.spare = append(c.spare, <-c.hashed)
+	}
+}
+
+// Wait hashes what is left of the batch, ends the goroutine and gives the slot back; it
+// is all Verify waits for, and what a body abandoned mid-way needs.
+func (c *blake3Check) Wait() {
+	c.idle()
 	if c.batch != nil {
-		c.work <- c.batch
+		c.h.Write(c.batch)
 		c.batch = nil
 	}
-	close(c.work)
-	<-c.done
-	c.slots.give(<-c.free, <-c.free)
+	if c.work != nil {
+		close(c.work)
+		<-c.done
+		c.work = nil
+	}
+	if c.pair != nil {
+		c.pair[0], c.pair[1] = c.pair[0][:0], c.pair[1][:0]
+		c.slots.give(c.pair)
+		c.pair, c.spare = nil, nil
+	}
 }
 
 // Verify reports whether the whole body matched: nil, or an error wrapping

@@ -26,7 +26,7 @@ type blobAPI struct {
 	store   driver.Store
 	maxBlob int64                // Options.MaxBlobBytes
 	chains  *sha256chain.Limiter // sha256 PUT bodies' intervals hashed on spare cores
-	batches *batchSlots          // blake3 PUT bodies hashed in batches beside their reads
+	batches *batchSlots          // blake3 PUT bodies' small reads hashed in batches beside them
 	// verified holds the SHA-256 chains of the latest blobs whose PUT was verified
 	// through one, sent with the blob on GET so the client verifies it on all cores.
 	verified *lru.Cache[string, sha256chain.Chain]

@@ -19,6 +19,7 @@ type handler struct {
 	metrics  *metrics
 	codecs   *codecs
 	links    *links
+	blobs    *blobAPI
 }
 
 // NewHandler returns the payload service for store: the blob API, the Temporal codec
@@ -56,7 +57,7 @@ func NewHandler(store driver.Store, opts Options) (http.Handler, error) {
 	p.links = &links{key: opts.SigningKey, ttl: opts.DownloadTTL, publicURL: opts.PublicURL, now: time.Now}
 	p.health = &health{store: store, interval: opts.ReadyInterval, log: opts.Logger}
 	p.refusals = refusals{log: opts.Logger, counter: p.metrics.authRefusals}
-	return &handler{Handler: p.compose(), inflight: p.budget, metrics: p.metrics, codecs: p.codecs, links: p.links}, nil
+	return &handler{Handler: p.compose(), inflight: p.budget, metrics: p.metrics, codecs: p.codecs, links: p.links, blobs: p.blobs}, nil
 }
 
 // parts is the state of the layers and routes, each part owned by one of them.
