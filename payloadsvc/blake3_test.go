@@ -7,15 +7,19 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
+	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 	"github.com/seed-a62fcf0e/longhaul/internal/contenthash"
 	"github.com/seed-a62fcf0e/longhaul/internal/sha256chain"
+	"github.com/seed-a62fcf0e/longhaul/payloadsvc/blobclient"
 )
 
 func blake3Hex(b []byte) string {
@@ -246,5 +250,67 @@ func TestBlobAPIBlake3Concurrent(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// TestClientSendsNoChainForBlake3: a source that offers its SHA-256 chain (the codec's)
+// PUT under a v2 key goes without it, since the service refuses a chain with a blake3
+// PUT; under a v1 key the chain goes along.
+func TestClientSendsNoChainForBlake3(t *testing.T) {
+	svc := startService(t, nil, Options{})
+	var mu sync.Mutex
+	seen := map[string]string{} // hash in the path -> chain header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut {
+			mu.Lock()
+			seen[parseRoute(r.URL.EscapedPath()).algorithm] = r.Header.Get(sha256chain.Header)
+			mu.Unlock()
+		}
+		svc.h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	cl, err := blobclient.New(srv.URL, blobclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, shaHex := randomBlob(t, 3*sha256chain.MinInterval+5)
+	_, chain := sha256chain.Sum([][]byte{b}, sha256chain.MinInterval)
+	ctx := testCtx(t, time.Minute)
+	for alg, digest := range map[string]string{driver.SHA256: shaHex, driver.BLAKE3: blake3Hex(b)} {
+		key, _ := driver.Key("default", alg, digest)
+		src := chainedReader{Reader: bytes.NewReader(b), chain: chain}
+		if created, err := cl.Put(ctx, key, src, int64(len(b))); err != nil || !created {
+			t.Fatalf("Put %s = %v, %v; want created", key, created, err)
+		}
+		storetest.EqualBlobs(t, storetest.ReadBlob(t, ctx, cl, key), b)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if seen[driver.SHA256] == "" || seen[driver.BLAKE3] != "" {
+		t.Fatalf("chain headers sent: %q; want one with the sha256 PUT only", seen)
+	}
+}
+
+// TestClientBlake3Dedupe: a second Put of a v2 key the service has is answered before
+// the body leaves the client, as for v1.
+func TestClientBlake3Dedupe(t *testing.T) {
+	svc := startService(t, nil, Options{})
+	c := svc.client(t, blobclient.Options{})
+	ctx := testCtx(t, time.Minute)
+	b, _ := randomBlob(t, 4<<20)
+	key, _ := driver.Key("default", driver.BLAKE3, blake3Hex(b))
+	if created, err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil || !created {
+		t.Fatalf("first Put = %v, %v; want created", created, err)
+	}
+	before := svc.wire.n.Load()
+	if created, err := c.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil || created {
+		t.Fatalf("Put of a present blob = %v, %v; want not created", created, err)
+	}
+	if got := svc.wire.n.Load() - before; got > 4<<10 {
+		t.Fatalf("Put of a present blob: server read %d bytes, want only headers", got)
+	}
+	info, err := c.Touch(ctx, key)
+	if err != nil || info.Size != int64(len(b)) {
+		t.Fatalf("Touch = %+v, %v; want size %d", info, err, len(b))
 	}
 }

@@ -20,7 +20,8 @@ import (
 )
 
 // TestClientConformance runs the Store conformance suite against the Client talking to
-// a real HTTP server, backed by each local driver.
+// a real HTTP server, backed by each local driver, with keys of both versions: v1
+// (sha256) and v2 (blake3), each verified by its hash on the way in.
 func TestClientConformance(t *testing.T) {
 	drivers := []struct {
 		name     string
@@ -36,12 +37,14 @@ func TestClientConformance(t *testing.T) {
 		}},
 	}
 	for _, d := range drivers {
-		t.Run(d.name, func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) driver.Store {
-				svc := startService(t, d.newStore(t), Options{})
-				return svc.client(t, blobclient.Options{})
+		for _, alg := range []string{driver.SHA256, driver.BLAKE3} {
+			t.Run(d.name+"/"+alg, func(t *testing.T) {
+				storetest.RunWithOptions(t, func(t *testing.T) driver.Store {
+					svc := startService(t, d.newStore(t), Options{})
+					return svc.client(t, blobclient.Options{})
+				}, storetest.Options{Hash: alg})
 			})
-		})
+		}
 	}
 }
 

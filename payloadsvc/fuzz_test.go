@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"runtime"
 	"slices"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
+	"github.com/seed-a62fcf0e/longhaul/internal/sha256chain"
 )
 
 // discardStore accepts every Put and keeps nothing, so encode fuzzing does not grow.
@@ -212,6 +214,67 @@ func FuzzReferenceSizes(f *testing.F) {
 		checkCodecAnswer(t, body, rec, 200, 400, 413, 502)
 		if grew := after.TotalAlloc - before.TotalAlloc; grew > 16*maxBlob {
 			t.Fatalf("size %d rawSize %d (blob of %d bytes): the request allocated %d bytes", size, raw, len(blob), grew)
+		}
+	})
+}
+
+// FuzzBlobPut PUTs arbitrary bodies under arbitrary digests of both hashes, with or
+// without a SHA-256 chain header: a PUT creates a blob only under the digest of its body
+// by the path's hash, answers 200 only for a blob the store has, and refuses the rest
+// with 400; nothing is ever stored under a digest its bytes do not have.
+func FuzzBlobPut(f *testing.F) {
+	hello, big := []byte("hello"), bytes.Repeat([]byte("0123456789abcdef"), 100<<10) // big: 1.6 MiB, over a batch
+	for _, s := range []struct {
+		blake3       bool
+		digest, body string
+		chain        string
+	}{
+		{true, blake3Hex(hello), "hello", ""},
+		{false, sha256Hex(hello), "hello", ""},
+		{true, sha256Hex(hello), "hello", ""}, // a sha256 digest under the blake3 path
+		{false, blake3Hex(hello), "hello", ""},
+		{true, strings.ToUpper(blake3Hex(hello)), "hello", ""},
+		{true, blake3Hex(nil), "", ""},
+		{true, blake3Hex(hello), "", ""},
+		{true, blake3Hex(big), string(big), ""},
+		{true, blake3Hex(big), string(big[1:]), ""},
+		{true, blake3Hex(big), string(big), chainOf(big)},
+		{false, sha256Hex(big), string(big), chainOf(big)},
+		{false, sha256Hex(big), string(big), chainOf(big[1:])},
+		{true, "../../etc/passwd", "hello", ""},
+		{true, "", "hello", ""},
+	} {
+		f.Add(s.blake3, s.digest, []byte(s.body), s.chain)
+	}
+	store := memstore.New()
+	h := fuzzHandler(f, store)
+	f.Fuzz(func(t *testing.T, useBlake3 bool, digest string, body []byte, chain string) {
+		alg, want := driver.SHA256, sha256Hex(body)
+		if useBlake3 {
+			alg, want = driver.BLAKE3, blake3Hex(body)
+		}
+		path := "/v1/namespaces/fuzz/blobs/" + alg + "/" + url.PathEscape(digest)
+		key, keyErr := driver.Key("fuzz", alg, digest)
+		_, had := store.Touch(context.Background(), key)
+		req := httptest.NewRequest(http.MethodPut, path, bytes.NewReader(body))
+		if chain != "" {
+			req.Header.Set(sha256chain.Header, chain)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		switch {
+		case rec.Code == http.StatusCreated && digest == want && had != nil:
+		case rec.Code == http.StatusOK && had == nil:
+		case rec.Code == http.StatusBadRequest:
+			var eb errorBody
+			if err := json.Unmarshal(rec.Body.Bytes(), &eb); err != nil || eb.Error == "" {
+				t.Fatalf("400 with body %q, want {\"error\": ...}", short(rec.Body.Bytes()))
+			}
+		default:
+			t.Fatalf("PUT %s of %d bytes (%s %s): %d %s", path, len(body), alg, want, rec.Code, short(rec.Body.Bytes()))
+		}
+		if _, err := store.Touch(context.Background(), key); keyErr == nil && digest != want && had != nil && err == nil {
+			t.Fatalf("%d bytes stored under %s, which is not their %s (%s)", len(body), digest, alg, want)
 		}
 	})
 }

@@ -89,6 +89,7 @@ func TestBadInput(t *testing.T) {
 		return out
 	}
 	mismatch := []byte("these bytes do not hash to the path")
+	goodB3, missingB3 := blake3Hex(good), blake3Hex(missing)
 
 	tests := []struct {
 		name       string
@@ -120,6 +121,15 @@ func TestBadInput(t *testing.T) {
 		{"after a digest mismatch nothing is stored", svc, "GET", blobPath("default", missingHex), nil, bearer(tokenDefault), 404, []string{"not found"}},
 		{"digest not hex", svc, "GET", blobPath("default", "xyz"), nil, bearer(tokenDefault), 400, []string{"sha256", `"xyz"`}},
 		{"digest uppercase", svc, "GET", blobPath("default", strings.ToUpper(goodHex)), nil, bearer(tokenDefault), 400, []string{"sha256"}},
+		{"blake3 no token", svc, "GET", blake3Path("default", goodB3), nil, nil, 401, []string{"missing bearer token"}},
+		{"blake3 token for another namespace", svc, "PUT", blake3Path("other", goodB3), good, bearer(tokenDefault), 403, []string{`namespace "other"`}},
+		{"blake3 namespace ..", svc, "GET", blake3Path("..", goodB3), nil, bearer(tokenAll), 400, []string{"namespace", `".."`}},
+		{"blake3 over the cap", svc, "PUT", blake3Path("default", missingB3), make([]byte, 1<<20+1), bearer(tokenDefault), 413, []string{"over the 1048576-byte limit"}},
+		{"blake3 digest mismatch", svc, "PUT", blake3Path("default", missingB3), mismatch, bearer(tokenDefault), 400,
+			[]string{"digest mismatch: body blake3 is " + blake3Hex(mismatch) + ", want " + missingB3 + "; nothing stored"}},
+		{"after a blake3 digest mismatch nothing is stored", svc, "GET", blake3Path("default", missingB3), nil, bearer(tokenDefault), 404, []string{"not found"}},
+		{"blake3 digest uppercase", svc, "GET", blake3Path("default", strings.ToUpper(goodB3)), nil, bearer(tokenDefault), 400, []string{"blake3"}},
+		{"blake3 put with the store down", down, "PUT", blake3Path("default", goodB3), good, nil, 503, []string{"store unavailable"}},
 		{"unknown path", svc, "GET", "/v2/things", nil, bearer(tokenAll), 404, []string{"no such endpoint", "/v2/things"}},
 		{"unknown codec path", svc, "POST", "/codec/default/transcode", nil, bearer(tokenAll), 404, []string{"no such endpoint"}},
 		{"wrong method on a blob", svc, "DELETE", blobPath("default", goodHex), nil, bearer(tokenDefault), 405, []string{"method DELETE not allowed", "GET, HEAD, PUT"}},
@@ -152,7 +162,7 @@ func TestBadInput(t *testing.T) {
 			if eb.RequestID == "" || eb.RequestID != hdr.Get("X-Request-Id") {
 				t.Errorf("error body request id %q, header %q: want the same, not empty", eb.RequestID, hdr.Get("X-Request-Id"))
 			}
-			for _, secret := range []string{"v1/default/sha256/", "memstore", "connection refused", "payloadsvc-readyz"} {
+			for _, secret := range []string{"v1/default/sha256/", "v2/default/blake3/", "memstore", "connection refused", "payloadsvc-readyz"} {
 				if strings.Contains(eb.Error, secret) {
 					t.Errorf("message %q discloses %q", eb.Error, secret)
 				}

@@ -134,6 +134,12 @@ func TestPreviewDownload(t *testing.T) {
 			t.Errorf("%s: %d %s, want 403 %q", tc.name, status, short(body), tc.want)
 		}
 	}
+	// Signed by the key holder for the other hash of the digest: the signature holds,
+	// yet the reference it carries has no such address.
+	swapped := resign(t, svc.h.links, strings.Replace(link, "/sha256/", "/blake3/", 1), func(url.Values) {})
+	if status, _, body := svc.do(t, "GET", swapped, nil, nil); status != 400 || !strings.Contains(string(body), "no reference of this blake3 digest") {
+		t.Errorf("link re-signed for blake3: %d %s, want 400 naming the hash", status, short(body))
+	}
 	svc.h.links.now = func() time.Time {
 		return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).Add(DefaultDownloadTTL + time.Second)
 	}
