@@ -176,7 +176,7 @@ func TestBlake3Check(t *testing.T) {
 					t.Fatalf("size %d chunks %v slots %v: true body: %v", size, chunks, slots != nil, err)
 				}
 				c.Wait() // after Verify: nothing more to do
-				if slots != nil && len(slots.slots) != 0 {
+				if slots != nil && len(slots.free) != cap(slots.free) {
 					t.Fatalf("size %d: the slot was not given back", size)
 				}
 				if size == 0 {
@@ -209,12 +209,12 @@ func TestBlake3CheckSlots(t *testing.T) {
 		t.Fatalf("first batched %d bytes, second %v (noBatch %v); want the first only (one slot)", len(first.batch), second.batch, second.noBatch)
 	}
 	first.Write(make([]byte, 2*hashBatch)) // fills the batch and sends it, then hashes the rest in place
-	if first.batch != nil || first.pair == nil || len(slots.slots) != 1 {
+	if first.batch != nil || first.pair == nil || len(slots.free) != 0 {
 		t.Fatalf("first holds %d bytes after a large write, want none, and still its slot", len(first.batch))
 	}
 	first.Wait() // abandoned mid-way
 	second.Wait()
-	if len(slots.slots) != 0 {
+	if len(slots.free) != 1 {
 		t.Fatal("the abandoned check kept its slot")
 	}
 	third := newBlake3Check(want, 4*hashBatch, slots)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"sync"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/internal/contenthash"
@@ -27,14 +26,18 @@ var errBlake3Mismatch = errors.New("payloadsvc: body does not match its blake3 d
 
 // batchSlots bounds the batches of blake3Checks across all PUTs and recycles them. When
 // no slot is free a check hashes each read as it comes, so memory stays under
-// slots × 2 × hashBatch whatever the load.
+// slots × 2 × hashBatch whatever the load (a slot's batches are made when it is first
+// taken and kept).
 type batchSlots struct {
-	slots chan struct{}
-	pairs sync.Pool // *[2][]byte
+	free chan *[2][]byte // one per slot; nil until first taken
 }
 
 func newBatchSlots(n int) *batchSlots {
-	return &batchSlots{slots: make(chan struct{}, max(n, 0))}
+	s := &batchSlots{free: make(chan *[2][]byte, max(n, 0))}
+	for range cap(s.free) {
+		s.free <- nil
+	}
+	return s
 }
 
 // take returns a slot's two empty batches, or nil when no slot is free.
@@ -43,20 +46,17 @@ func (s *batchSlots) take() *[2][]byte {
 		return nil
 	}
 	select {
-	case s.slots <- struct{}{}:
+	case p := <-s.free:
+		if p == nil {
+			p = &[2][]byte{make([]byte, 0, hashBatch), make([]byte, 0, hashBatch)}
+		}
+		return p
 	default:
 		return nil
 	}
-	if p, ok := s.pairs.Get().(*[2][]byte); ok {
-		return p
-	}
-	return &[2][]byte{make([]byte, 0, hashBatch), make([]byte, 0, hashBatch)}
 }
 
-func (s *batchSlots) give(p *[2][]byte) {
-	s.pairs.Put(p)
-	<-s.slots
-}
+func (s *batchSlots) give(p *[2][]byte) { s.free <- p }
 
 // blake3Check verifies a PUT body, written to it in order, against a BLAKE3 digest,
 // handing BLAKE3 large slices so it hashes them on all cores. A write of a batch or more
@@ -90,9 +90,8 @@ func newBlake3Check(want [contenthash.Size]byte, size int64, slots *batchSlots) 
 // Write feeds the next bytes of the body; bytes past its size are a mismatch.
 func (c *blake3Check) Write(p []byte) (int, error) {
 	written := len(p)
-	if over := c.n + int64(len(p)) - c.size; over > 0 {
-		c.over = true
-		p = p[:int64(len(p))-over]
+	if left := c.size - c.n; int64(len(p)) > left {
+		p, c.over = p[:left], true
 	}
 	c.n += int64(len(p))
 	for len(p) > 0 {

@@ -5,19 +5,26 @@
 //
 // NewHandler serves, for one codec.Store:
 //
-//	PUT  /v1/namespaces/{ns}/blobs/sha256/{hex}   store a blob (201 created, 200 present)
-//	GET  /v1/namespaces/{ns}/blobs/sha256/{hex}   read a blob (200, 404)
-//	HEAD /v1/namespaces/{ns}/blobs/sha256/{hex}   size, and refresh the blob's age (200, 404)
+//	PUT  /v1/namespaces/{ns}/blobs/{hash}/{hex}   store a blob (201 created, 200 present)
+//	GET  /v1/namespaces/{ns}/blobs/{hash}/{hex}   read a blob (200, 404)
+//	HEAD /v1/namespaces/{ns}/blobs/{hash}/{hex}   size, and refresh the blob's age (200, 404)
 //	POST /codec/encode, /codec/decode             Temporal codec server; namespace from X-Namespace (the UI)
 //	POST /codec/{ns}/encode, /codec/{ns}/decode   the same, namespace in the path (the CLI)
-//	GET  /v1/download/{ns}/sha256/{hex}?...       a previewed payload's data, by signed link
+//	GET  /v1/download/{ns}/{hash}/{hex}?...       a previewed payload's data, by signed link
 //	GET  /healthz, /readyz, /metrics              liveness, store reachability, Prometheus
 //
+// {hash} is the hash of the content address: "blake3" (references v2, keys
+// "v2/{ns}/blake3/{hex}") or "sha256" (references v1 and FIPS deployments, keys
+// "v1/{ns}/sha256/{hex}"); {hex} is its 64 lowercase hex digits. The two are apart: a
+// blob stored under one hash is not found under the other.
+//
 // A PUT is verified before the blob becomes visible: the body streams into the store while
-// it is hashed, and the last bytes of a body whose SHA-256 differs from the path are
-// withheld, so the store commits nothing (a PUT needs a Content-Length; a blob the store
-// has already answers 200 before the body is read, so a client that sent "Expect:
-// 100-continue" never uploads it). A PUT may carry the body's SHA-256 chain in the
+// it is hashed by the path's hash, and the last bytes of a body whose digest differs from
+// the path are withheld, so the store commits nothing (a PUT needs a Content-Length; a
+// blob the store has already answers 200 before the body is read, so a client that sent
+// "Expect: 100-continue" never uploads it). BLAKE3 is a tree and is hashed on all cores
+// as the body arrives: reads of 1 MiB or more in place, smaller ones gathered into 1 MiB
+// batches hashed beside the reads. A sha256 PUT may carry the body's SHA-256 chain in the
 // Longhaul-Sha256-Chain header, "<interval> <base64 state>...": crypto/sha256's marshaled
 // state after every interval bytes, which the Client sends from the codec's own hash
 // pass. The service then hashes the intervals on all its cores, each from its claimed
@@ -26,7 +33,9 @@
 // service keeps the chains its last 512 verified uploads proved and sends the chain with
 // a whole-blob GET, so the codec behind a Client checks a blob read soon after it was
 // written on all its cores too (a chain that does not check out costs the client a
-// serial pass, never a failed read of good bytes).
+// serial pass, never a failed read of good bytes). A blake3 PUT needs no chain and is
+// refused with one (400). A download link's signature covers the hash as well as the
+// digest, so a link made for one hash opens no other.
 //
 // Workers use that blob API through package payloadsvc/blobclient, which links none of
 // the service's dependencies: blobclient.New returns a Client, a codec.Store over it, so

@@ -235,7 +235,8 @@ Flags:
 		fmt.Fprintf(w, "  --%s\n        %s\n        (default %s; env %s)\n", d.name, d.usage, def, d.env)
 	}
 	fmt.Fprint(w, `
-Endpoints: PUT/GET/HEAD /v1/namespaces/{ns}/blobs/sha256/{hex}; POST /codec/encode,
+Endpoints: PUT/GET/HEAD /v1/namespaces/{ns}/blobs/{blake3|sha256}/{hex} (references v2
+and v1; each PUT verified by its hash before it is stored); POST /codec/encode,
 /codec/decode (X-Namespace) and /codec/{ns}/encode|decode; GET /v1/download/... (signed
 links); /healthz, /readyz (store reachable), /metrics (Prometheus).
 Before exposing it beyond localhost, read "Exposing the service" in the README.
