@@ -130,8 +130,8 @@ func TestPutEmptyBodyVerified(t *testing.T) {
 	}
 }
 
-// The codec's Put source carries its chain, and the Client sends it: the service sees
-// it on every PUT of a blob over one interval, and none on a smaller one.
+// The codec's Put source carries its chain (Hash SHA256), and the Client sends it: the
+// service sees it on every PUT of a blob over one interval, and none on a smaller one.
 func TestClientSendsChain(t *testing.T) {
 	h, err := NewHandler(memstore.New(), Options{})
 	if err != nil {
@@ -152,7 +152,7 @@ func TestClientSendsChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := codec.New(cl, codec.Options{Compression: codec.NoCompression, CacheBytes: -1})
+	c, err := codec.New(cl, codec.Options{Hash: codec.SHA256, Compression: codec.NoCompression, CacheBytes: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,7 +125,7 @@ func serveCodec(h http.Handler, path string, body []byte, preview bool) *httptes
 }
 
 // FuzzDecodeRequest sends arbitrary bodies to /codec/{ns}/decode over a store holding
-// one offloaded payload: the service never panics or answers 5xx for its own reasons.
+// two offloaded payloads, by reference v2 and v1: the service never panics or answers 5xx for its own reasons.
 // Missing blobs are 404 and corrupt ones 502; the store here is never down.
 func FuzzDecodeRequest(f *testing.F) {
 	store := memstore.New()
@@ -137,8 +137,17 @@ func FuzzDecodeRequest(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	v1, err := codec.New(store, codec.Options{Namespace: "fuzz", Threshold: 1 << 10, Hash: codec.SHA256})
+	if err != nil {
+		f.Fatal(err)
+	}
+	refV1, err := v1.Offload(context.Background(), &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("json/plain")}, Data: []byte(`"` + strings.Repeat("v1 ", 1000) + `"`)})
+	if err != nil {
+		f.Fatal(err)
+	}
 	missing, _ := codec.Reference{V: 1, SHA256: strings.Repeat("ab", 32), Size: 10, RawSize: 10, Compression: "none"}.Payload()
-	codecSeeds(f, ref, missing)
+	missingV2, _ := codec.Reference{V: 2, BLAKE3: strings.Repeat("ab", 32), Size: 10, RawSize: 10, Compression: "none"}.Payload()
+	codecSeeds(f, ref, refV1, missing, missingV2)
 	h := fuzzHandler(f, store)
 	f.Fuzz(func(t *testing.T, body []byte, preview bool) {
 		rec := serveCodec(h, "/codec/fuzz/decode", body, preview)
@@ -157,8 +166,8 @@ func FuzzEncodeRequest(f *testing.F) {
 	})
 }
 
-// FuzzReferenceSizes decodes references whose size and rawSize claims are anything,
-// naming a stored blob that is anything (zstd or not): the answer is a status that
+// FuzzReferenceSizes decodes references (v1 or v2) whose size and rawSize claims are
+// anything, naming a stored blob that is anything (zstd or not): the answer is a status that
 // names the problem, and one request never allocates more than a small multiple of
 // the blob limit, whatever it claims.
 func FuzzReferenceSizes(f *testing.F) {
@@ -181,7 +190,8 @@ func FuzzReferenceSizes(f *testing.F) {
 		{int64(z.Len()), 1 << 40, true, z.Bytes()},
 		{0, 0, false, nil},
 	} {
-		f.Add(s.size, s.raw, s.zstd, s.blob)
+		f.Add(s.size, s.raw, s.zstd, s.blob, false)
+		f.Add(s.size, s.raw, s.zstd, s.blob, true)
 	}
 	const maxBlob = 1 << 20
 	store := memstore.New()
@@ -195,9 +205,13 @@ func FuzzReferenceSizes(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Fuzz(func(t *testing.T, size, raw int64, useZstd bool, blob []byte) {
-		digest := sha256Hex(blob)
-		key, _ := driver.Key("fuzz", driver.SHA256, digest)
+	f.Fuzz(func(t *testing.T, size, raw int64, useZstd bool, blob []byte, v2 bool) {
+		ref := map[string]any{"v": 1, "sha256": sha256Hex(blob)}
+		key, _ := driver.Key("fuzz", driver.SHA256, sha256Hex(blob))
+		if v2 {
+			ref = map[string]any{"v": 2, "blake3": blake3Hex(blob)}
+			key, _ = driver.Key("fuzz", driver.BLAKE3, blake3Hex(blob))
+		}
 		if _, err := store.Put(context.Background(), key, bytes.NewReader(blob), int64(len(blob))); err != nil {
 			t.Fatal(err)
 		}
@@ -205,7 +219,8 @@ func FuzzReferenceSizes(f *testing.F) {
 		if useZstd {
 			comp = codec.Zstd
 		}
-		data, _ := json.Marshal(map[string]any{"v": 1, "sha256": digest, "size": size, "rawSize": raw, "compression": comp})
+		ref["size"], ref["rawSize"], ref["compression"] = size, raw, comp
+		data, _ := json.Marshal(ref)
 		body := payloadsJSON(t, &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("json/longhaul-ref")}, Data: data})
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)

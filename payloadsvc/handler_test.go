@@ -48,6 +48,16 @@ func refTo(t testing.TB, b []byte) *commonpb.Payload {
 	return p
 }
 
+// refToV2 is refTo for a reference v2: the blob's BLAKE3 address.
+func refToV2(t testing.TB, b []byte) *commonpb.Payload {
+	t.Helper()
+	p, err := codec.Reference{V: 2, BLAKE3: blake3Hex(b), Size: int64(len(b)), RawSize: int64(len(b)), Compression: "none", Encoding: "json/plain"}.Payload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func payloadsJSON(t testing.TB, ps ...*commonpb.Payload) []byte {
 	t.Helper()
 	b, err := protojson.Marshal(&commonpb.Payloads{Payloads: ps})
@@ -76,8 +86,11 @@ func TestBadInput(t *testing.T) {
 	// A blob whose stored bytes do not match their address: corrupt.
 	good, goodHex := randomBlob(t, 1000)
 	corruptKey, _ := driver.Key("default", driver.SHA256, goodHex)
-	if _, err := svc.store.Put(ctx, corruptKey, bytes.NewReader(bytes.Repeat([]byte{'x'}, 1000)), 1000); err != nil {
-		t.Fatal(err)
+	corruptV2, _ := driver.Key("default", driver.BLAKE3, blake3Hex(good))
+	for _, key := range []string{corruptKey, corruptV2} {
+		if _, err := svc.store.Put(ctx, key, bytes.NewReader(bytes.Repeat([]byte{'x'}, 1000)), 1000); err != nil {
+			t.Fatal(err)
+		}
 	}
 	missing, missingHex := randomBlob(t, 1000)
 	bearer := func(tok string) map[string]string { return map[string]string{"Authorization": "Bearer " + tok} }
@@ -138,6 +151,10 @@ func TestBadInput(t *testing.T) {
 		{"decode a missing blob", svc, "POST", "/codec/default/decode", payloadsJSON(t, refTo(t, missing)), bearer(tokenDefault), 404, []string{"blob not found"}},
 		{"decode a corrupt blob", svc, "POST", "/codec/default/decode", payloadsJSON(t, refTo(t, good)), bearer(tokenDefault), 502, []string{"corrupt"}},
 		{"decode a malformed reference", svc, "POST", "/codec/default/decode", payloadsJSON(t, &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("json/longhaul-ref")}, Data: []byte(`{"v":1,"sha256":"nope"}`)}), bearer(tokenDefault), 400, []string{"invalid reference", `"sha256"`}},
+		{"decode a missing v2 blob", svc, "POST", "/codec/default/decode", payloadsJSON(t, refToV2(t, missing)), bearer(tokenDefault), 404, []string{"blob not found"}},
+		{"decode a corrupt v2 blob", svc, "POST", "/codec/default/decode", payloadsJSON(t, refToV2(t, good)), bearer(tokenDefault), 502, []string{"corrupt"}},
+		{"decode a malformed v2 reference", svc, "POST", "/codec/default/decode", payloadsJSON(t, &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("json/longhaul-ref")}, Data: []byte(`{"v":2,"blake3":"nope"}`)}), bearer(tokenDefault), 400, []string{"invalid reference", `"blake3"`}},
+		{"decode a v2 reference naming sha256", svc, "POST", "/codec/default/decode", payloadsJSON(t, &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("json/longhaul-ref")}, Data: []byte(`{"v":2,"sha256":"` + goodHex + `","size":1000,"rawSize":1000,"compression":"none"}`)}), bearer(tokenDefault), 400, []string{"invalid reference"}},
 		{"decode with the store down", down, "POST", "/codec/default/decode", payloadsJSON(t, refTo(t, good)), nil, 503, []string{"store unavailable"}},
 		{"encode with the store down", down, "POST", "/codec/default/encode", payloadsJSON(t, &commonpb.Payload{Data: make([]byte, 300<<10)}), nil, 503, []string{"store unavailable"}},
 		{"put with the store down", down, "PUT", blobPath("default", goodHex), good, nil, 503, []string{"store unavailable"}},

@@ -16,21 +16,27 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
 // previewService serves with a pinned clock, key and public URL, so previews are
-// reproducible, and with auth on, to show downloads need no token.
-func previewService(t *testing.T) *service {
+// reproducible, and with auth on, to show downloads need no token. Its codec writes
+// references by hash: v2 (BLAKE3), or v1 (SHA256).
+func previewService(t *testing.T, hash ...codec.Hash) *service {
 	t.Helper()
+	copts := codec.Options{Compression: codec.NoCompression}
+	if len(hash) > 0 {
+		copts.Hash = hash[0]
+	}
 	auth, _ := NewTokenAuthorizer(map[string][]string{tokenDefault: {"default"}})
 	svc := startService(t, nil, Options{
 		Authorizer:  auth,
 		CORSOrigins: []string{testOrigin},
 		PublicURL:   "https://payloads.example/",
 		SigningKey:  []byte("0123456789abcdef0123456789abcdef"),
-		Codec:       codec.Options{Compression: codec.NoCompression},
+		Codec:       copts,
 	})
 	svc.h.links.now = func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
 	return svc
@@ -55,10 +61,22 @@ func decodePreview(t *testing.T, p *commonpb.Payload) Preview {
 	return w.Preview
 }
 
-// TestPreviewGolden pins the preview's wire format, and shows a browser gets a preview
-// for a payload over the limit and the whole payload under it.
+// TestPreviewGolden pins the preview's wire format for references v2 and v1, and shows
+// a browser gets a preview for a payload over the limit and the whole payload under it.
 func TestPreviewGolden(t *testing.T) {
-	svc := previewService(t)
+	for _, tc := range []struct {
+		hash   codec.Hash
+		golden string
+	}{
+		{codec.BLAKE3, "preview_v2.golden.json"},
+		{codec.SHA256, "preview.golden.json"},
+	} {
+		t.Run(string(tc.hash), func(t *testing.T) { checkPreviewGolden(t, tc.hash, tc.golden) })
+	}
+}
+
+func checkPreviewGolden(t *testing.T, hash codec.Hash, name string) {
+	svc := previewService(t, hash)
 	big, small := bigJSON(t, 2<<20), bigJSON(t, 300<<10)
 	auth := map[string]string{"Authorization": "Bearer " + tokenDefault}
 	enc := svc.postPayloads(t, "/codec/default/encode", auth, big, small)
@@ -73,7 +91,7 @@ func TestPreviewGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := indented.Bytes()
-	golden := filepath.Join("testdata", "preview.golden.json")
+	golden := filepath.Join("testdata", name)
 	if *update {
 		if err := os.WriteFile(golden, append(got, '\n'), 0o644); err != nil {
 			t.Fatal(err)
@@ -90,12 +108,27 @@ func TestPreviewGolden(t *testing.T) {
 	if p.Size != len(big.Data) || !strings.HasPrefix(p.Head, `"MARKER-7f3a The quick`) || len(p.Head) > previewHeadBytes {
 		t.Fatalf("preview size %d head %q: want size %d and the first KiB", p.Size, p.Head, len(big.Data))
 	}
+	ref, err := codec.ParseReference(enc[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := map[codec.Hash]string{codec.BLAKE3: p.BLAKE3, codec.SHA256: p.SHA256}
+	if addr[hash] == "" || addr[hash] != ref.BLAKE3+ref.SHA256 || p.BLAKE3+p.SHA256 != addr[hash] ||
+		!strings.Contains(p.Download, "/v1/download/default/"+string(hash)+"/"+addr[hash]+"?") {
+		t.Fatalf("preview names blake3 %q, sha256 %q, link %s; want only the %s of the reference", p.BLAKE3, p.SHA256, p.Download, hash)
+	}
 }
 
-// TestPreviewDownload: the link serves the whole data without a bearer token, and
-// nothing once tampered with or expired.
+// TestPreviewDownload: the link of a reference v2 or v1 serves the whole data without a
+// bearer token, and nothing once tampered with or expired.
 func TestPreviewDownload(t *testing.T) {
-	svc := previewService(t)
+	for _, hash := range []codec.Hash{codec.BLAKE3, codec.SHA256} {
+		t.Run(string(hash), func(t *testing.T) { checkPreviewDownload(t, hash) })
+	}
+}
+
+func checkPreviewDownload(t *testing.T, hash codec.Hash) {
+	svc := previewService(t, hash)
 	big := bigJSON(t, 2<<20)
 	auth := map[string]string{"Authorization": "Bearer " + tokenDefault}
 	enc := svc.postPayloads(t, "/codec/default/encode", auth, big)
@@ -136,9 +169,10 @@ func TestPreviewDownload(t *testing.T) {
 	}
 	// Signed by the key holder for the other hash of the digest: the signature holds,
 	// yet the reference it carries has no such address.
-	swapped := resign(t, svc.h.links, strings.Replace(link, "/sha256/", "/blake3/", 1), func(url.Values) {})
-	if status, _, body := svc.do(t, "GET", swapped, nil, nil); status != 400 || !strings.Contains(string(body), "no reference of this blake3 digest") {
-		t.Errorf("link re-signed for blake3: %d %s, want 400 naming the hash", status, short(body))
+	other := map[codec.Hash]string{codec.BLAKE3: driver.SHA256, codec.SHA256: driver.BLAKE3}[hash]
+	swapped := resign(t, svc.h.links, strings.Replace(link, "/"+string(hash)+"/", "/"+other+"/", 1), func(url.Values) {})
+	if status, _, body := svc.do(t, "GET", swapped, nil, nil); status != 400 || !strings.Contains(string(body), "no reference of this "+other+" digest") {
+		t.Errorf("link re-signed for %s: %d %s, want 400 naming the hash", other, status, short(body))
 	}
 	svc.h.links.now = func() time.Time {
 		return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).Add(DefaultDownloadTTL + time.Second)
