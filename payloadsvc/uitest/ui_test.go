@@ -66,7 +66,7 @@ func TestTemporalUI(t *testing.T) {
 		// The reference's digest on the page means the Input card is rendered, undecoded:
 		// the marker's absence then says something.
 		got := e.browser.open(t, page{
-			URL: historyURL, Want: []string{codecErrorBanner, ref.SHA256}, StopOn: []string{doc.Marker},
+			URL: historyURL, Want: []string{codecErrorBanner, ref.BLAKE3 + ref.SHA256}, StopOn: []string{doc.Marker},
 			Screenshot: screenshotPath(t), Timeout: pageTimeout,
 		})
 		if !got.Found {
@@ -93,8 +93,13 @@ func TestTemporalUI(t *testing.T) {
 		historyURL, ref := e.run(t, doc)
 		sum := sha256.Sum256(data)
 
-		// The preview as the UI renders it (pretty JSON): size, digest and the first KiB
-		// (the document is ASCII, so the head is exactly that).
+		// The preview as the UI renders it (pretty JSON): size, digest (the reference's:
+		// v2's blake3 by default, v1's sha256) and the first KiB (the document is ASCII,
+		// so the head is exactly that).
+		alg, digest := "sha256", ref.SHA256
+		if ref.V == 2 {
+			alg, digest = "blake3", ref.BLAKE3
+		}
 		head, err := json.Marshal(string(data[:1024]))
 		if err != nil {
 			t.Fatal(err)
@@ -102,9 +107,9 @@ func TestTemporalUI(t *testing.T) {
 		want := []string{
 			`"longhaulPreview"`,
 			`"size": ` + strconv.Itoa(len(data)),
-			`"sha256": "` + ref.SHA256 + `"`,
+			`"` + alg + `": "` + digest + `"`,
 			`"head": ` + string(head) + ",",
-			`"download": "` + e.svc + "/v1/download/default/sha256/" + ref.SHA256 + "?",
+			`"download": "` + e.svc + "/v1/download/default/" + alg + "/" + digest + "?",
 		}
 		got := e.browser.open(t, page{
 			URL: historyURL, Want: want, StopOn: []string{codecErrorBanner},

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
 
 // The hostile-network acceptance tests of issue 12, against the real binary.
@@ -150,12 +152,14 @@ func encodeBody(t *testing.T, marker string) []byte {
 func storedFiles(t *testing.T, dir string) int {
 	t.Helper()
 	n := 0
-	_ = filepath.WalkDir(filepath.Join(dir, "v1"), func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			n++
-		}
-		return nil
-	})
+	for _, version := range driver.KeyVersions() { // v1/... and v2/...
+		_ = filepath.WalkDir(filepath.Join(dir, version), func(_ string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				n++
+			}
+			return nil
+		})
+	}
 	return n
 }
 
