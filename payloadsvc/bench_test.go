@@ -87,6 +87,74 @@ func benchRoundTrip(b *testing.B, svc *benchService, ref *benchRefs, data []byte
 	s.report(b)
 }
 
+// BenchmarkServiceRoundTripHash is BenchmarkServiceRoundTrip for each codec.Options.Hash
+// in the same run: each iteration makes one round trip with BLAKE3 (references v2) and
+// one with SHA256 (v1), in turn, after the reference passes, so a neighbour's load hits
+// them alike. Metrics, medians over the iterations: {hash}-MB/s and {hash}-cpuMB/s,
+// sha-MB/s, {hash}-xSHA = {hash}-MB/s / sha-MB/s, and xSHA256 = blake3-MB/s /
+// sha256-MB/s.
+func BenchmarkServiceRoundTripHash(b *testing.B) {
+	svc := startBenchService(b)
+	refs := sync.OnceValue(func() *benchRefs { return newBenchRefs(16<<20, 64<<20) })
+	for _, n := range []int{16 << 20, 64 << 20} {
+		b.Run(fmt.Sprintf("%dMiB/%s", n>>20, benchdata.Random), func(b *testing.B) {
+			benchRoundTripHashes(b, svc, refs(), benchdata.Make(benchdata.Random, n, 2))
+		})
+	}
+}
+
+func benchRoundTripHashes(b *testing.B, svc *benchService, ref *benchRefs, data []byte) {
+	p := &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("binary/plain")}, Data: data}
+	hashes := []codec.Hash{codec.BLAKE3, codec.SHA256}
+	debug.FreeOSMemory()
+	for _, h := range hashes {
+		checkRoundTrip(b, svc.fresh(b, h), p)
+	}
+	samples := make([]benchSamples, len(hashes))
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		samples[0].refPasses(ref)
+		for j := range hashes {
+			k := (i + j) % len(hashes)
+			c := svc.fresh(b, hashes[k])
+			runtime.GC()
+			b.StartTimer()
+			el, cel := timedRoundTrip(b, c, p)
+			b.StopTimer()
+			samples[k].rates = append(samples[k].rates, benchMBps(len(data), el))
+			samples[k].cpuRates = append(samples[k].cpuRates, benchMBps(len(data), cel))
+		}
+		b.StartTimer()
+	}
+	sha := benchMedian(samples[0].shas)
+	b.ReportMetric(sha, "sha-MB/s")
+	for k, h := range hashes {
+		b.ReportMetric(benchMedian(samples[k].rates), string(h)+"-MB/s")
+		b.ReportMetric(benchMedian(samples[k].cpuRates), string(h)+"-cpuMB/s")
+		b.ReportMetric(benchMedian(samples[k].rates)/sha, string(h)+"-xSHA")
+	}
+	b.ReportMetric(benchMedian(samples[0].rates)/benchMedian(samples[1].rates), "xSHA256")
+}
+
+// timedRoundTrip is one round trip of p through c: its wall and CPU time, the checks of
+// what came back left out.
+func timedRoundTrip(b *testing.B, c *codec.Codec, p *commonpb.Payload) (time.Duration, time.Duration) {
+	c0, t0 := cpuTime(), time.Now()
+	enc, err := c.Encode([]*commonpb.Payload{p})
+	var dec []*commonpb.Payload
+	if err == nil {
+		dec, err = c.Decode(enc)
+	}
+	el, cel := time.Since(t0), cpuTime()-c0
+	if err != nil {
+		b.Fatalf("round trip: %v", err)
+	}
+	if !codec.IsReference(enc[0]) || !bytes.Equal(dec[0].Data, p.Data) {
+		b.Fatal("the payload was not offloaded, or came back changed")
+	}
+	return el, cel
+}
+
 // checkRoundTrip is one untimed round trip of p through c.
 func checkRoundTrip(b *testing.B, c *codec.Codec, p *commonpb.Payload) {
 	enc, err := c.Encode([]*commonpb.Payload{p})
@@ -127,10 +195,15 @@ func startBenchService(b *testing.B) *benchService {
 	return &benchService{store: st, client: cl}
 }
 
-// fresh empties the service's store and returns a new codec over the client.
-func (s *benchService) fresh(b *testing.B) *codec.Codec {
+// fresh empties the service's store and returns a new codec over the client, writing
+// references by hash ("": the default).
+func (s *benchService) fresh(b *testing.B, hash ...codec.Hash) *codec.Codec {
 	s.store.reset()
-	c, err := codec.New(s.client, codec.Options{CacheBytes: -1, Logger: slog.New(slog.DiscardHandler)})
+	opts := codec.Options{CacheBytes: -1, Logger: slog.New(slog.DiscardHandler)}
+	if len(hash) > 0 {
+		opts.Hash = hash[0]
+	}
+	c, err := codec.New(s.client, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
