@@ -77,10 +77,12 @@ func TestCheckRetentionVerdicts(t *testing.T) {
 		prefixes [2]string // the verdicts of prod/v1/ and prod/v2/
 		want     []string
 	}{
-		{"ok", []types.LifecycleRule{rule("blobs", "prod/v1/", expireAfter(60)), rule("blobs-v2", "prod/v2/", expireAfter(45)),
-			rule("mpu", "prod/", abortAfter(1))}, proxy.URL, exitOK, "ok", [2]string{"ok", "ok"},
-			[]string{"21 days more than the 39 needed", "6 days more than the 39 needed", "cleans-incomplete-uploads",
-				`prefix "prod/v1/": ok`, `prefix "prod/v2/": ok`, `blobs under "prod/v1/" and "prod/v2/"`}},
+		{"ok", []types.LifecycleRule{rule("blobs", "prod/", expireAfter(60)), rule("mpu", "prod/", abortAfter(1))}, proxy.URL,
+			exitOK, "ok", [2]string{"ok", "ok"}, []string{`"prod/v1/ops-retention-7d/" after 60 days, 21 days more than the 39 needed`,
+				`"prod/v2/ops-retention-7d/" after 60 days`, "cleans-incomplete-uploads", `blobs under "prod/v1/" and "prod/v2/"`}},
+		{"ok per version", []types.LifecycleRule{rule("blobs", "prod/v1/", expireAfter(60)), rule("blobs-v2", "prod/v2/", expireAfter(45))},
+			proxy.URL, exitOK, "ok", [2]string{"ok", "ok"},
+			[]string{"21 days more than the 39 needed", "6 days more than the 39 needed", `prefix "prod/v1/": ok`, `prefix "prod/v2/": ok`}},
 		{"v1 rule only", []types.LifecycleRule{rule("blobs", "prod/v1/", expireAfter(60))}, proxy.URL, exitProblems, "no-expiry",
 			[2]string{"ok", "no-expiry"}, []string{`prefix "prod/v1/": ok`, `prefix "prod/v2/": no-expiry`,
 				`no enabled rule expires objects under "prod/v2/ops-retention-7d/"`}},
