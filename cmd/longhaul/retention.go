@@ -78,7 +78,10 @@ a safe expiry is at least
 
 Verdicts (exit code): ok (0); would-delete-blobs-in-use, naming the rule, the prefix and
 by how many days (1); no-expiry, storage grows forever (1); cannot-tell, with the reason
-(3). Without --max-run, workflows are assumed to run at most 30 days.`,
+(3). Without --max-run, workflows are assumed to run at most 30 days.
+
+Blobs live under one prefix per key version, v1/ (SHA-256) and v2/ (BLAKE3): each gets
+its verdict, and the command's is the worst (rules on v1/ alone leave v2/ at no-expiry).`,
 		Example: `  longhaul check retention --store s3://blobs/prod --namespace orders --max-run 14d
   longhaul check retention --store 'gs://blobs/prod' --retention 7d --max-run 30d -o json
   TEMPORAL_ADDRESS=temporal:7233 longhaul check retention --store azblob://blobs/prod?account=acme`,
