@@ -90,7 +90,7 @@ func TestStoreChain(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := &chainStore{Store: memstore.New(), offer: tc.offer, corrupt: tc.corrupt}
-			c, err := codec.New(st, codec.Options{Compression: codec.NoCompression, CacheBytes: -1})
+			c, err := codec.New(st, codec.Options{Hash: codec.SHA256, Compression: codec.NoCompression, CacheBytes: -1})
 			if err != nil {
 				t.Fatal(err)
 			}

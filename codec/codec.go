@@ -47,6 +47,10 @@ type Options struct {
 	InlineBudget int
 	// Compression of stored blobs; default Zstd (skipped when it saves less than 10%).
 	Compression Compression
+	// Hash is the content address of the blobs written; default BLAKE3 (references v2).
+	// SHA256 writes references v1, for deployments that must use FIPS-approved algorithms.
+	// References of either are read whatever the setting.
+	Hash Hash
 	// CacheBytes bounds the decode cache; default 128 MiB; negative disables it.
 	CacheBytes int64
 	// Concurrency bounds parallel store operations in one call; default 4.
@@ -101,6 +105,10 @@ func (o Options) withDefaults() (Options, error) {
 	o.Timeout = cmp.Or(o.Timeout, defaultTimeout)
 	o.MaxSize = cmp.Or(o.MaxSize, defaultMaxSize)
 	o.Compression = cmp.Or(o.Compression, Zstd)
+	o.Hash = cmp.Or(o.Hash, BLAKE3)
+	if err := o.Hash.check(); err != nil {
+		return o, err
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}

@@ -274,7 +274,16 @@ func TestDecodeBadReferences(t *testing.T) {
 	}{
 		{"not json", `{not json`, "JSON"},
 		{"missing v", `{"sha256":"` + good + `","size":1,"rawSize":1,"compression":"none"}`, `"v"`},
-		{"future version", `{"v":2,"sha256":"` + good + `"}`, `"v" is 2`},
+		{"future version", `{"v":3,"blake3":"` + good + `"}`, `"v" is 3`},
+		{"v2 naming a sha256", `{"v":2,"sha256":"` + good + `","size":1,"rawSize":1,"compression":"none"}`, `"blake3"`},
+		{"v2 with both digests", `{"v":2,"blake3":"` + good + `","sha256":"` + good + `","size":1,"rawSize":1,"compression":"none"}`,
+			"v2 only the blake3"},
+		{"v1 with a blake3", `{"v":1,"sha256":"` + good + `","blake3":"` + good + `","size":1,"rawSize":1,"compression":"none"}`,
+			"v1 names only the sha256"},
+		{"v2 short digest", `{"v":2,"blake3":"abc","size":1,"rawSize":1,"compression":"none"}`, `"blake3"`},
+		{"v2 uppercase digest", `{"v":2,"blake3":"` + strings.ToUpper(good) + `","size":1,"rawSize":1,"compression":"none"}`, `"blake3"`},
+		{"v2 negative rawSize", `{"v":2,"blake3":"` + good + `","size":1,"rawSize":-1,"compression":"zstd"}`, `"rawSize"`},
+		{"v2 wrong type", `{"v":2,"blake3":[1]}`, "blake3"},
 		{"short digest", `{"v":1,"sha256":"abc","size":1,"rawSize":1,"compression":"none"}`, `"sha256"`},
 		{"uppercase digest", `{"v":1,"sha256":"` + strings.ToUpper(good) + `","size":1,"rawSize":1,"compression":"none"}`, `"sha256"`},
 		{"negative size", `{"v":1,"sha256":"` + good + `","size":-1,"rawSize":1,"compression":"zstd"}`, `"size"`},
@@ -308,30 +317,77 @@ func TestDecodeMissingBlob(t *testing.T) {
 		t.Fatalf("Decode of a reference to a missing blob: %v, want ErrNotFound", err)
 	}
 	var se *codec.StoreError
-	if !errors.As(err, &se) || se.Namespace != "default" || se.Store != "memstore" || len(se.SHA256) != 64 {
+	if !errors.As(err, &se) || se.Namespace != "default" || se.Store != "memstore" || len(se.Digest) != 64 {
 		t.Fatalf("error %v does not name namespace, digest and store", err)
 	}
 }
 
 func TestGoldenReference(t *testing.T) {
-	ref := codec.Reference{V: 1, SHA256: strings.Repeat("0123456789abcdef", 4), Size: 1234, RawSize: 5678, Compression: "zstd", Encoding: "json/plain"}
-	p, err := ref.Payload()
-	if err != nil {
-		t.Fatal(err)
+	digest := strings.Repeat("0123456789abcdef", 4)
+	for _, tc := range []struct {
+		file string
+		ref  codec.Reference
+	}{
+		{"testdata/reference_v1.golden.json",
+			codec.Reference{V: 1, SHA256: digest, Size: 1234, RawSize: 5678, Compression: "zstd", Encoding: "json/plain"}},
+		{"testdata/reference_v2.golden.json",
+			codec.Reference{V: 2, BLAKE3: digest, Size: 1234, RawSize: 5678, Compression: "zstd", Encoding: "json/plain"}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			p, err := tc.ref.Payload()
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, tc.file, p.Data)
+			if got := string(p.Metadata["encoding"]); got != "json/longhaul-ref" {
+				t.Fatalf("metadata encoding = %q", got)
+			}
+			back, err := codec.ParseReference(p)
+			if err != nil || back != tc.ref {
+				t.Fatalf("ParseReference(golden) = %+v, %v; want %+v", back, err, tc.ref)
+			}
+		})
 	}
-	checkGolden(t, "testdata/reference_v1.golden.json", p.Data)
-	if got := string(p.Metadata["encoding"]); got != "json/longhaul-ref" {
-		t.Fatalf("metadata encoding = %q", got)
-	}
-	back, err := codec.ParseReference(p)
-	if err != nil || back != ref {
-		t.Fatalf("ParseReference(golden) = %+v, %v; want %+v", back, err, ref)
+}
+
+// TestGoldenEncodedReference pins what each Options.Hash writes for one payload: the
+// reference version, the field and the digest (BLAKE3-256 and SHA-256 of the stored bytes,
+// unkeyed), and the key the blob is stored under.
+func TestGoldenEncodedReference(t *testing.T) {
+	for _, tc := range []struct {
+		hash      codec.Hash
+		file, key string
+	}{
+		{codec.BLAKE3, "testdata/reference_v2_encoded.golden.json", "v2/default/blake3/"},
+		{codec.SHA256, "testdata/reference_v1_encoded.golden.json", "v1/default/sha256/"},
+	} {
+		t.Run(string(tc.hash), func(t *testing.T) {
+			store := memstore.New()
+			c := newCodec(t, store, codec.Options{Hash: tc.hash, Compression: codec.NoCompression, Threshold: 1})
+			enc, err := c.Encode([]*commonpb.Payload{payload([]byte("longhaul golden payload"))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, tc.file, enc[0].Data)
+			ref, err := codec.ParseReference(enc[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			key, err := ref.Key("default")
+			if err != nil || !strings.HasPrefix(key, tc.key) {
+				t.Fatalf("Key = %q, %v; want it under %s", key, err, tc.key)
+			}
+			if _, err := store.Touch(context.Background(), key); err != nil {
+				t.Fatalf("the blob is not under %s: %v", key, err)
+			}
+		})
 	}
 }
 
 func TestParseGoldenFiles(t *testing.T) {
 	// References written by earlier releases must keep decoding.
-	for _, name := range []string{"testdata/reference_v1.golden.json", "testdata/reference_v1_none.json"} {
+	for _, name := range []string{"testdata/reference_v1.golden.json", "testdata/reference_v1_none.json",
+		"testdata/reference_v2.golden.json"} {
 		data := readFile(t, name)
 		p := &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("json/longhaul-ref")}, Data: data}
 		if _, err := codec.ParseReference(p); err != nil {

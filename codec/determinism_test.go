@@ -138,7 +138,7 @@ func TestClientReadsResultWhileStoreDown(t *testing.T) {
 		t.Fatalf("reading a result while the store is down: %v, want the store's error", err)
 	}
 	var se *codec.StoreError
-	if !errors.As(err, &se) || se.Op != "get" || len(se.SHA256) != 64 {
+	if !errors.As(err, &se) || se.Op != "get" || len(se.Digest) != 64 {
 		t.Fatalf("error %v is not a StoreError naming the operation and digest", err)
 	}
 

@@ -74,31 +74,41 @@ func ParseStorageReference(p *commonpb.Payload) (StorageReference, error) {
 	return StorageReference{DriverName: ref.GetDriverName(), ClaimData: ref.GetClaimData()}, nil
 }
 
-// Claim data keys of codec/extstore's claims, version 1. The claim names the namespace
-// because the SDK retrieves without one; the blob is the same one the codec writes for
-// the same payload ("v1/{namespace}/sha256/{sha256}"), so codec and driver share data.
+// Claim data keys of codec/extstore's claims. The claim names the namespace because the
+// SDK retrieves without one; the blob is the same one the codec writes for the same
+// payload (its key, see Reference.Key), so codec and driver share data. Version 1 names
+// a SHA-256 ("sha256"); version 2 names its hash ("hash") beside the digest ("digest").
 const (
-	claimKeyFormat      = "longhaul"    // format version, "1"; marks the claim as ours
+	claimKeyFormat      = "longhaul"    // format version, "1" or "2"; marks the claim as ours
 	claimKeyNamespace   = "namespace"   // the blob key's namespace
-	claimKeySHA256      = "sha256"      // hex SHA-256 of the stored bytes
+	claimKeySHA256      = "sha256"      // v1: hex SHA-256 of the stored bytes
+	claimKeyHash        = "hash"        // v2: the hash of the address, "blake3" or "sha256"
+	claimKeyDigest      = "digest"      // v2: hex digest of the stored bytes
 	claimKeySize        = "size"        // stored bytes, decimal
 	claimKeyRawSize     = "rawSize"     // serialized payload bytes, decimal
 	claimKeyCompression = "compression" // "zstd" or "none"
 	claimKeyEncoding    = "encoding"    // original payload's encoding, informational
-	claimVersion        = "1"
+	claimV1, claimV2    = "1", "2"
 )
 
-// Claim returns the External Storage claim data for a blob of namespace.
+// Claim returns the External Storage claim data for a blob of namespace: version 1 for a
+// v1 reference (readers older than v2 keep reading what a SHA256 codec writes), else
+// version 2.
 func (r Reference) Claim(namespace string) map[string]string {
-	return map[string]string{
-		claimKeyFormat:      claimVersion,
+	claim := map[string]string{
 		claimKeyNamespace:   namespace,
-		claimKeySHA256:      r.SHA256,
 		claimKeySize:        strconv.FormatInt(r.Size, 10),
 		claimKeyRawSize:     strconv.FormatInt(r.RawSize, 10),
 		claimKeyCompression: string(r.Compression),
 		claimKeyEncoding:    r.Encoding,
 	}
+	alg, digest := r.address()
+	if r.V == refV1 {
+		claim[claimKeyFormat], claim[claimKeySHA256] = claimV1, digest
+	} else {
+		claim[claimKeyFormat], claim[claimKeyHash], claim[claimKeyDigest] = claimV2, alg, digest
+	}
+	return claim
 }
 
 // isClaim reports whether claim data was written by codec/extstore.
@@ -107,16 +117,25 @@ func isClaim(claim map[string]string) bool { return claim[claimKeyFormat] != "" 
 // parseClaim reads claim data written by codec/extstore, validating every field like
 // ParseReference; errors wrap ErrInvalidReference and name the field.
 func parseClaim(claim map[string]string) (namespace string, ref Reference, err error) {
-	if v := claim[claimKeyFormat]; v != claimVersion {
-		return "", Reference{}, fmt.Errorf("%w: claim field %q is %q; this version of longhaul reads %q", ErrInvalidReference,
-			claimKeyFormat, truncate(v, 20), claimVersion)
+	switch v := claim[claimKeyFormat]; v {
+	case claimV1:
+		ref = Reference{V: refV1, SHA256: claim[claimKeySHA256]}
+	case claimV2:
+		h := Hash(claim[claimKeyHash])
+		if h.check() != nil {
+			return "", Reference{}, fmt.Errorf("%w: claim field %q is %q, want %q or %q", ErrInvalidReference, claimKeyHash,
+				truncate(string(h), 20), BLAKE3, SHA256)
+		}
+		ref = newReference(h, claim[claimKeyDigest])
+	default:
+		return "", Reference{}, fmt.Errorf("%w: claim field %q is %q; this version of longhaul reads %q and %q", ErrInvalidReference,
+			claimKeyFormat, truncate(v, 20), claimV1, claimV2)
 	}
 	namespace = claim[claimKeyNamespace]
 	if err := driver.ValidateNamespace(namespace); err != nil {
 		return "", Reference{}, fmt.Errorf("%w: claim field %q: %v", ErrInvalidReference, claimKeyNamespace, err)
 	}
-	ref = Reference{V: refVersion, SHA256: claim[claimKeySHA256], Compression: Compression(claim[claimKeyCompression]),
-		Encoding: claim[claimKeyEncoding]}
+	ref.Compression, ref.Encoding = Compression(claim[claimKeyCompression]), claim[claimKeyEncoding]
 	for _, f := range []struct {
 		key string
 		dst *int64

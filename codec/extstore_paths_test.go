@@ -109,7 +109,7 @@ func checkExtHistory(t *testing.T, ctx context.Context, cl client.Client, workfl
 		if ref.DriverName != extstore.DefaultName {
 			t.Fatalf("event %d: driver %q claim %v", hp.Event.EventId, ref.DriverName, ref.ClaimData)
 		}
-		key, err := driver.Key(ref.ClaimData["namespace"], driver.SHA256, ref.ClaimData["sha256"])
+		key, err := driver.Key(ref.ClaimData["namespace"], ref.ClaimData["hash"], ref.ClaimData["digest"])
 		if err != nil {
 			t.Fatalf("event %d: claim %v: %v", hp.Event.EventId, ref.ClaimData, err)
 		}

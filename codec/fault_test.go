@@ -142,7 +142,7 @@ func TestTamperedBlob(t *testing.T) {
 				t.Fatal(err)
 			}
 			ref, _ := codec.ParseReference(enc[0])
-			key, _ := driver.Key("default", driver.SHA256, ref.SHA256)
+			key, _ := ref.Key("default")
 			path, _ := fs.Path(key)
 			b, err := os.ReadFile(path)
 			if err != nil {

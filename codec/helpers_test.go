@@ -99,12 +99,18 @@ func (f *faultStore) Touch(ctx context.Context, key string) (driver.Info, error)
 	return f.Store.Touch(ctx, key)
 }
 
-// walkFiles calls fn for every regular file under dir/v1 (the blobs of a filestore).
+// walkFiles calls fn for every regular file under dir/v1 and dir/v2 (a filestore's blobs).
 func walkFiles(dir string, fn func(path string) error) error {
-	return filepath.WalkDir(filepath.Join(dir, "v1"), func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+	for _, v := range driver.KeyVersions() {
+		err := filepath.WalkDir(filepath.Join(dir, v), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			return fn(path)
+		})
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
-		return fn(path)
-	})
+	}
+	return nil
 }

@@ -72,8 +72,8 @@ type Locator struct {
 	// Max bounds the stored bytes read: min(the claim, the reader's and the codec's
 	// maximum) once the codec has admitted the locator.
 	Max int64
-	// Algorithm and Digest are the content address of the stored bytes: "sha256" and its
-	// lowercase hex.
+	// Algorithm and Digest are the content address of the stored bytes: driver.SHA256 or
+	// driver.BLAKE3 and its lowercase hex.
 	Algorithm, Digest string
 	// RawSize is the decompressed length (Compression "zstd"), else equal to Size.
 	RawSize int64
@@ -98,9 +98,9 @@ func (l Locator) Bound() int64 {
 func (l Locator) String() string {
 	switch {
 	case l.Reader == nil:
-		key, err := driver.Key(l.Namespace, driver.SHA256, l.Digest)
+		key, err := driver.Key(l.Namespace, l.Algorithm, l.Digest)
 		if err != nil {
-			return "key v1/" + l.Namespace + "/" + l.Algorithm + "/" + l.Digest
+			return "key ?/" + l.Namespace + "/" + l.Algorithm + "/" + l.Digest
 		}
 		return "key " + key
 	case l.Bucket != "":
@@ -210,6 +210,10 @@ func (c *Codec) admitLocator(loc *Locator) error {
 		// only a replayer, told no namespace, follows the reference.
 		return fmt.Errorf("%w: %s reference is for namespace %q, decoding for %q", ErrInvalidReference,
 			loc.Kind, truncate(loc.Namespace, 80), c.opts.Namespace)
+	}
+	if loc.Algorithm != driver.SHA256 && loc.Algorithm != driver.BLAKE3 || !driver.IsDigestHex(loc.Digest) {
+		return fmt.Errorf("%w: %s reference: address %q:%q is not a sha256 or blake3 digest", ErrInvalidReference, loc.Kind,
+			truncate(loc.Algorithm, 20), truncate(loc.Digest, 80))
 	}
 	limit := c.opts.MaxSize
 	if loc.Max > 0 {

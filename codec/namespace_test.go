@@ -64,12 +64,12 @@ func TestNamespaceFromSerializationContext(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", via, err)
 				}
-				key, _ := driver.Key(tc.wantNS, driver.SHA256, r.SHA256)
+				key, _ := r.Key(tc.wantNS)
 				if _, err := store.Touch(context.Background(), key); err != nil {
 					t.Errorf("%s: blob not under %s: %v", via, key, err)
 				}
 				if tc.wantNS != codec.DefaultNamespace {
-					other, _ := driver.Key(codec.DefaultNamespace, driver.SHA256, r.SHA256)
+					other, _ := r.Key(codec.DefaultNamespace)
 					if _, err := store.Touch(context.Background(), other); !errors.Is(err, driver.ErrNotFound) {
 						t.Errorf("%s: blob also under the fallback namespace (%v)", via, err)
 					}

@@ -2,14 +2,10 @@ package codec
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"hash"
 
 	commonpb "go.temporal.io/api/common/v1"
 
-	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/internal/sha256chain"
 )
 
@@ -18,14 +14,15 @@ import (
 type StoreError struct {
 	Op        string // "put", "get"
 	Namespace string
-	SHA256    string
+	Algorithm string // the digest's hash, "blake3" or "sha256"
+	Digest    string
 	Store     string
 	Err       error
 }
 
 // Error names the operation, namespace, digest and store.
 func (e *StoreError) Error() string {
-	return fmt.Sprintf("codec %s: namespace %s: sha256 %s: store %s: %v", e.Op, e.Namespace, e.SHA256, e.Store, e.Err)
+	return fmt.Sprintf("codec %s: namespace %s: %s %s: store %s: %v", e.Op, e.Namespace, e.Algorithm, e.Digest, e.Store, e.Err)
 }
 
 // Unwrap returns the driver's error.
@@ -33,9 +30,10 @@ func (e *StoreError) Unwrap() error { return e.Err }
 
 func (c *Codec) storeErr(op, digest string, err error) error {
 	c.ctr.add(&c.ctr.storeErrors, 1)
-	c.opts.Logger.Error("longhaul: store operation failed", "op", op, "store", c.name, "namespace", c.opts.Namespace, "sha256", digest,
+	alg := string(c.opts.Hash)
+	c.opts.Logger.Error("longhaul: store operation failed", "op", op, "store", c.name, "namespace", c.opts.Namespace, alg, digest,
 		"error", err)
-	return &StoreError{Op: op, Namespace: c.opts.Namespace, SHA256: digest, Store: c.name, Err: err}
+	return &StoreError{Op: op, Namespace: c.opts.Namespace, Algorithm: alg, Digest: digest, Store: c.name, Err: err}
 }
 
 // Offload stores one payload, whatever its size, and returns its reference payload.
@@ -67,9 +65,9 @@ func (c *Codec) offload(ctx context.Context, p *commonpb.Payload) (_ *commonpb.P
 			pieces, size, comp = frames, n, Zstd
 		}
 	}
-	sum, chain := sha256chain.Sum(pieces, sha256chain.IntervalFor(size))
-	digest := hex.EncodeToString(sum[:])
-	key, err := driver.Key(c.opts.Namespace, driver.SHA256, digest)
+	digest, chain := address(c.opts.Hash, pieces, size)
+	ref := newReference(c.opts.Hash, digest)
+	key, err := ref.Key(c.opts.Namespace)
 	if err != nil {
 		return nil, fmt.Errorf("codec encode: %w", err)
 	}
@@ -91,22 +89,13 @@ func (c *Codec) offload(ctx context.Context, p *commonpb.Payload) (_ *commonpb.P
 	}
 	c.ctr.add(&c.ctr.payloadsOffloaded, 1)
 	c.ctr.add(&c.ctr.bytesOffloaded, rawSize)
-	own := Locator{Namespace: c.opts.Namespace, Compression: comp, Algorithm: "sha256", Digest: digest}
-	c.cache.put(own.cacheKey(), p)
-
-	ref := Reference{
-		V:           refVersion,
-		SHA256:      digest,
-		Size:        size,
-		RawSize:     rawSize,
-		Compression: comp,
-		Encoding:    string(p.GetMetadata()[metadataEncoding]),
-	}
+	ref.Size, ref.RawSize, ref.Compression, ref.Encoding = size, rawSize, comp, string(p.GetMetadata()[metadataEncoding])
+	c.cache.put(ref.locator(c.opts.Namespace).cacheKey(), p)
 	return ref.Payload()
 }
 
 // chainedPieces is the source the codec puts: the stored bytes, and the SHA-256 chain
-// recorded while hashing them (see SHA256Chainer).
+// recorded while hashing them (see SHA256Chainer); none for a BLAKE3 address.
 type chainedPieces struct {
 	*pieceReader
 	chain sha256chain.Chain
@@ -115,9 +104,4 @@ type chainedPieces struct {
 // SHA256Chain returns the recorded chain; (0, nil) for a blob too small to have one.
 func (c *chainedPieces) SHA256Chain() (int64, [][]byte) {
 	return c.chain.Interval, c.chain.States
-}
-
-func hexSum(h hash.Hash) string {
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0]))
 }

@@ -13,6 +13,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
+	"github.com/seed-a62fcf0e/longhaul/internal/contenthash"
 	"github.com/seed-a62fcf0e/longhaul/internal/sha256chain"
 )
 
@@ -82,7 +83,7 @@ func (c *Codec) fail(loc Locator, err error) error {
 	c.ctr.add(&c.ctr.storeErrors, 1)
 	c.opts.Logger.Error("longhaul: store operation failed", "op", "get", "store", name, "namespace", loc.Namespace, loc.Algorithm,
 		loc.Digest, "error", err)
-	return &StoreError{Op: "get", Namespace: loc.Namespace, SHA256: loc.Digest, Store: name, Err: err}
+	return &StoreError{Op: "get", Namespace: loc.Namespace, Algorithm: loc.Algorithm, Digest: loc.Digest, Store: name, Err: err}
 }
 
 // open starts reading the stored bytes of loc: the codec's Store, or the Reader's source.
@@ -90,7 +91,7 @@ func (c *Codec) open(ctx context.Context, loc Locator) (io.ReadCloser, error) {
 	if loc.Reader != nil {
 		return loc.Reader.Open(ctx, loc)
 	}
-	key, err := driver.Key(loc.Namespace, driver.SHA256, loc.Digest)
+	key, err := driver.Key(loc.Namespace, loc.Algorithm, loc.Digest)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidReference, err)
 	}
@@ -120,7 +121,7 @@ func (c *Codec) load(ctx context.Context, loc Locator) (raw []byte, err error) {
 	if err != nil {
 		return nil, err
 	}
-	hr := &hashReader{r: io.LimitReader(rc, loc.Max+1), h: sha256.New()}
+	hr := &hashReader{r: io.LimitReader(rc, loc.Max+1), h: newHash(loc.Algorithm)}
 	raw, verified, err := c.read(hr, loc, rc, stored)
 	if err := c.verdict(loc, hr, verified, err); err != nil {
 		return nil, err
@@ -161,7 +162,7 @@ func (c *Codec) verdict(loc Locator, hr *hashReader, verified bool, err error) e
 		return c.corrupt(loc, fmt.Errorf("decompress: %v", err))
 	case hr.n > loc.Max || (loc.Size >= 0 && hr.n != loc.Size):
 		return c.corrupt(loc, fmt.Errorf("blob is %s bytes, reference says %s", atLeast(hr.n, loc.Max), claimed(loc)))
-	case !verified && hexSum(hr.h) != loc.Digest:
+	case !verified && contenthash.Hex(hr.h) != loc.Digest:
 		return c.corrupt(loc, fmt.Errorf("%s of the stored bytes differs from the reference", loc.Algorithm))
 	}
 	return nil
@@ -183,7 +184,7 @@ func (c *Codec) Check(ctx context.Context, loc Locator, verify bool) error {
 	if _, err := c.storedSize(loc, rc); err != nil || !verify {
 		return err
 	}
-	hr := &hashReader{r: io.LimitReader(rc, loc.Max+1), h: sha256.New()}
+	hr := &hashReader{r: io.LimitReader(rc, loc.Max+1), h: newHash(loc.Algorithm)}
 	_, err = io.CopyBuffer(io.Discard, hr, make([]byte, readChunk))
 	if hr.readErr != nil {
 		err = nil // judged by verdict
@@ -192,7 +193,8 @@ func (c *Codec) Check(ctx context.Context, loc Locator, verify bool) error {
 }
 
 // read reads the stored bytes through hr the fastest way loc allows; verified reports
-// that they were checked against loc's digest already (through a SHA-256 chain).
+// that they were checked against loc's digest already (through a SHA-256 chain: a
+// BLAKE3 hash needs none to run on all cores).
 func (c *Codec) read(hr *hashReader, loc Locator, rc io.Reader, stored int64) (raw []byte, verified bool, err error) {
 	if loc.Compression == Zstd {
 		hint := int64(1 << 20)
@@ -205,7 +207,7 @@ func (c *Codec) read(hr *hashReader, loc Locator, rc io.Reader, stored int64) (r
 		}
 		return raw, false, err
 	}
-	if chain := storeChain(rc, stored); chain.Interval > 0 && loc.Reader == nil {
+	if chain := storeChain(rc, stored); chain.Interval > 0 && loc.Reader == nil && loc.Algorithm == driver.SHA256 {
 		raw, verified, err = readChained(hr, loc, chain)
 		if err == nil && !verified {
 			return nil, false, errDigestMismatch
@@ -219,6 +221,15 @@ func (c *Codec) read(hr *hashReader, loc Locator, rc io.Reader, stored int64) (r
 	raw, err = readHashed(hr, size, stored >= 0)
 	hr.wait()
 	return raw, false, err
+}
+
+// newHash returns the hash of an admitted Locator's algorithm.
+func newHash(algorithm string) hash.Hash {
+	h, err := contenthash.New(algorithm)
+	if err != nil {
+		panic("codec: hash of an unadmitted locator: " + err.Error()) // admitLocator checks it
+	}
+	return h
 }
 
 // errDigestMismatch: the bytes read do not hash to the reference's digest.

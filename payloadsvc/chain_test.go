@@ -14,7 +14,6 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
-	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/sha256chain"
 	"github.com/seed-a62fcf0e/longhaul/payloadsvc/blobclient"
@@ -212,7 +211,7 @@ func TestClientDistrustsChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, _ := driver.Key("default", driver.SHA256, ref.SHA256)
+	key, _ := ref.Key("default")
 	rc, err := st.Get(context.Background(), key)
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
-	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/extstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/foreign/datadog"
 	"github.com/seed-a62fcf0e/longhaul/codec/foreign/temporals3"
@@ -65,7 +64,7 @@ func TestCodecServerNamespaceFromSDK(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the input in history is not a reference: %v", err)
 	}
-	key, _ := driver.Key("prod", driver.SHA256, r.SHA256)
+	key, _ := r.Key("prod")
 	if _, err := store.Touch(testCtx(t, time.Minute), key); err != nil {
 		t.Fatalf("no blob at %s: %v (keys: %v)", key, err, store.Keys())
 	}

@@ -26,7 +26,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
-	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/extstore"
 	"github.com/seed-a62fcf0e/longhaul/codec/fsck"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
@@ -131,7 +130,7 @@ func (f *fsckFixture) start(t *testing.T, clients [2]client.Client) {
 		if err != nil {
 			t.Fatalf("workflow %d input is not a longhaul reference: %v", k, err)
 		}
-		f.keys[k], _ = driver.Key(fsckNS, driver.SHA256, ref.SHA256)
+		f.keys[k], _ = ref.Key(fsckNS)
 	}
 	for i := range fsckWorkflows {
 		f.byBlob[f.keys[i%fsckPayloads]] = append(f.byBlob[f.keys[i%fsckPayloads]], fsckWorkflowID(i))

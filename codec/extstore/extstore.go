@@ -3,21 +3,24 @@
 //
 // It stores a payload exactly as the longhaul codec does: the deterministic serialization
 // of the whole payload, zstd-compressed when that saves at least 10%, under its content
-// address "v1/{namespace}/sha256/{hex}" — so the codec and the driver share one set of
-// blobs, and a team can switch between them without moving data. Equal payloads are
-// stored once across runs and workflows (dedupe), and reusing a blob refreshes its age
-// for age-based retention. Reads are verified against the SHA-256 in the claim and
-// bounded; a mismatch is driver.ErrCorrupt and never returns bytes.
+// address ("v2/{namespace}/blake3/{hex}", or "v1/{namespace}/sha256/{hex}" with
+// codec.Options.Hash SHA256) — so the codec and the driver share one set of blobs, and a
+// team can switch between them without moving data. Equal payloads are stored once across
+// runs and workflows (dedupe), and reusing a blob refreshes its age for age-based
+// retention. Reads are verified against the digest in the claim and bounded; a mismatch
+// is driver.ErrCorrupt and never returns bytes.
 //
-// # Claim format, version 1
+// # Claim format
 //
 // The SDK leaves in history a "json/protobuf" payload of
 // temporal.api.sdk.v1.ExternalStorageReference{driver_name, claim_data}. This driver's
-// claim_data (all values strings, pinned by testdata/claim_v1*.golden.json):
+// claim_data (all values strings, pinned by testdata/claim_v*.golden.json):
 //
-//	longhaul     "1": the format version; marks the claim as longhaul's
+//	longhaul     the format version, "2" (BLAKE3) or "1" (SHA256); marks the claim as longhaul's
 //	namespace    the namespace in the blob key (the SDK retrieves without one)
-//	sha256       lowercase hex SHA-256 of the stored bytes
+//	hash         v2: the hash of the address, "blake3" (or "sha256")
+//	digest       v2: lowercase hex digest of the stored bytes
+//	sha256       v1: lowercase hex SHA-256 of the stored bytes
 //	size         stored (possibly compressed) bytes, decimal
 //	rawSize      bytes of the serialized commonpb.Payload, decimal
 //	compression  "zstd" or "none"
@@ -59,7 +62,7 @@ const Type = "longhaul.extstore"
 type Options struct {
 	// Name is the driver name recorded in history; default DefaultName.
 	Name string
-	// Codec configures storing and reading: Compression, CacheBytes, Concurrency (parallel
+	// Codec configures storing and reading: Hash, Compression, CacheBytes, Concurrency (parallel
 	// store operations per Store or Retrieve call, which bounds the payloads in memory at
 	// once), Timeout, Retry, Logger, MetricsHandler. Namespace is the fallback for Store
 	// calls whose target names none. Threshold and InlineBudget are unused: the SDK's

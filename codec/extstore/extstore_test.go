@@ -83,7 +83,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("random payload stored with compression %q", got)
 	}
 	for i, cl := range claims {
-		key, err := driver.Key("prod", driver.SHA256, cl.ClaimData["sha256"])
+		key, err := driver.Key("prod", cl.ClaimData["hash"], cl.ClaimData["digest"])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -220,20 +220,23 @@ func TestBadClaims(t *testing.T) {
 	}
 }
 
-// TestClaimGolden pins the claim format (version 1) and checks the pinned claims keep
-// decoding.
+// TestClaimGolden pins the claim formats (version 1 for SHA256, version 2 for BLAKE3) and
+// checks the pinned claims keep decoding.
 func TestClaimGolden(t *testing.T) {
 	cases := []struct {
 		file string
+		hash codec.Hash
 		p    *commonpb.Payload
 	}{
-		{"claim_v1.golden.json", payload(bytes.Repeat([]byte("longhaul "), 40<<10))},
-		{"claim_v1_none.golden.json", payload(randomBytes(300<<10, 5))},
+		{"claim_v1.golden.json", codec.SHA256, payload(bytes.Repeat([]byte("longhaul "), 40<<10))},
+		{"claim_v1_none.golden.json", codec.SHA256, payload(randomBytes(300<<10, 5))},
+		{"claim_v2.golden.json", codec.BLAKE3, payload(bytes.Repeat([]byte("longhaul "), 40<<10))},
+		{"claim_v2_none.golden.json", "", payload(randomBytes(300<<10, 5))},
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
 			store := memstore.New()
-			d := newDriver(t, store, extstore.Options{})
+			d := newDriver(t, store, extstore.Options{Codec: codec.Options{Hash: tc.hash}})
 			claims, err := d.Store(storeCtx("default"), []*commonpb.Payload{tc.p})
 			if err != nil {
 				t.Fatal(err)

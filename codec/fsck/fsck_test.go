@@ -21,7 +21,7 @@ func blob(t *testing.T, s driver.Store, data []byte) (codec.Reference, string) {
 	sum := sha256.Sum256(data)
 	ref := codec.Reference{V: 1, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data)), RawSize: int64(len(data)),
 		Compression: codec.NoCompression, Encoding: "binary/plain"}
-	key, err := driver.Key("ns", driver.SHA256, ref.SHA256)
+	key, err := ref.Key("ns")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestCheckBlob(t *testing.T) {
 		})
 	}
 	// A blob whose bytes were replaced under its key: only --verify sees it.
-	key, _ := driver.Key("ns", driver.SHA256, good.SHA256)
+	key, _ := good.Key("ns")
 	tampered := memstore.New()
 	if _, err := tampered.Put(context.Background(), key, bytes.NewReader([]byte("the bytez")), good.Size); err != nil {
 		t.Fatal(err)

@@ -68,7 +68,7 @@ func TestDefaultConfigClient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			bkey, _ := driver.Key(codec.DefaultNamespace, driver.SHA256, ref.SHA256)
+			bkey, _ := ref.Key(codec.DefaultNamespace)
 			okey, err := s.ObjectKey(bkey)
 			if err != nil {
 				t.Fatal(err)

@@ -51,7 +51,7 @@ func Workflow(t *testing.T, ctx context.Context, run WorkflowRun) (ref codec.Ref
 		t.Fatalf("store holds %v under its prefix, want 1 object (the payload deduplicated, nothing left behind)", objects)
 	}
 	object = objects[0]
-	key, err = driver.Key(run.Dev.Namespace, driver.SHA256, ref.SHA256)
+	key, err = ref.Key(run.Dev.Namespace)
 	if err != nil {
 		t.Fatal(err)
 	}
