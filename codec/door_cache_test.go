@@ -31,7 +31,7 @@ func zstdStored(t *testing.T, s driver.Store, serialized []byte) *commonpb.Paylo
 		t.Fatal(err)
 	}
 	blob := enc.EncodeAll(serialized, nil)
-	return plant(t, s, blob, int64(len(blob)), int64(len(serialized)), "zstd")
+	return plant(t, s, codec.BLAKE3, blob, int64(len(blob)), int64(len(serialized)), "zstd")
 }
 
 // TestDoorWorkerCacheChargedForWhatItKeeps (issue 20, "the decode cache holds bytes it

@@ -18,7 +18,11 @@ import (
 func FuzzParseReference(f *testing.F) {
 	f.Add([]byte(`{"v":1,"sha256":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","size":1234,"rawSize":5678,"compression":"zstd","encoding":"json/plain"}`))
 	f.Add([]byte(`{"v":1,"sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","size":4,"rawSize":4,"compression":"none"}`))
+	f.Add([]byte(`{"v":2,"blake3":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","size":1234,"rawSize":5678,"compression":"zstd"}`))
+	f.Add([]byte(`{"v":2,"blake3":"af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262","size":0,"rawSize":0,"compression":"none"}`))
+	f.Add([]byte(`{"v":2,"sha256":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","size":1,"rawSize":1,"compression":"none"}`))
 	f.Add([]byte(`{"v":2}`))
+	f.Add([]byte(`{"v":3}`))
 	f.Add([]byte(`{"v":1,"size":-1}`))
 	f.Add([]byte(`[]`))
 	f.Add([]byte(`{"v":1e400}`))
@@ -35,7 +39,9 @@ func FuzzParseReference(f *testing.F) {
 			}
 			return
 		}
-		if ref.V != 1 || len(ref.SHA256) != 64 || ref.Size < 0 || ref.RawSize < 0 {
+		v1 := ref.V == 1 && len(ref.SHA256) == 64 && ref.BLAKE3 == ""
+		v2 := ref.V == 2 && len(ref.BLAKE3) == 64 && ref.SHA256 == ""
+		if !v1 && !v2 || ref.Size < 0 || ref.RawSize < 0 {
 			t.Fatalf("ParseReference accepted an invalid reference %+v", ref)
 		}
 		// The store is empty: decoding must fail, never invent a payload.
@@ -53,19 +59,24 @@ func FuzzReferenceSizes(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add([]byte("hello"), int64(5), int64(5), false)
-	f.Add([]byte("hello"), int64(1<<30), int64(1<<30), false)
-	f.Add([]byte("hello"), int64(5), int64(1<<62), true)
-	f.Add([]byte{0x28, 0xb5, 0x2f, 0xfd, 0x04, 0x00, 0x41, 0x00, 0x00}, int64(9), int64(1<<20), true)
-	f.Add([]byte("hello"), int64(-1), int64(1<<63-1), true)
+	f.Add([]byte("hello"), int64(5), int64(5), false, false)
+	f.Add([]byte("hello"), int64(5), int64(5), false, true)
+	f.Add([]byte("hello"), int64(1<<30), int64(1<<30), false, true)
+	f.Add([]byte("hello"), int64(5), int64(1<<62), true, false)
+	f.Add([]byte{0x28, 0xb5, 0x2f, 0xfd, 0x04, 0x00, 0x41, 0x00, 0x00}, int64(9), int64(1<<20), true, true)
+	f.Add([]byte("hello"), int64(-1), int64(1<<63-1), true, true)
 	const maxSize = 1 << 20
-	f.Fuzz(func(t *testing.T, blob []byte, size, rawSize int64, zstd bool) {
+	f.Fuzz(func(t *testing.T, blob []byte, size, rawSize int64, zstd, v2 bool) {
 		s := memstore.New()
+		h := codec.SHA256
+		if v2 {
+			h = codec.BLAKE3
+		}
 		comp := codec.NoCompression
 		if zstd {
 			comp = codec.Zstd
 		}
-		ref := plantRef(t, s, blob, size, rawSize, comp)
+		ref := plantRef(t, s, h, blob, size, rawSize, comp)
 		if ref == nil {
 			return // not a valid reference: ParseReference's fuzz target covers it
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	commonpb "go.temporal.io/api/common/v1"
+	"lukechampine.com/blake3"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
@@ -20,37 +21,57 @@ import (
 )
 
 // plantRef is plant for fuzzing: it returns nil when the reference would not be valid.
-func plantRef(t testing.TB, s driver.Store, b []byte, size, rawSize int64, comp codec.Compression) *commonpb.Payload {
-	sum := sha256.Sum256(b)
-	p, err := codec.Reference{V: 1, SHA256: hex.EncodeToString(sum[:]), Size: size, RawSize: rawSize, Compression: comp}.Payload()
+func plantRef(t testing.TB, s driver.Store, h codec.Hash, b []byte, size, rawSize int64, comp codec.Compression) *commonpb.Payload {
+	p, err := reference(h, digestOf(h, b), size, rawSize, comp).Payload()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := codec.ParseReference(p); err != nil {
 		return nil
 	}
-	return plant(t, s, b, size, rawSize, comp)
+	return plant(t, s, h, b, size, rawSize, comp)
 }
 
-// plant stores b under its address in namespace "default" and returns a reference to it
-// with the sizes and compression a forger chose.
-func plant(t testing.TB, s driver.Store, b []byte, size, rawSize int64, comp codec.Compression) *commonpb.Payload {
+// plant stores b under its address of hash h in namespace "default" and returns a
+// reference to it with the sizes and compression a forger chose.
+func plant(t testing.TB, s driver.Store, h codec.Hash, b []byte, size, rawSize int64, comp codec.Compression) *commonpb.Payload {
 	t.Helper()
-	sum := sha256.Sum256(b)
-	digest := hex.EncodeToString(sum[:])
-	key, err := driver.Key("default", driver.SHA256, digest)
+	ref := reference(h, digestOf(h, b), size, rawSize, comp)
+	key, err := ref.Key("default")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Put(context.Background(), key, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatal(err)
 	}
-	p, err := codec.Reference{V: 1, SHA256: digest, Size: size, RawSize: rawSize, Compression: comp}.Payload()
+	p, err := ref.Payload()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return p
 }
+
+// reference is the reference of version h names to digest, with the claims given.
+func reference(h codec.Hash, digest string, size, rawSize int64, comp codec.Compression) codec.Reference {
+	r := codec.Reference{V: 2, BLAKE3: digest, Size: size, RawSize: rawSize, Compression: comp}
+	if h == codec.SHA256 {
+		r = codec.Reference{V: 1, SHA256: digest, Size: size, RawSize: rawSize, Compression: comp}
+	}
+	return r
+}
+
+// digestOf is b's content address under h, computed apart from the codec.
+func digestOf(h codec.Hash, b []byte) string {
+	if h == codec.SHA256 {
+		sum := sha256.Sum256(b)
+		return hex.EncodeToString(sum[:])
+	}
+	sum := blake3.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// hashes are the content addresses every hostile-input test runs for.
+var hashes = []codec.Hash{codec.SHA256, codec.BLAKE3}
 
 // allocated runs fn and returns the bytes it allocated.
 func allocated(fn func()) uint64 {
@@ -102,22 +123,24 @@ func TestHostileSizeClaims(t *testing.T) {
 				{"size 0 for 5 bytes", 0, 0, "none", driver.ErrCorrupt},
 				{"zstd claim on plain bytes", 5, 1 << 30, "zstd", driver.ErrCorrupt},
 			} {
-				t.Run(tc.name, func(t *testing.T) {
-					s := &faultStore{Store: newStore()}
-					ref := plant(t, s, five, tc.size, tc.rawSize, tc.comp)
-					c := newCodec(t, s, codec.Options{CacheBytes: -1})
-					var err error
-					n := allocated(func() { _, err = c.Decode([]*commonpb.Payload{ref}) })
-					if !errors.Is(err, tc.want) {
-						t.Fatalf("Decode: %v, want %v", err, tc.want)
-					}
-					if n > 4<<20 {
-						t.Fatalf("Decode of a 5-byte blob allocated %d bytes", n)
-					}
-					if errors.Is(tc.want, codec.ErrInvalidReference) && s.count("get") != 0 {
-						t.Fatal("the store was asked for a reference over MaxSize")
-					}
-				})
+				for _, h := range hashes {
+					t.Run(tc.name+"/"+string(h), func(t *testing.T) {
+						s := &faultStore{Store: newStore()}
+						ref := plant(t, s, h, five, tc.size, tc.rawSize, tc.comp)
+						c := newCodec(t, s, codec.Options{CacheBytes: -1})
+						var err error
+						n := allocated(func() { _, err = c.Decode([]*commonpb.Payload{ref}) })
+						if !errors.Is(err, tc.want) {
+							t.Fatalf("Decode: %v, want %v", err, tc.want)
+						}
+						if n > 4<<20 {
+							t.Fatalf("Decode of a 5-byte blob allocated %d bytes", n)
+						}
+						if errors.Is(tc.want, codec.ErrInvalidReference) && s.count("get") != 0 {
+							t.Fatal("the store was asked for a reference over MaxSize")
+						}
+					})
+				}
 			}
 		})
 	}
@@ -151,7 +174,7 @@ func TestDecompressionBomb(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := memstore.New()
-			ref := plant(t, s, bomb, int64(len(bomb)), tc.rawSize, "zstd")
+			ref := plant(t, s, codec.BLAKE3, bomb, int64(len(bomb)), tc.rawSize, "zstd")
 			c := newCodec(t, s, codec.Options{CacheBytes: -1, MaxSize: tc.maxSize})
 			var err error
 			n := allocated(func() { _, err = c.Decode([]*commonpb.Payload{ref}) })
@@ -200,5 +223,34 @@ func TestDecodeAllocatesOnce(t *testing.T) {
 	}
 	if n > size+size/8 {
 		t.Fatalf("Decode of %d bytes allocated %d (%.2fx)", size, n, float64(n)/size)
+	}
+}
+
+// TestDigestMismatch: bytes under a key that are not what its reference's digest names
+// (a forged reference, a blob swapped in the store) are ErrCorrupt for either hash,
+// whatever the compression and whether the store tells the size, and never returned.
+func TestDigestMismatch(t *testing.T) {
+	blob, other := randomBytes(3<<20, 11), randomBytes(3<<20, 12)
+	for _, h := range hashes {
+		for name, s := range map[string]driver.Store{"memstore": memstore.New(), "store without sizes": sizeHiding{memstore.New()}} {
+			t.Run(string(h)+"/"+name, func(t *testing.T) {
+				ref := reference(h, digestOf(h, blob), int64(len(blob)), int64(len(blob)), codec.NoCompression)
+				key, err := ref.Key("default")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.Put(context.Background(), key, bytes.NewReader(other), int64(len(other))); err != nil {
+					t.Fatal(err)
+				}
+				p, err := ref.Payload()
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, err := newCodec(t, s, codec.Options{CacheBytes: -1}).Decode([]*commonpb.Payload{p})
+				if !errors.Is(err, driver.ErrCorrupt) || out != nil {
+					t.Fatalf("Decode of swapped bytes: %v, %v; want ErrCorrupt and nothing", out, err)
+				}
+			})
+		}
 	}
 }

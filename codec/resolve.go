@@ -103,13 +103,13 @@ func (c *Codec) open(ctx context.Context, loc Locator) (io.ReadCloser, error) {
 // loc.Max (min of the claim and the maxima), never by a size a reference claims alone;
 // a body longer or shorter than the claim is ErrCorrupt.
 func (c *Codec) load(ctx context.Context, loc Locator) (raw []byte, err error) {
-	ctx, op := c.traceStart(ctx, OpFetch, loc.Digest)
+	ctx, op := c.traceStart(ctx, OpFetch, loc.Algorithm, loc.Digest)
 	defer func() { op.end(err) }()
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 	getStart := op.clock()
 	rc, err := c.open(ctx, loc)
-	op.stored(loc.Digest, loc.RawSize, loc.Size, loc.Compression, getStart)
+	op.stored(loc.Algorithm, loc.Digest, loc.RawSize, loc.Size, loc.Compression, getStart)
 	if err != nil {
 		if errors.Is(err, ErrInvalidReference) {
 			return nil, fmt.Errorf("codec decode: %w", err)
