@@ -27,14 +27,21 @@ import (
 // ErrChecksumRefused marks a request the server refused for the checksum algorithm
 // its body carried (Options.Checksum): a server that lacks CRC64NVME (OpenStack Swift
 // answers 501 NotImplemented) needs Options.Checksum CRC32C.
-var ErrChecksumRefused = errors.New("s3store: the server refused the request's checksum algorithm")
+var ErrChecksumRefused = errors.New("s3store: the server does not support the request's checksum algorithm")
 
-// checksumRefused reports whether apiErr refuses algo itself, not a body that failed its
-// check (BadDigest): a refusal whose message names the algorithm.
+// checksumRefused reports whether apiErr says the server lacks algo: a 501, or a 400
+// saying "not supported", that names the algorithm. A body that failed its check
+// (BadDigest) or a malformed value is no such refusal.
 func checksumRefused(apiErr smithy.APIError, algo types.ChecksumAlgorithm) bool {
+	msg := strings.ToLower(apiErr.ErrorMessage())
+	if !strings.Contains(msg, strings.ToLower(string(algo))) {
+		return false
+	}
 	switch apiErr.ErrorCode() {
-	case "NotImplemented", "InvalidArgument", "InvalidRequest", "InvalidChecksumHeader":
-		return strings.Contains(strings.ToLower(apiErr.ErrorMessage()), strings.ToLower(string(algo)))
+	case "NotImplemented":
+		return true
+	case "InvalidArgument", "InvalidRequest", "InvalidChecksumHeader":
+		return strings.Contains(msg, "support")
 	}
 	return false
 }

@@ -150,6 +150,9 @@ func TestCorruptedBodyRejected(t *testing.T) {
 			if apiErr.ErrorCode() != tc.want {
 				t.Errorf("error code %q, want %q", apiErr.ErrorCode(), tc.want)
 			}
+			if errors.Is(err, s3store.ErrChecksumRefused) {
+				t.Errorf("a corrupted body is not a refused algorithm: %v", err)
+			}
 			// The 400 is not retried: the corrupted request went out once. (Part 3 may or
 			// may not have started before part 2's rejection cancelled the upload, and
 			// Stats().Retries may count a retried abort: versitygw sometimes answers the
