@@ -52,19 +52,16 @@ const unsignedPayload = "UNSIGNED-PAYLOAD"
 // castagnoli is the CRC32C table; hash/crc32 uses the CPU's CRC32 instruction for it.
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// checksumFor returns the checksum the request bodies of key carry: SHA-256 for a v1
-// key (the digest doubles as the signed payload hash, as before v2), Options.Checksum
-// for a v2 (BLAKE3) key, whose bodies go unsigned: the CRC guards them on the way and
-// the BLAKE3 address, verified on read, guards them end to end.
-func (s *Store) checksumFor(key string) (types.ChecksumAlgorithm, error) {
-	_, alg, _, err := driver.ParseKey(key)
-	if err != nil {
-		return "", err
+// checksumFor returns the checksum the request bodies of key carry: Options.Checksum
+// for a v2 (BLAKE3) key, whose bodies go unsigned: the CRC guards them on the way and the
+// BLAKE3 address, verified on read, end to end. Any other key (v1, SHA-256, or one of no
+// content-address grammar) carries SHA-256, which doubles as the signed payload hash,
+// as before v2.
+func (s *Store) checksumFor(key string) types.ChecksumAlgorithm {
+	if _, alg, _, err := driver.ParseKey(key); err == nil && alg == driver.BLAKE3 {
+		return s.opts.Checksum
 	}
-	if alg == driver.SHA256 {
-		return types.ChecksumAlgorithmSha256, nil
-	}
-	return s.opts.Checksum, nil
+	return types.ChecksumAlgorithmSha256
 }
 
 // validChecksum checks Options.Checksum, "" meaning CRC64NVME.

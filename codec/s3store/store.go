@@ -164,10 +164,7 @@ func (s *Store) Touch(ctx context.Context, key string) (driver.Info, error) {
 // the object was there already: then src is not read.
 func (s *Store) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
 	return blobxfer.Put(ctx, s.core, s.ops, key, size, func(ctx context.Context, okey string, _ *objectInfo) error {
-		algo, err := s.checksumFor(key) // the key is valid here
-		if err != nil {
-			return err
-		}
+		algo := s.checksumFor(key)
 		if size > s.opts.PartSize+tailSlack(s.opts.PartSize) { // a write replaces whatever is there
 			return s.putMultipart(ctx, okey, algo, src, size)
 		}
