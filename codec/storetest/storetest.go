@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
+	"github.com/seed-a62fcf0e/longhaul/internal/contenthash"
 )
 
 // Options tunes the suite for slow or large stores. The zero value runs everything.
@@ -24,6 +24,9 @@ type Options struct {
 	// LargeSize is the size of the large-blob round trip; default 9 MiB (over one default
 	// S3 part is not required: s3store tests multipart separately).
 	LargeSize int
+	// Hash is the hash the suite's keys name: driver.SHA256 (v1 keys, the default) or
+	// driver.BLAKE3 (v2 keys). A driver that treats the versions apart runs both.
+	Hash string
 }
 
 // Run runs the conformance suite. newStore returns a fresh, empty store for each subtest;
@@ -35,6 +38,10 @@ func Run(t *testing.T, newStore func(t *testing.T) driver.Store) {
 // RunWithOptions is Run with Options.
 func RunWithOptions(t *testing.T, newStore func(t *testing.T) driver.Store, opts Options) {
 	opts.LargeSize = cmp.Or(opts.LargeSize, 9<<20)
+	opts.Hash = cmp.Or(opts.Hash, driver.SHA256)
+	if _, err := contenthash.New(opts.Hash); err != nil {
+		t.Fatalf("storetest: Options.Hash: %v", err)
+	}
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, s driver.Store)
@@ -59,6 +66,8 @@ func RunWithOptions(t *testing.T, newStore func(t *testing.T) driver.Store, opts
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			keyHash.Store(t, opts.Hash)
+			defer keyHash.Delete(t)
 			tc.fn(t, newStore(t))
 		})
 	}
@@ -70,23 +79,41 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
-// RandomBlob returns n random bytes and their content-address key in namespace, for
-// driver tests of their own.
+// RandomBlob returns n random bytes and their v1 (SHA-256) content-address key in
+// namespace, for driver tests of their own.
 func RandomBlob(t testing.TB, namespace string, n int) ([]byte, string) {
+	t.Helper()
+	return RandomBlobFor(t, driver.SHA256, namespace, n)
+}
+
+// RandomBlobFor is RandomBlob with a key that names algorithm: driver.SHA256 (v1) or
+// driver.BLAKE3 (v2).
+func RandomBlobFor(t testing.TB, algorithm, namespace string, n int) ([]byte, string) {
 	t.Helper()
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(b)
-	key, err := driver.Key(namespace, driver.SHA256, hex.EncodeToString(sum[:]))
+	h, err := contenthash.New(algorithm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Write(b)
+	key, err := driver.Key(namespace, algorithm, contenthash.Hex(h))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b, key
 }
 
-func randomBlob(t *testing.T, n int) ([]byte, string) { return RandomBlob(t, "storetest", n) }
+// keyHash holds Options.Hash for each running test of the suite, for randomBlob.
+var keyHash sync.Map // *testing.T -> string
+
+func randomBlob(t *testing.T, n int) ([]byte, string) {
+	t.Helper()
+	alg, _ := keyHash.Load(t)
+	return RandomBlobFor(t, alg.(string), "storetest", n)
+}
 
 func put(t *testing.T, s driver.Store, key string, b []byte) bool {
 	t.Helper()
