@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc64"
-	"io"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,26 +35,7 @@ func TestRequestsCarryCRC64Only(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := testenv.Context(t, time.Minute)
-			var mu sync.Mutex
-			var problems []string
-			fail := func(format string, a ...any) {
-				mu.Lock()
-				problems = append(problems, fmt.Sprintf(format, a...))
-				mu.Unlock()
-			}
-			p := testenv.NewFaultProxy(t, srv.Endpoint, azOp, func(w http.ResponseWriter, r *http.Request, op string) bool {
-				if op != "putblob" && op != "block" {
-					return false
-				}
-				body, err := io.ReadAll(r.Body)
-				if err != nil {
-					fail("%s: read body: %v", op, err)
-					return false
-				}
-				r.Body = io.NopCloser(bytes.NewReader(body))
-				checkHeaders(op, r.Header, body, fail)
-				return false
-			})
+			p := testenv.NewBodyWatch(t, srv.Endpoint, azOp, []string{"putblob", "block"}, checkHeaders)
 			s := newStore(t, srv, p.URL, azblobstore.Options{PartSize: 1 << 20})
 			b, key := blob(t, tc.size)
 			if _, err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
@@ -64,27 +44,28 @@ func TestRequestsCarryCRC64Only(t *testing.T) {
 			if got := p.Count(tc.op); got != tc.want {
 				t.Errorf("%d %s requests, want %d", got, tc.op, tc.want)
 			}
-			for _, m := range problems {
-				t.Error(m)
+			for _, err := range p.Problems() {
+				t.Error(err)
 			}
 		})
 	}
 }
 
-// checkHeaders reports through fail what is wrong with the checksum headers of a
-// request with body.
-func checkHeaders(op string, h http.Header, body []byte, fail func(string, ...any)) {
+// checkHeaders returns what is wrong with the checksum headers of a request with body.
+func checkHeaders(_ string, r *http.Request, body []byte) error {
+	var errs []error
 	for _, name := range []string{"Content-MD5", "x-ms-blob-content-md5"} {
-		if v := h.Get(name); v != "" {
-			fail("%s carries %s %q, want none", op, name, v)
+		if v := r.Header.Get(name); v != "" {
+			errs = append(errs, fmt.Errorf("carries %s %q, want none", name, v))
 		}
 	}
-	raw, err := base64.StdEncoding.DecodeString(h.Get("x-ms-content-crc64"))
+	h := r.Header.Get("x-ms-content-crc64")
+	raw, err := base64.StdEncoding.DecodeString(h)
 	if err != nil || len(raw) != 8 {
-		fail("%s: x-ms-content-crc64 %q is not 8 bytes of base64", op, h.Get("x-ms-content-crc64"))
-		return
+		return errors.Join(append(errs, fmt.Errorf("x-ms-content-crc64 %q is not 8 bytes of base64", h))...)
 	}
 	if got, want := binary.LittleEndian.Uint64(raw), crc64.Checksum(body, crc64NVME); got != want {
-		fail("%s: x-ms-content-crc64 %016x, its body has %016x", op, got, want)
+		errs = append(errs, fmt.Errorf("x-ms-content-crc64 %016x, its body has %016x", got, want))
 	}
+	return errors.Join(errs...)
 }

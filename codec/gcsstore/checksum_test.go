@@ -5,13 +5,13 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -70,26 +70,8 @@ func TestUploadsCarryCRC32COnly(t *testing.T) {
 			ctx := testenv.Context(t, time.Minute)
 			b, key := blob(t, tc.size)
 			whole := crc32.Checksum(b, castagnoli)
-			var mu sync.Mutex
-			var problems []string
-			fail := func(format string, a ...any) {
-				mu.Lock()
-				problems = append(problems, fmt.Sprintf(format, a...))
-				mu.Unlock()
-			}
-			p := testenv.NewFaultProxy(t, srv.Endpoint, gcsOp, func(w http.ResponseWriter, r *http.Request, op string) bool {
-				if op != "upload" && op != "compose" {
-					return false
-				}
-				body, err := io.ReadAll(r.Body)
-				if err != nil {
-					fail("%s: read body: %v", op, err)
-					return false
-				}
-				r.Body = io.NopCloser(bytes.NewReader(body))
-				checkChecksums(op, r, body, whole, fail)
-				return false
-			})
+			p := testenv.NewBodyWatch(t, srv.Endpoint, gcsOp, []string{"upload", "compose"},
+				func(op string, r *http.Request, body []byte) error { return checkChecksums(op, r, body, whole) })
 			s := newStore(t, srv, p.URL, gcsstore.Options{PartSize: 1 << 20})
 			if _, err := s.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 				t.Fatalf("Put: %v", err)
@@ -100,8 +82,8 @@ func TestUploadsCarryCRC32COnly(t *testing.T) {
 			if got := p.Count("compose"); got != tc.compose {
 				t.Errorf("%d composes, want %d", got, tc.compose)
 			}
-			for _, m := range problems {
-				t.Error(m)
+			for _, err := range p.Problems() {
+				t.Error(err)
 			}
 		})
 	}
@@ -110,39 +92,37 @@ func TestUploadsCarryCRC32COnly(t *testing.T) {
 // castagnoli is the CRC32C table.
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// checkChecksums reports through fail what is wrong with the checksums of an upload or
-// compose request; whole is the CRC32C of the blob, which the final compose declares.
-func checkChecksums(op string, r *http.Request, body []byte, whole uint32, fail func(string, ...any)) {
+// checkChecksums returns what is wrong with the checksums of an upload or compose
+// request; whole is the CRC32C of the blob, which the final compose declares.
+func checkChecksums(op string, r *http.Request, body []byte, whole uint32) error {
 	var sums checksumFields
 	var want uint32
 	switch op {
 	case "upload":
 		var err error
 		if sums, want, err = uploadChecksums(r, body); err != nil {
-			fail("upload: %v", err)
-			return
+			return err
 		}
 	case "compose":
 		var req struct{ Destination checksumFields }
 		if err := json.Unmarshal(body, &req); err != nil {
-			fail("compose: %v", err)
-			return
+			return err
 		}
 		sums, want = req.Destination, whole
 	}
+	var errs []error
 	if sums.MD5 != nil {
-		fail("%s declares md5Hash %q, want none", op, *sums.MD5)
+		errs = append(errs, fmt.Errorf("declares md5Hash %q, want none", *sums.MD5))
 	}
 	if sums.CRC32C == nil {
-		fail("%s declares no crc32c", op)
-		return
+		return errors.Join(append(errs, errors.New("declares no crc32c"))...)
 	}
 	raw, err := base64.StdEncoding.DecodeString(*sums.CRC32C)
 	if err != nil || len(raw) != 4 {
-		fail("%s: crc32c %q is not 4 bytes of base64", op, *sums.CRC32C)
-		return
+		return errors.Join(append(errs, fmt.Errorf("crc32c %q is not 4 bytes of base64", *sums.CRC32C))...)
 	}
 	if got := binary.BigEndian.Uint32(raw); got != want {
-		fail("%s declares crc32c %08x, want %08x", op, got, want)
+		errs = append(errs, fmt.Errorf("declares crc32c %08x, want %08x", got, want))
 	}
+	return errors.Join(errs...)
 }
