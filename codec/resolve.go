@@ -193,8 +193,8 @@ func (c *Codec) Check(ctx context.Context, loc Locator, verify bool) error {
 }
 
 // read reads the stored bytes through hr the fastest way loc allows; verified reports
-// that they were checked against loc's digest already (through a SHA-256 chain: a
-// BLAKE3 hash needs none to run on all cores).
+// that they were checked against loc's digest already (through a SHA-256 chain; a
+// BLAKE3 check runs beside the read, see readHashed).
 func (c *Codec) read(hr *hashReader, loc Locator, rc io.Reader, stored int64) (raw []byte, verified bool, err error) {
 	if loc.Compression == Zstd {
 		hint := int64(1 << 20)
