@@ -15,9 +15,11 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/filestore"
@@ -79,6 +81,7 @@ func TestV1FixtureDecodesAndReplays(t *testing.T) {
 	c := newCodec(t, fs, codec.Options{CacheBytes: -1})
 
 	t.Run("decode", func(t *testing.T) { decodeV1History(t, c, hist) })
+	t.Run("worker", func(t *testing.T) { runOnV1References(t, fs, hist) })
 	t.Run("replay", func(t *testing.T) {
 		r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: codec.NewDataConverter(c, nil)})
 		if err != nil {
@@ -126,6 +129,77 @@ func decodeV1History(t *testing.T, c *codec.Codec, hist *historypb.History) {
 	if want := digest(input) + " " + digest(gen(v1FixtureSeed, 300<<10)) + " " + digest(sig); got != want {
 		t.Fatalf("result %q, want %q", got, want)
 	}
+}
+
+// runOnV1References starts CompatV1Workflow on the dev server with the fixture's own v1
+// input and signal references as they are in its history, for a worker of today's codec
+// (it writes v2) to decode, and checks the result names the digests of what they hold.
+func runOnV1References(t *testing.T, fs *filestore.Store, hist *historypb.History) {
+	var inputRef, sigRef *commonpb.Payload
+	for _, ev := range hist.Events {
+		if a := ev.GetWorkflowExecutionStartedEventAttributes(); a != nil {
+			inputRef = a.GetInput().GetPayloads()[0]
+		}
+		if a := ev.GetWorkflowExecutionSignaledEventAttributes(); a != nil {
+			sigRef = a.GetInput().GetPayloads()[0]
+		}
+	}
+	if !codec.IsReference(inputRef) || !codec.IsReference(sigRef) {
+		t.Fatal("the fixture's input and signal are not references")
+	}
+	srv := testenv.SharedTemporal(t)
+	c := newCodec(t, fs, codec.Options{CacheBytes: -1})
+	input, sig := v1FixtureInputs()
+	dc := fixedPayloads{DataConverter: codec.NewDataConverter(c, nil), fixed: map[string]*commonpb.Payload{
+		string(input): inputRef, string(sig): sigRef,
+	}}
+	cl := srv.Client(t, client.Options{DataConverter: dc})
+	tq := "v1-fixture-worker"
+	w := worker.New(srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(c, nil)}), tq, worker.Options{})
+	w.RegisterWorkflow(CompatV1Workflow)
+	w.RegisterActivity(GenActivity)
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	run, err := cl.SignalWithStartWorkflow(ctx, "v1-fixture-worker-"+t.Name(), "data", sig, client.StartWorkflowOptions{TaskQueue: tq},
+		CompatV1Workflow, input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	if err := run.Get(ctx, &got); err != nil {
+		t.Fatal(err)
+	}
+	if want := digest(input) + " " + digest(gen(v1FixtureSeed, 300<<10)) + " " + digest(sig); got != want {
+		t.Fatalf("result %q, want %q", got, want)
+	}
+	first, err := cl.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT).Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := first.GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads(); len(in) != 1 || !proto.Equal(in[0], inputRef) {
+		t.Fatal("the run did not start on the fixture's v1 input reference")
+	}
+	if st := c.Stats(); st.BlobsStored == 0 {
+		t.Fatal("the worker stored no blob of its own: the activity result was not offloaded")
+	}
+}
+
+// fixedPayloads sends the payloads given for the values given (the fixture's references
+// in place of what they hold) and converts everything else as its DataConverter does.
+type fixedPayloads struct {
+	converter.DataConverter
+	fixed map[string]*commonpb.Payload
+}
+
+func (f fixedPayloads) ToPayloads(values ...any) (*commonpb.Payloads, error) {
+	if b, ok := values[0].([]byte); ok && len(values) == 1 && f.fixed[string(b)] != nil {
+		return &commonpb.Payloads{Payloads: []*commonpb.Payload{f.fixed[string(b)]}}, nil
+	}
+	return f.DataConverter.ToPayloads(values...)
 }
 
 // writeV1Fixture runs CompatV1Workflow on the dev server with a codec over a fresh blob

@@ -3,11 +3,13 @@
 //
 // A Codec is a converter.PayloadCodec. Every payload whose serialized size is over
 // Options.Threshold (and, largest first, enough others for one call's inline total to fit
-// Options.InlineBudget) is serialized, compressed with zstd, hashed with SHA-256 and
-// stored under "v1/{namespace}/sha256/{hex}" unless it is already there (dedupe); history
-// gets a reference payload with encoding "json/longhaul-ref". Decode verifies the SHA-256
-// of the stored bytes before it trusts them, and keeps recent payloads in a bounded cache
-// for replays.
+// Options.InlineBudget) is serialized, compressed with zstd, hashed with BLAKE3 and
+// stored under "v2/{namespace}/blake3/{hex}" unless it is already there (dedupe); history
+// gets a reference payload with encoding "json/longhaul-ref" (v2). Options.Hash SHA256
+// writes v1 instead, "v1/{namespace}/sha256/{hex}", for deployments that must use
+// FIPS-approved algorithms; both versions decode whatever the setting. Decode verifies
+// the digest of the stored bytes before it trusts them, and keeps recent payloads in a
+// bounded cache for replays.
 //
 // The data path makes one pass over the bytes and keeps about one copy of a payload in
 // memory: Data is serialized in place (never copied), large payloads are compressed as

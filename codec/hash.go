@@ -15,8 +15,8 @@ type Hash string
 
 const (
 	// BLAKE3 (the default) writes references v2, keys "v2/{namespace}/blake3/{hex}".
-	// BLAKE3 hashes several times faster than SHA-256 on one core and, being a tree, on
-	// all cores: the address, the payload service's check and the reader's check get cheap.
+	// It hashes about twice as fast as SHA-256 with SHA-NI, at half the CPU per byte: the
+	// address, the payload service's check and the reader's check get cheap.
 	BLAKE3 Hash = driver.BLAKE3
 	// SHA256 writes references v1, keys "v1/{namespace}/sha256/{hex}": for deployments that
 	// must use FIPS-approved algorithms, and for readers older than references v2.
@@ -25,7 +25,7 @@ const (
 
 // address hashes the stored bytes (in pieces, never copied together) with h and returns
 // the hex digest, and for SHA-256 the chain stores can verify on all cores with (see
-// driver.SHA256Chainer); BLAKE3 needs none, it is a tree already.
+// driver.SHA256Chainer); a BLAKE3 check is cheap enough beside the read.
 func address(h Hash, pieces [][]byte, size int64) (string, sha256chain.Chain) {
 	if h == SHA256 {
 		sum, chain := sha256chain.Sum(pieces, sha256chain.IntervalFor(size))

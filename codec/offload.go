@@ -45,7 +45,7 @@ func (c *Codec) Offload(ctx context.Context, p *commonpb.Payload) (*commonpb.Pay
 // pays, hashes what it stores and puts it; the store's Put checks existence itself, so a
 // new blob costs one existence check end to end.
 func (c *Codec) offload(ctx context.Context, p *commonpb.Payload) (_ *commonpb.Payload, err error) {
-	ctx, op := c.traceStart(ctx, OpOffload, "")
+	ctx, op := c.traceStart(ctx, OpOffload, "", "")
 	defer func() { op.end(err) }()
 	w, err := splitPayload(p)
 	if err != nil {
@@ -76,7 +76,7 @@ func (c *Codec) offload(ctx context.Context, p *commonpb.Payload) (_ *commonpb.P
 	defer cancel()
 	putStart := op.clock()
 	created, err := c.store.Put(ctx, key, &chainedPieces{newPieceReader(pieces), chain}, size)
-	op.stored(digest, rawSize, size, comp, putStart)
+	op.stored(string(c.opts.Hash), digest, rawSize, size, comp, putStart)
 	if err != nil {
 		return nil, c.storeErr("put", digest, err)
 	}

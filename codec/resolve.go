@@ -103,13 +103,13 @@ func (c *Codec) open(ctx context.Context, loc Locator) (io.ReadCloser, error) {
 // loc.Max (min of the claim and the maxima), never by a size a reference claims alone;
 // a body longer or shorter than the claim is ErrCorrupt.
 func (c *Codec) load(ctx context.Context, loc Locator) (raw []byte, err error) {
-	ctx, op := c.traceStart(ctx, OpFetch, loc.Digest)
+	ctx, op := c.traceStart(ctx, OpFetch, loc.Algorithm, loc.Digest)
 	defer func() { op.end(err) }()
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 	getStart := op.clock()
 	rc, err := c.open(ctx, loc)
-	op.stored(loc.Digest, loc.RawSize, loc.Size, loc.Compression, getStart)
+	op.stored(loc.Algorithm, loc.Digest, loc.RawSize, loc.Size, loc.Compression, getStart)
 	if err != nil {
 		if errors.Is(err, ErrInvalidReference) {
 			return nil, fmt.Errorf("codec decode: %w", err)
@@ -193,8 +193,8 @@ func (c *Codec) Check(ctx context.Context, loc Locator, verify bool) error {
 }
 
 // read reads the stored bytes through hr the fastest way loc allows; verified reports
-// that they were checked against loc's digest already (through a SHA-256 chain: a
-// BLAKE3 hash needs none to run on all cores).
+// that they were checked against loc's digest already (through a SHA-256 chain; a
+// BLAKE3 check runs beside the read, see readHashed).
 func (c *Codec) read(hr *hashReader, loc Locator, rc io.Reader, stored int64) (raw []byte, verified bool, err error) {
 	if loc.Compression == Zstd {
 		hint := int64(1 << 20)

@@ -32,14 +32,14 @@ const (
 )
 
 // Op describes one store operation. StartOp sees Kind, Namespace, Store, Scope and, for
-// a fetch, SHA256; the rest is filled in by EndOp.
+// a fetch, Algorithm and Digest; the rest is filled in by EndOp.
 type Op struct {
 	Kind      OpKind
 	Namespace string
 	// Store names the store (its String method, else its type).
 	Store string
-	// SHA256 is the hex digest of the stored bytes (the blob's address).
-	SHA256 string
+	// Algorithm ("blake3" or "sha256") and Digest (hex) are the blob's address.
+	Algorithm, Digest string
 	// Bytes is the serialized payload's size; StoredBytes the blob's (after compression).
 	Bytes, StoredBytes int64
 	// Compression is Zstd or NoCompression.
@@ -85,11 +85,12 @@ func (c *Codec) withWorkflowScope(ctx context.Context, wctx workflow.Context) co
 
 // traceStart begins a traced operation; with no Tracer it returns ctx and a nil op,
 // whose methods do nothing (the cost of tracing when it is off is this nil check).
-func (c *Codec) traceStart(ctx context.Context, kind OpKind, digest string) (context.Context, *Op) {
+func (c *Codec) traceStart(ctx context.Context, kind OpKind, alg, digest string) (context.Context, *Op) {
 	if c.opts.Tracer == nil {
 		return ctx, nil
 	}
-	op := &Op{Kind: kind, Namespace: c.opts.Namespace, Store: c.name, SHA256: digest, Scope: Scope{Serialization: c.sc}, tracer: c.opts.Tracer}
+	op := &Op{Kind: kind, Namespace: c.opts.Namespace, Store: c.name, Algorithm: alg, Digest: digest, Scope: Scope{Serialization: c.sc},
+		tracer: c.opts.Tracer}
 	op.Scope.Workflow, _ = ctx.Value(workflowScopeKey{}).(workflow.Context)
 	op.ctx = op.tracer.StartOp(ctx, op)
 	return op.ctx, op
@@ -114,11 +115,11 @@ func (op *Op) clock() time.Time {
 
 // stored records the blob an operation stored or read, and the time the store took
 // from since.
-func (op *Op) stored(digest string, raw, stored int64, compression Compression, since time.Time) {
+func (op *Op) stored(alg, digest string, raw, stored int64, compression Compression, since time.Time) {
 	if op == nil {
 		return
 	}
-	op.SHA256, op.Bytes, op.StoredBytes, op.Compression = digest, raw, stored, compression
+	op.Algorithm, op.Digest, op.Bytes, op.StoredBytes, op.Compression = alg, digest, raw, stored, compression
 	op.StoreLatency = time.Since(since)
 }
 

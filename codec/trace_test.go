@@ -115,9 +115,10 @@ func TestTracerSeesStoreOperations(t *testing.T) {
 				if op.Kind != want.kind || op.DedupeHit != want.dedupe || op.Err != nil {
 					t.Errorf("op %d: %s dedupe %v err %v; want %s dedupe %v", i, op.Kind, op.DedupeHit, op.Err, want.kind, want.dedupe)
 				}
-				if op.SHA256 != ref.SHA256 || op.Bytes != ref.RawSize || op.StoredBytes != ref.Size || op.Compression != tc.wantComp {
-					t.Errorf("op %d: %s %d/%d %s; want %s %d/%d %s", i, op.SHA256, op.Bytes, op.StoredBytes, op.Compression,
-						ref.SHA256, ref.RawSize, ref.Size, tc.wantComp)
+				if op.Algorithm != "blake3" || op.Digest != ref.BLAKE3 || op.Bytes != ref.RawSize || op.StoredBytes != ref.Size ||
+					op.Compression != tc.wantComp {
+					t.Errorf("op %d: %s %s %d/%d %s; want blake3 %s %d/%d %s", i, op.Algorithm, op.Digest, op.Bytes, op.StoredBytes,
+						op.Compression, ref.BLAKE3, ref.RawSize, ref.Size, tc.wantComp)
 				}
 				if op.StoreLatency <= 0 || op.Namespace != codec.DefaultNamespace || op.Store == "" {
 					t.Errorf("op %d: latency %s, namespace %q, store %q", i, op.StoreLatency, op.Namespace, op.Store)
@@ -141,7 +142,7 @@ func TestTracerSeesErrors(t *testing.T) {
 		t.Fatalf("decode: %v, want ErrNotFound", err)
 	}
 	ops := rec.ended()
-	if len(ops) != 1 || ops[0].Kind != codec.OpFetch || !errors.Is(ops[0].Err, driver.ErrNotFound) || ops[0].SHA256 != ref.SHA256 {
+	if len(ops) != 1 || ops[0].Kind != codec.OpFetch || !errors.Is(ops[0].Err, driver.ErrNotFound) || ops[0].Algorithm != "sha256" || ops[0].Digest != ref.SHA256 {
 		t.Fatalf("ops %+v; want one fetch of %s ending in ErrNotFound", ops, ref.SHA256)
 	}
 }

@@ -18,7 +18,7 @@ import (
 // Codec span names, tags and metrics.
 const (
 	codecOperationPrefix = "longhaul."
-	tagCodecSHA256       = "longhaul.sha256"
+	tagCodecDigestPrefix = "longhaul." // + the hash: longhaul.blake3, longhaul.sha256
 	tagCodecCompression  = "longhaul.compression"
 	tagCodecDedupeHit    = "longhaul.dedupe_hit"
 	metricCodecBytes     = "longhaul.bytes"
@@ -29,7 +29,8 @@ const (
 // CodecTracer returns a codec.Tracer (for codec.Options.Tracer) that sends each store
 // operation of the codec to Datadog as a span, longhaul.offload or longhaul.fetch, with
 // the store as resource and metrics longhaul.bytes (serialized payload),
-// longhaul.stored_bytes (blob), longhaul.store_latency_ms and tags longhaul.sha256,
+// longhaul.stored_bytes (blob), longhaul.store_latency_ms and tags longhaul.blake3 (or
+// longhaul.sha256 for a v1 blob: the address, named by its hash),
 // longhaul.compression, longhaul.dedupe_hit (offloads), and the error.
 //
 // The span goes where the operation happened, from what the SDK hands the codec:
@@ -76,8 +77,8 @@ func (t codecTracer) EndOp(ctx context.Context, op *codec.Op) {
 	if span == nil {
 		return
 	}
-	if op.SHA256 != "" {
-		span.SetTag(tagCodecSHA256, op.SHA256)
+	if op.Digest != "" {
+		span.SetTag(tagCodecDigestPrefix+op.Algorithm, op.Digest)
 	}
 	if op.Compression != "" {
 		span.SetTag(tagCodecCompression, string(op.Compression))

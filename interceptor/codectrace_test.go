@@ -119,7 +119,8 @@ func checkCodecSpans(t *testing.T, got spans, size int) {
 	}
 	for _, s := range []ddagent.Span{off, fetch} {
 		if s.Metrics["longhaul.bytes"] < float64(size) || s.Metrics["longhaul.stored_bytes"] <= 0 || s.Meta["longhaul.compression"] != "zstd" ||
-			s.Meta["longhaul.sha256"] != off.Meta["longhaul.sha256"] || s.Metrics["longhaul.store_latency_ms"] <= 0 || s.Error != 0 {
+			len(s.Meta["longhaul.blake3"]) != 64 || s.Meta["longhaul.blake3"] != off.Meta["longhaul.blake3"] ||
+			s.Metrics["longhaul.store_latency_ms"] <= 0 || s.Error != 0 {
 			t.Errorf("%s: meta %v metrics %v error %d", s.Name, s.Meta, s.Metrics, s.Error)
 		}
 	}

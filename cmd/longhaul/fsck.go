@@ -59,7 +59,7 @@ be read.`,
 	f := cmd.Flags()
 	f.StringVar(&c.store, "store", "", "store URL holding the blobs, as the payload service takes it (required)")
 	f.StringVarP(&c.query, "query", "q", "", "visibility query selecting the workflows (default: all open and retained)")
-	f.BoolVar(&c.verify, "verify", false, "read every blob and check its SHA-256 (streaming)")
+	f.BoolVar(&c.verify, "verify", false, "read every blob and check the digest its reference names (SHA-256 or BLAKE3; streaming)")
 	f.StringVar(&c.statePath, "state", "", "state file to resume from and to write after every page")
 	f.StringVar(&c.resumeFrom, "resume-from", "", "skip the listing up to this workflow id")
 	f.StringVar(&c.dataDogURL, "datadog-url", "", "DataDog large-payload service URL: also check its references")
@@ -165,7 +165,7 @@ func (c *fsckCmd) print(w io.Writer, r *fsck.Report) error {
 	}
 	verify := "existence and length"
 	if r.Verify {
-		verify = "existence, length and SHA-256"
+		verify = "existence, length and digest"
 	}
 	fmt.Fprintf(w, "namespace %s: %d workflows, %d events, %d references to %d blobs; checked %s\n",
 		r.Namespace, r.Workflows, r.Events, r.References, r.Blobs, verify)

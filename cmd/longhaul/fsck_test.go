@@ -35,7 +35,8 @@ import (
 const (
 	fsckNS        = "ops-fsck"
 	fsckWorkflows = 200
-	fsckPayloads  = 20 // distinct payloads: each blob is referenced by 10 workflows
+	fsckPayloads  = 20 // distinct payloads, each stored as a v2 and a v1 blob
+	fsckBlobs     = 2 * fsckPayloads
 )
 
 // holdWorkflow returns its input, after a "go" signal when wait is set (so it stays
@@ -47,17 +48,28 @@ func holdWorkflow(ctx workflow.Context, in []byte, wait bool) ([]byte, error) {
 	return in, nil
 }
 
-// fsckFixture is a namespace whose 200 workflows reference 20 blobs in versitygw,
-// half through the codec and half through extstore claims; a quarter are still open.
+// fsckFixture is a namespace whose 200 workflows reference 40 blobs in versitygw: a
+// deployment part-way through the upgrade to references v2. A third of the workflows went
+// through the codec with BLAKE3 (references v2), a third through extstore claims (v2,
+// the same blobs), a third through a codec with Hash SHA256 (references v1, keys v1/);
+// a quarter are still open.
 type fsckFixture struct {
 	dev    *testenv.DevServer
 	srv    *testenv.S3Server
 	admin  *s3.Client
 	store  *s3store.Store
-	keys   [fsckPayloads]string // blob key of each payload
+	keys   [fsckPayloads]string // v2 blob key of each payload
+	keysV1 [fsckPayloads]string // v1 blob key of each payload
 	open   map[string]bool      // workflow id -> still open
 	byBlob map[string][]string  // blob key -> workflow ids
 }
+
+// The writers of the fixture's workflows, by (i/fsckPayloads)%3 of workflow i.
+const (
+	viaCodec   = 0 // codec, BLAKE3: references v2
+	viaClaims  = 1 // extstore claims, BLAKE3: v2
+	viaCodecV1 = 2 // codec, Hash SHA256: references v1
+)
 
 func fsckWorkflowID(i int) string { return fmt.Sprintf("fsck-%03d", i) }
 
@@ -70,19 +82,15 @@ func newFsckFixture(t *testing.T) *fsckFixture {
 	if f.store, err = s3store.New(f.admin, f.srv.Bucket, s3store.Options{Prefix: "fsck"}); err != nil {
 		t.Fatal(err)
 	}
-	cdc, err := codec.New(f.store, codec.Options{Namespace: fsckNS, Threshold: 1024})
-	if err != nil {
-		t.Fatal(err)
-	}
 	drv, err := extstore.New(f.store, extstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	viaCodec := f.dev.Client(t, client.Options{Namespace: fsckNS, DataConverter: codec.NewDataConverter(cdc,
-		converter.GetDefaultDataConverter())})
-	viaClaims := f.dev.Client(t, client.Options{Namespace: fsckNS,
+	var clients [3]client.Client
+	clients[viaCodec] = f.codecClient(t, codec.BLAKE3)
+	clients[viaClaims] = f.dev.Client(t, client.Options{Namespace: fsckNS,
 		ExternalStorage: converter.ExternalStorage{Drivers: []converter.StorageDriver{drv}, PayloadSizeThreshold: 1024}})
-	clients := [2]client.Client{viaCodec, viaClaims}
+	clients[viaCodecV1] = f.codecClient(t, codec.SHA256)
 	for i, c := range clients {
 		w := worker.New(c, fmt.Sprintf("fsck-%d", i), worker.Options{})
 		w.RegisterWorkflow(holdWorkflow)
@@ -95,8 +103,18 @@ func newFsckFixture(t *testing.T) *fsckFixture {
 	return f
 }
 
+// codecClient is a client of the fixture's namespace whose codec addresses with h.
+func (f *fsckFixture) codecClient(t *testing.T, h codec.Hash) client.Client {
+	cdc, err := codec.New(f.store, codec.Options{Namespace: fsckNS, Threshold: 1024, Hash: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.dev.Client(t, client.Options{Namespace: fsckNS, DataConverter: codec.NewDataConverter(cdc,
+		converter.GetDefaultDataConverter())})
+}
+
 // start runs the 200 workflows and waits for the closed ones and for visibility.
-func (f *fsckFixture) start(t *testing.T, clients [2]client.Client) {
+func (f *fsckFixture) start(t *testing.T, clients [3]client.Client) {
 	ctx := testenv.Context(t, 3*time.Minute)
 	payloads := make([][]byte, fsckPayloads)
 	for k := range payloads {
@@ -106,7 +124,7 @@ func (f *fsckFixture) start(t *testing.T, clients [2]client.Client) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
 	for i := range fsckWorkflows {
-		id, via, wait := fsckWorkflowID(i), (i/fsckPayloads)%2, (i/10)%4 == 0
+		id, via, wait := fsckWorkflowID(i), (i/fsckPayloads)%3, (i/10)%4 == 0
 		f.open[id] = wait
 		g.Go(func() error {
 			run, err := clients[via].ExecuteWorkflow(gctx, client.StartWorkflowOptions{ID: id, TaskQueue: fmt.Sprintf("fsck-%d", via)},
@@ -122,20 +140,35 @@ func (f *fsckFixture) start(t *testing.T, clients [2]client.Client) {
 		t.Fatal(err)
 	}
 	for k := range payloads {
-		hs, err := testenv.HistoryPayloads(ctx, clients[0], fsckWorkflowID(k), "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ref, err := codec.ParseReference(hs[0].Payload)
-		if err != nil {
-			t.Fatalf("workflow %d input is not a longhaul reference: %v", k, err)
-		}
-		f.keys[k], _ = ref.Key(fsckNS)
+		f.keys[k] = f.inputKey(t, ctx, clients[viaCodec], k, "v2/") // workflow k: via the BLAKE3 codec
+		f.keysV1[k] = f.inputKey(t, ctx, clients[viaCodec], k+viaCodecV1*fsckPayloads, "v1/")
 	}
 	for i := range fsckWorkflows {
-		f.byBlob[f.keys[i%fsckPayloads]] = append(f.byBlob[f.keys[i%fsckPayloads]], fsckWorkflowID(i))
+		key := f.keys[i%fsckPayloads]
+		if (i/fsckPayloads)%3 == viaCodecV1 {
+			key = f.keysV1[i%fsckPayloads]
+		}
+		f.byBlob[key] = append(f.byBlob[key], fsckWorkflowID(i))
 	}
 	waitVisible(t, ctx, clients[0], fsckWorkflows)
+}
+
+// inputKey returns the blob key of workflow i's input reference, which must start with
+// version ("v1/" or "v2/").
+func (f *fsckFixture) inputKey(t *testing.T, ctx context.Context, c client.Client, i int, version string) string {
+	hs, err := testenv.HistoryPayloads(ctx, c, fsckWorkflowID(i), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := codec.ParseReference(hs[0].Payload)
+	if err != nil {
+		t.Fatalf("workflow %d input is not a longhaul reference: %v", i, err)
+	}
+	key, err := ref.Key(fsckNS)
+	if err != nil || !strings.HasPrefix(key, version) {
+		t.Fatalf("workflow %d input names key %q (%v), want one under %s", i, key, err, version)
+	}
+	return key
 }
 
 func waitVisible(t *testing.T, ctx context.Context, c client.Client, n int64) {
@@ -228,33 +261,40 @@ func occurrences(p *fsck.Problem) []string {
 	return out
 }
 
-// One blob deleted and another corrupted: fsck reports exactly those two, each with
-// every workflow and event that references it, exits 1, resumes a killed walk with the
-// same result, and exits 0 once they are restored.
+// A v2 and a v1 blob deleted, a v2 and a v1 blob corrupted: fsck reports exactly those
+// four, each with every workflow and event that references it, exits 1, resumes a killed
+// walk with the same result, and exits 0 once they are restored.
 func TestFsck(t *testing.T) {
 	f := newFsckFixture(t)
 	env := s3Env(f.srv)
-	missing, corrupt := f.keys[3], f.keys[8]
-	good := f.get(t, corrupt)
-	bad := bytes.Clone(good)
-	bad[len(bad)/2] ^= 0xff
-	goneBytes := f.get(t, missing)
-	f.remove(t, missing)
-	f.put(t, corrupt, bad)
+	want := map[string]string{f.keys[3]: fsck.StatusMissing, f.keysV1[5]: fsck.StatusMissing,
+		f.keys[8]: fsck.StatusCorrupt, f.keysV1[12]: fsck.StatusCorrupt}
+	saved := map[string][]byte{}
+	for key, status := range want {
+		saved[key] = f.get(t, key)
+		if status == fsck.StatusMissing {
+			f.remove(t, key)
+			continue
+		}
+		bad := bytes.Clone(saved[key])
+		bad[len(bad)/2] ^= 0xff
+		f.put(t, key, bad)
+	}
 
 	rep, code := report(t, env, f.args("--verify")...)
 	if code != exitProblems {
 		t.Fatalf("exit %d, want %d", code, exitProblems)
 	}
-	f.checkProblems(t, rep, missing, corrupt, false)
+	f.checkProblems(t, rep, want, false)
 	text := runCLI(t, env, f.args("--verify")...)
 	t.Logf("fsck output (exit %d):\n%s", text.code, text.stdout)
-	if text.code != exitProblems ||
-		!strings.Contains(text.stdout, "MISSING "+missing) || !strings.Contains(text.stdout, "CORRUPT "+corrupt) {
-		t.Errorf("text output, exit %d:\n%s", text.code, text.stdout)
+	for key, status := range want {
+		if text.code != exitProblems || !strings.Contains(text.stdout, strings.ToUpper(status)+" "+key) {
+			t.Errorf("text output, exit %d, lacks %s %s:\n%s", text.code, strings.ToUpper(status), key, text.stdout)
+		}
 	}
 
-	t.Run("resume after kill", func(t *testing.T) { f.resumeAfterKill(t, env, missing, corrupt) })
+	t.Run("resume after kill", func(t *testing.T) { f.resumeAfterKill(t, env, want) })
 	t.Run("resume from workflow", func(t *testing.T) {
 		// --resume-from skips the listing (newest first) up to the workflow given.
 		ids := f.listing(t)
@@ -264,17 +304,18 @@ func TestFsck(t *testing.T) {
 		}
 	})
 
-	f.put(t, missing, goneBytes)
-	f.put(t, corrupt, good)
+	for key, b := range saved {
+		f.put(t, key, b)
+	}
 	rep, code = report(t, env, f.args("--verify")...)
-	if code != exitOK || len(rep.Problems) != 0 || rep.Blobs != fsckPayloads {
+	if code != exitOK || len(rep.Problems) != 0 || rep.Blobs != fsckBlobs {
 		t.Fatalf("after restore: exit %d, %d problems, %d blobs", code, len(rep.Problems), rep.Blobs)
 	}
 }
 
 // checkProblems checks a whole walk's report: every workflow walked, each blob checked
-// once, and exactly the two problems with all their references.
-func (f *fsckFixture) checkProblems(t *testing.T, rep *fsck.Report, missing, corrupt string, resumed bool) {
+// once, and exactly the problems of want (blob key -> status) with all their references.
+func (f *fsckFixture) checkProblems(t *testing.T, rep *fsck.Report, want map[string]string, resumed bool) {
 	t.Helper()
 	refs := 0
 	for _, open := range f.open {
@@ -283,15 +324,14 @@ func (f *fsckFixture) checkProblems(t *testing.T, rep *fsck.Report, missing, cor
 			refs--
 		}
 	}
-	blobsOK := rep.Blobs == fsckPayloads || resumed && rep.Blobs >= fsckPayloads && rep.Blobs <= 2*fsckPayloads
+	blobsOK := rep.Blobs == fsckBlobs || resumed && rep.Blobs >= fsckBlobs && rep.Blobs <= 2*fsckBlobs
 	if rep.Workflows != fsckWorkflows || !blobsOK || rep.References != refs || len(rep.Errors) != 0 {
 		t.Errorf("walked %d workflows, %d blobs, %d references, errors %v; want %d, %d, %d",
-			rep.Workflows, rep.Blobs, rep.References, rep.Errors, fsckWorkflows, fsckPayloads, refs)
+			rep.Workflows, rep.Blobs, rep.References, rep.Errors, fsckWorkflows, fsckBlobs, refs)
 	}
-	if len(rep.Problems) != 2 {
-		t.Fatalf("%d problems, want 2: %+v", len(rep.Problems), rep.Problems)
+	if len(rep.Problems) != len(want) {
+		t.Fatalf("%d problems, want %d: %+v", len(rep.Problems), len(want), rep.Problems)
 	}
-	want := map[string]string{missing: fsck.StatusMissing, corrupt: fsck.StatusCorrupt}
 	for _, p := range rep.Problems {
 		if want[p.Key] != p.Status {
 			t.Errorf("problem %s is %s, want %q", p.Key, p.Status, want[p.Key])
@@ -309,7 +349,7 @@ func (f *fsckFixture) checkProblems(t *testing.T, rep *fsck.Report, missing, cor
 
 // resumeAfterKill kills a walk that saves its state after every page of 5 workflows,
 // then runs it again: the second run continues and reports the whole walk.
-func (f *fsckFixture) resumeAfterKill(t *testing.T, env []string, missing, corrupt string) {
+func (f *fsckFixture) resumeAfterKill(t *testing.T, env []string, want map[string]string) {
 	state := filepath.Join(t.TempDir(), "fsck-state.json")
 	args := f.args("--verify", "--state", state, "--page-size", "5", "--concurrency", "1", "--blob-concurrency", "1")
 	cmd := exec.Command(binary(t), args...)
@@ -343,7 +383,7 @@ func (f *fsckFixture) resumeAfterKill(t *testing.T, env []string, missing, corru
 	if code != exitProblems {
 		t.Fatalf("resumed walk: exit %d", code)
 	}
-	f.checkProblems(t, rep, missing, corrupt, true)
+	f.checkProblems(t, rep, want, true)
 }
 
 // listing returns the namespace's workflow ids in visibility order.

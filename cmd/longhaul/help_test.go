@@ -19,13 +19,14 @@ func TestHelp(t *testing.T) {
 		{[]string{"--help"}, []string{"check", "fsck", "sweep", "Exit codes: 0 all good; 1 problems found; 2 usage error; 3 cannot tell"}},
 		{[]string{"check", "retention", "--help"}, append([]string{"--store", "--max-run", "--retention", "--output", "Examples:",
 			"longhaul check retention --store", "ok (0)", "would-delete-blobs-in-use", "no-expiry", "cannot-tell", "(3)",
-			"max run + namespace retention + touch interval + 1 day margin", "assumed to run at most 30 days"}, conn...)},
+			"max run + namespace retention + touch interval + 1 day margin", "assumed to run at most 30 days",
+			"v1/ (SHA-256) and v2/ (BLAKE3)"}, conn...)},
 		{[]string{"fsck", "--help"}, append([]string{"--store", "--query", "--verify", "--state", "--resume-from", "--datadog-url", "--temporal-s3-bucket",
 			"--concurrency", "--output", "Examples:", "longhaul fsck --store", "workflow id, run id, event id and event type",
 			"Exit codes: 0 every blob is good; 1 problems found; 3"}, conn...)},
 		{[]string{"sweep", "uploads", "--help"}, []string{"--store", "--older-than", "--dry-run", "--output", "Examples:",
 			"longhaul sweep uploads --store", "Committed blobs are never touched", "AbortMultipartUpload", ".uploads/",
-			"uncommitted blocks", "Exit codes: 0"}},
+			"uncommitted blocks", "v1/ (SHA-256), v2/ (BLAKE3)", "Exit codes: 0"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -78,7 +78,10 @@ a safe expiry is at least
 
 Verdicts (exit code): ok (0); would-delete-blobs-in-use, naming the rule, the prefix and
 by how many days (1); no-expiry, storage grows forever (1); cannot-tell, with the reason
-(3). Without --max-run, workflows are assumed to run at most 30 days.`,
+(3). Without --max-run, workflows are assumed to run at most 30 days.
+
+Blobs live under one prefix per key version, v1/ (SHA-256) and v2/ (BLAKE3): each gets
+its verdict, and the command's is the worst (rules on v1/ alone leave v2/ at no-expiry).`,
 		Example: `  longhaul check retention --store s3://blobs/prod --namespace orders --max-run 14d
   longhaul check retention --store 'gs://blobs/prod' --retention 7d --max-run 30d -o json
   TEMPORAL_ADDRESS=temporal:7233 longhaul check retention --store azblob://blobs/prod?account=acme`,
@@ -168,17 +171,37 @@ func (c *retentionCmd) print(w io.Writer, r retention.Report) error {
 		assumed = " (assumed; set --max-run)"
 	}
 	fmt.Fprintf(w, "verdict:   %s\n", r.Verdict)
-	fmt.Fprintf(w, "store:     %s, blobs under %q\n", r.Store, r.BlobPrefix)
+	fmt.Fprintf(w, "store:     %s, blobs under %s\n", r.Store, quoteAll(r.BlobPrefixes))
 	fmt.Fprintf(w, "namespace: %s, retention %s\n", r.Namespace, retention.Days(r.Retention))
 	fmt.Fprintf(w, "needed:    %d days = max run %s%s + retention %s + touch interval %s + margin %s\n",
 		r.NeededDays, retention.Days(r.MaxRun), assumed, retention.Days(r.Retention), retention.Days(r.TouchAfter),
 		retention.Days(retention.Margin))
-	for _, f := range r.Findings {
-		fmt.Fprintf(w, "rule %q (%s): %s: %s\n", f.Rule.ID, f.Rule.Detail, f.Effect, f.Why)
+	if r.Verdict == retention.CannotTell {
+		_, err := fmt.Fprintf(w, "%s\n", r.Reason) // the same for every prefix, and no rule was judged
+		return err
 	}
-	if r.Verdict == retention.OK || r.Verdict == retention.Unsafe {
-		return nil // the rule lines above are the reason
+	for _, p := range r.Prefixes {
+		fmt.Fprintf(w, "prefix %q: %s\n", p.Prefix, p.Verdict)
+		for _, f := range r.Findings {
+			if f.Prefix == p.Prefix {
+				fmt.Fprintf(w, "  rule %q (%s): %s: %s\n", f.Rule.ID, f.Rule.Detail, f.Effect, f.Why)
+			}
+		}
+		if p.Verdict == retention.NoExpiry {
+			fmt.Fprintf(w, "  %s\n", p.Reason) // OK and Unsafe: the rule lines above are the reason
+		}
 	}
-	_, err := fmt.Fprintf(w, "%s\n", r.Reason)
-	return err
+	return nil
+}
+
+// quoteAll quotes each string and joins them with "and": `"a/v1/" and "a/v2/"`.
+func quoteAll(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = strconv.Quote(s)
+	}
+	if len(q) == 0 {
+		return "(none)"
+	}
+	return strings.Join(q, " and ")
 }

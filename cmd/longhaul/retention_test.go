@@ -74,16 +74,30 @@ func TestCheckRetentionVerdicts(t *testing.T) {
 		endpoint string
 		code     int
 		verdict  string
+		prefixes [2]string // the verdicts of prod/v1/ and prod/v2/
 		want     []string
 	}{
-		{"ok", []types.LifecycleRule{rule("blobs", "prod/v1/", expireAfter(60)), rule("mpu", "prod/", abortAfter(1))}, proxy.URL,
-			exitOK, "ok", []string{"21 days more than the 39 needed", "cleans-incomplete-uploads"}},
+		{"ok", []types.LifecycleRule{rule("blobs", "prod/", expireAfter(60)), rule("mpu", "prod/", abortAfter(1))}, proxy.URL,
+			exitOK, "ok", [2]string{"ok", "ok"}, []string{`"prod/v1/ops-retention-7d/" after 60 days, 21 days more than the 39 needed`,
+				`"prod/v2/ops-retention-7d/" after 60 days`, "cleans-incomplete-uploads", `blobs under "prod/v1/" and "prod/v2/"`}},
+		{"ok per version", []types.LifecycleRule{rule("blobs", "prod/v1/", expireAfter(60)), rule("blobs-v2", "prod/v2/", expireAfter(45))},
+			proxy.URL, exitOK, "ok", [2]string{"ok", "ok"},
+			[]string{"21 days more than the 39 needed", "6 days more than the 39 needed", `prefix "prod/v1/": ok`, `prefix "prod/v2/": ok`}},
+		{"v1 rule only", []types.LifecycleRule{rule("blobs", "prod/v1/", expireAfter(60))}, proxy.URL, exitProblems, "no-expiry",
+			[2]string{"ok", "no-expiry"}, []string{`prefix "prod/v1/": ok`, `prefix "prod/v2/": no-expiry`,
+				`no enabled rule expires objects under "prod/v2/ops-retention-7d/"`}},
 		{"unsafe", []types.LifecycleRule{rule("short", "prod/", expireAfter(30))}, proxy.URL, exitProblems,
-			"would-delete-blobs-in-use", []string{`rule "short" (Expiration.Days=30)`, "9 days too early", `"prod/v1/ops-retention-7d/"`}},
+			"would-delete-blobs-in-use", [2]string{"would-delete-blobs-in-use", "would-delete-blobs-in-use"},
+			[]string{`rule "short" (Expiration.Days=30)`, "9 days too early", `"prod/v1/ops-retention-7d/"`, `"prod/v2/ops-retention-7d/"`}},
+		{"v2 too early", []types.LifecycleRule{rule("blobs", "prod/v1/", expireAfter(60)), rule("v2", "prod/v2/", expireAfter(10))},
+			proxy.URL, exitProblems, "would-delete-blobs-in-use", [2]string{"ok", "would-delete-blobs-in-use"},
+			[]string{`prefix "prod/v2/": would-delete-blobs-in-use`, `deletes blobs under "prod/v2/ops-retention-7d/" after 10 days`}},
 		{"no expiry", []types.LifecycleRule{disabled, rule("mpu", "", abortAfter(2)), rule("logs", "logs/", expireAfter(1))},
-			proxy.URL, exitProblems, "no-expiry", []string{"rule is disabled", "storage grows forever", `does not cover the blobs`}},
-		{"no configuration", nil, proxy.URL, exitProblems, "no-expiry", []string{"at least 39 days"}},
-		{"cannot tell", nil, srv.Endpoint, exitCannotTell, "cannot-tell", []string{"NotImplemented"}},
+			proxy.URL, exitProblems, "no-expiry", [2]string{"no-expiry", "no-expiry"},
+			[]string{"rule is disabled", "storage grows forever", `does not cover the blobs`}},
+		{"no configuration", nil, proxy.URL, exitProblems, "no-expiry", [2]string{"no-expiry", "no-expiry"}, []string{"at least 39 days"}},
+		{"cannot tell", nil, srv.Endpoint, exitCannotTell, "cannot-tell", [2]string{"cannot-tell", "cannot-tell"},
+			[]string{"NotImplemented", `"prod/v1/" and "prod/v2/"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,12 +128,20 @@ func TestCheckRetentionVerdicts(t *testing.T) {
 				Verdict    string `json:"verdict"`
 				NeededDays int    `json:"neededDays"`
 				Retention  string `json:"retention"`
+				Prefixes   []struct {
+					Prefix, Verdict string
+				} `json:"prefixes"`
 			}
 			if err := json.Unmarshal([]byte(js.stdout), &rep); err != nil || js.code != tt.code {
 				t.Fatalf("json: exit %d, %v: %s", js.code, err, js.stdout)
 			}
-			if rep.Verdict != tt.verdict || rep.NeededDays != 39 || rep.Retention != "7d" {
-				t.Errorf("json report %+v", rep)
+			if rep.Verdict != tt.verdict || rep.NeededDays != 39 || rep.Retention != "7d" || len(rep.Prefixes) != 2 {
+				t.Fatalf("json report %+v", rep)
+			}
+			for i, prefix := range []string{"prod/v1/", "prod/v2/"} {
+				if p := rep.Prefixes[i]; p.Prefix != prefix || p.Verdict != tt.prefixes[i] {
+					t.Errorf("json prefix %d: %+v, want %s %s", i, p, prefix, tt.prefixes[i])
+				}
 			}
 		})
 	}

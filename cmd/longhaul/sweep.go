@@ -31,6 +31,7 @@ store's prefix, and removes it:
   S3     incomplete multipart uploads (ListMultipartUploads, AbortMultipartUpload)
   GCS    part objects under the store's .uploads/ directory that were never composed
   Azure  uncommitted blocks of blob names that were never committed
+S3 and Azure are listed under every key version's prefix: v1/ (SHA-256), v2/ (BLAKE3).
 Committed blobs are never touched. --older-than must exceed the longest upload, so
 that running uploads are left alone. With --dry-run nothing is changed.
 

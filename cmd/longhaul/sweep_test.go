@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"os"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/sweep"
+	"github.com/seed-a62fcf0e/longhaul/internal/contenthash"
 	"github.com/seed-a62fcf0e/longhaul/internal/storeopen"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
@@ -60,11 +59,16 @@ func errString(err error) string {
 	return err.Error()
 }
 
-func randomKey(t *testing.T) (string, []byte) {
+// randomKey returns 20 MiB of random bytes and their key under algorithm's key version.
+func randomKey(t *testing.T, algorithm string) (string, []byte) {
 	b := make([]byte, 20<<20) // over the part size: committed as parts, composed or blocks
 	_, _ = rand.Read(b)
-	sum := sha256.Sum256(b)
-	key, err := driver.Key("ops-sweep", driver.SHA256, hex.EncodeToString(sum[:]))
+	h, err := contenthash.New(algorithm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Write(b)
+	key, err := driver.Key("ops-sweep", algorithm, contenthash.Hex(h))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,9 +84,9 @@ type sweepCase struct {
 	name   func(key string) string
 }
 
-// testSweep kills a worker mid 200 MiB upload and sweeps: --dry-run and a younger
-// cut-off change nothing, the sweep frees exactly the debris, and a committed blob under
-// the same prefix is untouched.
+// testSweep kills a worker mid 200 MiB upload under each key version (v1/ SHA-256, v2/
+// BLAKE3) and sweeps: --dry-run and a younger cut-off change nothing, the sweep frees
+// exactly the debris of both, and committed blobs under the same prefixes are untouched.
 func testSweep(t *testing.T, sc sweepCase) {
 	for _, kv := range sc.env {
 		k, v, _ := strings.Cut(kv, "=")
@@ -93,39 +97,85 @@ func testSweep(t *testing.T, sc sweepCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	committedKey, committed := randomKey(t)
-	if _, err := store.Put(ctx, committedKey, bytes.NewReader(committed), int64(len(committed))); err != nil {
-		t.Fatal(err)
+	algorithms := []string{driver.SHA256, driver.BLAKE3}
+	committed := map[string][]byte{}
+	var killed []string
+	for _, alg := range algorithms {
+		key, b := randomKey(t, alg)
+		if _, err := store.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
+			t.Fatal(err)
+		}
+		committed[key] = b
+		key, _ = randomKey(t, alg)
+		killUploadMidway(t, ctx, sc, key)
+		killed = append(killed, key)
 	}
-	killedKey, _ := randomKey(t)
-	killUploadMidway(t, ctx, sc, killedKey)
-	n := sc.debris(ctx, t, sc.name(killedKey))
+	debris := func() int { return sc.debrisOf(ctx, t, killed) }
+	n := debris()
 
 	dry := sweepJSON(t, sc, exitProblems, "--older-than", "0s", "--dry-run")
-	if len(dry.Found) == 0 || dry.FreedCount() != 0 || sc.debris(ctx, t, sc.name(killedKey)) != n {
-		t.Fatalf("--dry-run: found %d, freed %d; debris %d -> %d", len(dry.Found), dry.FreedCount(), n, sc.debris(ctx, t, sc.name(killedKey)))
+	if len(dry.Found) == 0 || dry.FreedCount() != 0 || debris() != n {
+		t.Fatalf("--dry-run: found %d, freed %d; debris %d -> %d", len(dry.Found), dry.FreedCount(), n, debris())
 	}
+	sc.checkFound(t, dry, killed)
 	young := sweepJSON(t, sc, exitOK, "--older-than", "1h")
-	if len(young.Found) != 0 || young.Younger == 0 || sc.debris(ctx, t, sc.name(killedKey)) != n {
+	if len(young.Found) != 0 || young.Younger == 0 || debris() != n {
 		t.Fatalf("--older-than 1h: found %d, younger %d", len(young.Found), young.Younger)
 	}
 	text := runCLI(t, sc.env, "sweep", "uploads", "--store", sc.url, "--older-than", "0s")
 	t.Logf("sweep output:\n%s", text.stdout)
-	if text.code != exitOK || !strings.Contains(text.stdout, "freed") || sc.debris(ctx, t, sc.name(killedKey)) != 0 {
-		t.Fatalf("sweep: exit %d, debris left %d\n%s%s", text.code, sc.debris(ctx, t, sc.name(killedKey)), text.stdout, text.stderr)
+	if text.code != exitOK || !strings.Contains(text.stdout, "freed") || debris() != 0 {
+		t.Fatalf("sweep: exit %d, debris left %d\n%s%s", text.code, debris(), text.stdout, text.stderr)
 	}
 	for _, d := range dry.Found {
 		if !strings.Contains(text.stdout, "freed "+d.Kind+" "+d.Name) {
 			t.Errorf("sweep output does not say it freed %s %s", d.Kind, d.Name)
 		}
 	}
-	rc, err := store.Get(ctx, committedKey)
+	for key, b := range committed {
+		checkBlob(t, ctx, store, key, b)
+	}
+}
+
+// debrisOf counts the debris the killed uploads of keys left (once per name: GCS parts
+// share one directory).
+func (sc sweepCase) debrisOf(ctx context.Context, t *testing.T, keys []string) int {
+	names := map[string]bool{}
+	n := 0
+	for _, key := range keys {
+		if name := sc.name(key); !names[name] {
+			names[name] = true
+			n += sc.debris(ctx, t, name)
+		}
+	}
+	return n
+}
+
+// checkFound checks that a sweep found debris of every killed upload, under v1/ and v2/
+// alike.
+func (sc sweepCase) checkFound(t *testing.T, rep sweep.Report, keys []string) {
+	t.Helper()
+	for _, key := range keys {
+		found := false
+		for _, d := range rep.Found {
+			found = found || strings.HasPrefix(d.Name, sc.name(key))
+		}
+		if !found {
+			t.Errorf("sweep found no debris of the upload of %s: %+v", key, rep.Found)
+		}
+	}
+}
+
+// checkBlob checks that a committed blob still reads back whole after the sweep.
+func checkBlob(t *testing.T, ctx context.Context, store driver.Store, key string, want []byte) {
+	t.Helper()
+	rc, err := store.Get(ctx, key)
 	if err != nil {
-		t.Fatalf("committed blob after the sweep: %v", err)
+		t.Fatalf("committed blob %s after the sweep: %v", key, err)
 	}
 	defer rc.Close()
-	if got, err := io.ReadAll(rc); err != nil || !bytes.Equal(got, committed) {
-		t.Fatalf("committed blob changed by the sweep (%v)", err)
+	if got, err := io.ReadAll(rc); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("committed blob %s changed by the sweep (%v)", key, err)
 	}
 }
 
@@ -133,6 +183,7 @@ func testSweep(t *testing.T, sc sweepCase) {
 // store holds every part the source gave (three parts of the default 16 MiB): then
 // nothing is in flight and the debris stays as the kill left it.
 func killUploadMidway(t *testing.T, ctx context.Context, sc sweepCase, key string) {
+	before := sc.debris(ctx, t, sc.name(key)) // GCS: the parts of uploads killed before
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), hangEnv+"="+sc.url, hangEnv+"_KEY="+key)
 	var stderr bytes.Buffer
@@ -142,7 +193,7 @@ func killUploadMidway(t *testing.T, ctx context.Context, sc sweepCase, key strin
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
-	for sc.debris(ctx, t, sc.name(key)) < hangAfter/(16<<20) {
+	for sc.debris(ctx, t, sc.name(key)) < before+hangAfter/(16<<20) {
 		select {
 		case <-exited:
 			t.Fatalf("uploader exited before it was killed: %s", stderr.String())

@@ -106,10 +106,11 @@ func TestCheckRetentionGCSAndAzure(t *testing.T) {
 		want      []string
 	}{
 		{"gcs", "gs://" + gcs.Bucket + "/prod?auth=none&endpoint=" + url.QueryEscape(gcs.Endpoint), nil, exitProblems,
-			[]string{"verdict:   no-expiry", `blobs under "prod/v1/"`, "storage grows forever"}},
+			[]string{"verdict:   no-expiry", `blobs under "prod/v1/" and "prod/v2/"`, `prefix "prod/v2/": no-expiry`, "storage grows forever"}},
 		{"azure", "azblob://" + az.Container + "/prod?account=" + az.Account + "&endpoint=" + url.QueryEscape(az.ServiceURL),
 			[]string{"AZURE_STORAGE_KEY=" + az.Key}, exitCannotTell,
-			[]string{"verdict:   cannot-tell", "Azure Resource Manager", "daysAfterModificationGreaterThan", "at least 39 days"}},
+			[]string{"verdict:   cannot-tell", "Azure Resource Manager", "daysAfterModificationGreaterThan", "at least 39 days",
+				`prefixMatch "` + az.Container + `/prod/v1/" and "` + az.Container + `/prod/v2/"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

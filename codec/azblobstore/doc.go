@@ -8,13 +8,14 @@
 // blob already holds the bytes and is only refreshed (below); the source is not read.
 // Blobs up to Options.PartSize (16 MiB) go up in one Put Blob; larger ones as blocks
 // staged in parallel (Options.Concurrency, 4), each with its own retries, and committed
-// by one Put Block List. Every request carries the Content-MD5 of its body, so Azure
-// rejects a body corrupted on the way (Md5Mismatch). The blob exists only once the Put
-// Blob or the block list is committed, with If-None-Match: *: nothing partial is ever
-// visible, and a concurrent writer of the same key is never overwritten (its Put
-// reports created=false). Block ids carry a random upload id, so two writers of one
-// blob never mix blocks; Azure discards the uncommitted blocks of a failed upload after
-// a week.
+// by one Put Block List. Every Put Blob and Put Block carries the CRC64 of its body
+// (x-ms-content-crc64, CRC-64/NVME by carry-less multiply, no MD5), so Azure rejects a
+// body corrupted on the way (Crc64Mismatch); integrity end to end rests on the content
+// address the reader verifies. The blob exists only once the Put Blob or the block
+// list is committed, with If-None-Match: *: nothing partial is ever visible, and a
+// concurrent writer of the same key is never overwritten (its Put reports
+// created=false). Block ids carry a random upload id, so two writers of one blob never
+// mix blocks; Azure discards the uncommitted blocks of a failed upload after a week.
 //
 // # Reads
 //

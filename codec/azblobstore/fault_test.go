@@ -2,11 +2,10 @@ package azblobstore_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"testing"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/azblobstore"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/drivertest"
@@ -67,16 +66,14 @@ func faultDriver(t *testing.T) drivertest.Driver {
 			{Name: "PutBlockList", Op: "blocklist", Size: 3 << 20, WantParts: 3},
 		},
 		ReadOp: http.MethodGet,
-		// Azure checks the Content-MD5 the store sends with each request (Md5Mismatch);
-		// staged blocks are invisible until a block list commits them.
+		// Azure checks the x-ms-content-crc64 the store sends with each Put Blob and Put
+		// Block (Crc64Mismatch), and so does Azurite; staged blocks are invisible until a
+		// block list commits them.
 		CorruptCases: []drivertest.CorruptCase{
 			{Name: "PutBlob", Op: "putblob", Size: 600 << 10, At: 1},
 			{Name: "PutBlock", Op: "block", Size: 3 << 20, At: 2},
 		},
-		Rejected: func(err error) bool {
-			var re *azcore.ResponseError
-			return errors.As(err, &re) && re.ErrorCode == "Md5Mismatch"
-		},
+		Rejected: func(err error) bool { return bloberror.HasCode(err, bloberror.CRC64Mismatch) },
 		CommitOp: "blocklist",
 	}
 }

@@ -3,6 +3,8 @@ package azblobstore
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/retention"
 )
@@ -19,6 +21,17 @@ func (s *Store) Lifecycle(context.Context) (retention.Lifecycle, error) {
 	lc := s.core.Lifecycle()
 	lc.Unknown = fmt.Sprintf("Azure lifecycle management policies belong to the storage account and are read through "+
 		"Azure Resource Manager (az storage account management-policy show), not the Blob service API; "+
-		"check that a rule on prefixMatch %q uses daysAfterModificationGreaterThan", s.core.Bucket+"/"+s.core.BlobPrefix())
+		"check that rules with prefixMatch %s use daysAfterModificationGreaterThan", s.prefixMatches())
 	return lc, nil
+}
+
+// prefixMatches lists the container-qualified blob prefixes a management policy's
+// prefixMatch must cover, e.g. "blobs/prod/v1/" and "blobs/prod/v2/".
+func (s *Store) prefixMatches() string {
+	prefixes := s.core.BlobPrefixes()
+	quoted := make([]string, len(prefixes))
+	for i, p := range prefixes {
+		quoted[i] = strconv.Quote(s.core.Bucket + "/" + p)
+	}
+	return strings.Join(quoted, " and ")
 }

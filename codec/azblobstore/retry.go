@@ -27,7 +27,7 @@ var retryableStatus = map[int]bool{
 // classify maps an Azure error for driver.Retry: a missing blob to driver.ErrNotFound,
 // transient failures (408, 429, 500, 502, 503 ServerBusy, 504, connection reset or
 // refused, timeouts, a body cut short) unchanged so they are retried, and everything
-// else (other 4xx such as Md5Mismatch or AuthenticationFailed, misconfiguration) to
+// else (other 4xx such as Crc64Mismatch or AuthenticationFailed, misconfiguration) to
 // driver.Permanent.
 func classify(err error) error {
 	if err == nil {

@@ -144,8 +144,8 @@ func (s *Store) Touch(ctx context.Context, key string) (driver.Info, error) {
 // reports whether this call wrote the blob. An existing blob of that size is not read
 // from src, only refreshed (see Touch). Blobs up to PartSize go up in one Put Blob,
 // larger ones as blocks staged in parallel and committed by one Put Block List. Every
-// request carries the Content-MD5 of its body, so Azure rejects a body corrupted on the
-// way (Md5Mismatch). The blob is created only by the final request, with If-None-Match:
+// Put Blob and Put Block carries the CRC64 of its body (x-ms-content-crc64), so Azure
+// rejects a body corrupted on the way (Crc64Mismatch). The blob is created only by the final request, with If-None-Match:
 // *: nothing partial is ever visible (staged blocks are not part of any blob until
 // committed), and a concurrent writer of the same key is never overwritten.
 //

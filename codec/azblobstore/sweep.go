@@ -15,41 +15,52 @@ import (
 
 var _ sweep.Sweeper = (*Store)(nil)
 
-// SweepUploads frees the uncommitted blocks under the store's blob prefix ("{prefix}v1/")
-// whose blob was last written more than olderThan ago: what a worker killed between
-// staging blocks and committing them leaves. Azure itself discards uncommitted blocks a
-// week after the last one was staged; this frees them sooner. The data-plane API has no
-// call that drops uncommitted blocks alone, so the sweep commits an empty block list to
-// the name with If-None-Match: * (only where no committed blob exists, which discards the
-// staged blocks) and deletes that empty blob with If-Match on its ETag at once. A
-// committed blob is never written or deleted. Blob names with uncommitted blocks are
-// found by listing with include=uncommittedblobs and reading the block list of entries
-// of length 0 (committed blobs of the store are never empty). With dryRun it only
-// reports. It needs list, read, write and delete on the container.
+// SweepUploads frees the uncommitted blocks under the store's blob prefixes ("{prefix}v1/"
+// and "{prefix}v2/", one per key version) whose blob was last written more than olderThan
+// ago: what a worker killed between staging blocks and committing them leaves. Azure
+// itself discards uncommitted blocks a week after the last one was staged; this frees
+// them sooner. The data-plane API has no call that drops uncommitted blocks alone, so
+// the sweep commits an empty block list to the name with If-None-Match: * (only where no
+// committed blob exists, which discards the staged blocks) and deletes that empty blob
+// with If-Match on its ETag at once. A committed blob is never written or deleted. Blob
+// names with uncommitted blocks are found by listing with include=uncommittedblobs and
+// reading the block list of entries of length 0 (committed blobs of the store are never
+// empty). With dryRun it only reports. It needs list, read, write and delete on the
+// container.
 func (s *Store) SweepUploads(ctx context.Context, olderThan time.Duration, dryRun bool) (sweep.Report, error) {
 	return s.core.Sweep(olderThan, dryRun, func(rep *sweep.Report, fail func(error)) error {
-		prefix := s.core.BlobPrefix()
-		pager := s.container.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{
-			Prefix: &prefix, Include: container.ListBlobsInclude{UncommittedBlobs: true},
-		})
-		for pager.More() {
-			page, err := pager.NextPage(ctx)
-			if err != nil {
-				return fmt.Errorf("list %s: %w", prefix, err)
-			}
-			for _, item := range page.Segment.BlobItems {
-				if item.Name == nil || item.Properties == nil || deref(item.Properties.ContentLength) != 0 {
-					continue
-				}
-				d, found, err := s.sweepBlob(ctx, *item.Name, deref(item.Properties.LastModified), rep, dryRun)
-				if found {
-					rep.Found = append(rep.Found, d)
-				}
-				fail(err)
+		for _, prefix := range s.core.BlobPrefixes() {
+			if err := s.sweepPrefix(ctx, prefix, rep, dryRun, fail); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
+}
+
+// sweepPrefix lists the blobs under one blob prefix, uncommitted ones included, and
+// sweeps the candidates.
+func (s *Store) sweepPrefix(ctx context.Context, prefix string, rep *sweep.Report, dryRun bool, fail func(error)) error {
+	pager := s.container.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{
+		Prefix: &prefix, Include: container.ListBlobsInclude{UncommittedBlobs: true},
+	})
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list %s: %w", prefix, err)
+		}
+		for _, item := range page.Segment.BlobItems {
+			if item.Name == nil || item.Properties == nil || deref(item.Properties.ContentLength) != 0 {
+				continue
+			}
+			d, found, err := s.sweepBlob(ctx, *item.Name, deref(item.Properties.LastModified), rep, dryRun)
+			if found {
+				rep.Found = append(rep.Found, d)
+			}
+			fail(err)
+		}
+	}
+	return nil
 }
 
 // sweepBlob reads one candidate's block list and frees its uncommitted blocks when the

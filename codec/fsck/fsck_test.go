@@ -14,13 +14,20 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/memstore"
+	"github.com/seed-a62fcf0e/longhaul/internal/contenthash"
 )
 
-func blob(t *testing.T, s driver.Store, data []byte) (codec.Reference, string) {
+// blob puts data into s under its key of algorithm (driver.SHA256: a v1 reference,
+// driver.BLAKE3: v2) and returns the reference and the key.
+func blob(t *testing.T, s driver.Store, algorithm string, data []byte) (codec.Reference, string) {
 	t.Helper()
-	sum := sha256.Sum256(data)
-	ref := codec.Reference{V: 1, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data)), RawSize: int64(len(data)),
-		Compression: codec.NoCompression, Encoding: "binary/plain"}
+	h, err := contenthash.New(algorithm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Write(data)
+	ref := withDigest(codec.Reference{Size: int64(len(data)), RawSize: int64(len(data)), Compression: codec.NoCompression,
+		Encoding: "binary/plain"}, algorithm, contenthash.Hex(h))
 	key, err := ref.Key("ns")
 	if err != nil {
 		t.Fatal(err)
@@ -29,6 +36,15 @@ func blob(t *testing.T, s driver.Store, data []byte) (codec.Reference, string) {
 		t.Fatal(err)
 	}
 	return ref, key
+}
+
+// withDigest returns r naming digest of algorithm: v1 with a SHA-256, v2 with a BLAKE3.
+func withDigest(r codec.Reference, algorithm, digest string) codec.Reference {
+	r.V, r.SHA256, r.BLAKE3 = 1, digest, ""
+	if algorithm == driver.BLAKE3 {
+		r.V, r.SHA256, r.BLAKE3 = 2, "", digest
+	}
+	return r
 }
 
 // walkCodec is the codec a walk of namespace "ns" over s parses and checks with.
@@ -41,14 +57,18 @@ func walkCodec(t *testing.T, s driver.Store) *codec.Codec {
 	return w.codec
 }
 
-// checkBlob tells a good blob from a missing, a short and a corrupt one; only --verify
-// reads the bytes.
+// checkBlob tells a good blob from a missing, a short and a corrupt one, for v1 and v2
+// references alike; only --verify reads the bytes.
 func TestCheckBlob(t *testing.T) {
+	for _, alg := range []string{driver.SHA256, driver.BLAKE3} {
+		t.Run(alg, func(t *testing.T) { testCheckBlob(t, alg) })
+	}
+}
+
+func testCheckBlob(t *testing.T, alg string) {
 	s := memstore.New()
 	c := walkCodec(t, s)
-	good, _ := blob(t, s, []byte("the bytes"))
-	missing := good
-	missing.SHA256 = hex.EncodeToString(make([]byte, 32))
+	good, _ := blob(t, s, alg, []byte("the bytes"))
 	longer := good
 	longer.Size, longer.RawSize = good.Size+1, good.RawSize+1
 	tests := []struct {
@@ -58,9 +78,9 @@ func TestCheckBlob(t *testing.T) {
 		want   string
 	}{
 		{"good", good, true, ""},
-		{"missing", missing, false, StatusMissing},
+		{"missing", withDigest(good, alg, hex.EncodeToString(make([]byte, 32))), false, StatusMissing},
 		{"length differs", longer, false, StatusCorrupt},
-		{"digest differs, not verified", func() codec.Reference { r := good; r.SHA256 = sha256hex("other"); return r }(), false, StatusMissing},
+		{"digest differs, not verified", withDigest(good, alg, sha256hex("other")), false, StatusMissing},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,9 +119,12 @@ func sha256hex(s string) string {
 // parseRef recognizes the codec's references and claims with the codec's parsers, and
 // reports a reference that does not parse.
 func TestParseRef(t *testing.T) {
-	ref, key := blob(t, memstore.New(), []byte("x"))
+	ref, key := blob(t, memstore.New(), driver.SHA256, []byte("x"))
 	own, _ := ref.Payload()
 	claim, _ := codec.StorageReference{DriverName: "longhaul", ClaimData: ref.Claim("ns")}.Payload()
+	ref2, key2 := blob(t, memstore.New(), driver.BLAKE3, []byte("x"))
+	own2, _ := ref2.Payload()
+	claim2, _ := codec.StorageReference{DriverName: "longhaul", ClaimData: ref2.Claim("ns")}.Payload()
 	broken := &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("json/longhaul-ref")}, Data: []byte(`{"v":1}`)}
 	plain := &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("json/plain")}, Data: []byte(`"hi"`)}
 	tests := []struct {
@@ -114,6 +137,8 @@ func TestParseRef(t *testing.T) {
 	}{
 		{"reference", own, true, KindLonghaul, key, false},
 		{"claim", claim, true, KindClaim, key, false},
+		{"v2 reference", own2, true, KindLonghaul, key2, false},
+		{"v2 claim", claim2, true, KindClaim, key2, false},
 		{"broken reference", broken, true, KindLonghaul, "", true},
 		{"user data", plain, false, "", "", false},
 	}

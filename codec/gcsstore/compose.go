@@ -30,7 +30,7 @@ type part struct {
 }
 
 // putComposed uploads the object as parts in parallel (each its own object under
-// .uploads/, checked against its CRC32C and MD5), composes them into the object under
+// .uploads/, checked against its CRC32C), composes them into the object under
 // cond, and deletes the parts. Only the final compose creates the object, and GCS
 // checks the CRC32C of the whole, combined from the parts'.
 func (s *Store) putComposed(ctx context.Context, name string, src io.Reader, size int64, cond storage.Conditions) error {
@@ -42,11 +42,11 @@ func (s *Store) putComposed(ctx context.Context, name string, src io.Reader, siz
 	err := blobxfer.Parts(ctx, src, size, partSize, s.opts.Concurrency, func(ctx context.Context, i int, ra io.ReaderAt, n int64) error {
 		p := part{name: fmt.Sprintf("%spart-%05d", dir, i), size: n}
 		tmp.add(p.name)
-		sums, err := s.upload(ctx, s.bucket.Object(p.name), ra, n, time.Time{})
+		crc, err := s.upload(ctx, s.bucket.Object(p.name), ra, n, time.Time{})
 		if err != nil {
 			return fmt.Errorf("part %d: %w", i, err)
 		}
-		p.crc32c = sums.crc32c
+		p.crc32c = crc
 		parts[i] = p
 		s.stats.parts.Add(1)
 		return nil

@@ -8,9 +8,10 @@
 // Objects up to Options.PartSize (16 MiB) go up in one request; larger ones as parts
 // uploaded in parallel (Options.Concurrency, 4) to temporary objects under
 // "{prefix}/.uploads/", composed into the object (two levels of compose above 32 parts)
-// and then deleted. Every upload carries the CRC32C and MD5 of its bytes, and the
-// compose the CRC32C of the whole (combined from the parts'), so GCS rejects a body
-// corrupted on the way. The object is created only by the last request, with the
+// and then deleted. Every upload carries the CRC32C of its bytes, and the compose the
+// CRC32C of the whole (combined from the parts'), so GCS rejects a body corrupted on
+// the way. CRC32C alone, no MD5: it is computed in hardware at memory speed, and
+// integrity end to end rests on the content address the reader verifies. The object is created only by the last request, with the
 // precondition ifGenerationMatch=0: nothing partial is ever visible, and a concurrent
 // writer of the same key is never overwritten (its Put reports created=false).
 // Temporary parts that a crashed worker leaves are removed by a lifecycle rule (see

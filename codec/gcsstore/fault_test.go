@@ -67,7 +67,8 @@ func faultDriver(t *testing.T) drivertest.Driver {
 		},
 		ReadOp:               "read",
 		ClientResumesCutBody: true,
-		// GCS checks the CRC32C and MD5 the store sends with each upload: a 400.
+		// GCS checks the CRC32C the store sends with each upload (the only checksum it
+		// sends, see TestUploadsCarryCRC32COnly): a 400. fake-gcs-server checks it too.
 		CorruptCases: []drivertest.CorruptCase{
 			{Name: "SingleUpload", Op: "upload", Size: 600 << 10, At: 1},
 			{Name: "Part", Op: "upload", Size: 3 << 20, At: 2},

@@ -131,8 +131,8 @@ func (s *Store) Touch(ctx context.Context, key string) (driver.Info, error) {
 // reports whether this call wrote the object. An existing object of that size is not
 // read from src, only refreshed (see Touch). Objects up to PartSize go up in one
 // request, larger ones as parts uploaded in parallel and composed into the object.
-// Every upload carries the CRC32C and MD5 of its bytes, so GCS rejects a body corrupted
-// on the way, and the object is created only by the final request (an upload or a
+// Every upload carries the CRC32C of its bytes, so GCS rejects a body corrupted on the
+// way, and the object is created only by the final request (an upload or a
 // compose) with the precondition that it does not exist yet: nothing partial is ever
 // visible, and a concurrent writer of the same key is never overwritten.
 //

@@ -46,18 +46,36 @@ type Params struct {
 
 // Report is the result of Check, with the numbers behind the verdict.
 type Report struct {
-	Verdict    Verdict       `json:"verdict"`
-	Reason     string        `json:"reason"`
-	Store      string        `json:"store"`
-	BlobPrefix string        `json:"blobPrefix"`
-	Namespace  string        `json:"namespace"`
-	Retention  time.Duration `json:"-"`
-	MaxRun     time.Duration `json:"-"`
-	TouchAfter time.Duration `json:"-"`
+	// Verdict is the worst of the prefixes' verdicts (would-delete-blobs-in-use, then
+	// cannot-tell, then no-expiry, then ok); Reason gives the reasons of the prefixes
+	// with that verdict.
+	Verdict Verdict `json:"verdict"`
+	Reason  string  `json:"reason"`
+	Store   string  `json:"store"`
+	// BlobPrefixes are the store's blob prefixes, as Lifecycle.BlobPrefixes.
+	BlobPrefixes []string      `json:"blobPrefixes"`
+	Namespace    string        `json:"namespace"`
+	Retention    time.Duration `json:"-"`
+	MaxRun       time.Duration `json:"-"`
+	TouchAfter   time.Duration `json:"-"`
 	// NeededDays is the smallest safe expiry age in days:
 	// ceil(MaxRun + Retention + TouchAfter + Margin).
-	NeededDays int       `json:"neededDays"`
-	Findings   []Finding `json:"rules"`
+	NeededDays int `json:"neededDays"`
+	// Prefixes holds the verdict for each blob prefix, in BlobPrefixes order.
+	Prefixes []PrefixVerdict `json:"prefixes"`
+	// Findings are every rule's effect on each prefix's blobs, prefix by prefix.
+	Findings []Finding `json:"rules"`
+}
+
+// PrefixVerdict is the verdict for the blobs under one blob prefix.
+type PrefixVerdict struct {
+	// Prefix is the blob prefix, e.g. "prod/v2/".
+	Prefix string `json:"prefix"`
+	// Blobs is what the rules were judged against: Prefix and the namespace, e.g.
+	// "prod/v2/orders/".
+	Blobs   string  `json:"blobs"`
+	Verdict Verdict `json:"verdict"`
+	Reason  string  `json:"reason"`
 }
 
 // Effect is what a rule means for blobs in use.
@@ -74,6 +92,8 @@ const (
 
 // Finding is one rule's effect on the blobs.
 type Finding struct {
+	// Prefix is the blob prefix whose blobs the rule was judged against.
+	Prefix string `json:"prefix"`
 	Rule   Rule   `json:"rule"`
 	Effect Effect `json:"effect"`
 	// ShortDays is how many days too early an unsafe rule acts (0 when not by age).
@@ -83,29 +103,49 @@ type Finding struct {
 	Why        string `json:"why"`
 }
 
-// Check compares a store's lifecycle with the namespace retention and the longest run.
+// Check compares a store's lifecycle with the namespace retention and the longest run,
+// for the blobs under each of the store's blob prefixes.
 func Check(lc Lifecycle, p Params) Report {
 	if p.MaxRun <= 0 {
 		p.MaxRun = DefaultMaxRun
 	}
-	r := Report{Store: lc.Store, BlobPrefix: lc.BlobPrefix, Namespace: p.Namespace, Retention: p.Retention,
+	r := Report{Store: lc.Store, BlobPrefixes: lc.BlobPrefixes, Namespace: p.Namespace, Retention: p.Retention,
 		MaxRun: p.MaxRun, TouchAfter: lc.TouchAfter}
 	r.NeededDays = int(math.Ceil((p.MaxRun + p.Retention + lc.TouchAfter + Margin).Hours() / 24))
+	var unknown string
 	switch {
 	case lc.Unknown != "":
-		r.Verdict, r.Reason = CannotTell, lc.Unknown+"; "+r.advice()
-		return r
+		unknown = lc.Unknown + "; " + r.advice(lc.BlobPrefixes...)
 	case p.RetentionUnknown != "":
-		r.Verdict, r.Reason = CannotTell, "namespace retention unknown: "+p.RetentionUnknown
+		unknown = "namespace retention unknown: " + p.RetentionUnknown
+	case len(lc.BlobPrefixes) == 0:
+		unknown = "the store names no blob prefix to judge the rules against"
+	}
+	for _, prefix := range lc.BlobPrefixes {
+		v := PrefixVerdict{Prefix: prefix, Blobs: prefix, Verdict: CannotTell, Reason: unknown}
+		if p.Namespace != "" {
+			v.Blobs += p.Namespace + "/"
+		}
+		if unknown == "" {
+			v = r.checkPrefix(v, lc.Rules)
+		}
+		r.Prefixes = append(r.Prefixes, v)
+	}
+	if unknown != "" {
+		r.Verdict, r.Reason = CannotTell, unknown
 		return r
 	}
-	blobs := lc.BlobPrefix
-	if p.Namespace != "" {
-		blobs += p.Namespace + "/"
-	}
+	r.Verdict, r.Reason = worst(r.Prefixes)
+	return r
+}
+
+// checkPrefix judges every rule against the blobs under one prefix, adds the findings
+// to r and returns the prefix's verdict.
+func (r *Report) checkPrefix(v PrefixVerdict, rules []Rule) PrefixVerdict {
 	var unsafe, safe []Finding
-	for _, rule := range lc.Rules {
-		f := r.judge(rule, blobs)
+	for _, rule := range rules {
+		f := r.judge(rule, v.Blobs)
+		f.Prefix = v.Prefix
 		r.Findings = append(r.Findings, f)
 		switch f.Effect {
 		case EffectUnsafe:
@@ -116,22 +156,48 @@ func Check(lc Lifecycle, p Params) Report {
 	}
 	switch {
 	case len(unsafe) > 0:
-		r.Verdict = Unsafe
-		r.Reason = describe(unsafe)
+		v.Verdict, v.Reason = Unsafe, describe(unsafe)
 	case len(safe) > 0:
-		r.Verdict = OK
-		r.Reason = describe(safe)
+		v.Verdict, v.Reason = OK, describe(safe)
 	default:
-		r.Verdict = NoExpiry
-		r.Reason = "no enabled rule expires objects under " + quote(blobs) + ": blobs are never deleted and storage grows forever; " + r.advice()
+		v.Verdict = NoExpiry
+		v.Reason = "no enabled rule expires objects under " + quote(v.Blobs) +
+			": blobs are never deleted and storage grows forever; " + r.advice(v.Prefix)
 	}
-	return r
+	return v
 }
 
-// advice says what rule would be right.
-func (r Report) advice() string {
+// severity orders the verdicts from best to worst.
+var severity = map[Verdict]int{OK: 0, NoExpiry: 1, CannotTell: 2, Unsafe: 3}
+
+// worst returns the worst of the prefixes' verdicts and their reasons joined.
+func worst(vs []PrefixVerdict) (Verdict, string) {
+	var verdict Verdict = OK
+	for _, v := range vs {
+		if severity[v.Verdict] > severity[verdict] {
+			verdict = v.Verdict
+		}
+	}
+	var reasons []string
+	for _, v := range vs {
+		if v.Verdict == verdict {
+			reasons = append(reasons, v.Reason)
+		}
+	}
+	return verdict, strings.Join(reasons, "; ")
+}
+
+// advice says what rule would be right for the blobs under prefixes.
+func (r Report) advice(prefixes ...string) string {
+	quoted := make([]string, len(prefixes))
+	for i, p := range prefixes {
+		quoted[i] = quote(p)
+	}
+	if len(quoted) == 0 {
+		quoted = []string{"the store's blobs"}
+	}
 	return fmt.Sprintf("a safe rule expires %s after at least %d days from the time the store refreshes (%s)",
-		quote(r.BlobPrefix), r.NeededDays, r.formula())
+		strings.Join(quoted, " and "), r.NeededDays, r.formula())
 }
 
 func (r Report) formula() string {

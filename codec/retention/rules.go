@@ -4,8 +4,9 @@
 // Each store reads its own bucket's rules (s3store, gcsstore and azblobstore have a
 // Lifecycle method) into the driver-neutral Lifecycle here; Check compares them with the
 // namespace retention, the longest workflow run and the store's touch interval, and
-// gives one of four verdicts with the numbers behind it. The `longhaul check retention`
-// command and the payload service's start-up check both use it.
+// gives one of four verdicts with the numbers behind it, for each blob prefix (one per
+// key version: v1/ for SHA-256, v2/ for BLAKE3) and overall the worst of them. The
+// `longhaul check retention` command and the payload service's start-up check both use it.
 //
 // The rule a lifecycle must meet (see each store's OPERATIONS.md):
 //
@@ -36,9 +37,10 @@ type Source interface {
 type Lifecycle struct {
 	// Store names the store in reports, e.g. "s3store(s3://bucket/prod/)".
 	Store string
-	// BlobPrefix is the object-name prefix under which the store keeps blobs, e.g.
-	// "prod/v1/"; rules are matched against it.
-	BlobPrefix string
+	// BlobPrefixes are the object-name prefixes under which the store keeps blobs, one
+	// per key version, e.g. "prod/v1/" (SHA-256) and "prod/v2/" (BLAKE3); rules are
+	// judged against each, since a store holds blobs under both.
+	BlobPrefixes []string
 	// TouchAfter is the age after which reuse refreshes a blob's clock.
 	TouchAfter time.Duration
 	// Rules are the bucket's rules, one per action (an S3 rule with an expiration and

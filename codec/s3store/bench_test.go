@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
@@ -14,7 +18,9 @@ import (
 var benchSizes = []int{16 << 20, 64 << 20}
 
 // BenchmarkPut uploads to versitygw on loopback: one PutObject of the whole object
-// against a multipart upload of 8 MiB parts, 4 in flight.
+// against a multipart upload of 8 MiB parts, 4 in flight, under v1 keys (bodies carry
+// SHA-256, the signed payload hash) and v2 keys (CRC64NVME or CRC32C, unsigned). It
+// reports the client's CPU time per byte (cpu-ns/B: this process, not the server).
 func BenchmarkPut(b *testing.B) {
 	srv := testenv.S3(b, testenv.S3Options{})
 	for _, size := range benchSizes {
@@ -26,19 +32,44 @@ func BenchmarkPut(b *testing.B) {
 			{"SinglePart", s3store.Options{PartSize: int64(size)}},
 			{"Multipart8MiBx4", s3store.Options{PartSize: 8 << 20, Concurrency: 4}},
 		} {
-			b.Run(fmt.Sprintf("%dMiB/%s", size>>20, mode.name), func(b *testing.B) {
-				s := newStore(b, srv, "", mode.opts)
-				ctx := testenv.Context(b, 10*time.Minute)
-				b.SetBytes(int64(size))
-				for i := 0; b.Loop(); i++ {
-					key := fmt.Sprintf("bench/put-%d", i)
-					if _, err := s.Put(ctx, key, bytes.NewReader(data), int64(size)); err != nil {
-						b.Fatal(err)
+			for _, key := range []struct {
+				name, hash string
+				checksum   types.ChecksumAlgorithm
+			}{
+				{"V1SHA256", driver.SHA256, ""},
+				{"V2CRC64NVME", driver.BLAKE3, types.ChecksumAlgorithmCrc64nvme},
+				{"V2CRC32C", driver.BLAKE3, types.ChecksumAlgorithmCrc32c},
+			} {
+				b.Run(fmt.Sprintf("%dMiB/%s/%s", size>>20, mode.name, key.name), func(b *testing.B) {
+					opts := mode.opts
+					opts.Checksum = key.checksum
+					s := newStore(b, srv, "", opts)
+					ctx := testenv.Context(b, 10*time.Minute)
+					b.SetBytes(int64(size))
+					cpu0 := cpuTime(b)
+					for i := 0; b.Loop(); i++ {
+						k, err := driver.Key("bench", key.hash, fmt.Sprintf("%064x", i)) // the store does not check addresses
+						if err != nil {
+							b.Fatal(err)
+						}
+						if _, err := s.Put(ctx, k, bytes.NewReader(data), int64(size)); err != nil {
+							b.Fatal(err)
+						}
 					}
-				}
-			})
+					b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(b.N)/float64(size), "cpu-ns/B")
+				})
+			}
 		}
 	}
+}
+
+// cpuTime is this process's user and system CPU time so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkGet downloads from versitygw on loopback: one streamed GET against parallel

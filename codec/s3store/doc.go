@@ -7,10 +7,24 @@
 // Put first asks HEAD whether the key exists: keys are content addresses, so an
 // existing object already holds the bytes and is only refreshed (below). Objects up to
 // Options.PartSize (16 MiB) go up in one PutObject, larger ones as a multipart upload
-// with Options.Concurrency (4) parts in flight. Every request carries the SHA-256 of
-// its body (x-amz-checksum-sha256), so S3 rejects a body corrupted on the way, even
-// with unsigned payloads; the same digest serves as the SigV4 payload hash, so each byte
-// is hashed once. An object is visible only whole: a PutObject or a completed upload.
+// with Options.Concurrency (4) parts in flight. Every request carries a checksum of its
+// body, so S3 rejects a body corrupted on the way and stores nothing:
+//
+//   - under a v2 key (v2/{ns}/blake3/{hex}) a CRC64NVME (x-amz-checksum-crc64nvme, the
+//     AWS SDK's default algorithm), or a CRC32C with Options.Checksum for servers
+//     without CRC64NVME (ErrChecksumRefused says so), and the payload is sent
+//     UNSIGNED-PAYLOAD: the client hashes no byte with SHA-256, the CRCs run at memory
+//     speed (carry-less multiply, the CPU's CRC32 instruction), and the BLAKE3 address,
+//     verified on read, guards the bytes end to end. A multipart upload declares the
+//     algorithm and no type, so S3 keeps a FULL_OBJECT CRC64NVME (COMPOSITE CRC32C),
+//     and its complete call lists each part's checksum;
+//   - under a v1 key (v1/{ns}/sha256/{hex}; FIPS deployments) and any other key, the
+//     SHA-256 (x-amz-checksum-sha256), which also serves as the SigV4 payload hash, so
+//     each byte is hashed once, and S3 checks it even with unsigned payloads.
+//
+// The checksum goes in a header, not the SDK's aws-chunked trailer: that works over
+// plain HTTP as over TLS, and the CRC is computed by a fast implementation, not the SDK's
+// table-driven one. An object is visible only whole: a PutObject or a completed upload.
 // A failed or cancelled multipart upload is aborted on a fresh context once its parts
 // in flight have ended, so no parts are left behind, unless S3 cannot be reached then
 // (see the AbortIncompleteMultipartUpload rule in OPERATIONS.md).

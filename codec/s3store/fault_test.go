@@ -11,6 +11,7 @@ import (
 
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
@@ -92,23 +93,30 @@ func TestRetriesSpentArePermanent(t *testing.T) {
 }
 
 // TestCorruptedBodyRejected flips one byte of an upload on its way to the server: S3
-// rejects the body against its SHA-256, the Put fails without retrying, and neither an
-// object nor an incomplete upload remains. With a signed payload the signature's
-// x-amz-content-sha256 catches it first; with UNSIGNED-PAYLOAD (as over TLS) the
-// x-amz-checksum-sha256 the store sends does.
+// rejects the body against its checksum, the Put fails without retrying, and neither an
+// object nor an incomplete upload remains. For a v1 key with a signed payload the
+// signature's x-amz-content-sha256 catches it first; with UNSIGNED-PAYLOAD (as over TLS)
+// the x-amz-checksum-sha256 the store sends does. A v2 key's bodies always go unsigned:
+// versitygw's own CRC64NVME or CRC32C check of x-amz-checksum-* refuses them.
 func TestCorruptedBodyRejected(t *testing.T) {
 	srv := testenv.S3(t, testenv.S3Options{})
 	for _, tc := range []struct {
 		name     string
 		op       string
 		size     int
-		unsigned bool // the client sends UNSIGNED-PAYLOAD: only x-amz-checksum-sha256 guards the body
+		hash     string                  // the key's hash
+		checksum types.ChecksumAlgorithm // Options.Checksum
+		unsigned bool                    // the client sends UNSIGNED-PAYLOAD: only x-amz-checksum-sha256 guards the body
 		want     string
 	}{
-		{"PutObject", "PutObject", 3 << 20, false, "XAmzContentSHA256Mismatch"},
-		{"UploadPart", "UploadPart", 12 << 20, false, "XAmzContentSHA256Mismatch"},
-		{"PutObjectUnsignedPayload", "PutObject", 3 << 20, true, "BadDigest"},
-		{"UploadPartUnsignedPayload", "UploadPart", 12 << 20, true, "BadDigest"},
+		{"PutObject", "PutObject", 3 << 20, driver.SHA256, "", false, "XAmzContentSHA256Mismatch"},
+		{"UploadPart", "UploadPart", 12 << 20, driver.SHA256, "", false, "XAmzContentSHA256Mismatch"},
+		{"PutObjectUnsignedPayload", "PutObject", 3 << 20, driver.SHA256, "", true, "BadDigest"},
+		{"UploadPartUnsignedPayload", "UploadPart", 12 << 20, driver.SHA256, "", true, "BadDigest"},
+		{"PutObjectV2CRC64NVME", "PutObject", 3 << 20, driver.BLAKE3, "", false, "BadDigest"},
+		{"UploadPartV2CRC64NVME", "UploadPart", 12 << 20, driver.BLAKE3, "", false, "BadDigest"},
+		{"PutObjectV2CRC32C", "PutObject", 3 << 20, driver.BLAKE3, types.ChecksumAlgorithmCrc32c, false, "BadDigest"},
+		{"UploadPartV2CRC32C", "UploadPart", 12 << 20, driver.BLAKE3, types.ChecksumAlgorithmCrc32c, false, "BadDigest"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := testenv.Context(t, time.Minute)
@@ -129,11 +137,11 @@ func TestCorruptedBodyRejected(t *testing.T) {
 				client = srv.NewClientFor(p.URL)
 			}
 			s, err := s3store.New(client, srv.Bucket, s3store.Options{
-				Prefix: "corrupt-" + tc.name, PartSize: 5 << 20, Retry: fastRetry, Logger: testenv.Logger(t)})
+				Prefix: "corrupt-" + tc.name, PartSize: 5 << 20, Retry: fastRetry, Logger: testenv.Logger(t), Checksum: tc.checksum})
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, key := blob(t, tc.size)
+			b, key := blobFor(t, tc.hash, tc.size)
 			_, err = s.Put(ctx, key, bytes.NewReader(b), int64(len(b)))
 			var apiErr smithy.APIError
 			if !errors.As(err, &apiErr) || !driver.IsPermanent(err) {
@@ -141,6 +149,9 @@ func TestCorruptedBodyRejected(t *testing.T) {
 			}
 			if apiErr.ErrorCode() != tc.want {
 				t.Errorf("error code %q, want %q", apiErr.ErrorCode(), tc.want)
+			}
+			if errors.Is(err, s3store.ErrChecksumRefused) {
+				t.Errorf("a corrupted body is not a refused algorithm: %v", err)
 			}
 			// The 400 is not retried: the corrupted request went out once. (Part 3 may or
 			// may not have started before part 2's rejection cancelled the upload, and

@@ -34,8 +34,13 @@ func newStore(t testing.TB, srv *testenv.S3Server, endpoint string, opts s3store
 	return s
 }
 
-// blob returns n random bytes and their content-address key.
+// blob returns n random bytes and their content-address key (v1, SHA-256).
 func blob(t testing.TB, n int) ([]byte, string) { return storetest.RandomBlob(t, "s3test", n) }
+
+// blobFor is blob with a key naming hash: driver.SHA256 (v1) or driver.BLAKE3 (v2).
+func blobFor(t testing.TB, hash string, n int) ([]byte, string) {
+	return storetest.RandomBlobFor(t, hash, "s3test", n)
+}
 
 // headObject returns the object's HEAD, or nil when it does not exist.
 func headObject(t testing.TB, ctx context.Context, srv *testenv.S3Server, s *s3store.Store, key string) *s3.HeadObjectOutput {

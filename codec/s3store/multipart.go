@@ -77,19 +77,22 @@ func (s *Store) multipart(ctx context.Context, okey string, algo types.ChecksumA
 	return s.completeMultipart(ctx, okey, uploadID, parts, size)
 }
 
-// putMultipart writes the object as a multipart upload with SHA-256 part checksums,
+// putMultipart writes the object as a multipart upload with part checksums of algo,
 // Concurrency parts at a time (blobxfer.PartsTail: read in place or into reused
-// buffers), each part retried on its own.
-func (s *Store) putMultipart(ctx context.Context, okey string, src io.Reader, size int64) error {
+// buffers), each part retried on its own. The upload names no checksum type, so S3
+// takes each algorithm's default: FULL_OBJECT for CRC64NVME (its only type), COMPOSITE
+// for CRC32C and SHA-256, the type servers with checksums have supported longest. The
+// complete call lists the part checksums; a whole-object checksum is left to S3.
+func (s *Store) putMultipart(ctx context.Context, okey string, algo types.ChecksumAlgorithm, src io.Reader, size int64) error {
 	send := func(ctx context.Context, uploadID string, partSize int64, parts []types.CompletedPart) error {
 		return blobxfer.PartsTail(ctx, src, size, partSize, tailSlack(partSize), s.opts.Concurrency,
 			func(ctx context.Context, i int, part io.ReaderAt, n int64) error {
 				var err error
-				parts[i], err = s.uploadPart(ctx, okey, uploadID, int32(i+1), part, 0, n)
+				parts[i], err = s.uploadPart(ctx, okey, uploadID, algo, int32(i+1), part, 0, n)
 				return err
 			})
 	}
-	return s.multipart(ctx, okey, types.ChecksumAlgorithmSha256, size, send)
+	return s.multipart(ctx, okey, algo, size, send)
 }
 
 // createMultipart starts a multipart upload whose parts carry checksums of algo ("" for
@@ -112,25 +115,26 @@ func (s *Store) createMultipart(ctx context.Context, okey string, algo types.Che
 	return id, err
 }
 
-// uploadPart hashes one part and sends it, retrying this part alone.
-func (s *Store) uploadPart(ctx context.Context, okey, uploadID string, num int32, ra io.ReaderAt, off, n int64) (
-	types.CompletedPart, error) {
-	sum, err := hashSection(ctx, ra, off, n)
+// uploadPart sends one part with a checksum of algo, retrying this part alone.
+func (s *Store) uploadPart(ctx context.Context, okey, uploadID string, algo types.ChecksumAlgorithm, num int32, ra io.ReaderAt,
+	off, n int64) (types.CompletedPart, error) {
+	sum, err := sumSection(ctx, algo, ra, off, n)
 	if err != nil {
 		return types.CompletedPart{}, err
 	}
 	var etag *string
 	err = s.retry(ctx, fmt.Sprintf("upload part %d", num), okey, func(ctx context.Context) error {
 		b := blobxfer.NewBody(ra, off, n)
-		out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{
-			Bucket:         aws.String(s.core.Bucket),
-			Key:            aws.String(okey),
-			UploadId:       aws.String(uploadID),
-			PartNumber:     aws.Int32(num),
-			Body:           b,
-			ContentLength:  aws.Int64(n),
-			ChecksumSHA256: aws.String(sum.base64()),
-		}, noRetry, withPayloadHash(sum))
+		in := &s3.UploadPartInput{
+			Bucket:        aws.String(s.core.Bucket),
+			Key:           aws.String(okey),
+			UploadId:      aws.String(uploadID),
+			PartNumber:    aws.Int32(num),
+			Body:          b,
+			ContentLength: aws.Int64(n),
+		}
+		sum.set(&in.ChecksumSHA256, &in.ChecksumCRC64NVME, &in.ChecksumCRC32C)
+		out, err := s.client.UploadPart(ctx, in, noRetry, withPayloadHash(sum))
 		if err = b.Finish(err); err != nil {
 			return err
 		}
@@ -141,7 +145,9 @@ func (s *Store) uploadPart(ctx context.Context, okey, uploadID string, num int32
 		return types.CompletedPart{}, fmt.Errorf("part %d: %w", num, err)
 	}
 	s.core.Stats.BytesUp.Add(n)
-	return types.CompletedPart{PartNumber: aws.Int32(num), ETag: etag, ChecksumSHA256: aws.String(sum.base64())}, nil
+	part := types.CompletedPart{PartNumber: aws.Int32(num), ETag: etag}
+	sum.set(&part.ChecksumSHA256, &part.ChecksumCRC64NVME, &part.ChecksumCRC32C)
+	return part, nil
 }
 
 // completeMultipart makes the object visible. A retry after a lost response may find

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/storeurl"
@@ -20,11 +22,12 @@ const Scheme = "s3"
 //
 //	s3://bucket/prefix?region=eu-west-1           S3; credentials from the AWS default chain
 //	s3://bucket/prefix?endpoint=http://host:9000  any S3-compatible server (path-style)
+//	s3://bucket/prefix?checksum=crc32c            Options.Checksum, for a server without CRC64NVME
 //
 // Without region= (or one from the default chain) the client signs for us-east-1,
 // which S3-compatible servers mostly ignore.
 func Open(ctx context.Context, u *url.URL) (driver.Store, error) {
-	loc, err := storeurl.ParseLocation("s3store", u, "bucket", "endpoint", "region")
+	loc, err := storeurl.ParseLocation("s3store", u, "bucket", "checksum", "endpoint", "region")
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +49,8 @@ func Open(ctx context.Context, u *url.URL) (driver.Store, error) {
 			o.UsePathStyle = true
 		}
 	})
-	s, err := New(client, loc.Bucket, Options{Prefix: loc.Prefix})
+	checksum := types.ChecksumAlgorithm(strings.ToUpper(loc.Query.Get("checksum")))
+	s, err := New(client, loc.Bucket, Options{Prefix: loc.Prefix, Checksum: checksum})
 	if err != nil {
 		return nil, storeurl.InvalidBecause("s3store", u, err)
 	}

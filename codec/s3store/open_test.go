@@ -11,7 +11,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
 	"github.com/seed-a62fcf0e/longhaul/codec/storetest"
 	"github.com/seed-a62fcf0e/longhaul/codec/storeurl"
@@ -31,7 +33,8 @@ func TestOpenBadURL(t *testing.T) {
 	ctx := testenv.Context(t, time.Minute)
 	for _, tc := range []struct{ url, want string }{
 		{"s3:///prefix", "no bucket (want s3://bucket/prefix)"},
-		{"s3://bucket/p?endpont=http://x", `unknown parameter "endpont" (known: endpoint, region)`},
+		{"s3://bucket/p?endpont=http://x", `unknown parameter "endpont" (known: checksum, endpoint, region)`},
+		{"s3://bucket/p?checksum=md5", `Options.Checksum "MD5" is neither "CRC64NVME" nor "CRC32C"`},
 		{"s3://bucket/bad..//prefix", "prefix"},
 	} {
 		u, err := url.Parse(tc.url)
@@ -46,8 +49,8 @@ func TestOpenBadURL(t *testing.T) {
 
 // TestOpenStoreS3 opens an s3:// URL against versitygw in eu-central-1 (so the URL's
 // region must reach the client: the server refuses requests signed for another),
-// credentials from the environment as in production, and round-trips a blob into the
-// bucket under the prefix.
+// credentials from the environment as in production, and round-trips a blob under a v2
+// key into the bucket under the prefix, its bodies carrying CRC32C (checksum=crc32c).
 func TestOpenStoreS3(t *testing.T) {
 	srv := testenv.S3(t, testenv.S3Options{Region: "eu-central-1"})
 	noAWSConfig(t)
@@ -55,7 +58,8 @@ func TestOpenStoreS3(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
 	ctx := testenv.Context(t, 2*time.Minute)
 
-	u, err := url.Parse("s3://" + srv.Bucket + "/team-a/payloads?endpoint=" + url.QueryEscape(srv.Endpoint) + "&region=" + srv.Region)
+	u, err := url.Parse("s3://" + srv.Bucket + "/team-a/payloads?endpoint=" + url.QueryEscape(srv.Endpoint) + "&region=" + srv.Region +
+		"&checksum=crc32c")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +70,10 @@ func TestOpenStoreS3(t *testing.T) {
 	if !strings.Contains(store.(interface{ String() string }).String(), "s3://"+srv.Bucket+"/team-a/payloads/") {
 		t.Fatalf("store %v: want bucket and prefix from the URL", store)
 	}
-	b, key := storetest.RandomBlob(t, "default", 6<<20)
+	if got := store.(*s3store.Store).Options().Checksum; got != types.ChecksumAlgorithmCrc32c {
+		t.Errorf("Options().Checksum = %q, want CRC32C from the URL", got)
+	}
+	b, key := storetest.RandomBlobFor(t, driver.BLAKE3, "default", 6<<20)
 	if _, err := store.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		t.Fatal(err)
 	}

@@ -14,20 +14,21 @@ import (
 // contentType of every object: blobs are opaque bytes.
 const contentType = "application/octet-stream"
 
-// putSingle writes the object with one PutObject.
-func (s *Store) putSingle(ctx context.Context, okey string, src io.Reader, size int64) error {
+// putSingle writes the object with one PutObject whose body carries a checksum of algo.
+func (s *Store) putSingle(ctx context.Context, okey string, algo types.ChecksumAlgorithm, src io.Reader, size int64) error {
 	ra, err := blobxfer.Section(ctx, src, size)
 	if err != nil {
 		return err
 	}
-	sum, err := hashSection(ctx, ra, 0, size)
+	sum, err := sumSection(ctx, algo, ra, 0, size)
 	if err != nil {
 		return err
 	}
 	err = s.retry(ctx, "put", okey, func(ctx context.Context) error {
 		b := blobxfer.NewBody(ra, 0, size)
 		in := &s3.PutObjectInput{Bucket: aws.String(s.core.Bucket), Key: aws.String(okey), Body: b,
-			ContentLength: aws.Int64(size), ChecksumSHA256: aws.String(sum.base64())}
+			ContentLength: aws.Int64(size)}
+		sum.set(&in.ChecksumSHA256, &in.ChecksumCRC64NVME, &in.ChecksumCRC32C)
 		in.ContentType, in.ServerSideEncryption, in.SSEKMSKeyId, in.StorageClass = s.newObject()
 		_, err := s.client.PutObject(ctx, in, noRetry, withPayloadHash(sum))
 		return b.Finish(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsretry "github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
@@ -35,7 +36,16 @@ func (s *Store) retry(ctx context.Context, op, okey string, fn func(ctx context.
 // their own message.
 func (s *Store) refusalHint(err error) error {
 	var apiErr smithy.APIError
-	if errors.Is(err, driver.ErrNotFound) || !errors.As(err, &apiErr) || !refusalCodes[apiErr.ErrorCode()] {
+	if errors.Is(err, driver.ErrNotFound) || !errors.As(err, &apiErr) {
+		return err
+	}
+	if checksumRefused(apiErr, s.opts.Checksum) {
+		if s.opts.Checksum == types.ChecksumAlgorithmCrc64nvme {
+			return fmt.Errorf("%w: %w (set Options.Checksum to CRC32C, or checksum=crc32c in the store URL)", err, ErrChecksumRefused)
+		}
+		return fmt.Errorf("%w: %w", err, ErrChecksumRefused)
+	}
+	if !refusalCodes[apiErr.ErrorCode()] {
 		return err
 	}
 	return fmt.Errorf("%w (the server refused the request: check that bucket %q is in region %q, which the client signs for, "+

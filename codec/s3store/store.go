@@ -62,6 +62,12 @@ type Options struct {
 	AttemptTimeout time.Duration
 	// Logger receives retries, aborts and refreshes; default slog.Default().
 	Logger *slog.Logger
+	// Checksum is the checksum each request body of a v2 (BLAKE3) key carries for the
+	// server to verify, the body itself unsigned: types.ChecksumAlgorithmCrc64nvme
+	// (default; the AWS SDK's own default) or types.ChecksumAlgorithmCrc32c, for a
+	// server that lacks CRC64NVME (ErrChecksumRefused). v1 (SHA-256) keys carry
+	// x-amz-checksum-sha256, which is also their signed payload hash.
+	Checksum types.ChecksumAlgorithm
 }
 
 // Store is a driver.Store in an S3 bucket (AWS or any S3-compatible server). It is safe
@@ -89,6 +95,9 @@ func New(client *s3.Client, bucket string, opts Options) (*Store, error) {
 	c := core.Opts
 	opts.PartSize, opts.Concurrency, opts.TouchAfter, opts.AttemptTimeout, opts.Logger = c.PartSize, c.Concurrency, c.TouchAfter,
 		c.AttemptTimeout, c.Logger
+	if opts.Checksum, err = validChecksum(opts.Checksum); err != nil {
+		return nil, err
+	}
 	if opts.KMSKeyID != "" && opts.ServerSideEncryption == "" {
 		opts.ServerSideEncryption = types.ServerSideEncryptionAwsKms
 	}
@@ -145,7 +154,8 @@ func (s *Store) Touch(ctx context.Context, key string) (driver.Info, error) {
 // rewritten, only refreshed (see Touch). Objects up to PartSize (and a sixteenth) go up
 // in one PutObject, larger ones as a multipart upload with Concurrency parts in flight,
 // the last part taking a remainder of up to a sixteenth of PartSize; every request
-// carries the SHA-256 of its body, so S3 rejects a body corrupted on the way. A failed
+// carries a checksum of its body (Options.Checksum for a v2 key, SHA-256 for v1), so S3
+// rejects a body corrupted on the way. A failed
 // or cancelled multipart upload is aborted, so nothing is visible and no parts are left.
 //
 // When src is an io.ReaderAt (bytes.Reader, os.File, the codec's sources) parts are
@@ -154,10 +164,11 @@ func (s *Store) Touch(ctx context.Context, key string) (driver.Info, error) {
 // the object was there already: then src is not read.
 func (s *Store) Put(ctx context.Context, key string, src io.Reader, size int64) (bool, error) {
 	return blobxfer.Put(ctx, s.core, s.ops, key, size, func(ctx context.Context, okey string, _ *objectInfo) error {
+		algo := s.checksumFor(key)
 		if size > s.opts.PartSize+tailSlack(s.opts.PartSize) { // a write replaces whatever is there
-			return s.putMultipart(ctx, okey, src, size)
+			return s.putMultipart(ctx, okey, algo, src, size)
 		}
-		return s.putSingle(ctx, okey, src, size)
+		return s.putSingle(ctx, okey, algo, src, size)
 	})
 }
 

@@ -14,45 +14,56 @@ import (
 
 var _ sweep.Sweeper = (*Store)(nil)
 
-// SweepUploads aborts the incomplete multipart uploads under the store's blob prefix
-// ("{prefix}v1/") that were initiated more than olderThan ago: what a worker killed
-// mid-upload leaves (the store aborts its own failed uploads when it can). Completed
-// objects are never touched, and nothing outside the prefix is listed. With dryRun it
-// only reports. It needs s3:ListBucketMultipartUploads and s3:AbortMultipartUpload
-// (and s3:ListMultipartUploadParts to report sizes). Errors on single uploads are
-// joined into the returned error; the report still lists every upload found.
+// SweepUploads aborts the incomplete multipart uploads under the store's blob prefixes
+// ("{prefix}v1/" and "{prefix}v2/", one per key version) that were initiated more than
+// olderThan ago: what a worker killed mid-upload leaves (the store aborts its own failed
+// uploads when it can). Completed objects are never touched, and nothing outside the
+// prefixes is listed. With dryRun it only reports. It needs s3:ListBucketMultipartUploads
+// and s3:AbortMultipartUpload (and s3:ListMultipartUploadParts to report sizes). Errors
+// on single uploads are joined into the returned error; the report still lists every
+// upload found.
 func (s *Store) SweepUploads(ctx context.Context, olderThan time.Duration, dryRun bool) (sweep.Report, error) {
 	return s.core.Sweep(olderThan, dryRun, func(rep *sweep.Report, fail func(error)) error {
-		prefix := s.core.BlobPrefix()
-		var keyMarker, idMarker *string
-		for {
-			var out *s3.ListMultipartUploadsOutput
-			err := s.retry(ctx, "list multipart uploads", prefix, func(ctx context.Context) error {
-				var err error
-				out, err = s.client.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{
-					Bucket: aws.String(s.core.Bucket), Prefix: aws.String(prefix),
-					KeyMarker: keyMarker, UploadIdMarker: idMarker,
-				}, noRetry)
-				return err
-			})
-			if err != nil {
+		for _, prefix := range s.core.BlobPrefixes() {
+			if err := s.sweepPrefix(ctx, prefix, rep, dryRun, fail); err != nil {
 				return err
 			}
-			for _, u := range out.Uploads {
-				if aws.ToTime(u.Initiated).After(rep.Before) {
-					rep.Younger++
-					continue
-				}
-				d, err := s.sweepUpload(ctx, u, dryRun)
-				rep.Found = append(rep.Found, d)
-				fail(err)
-			}
-			if !aws.ToBool(out.IsTruncated) {
-				return nil
-			}
-			keyMarker, idMarker = out.NextKeyMarker, out.NextUploadIdMarker
 		}
+		return nil
 	})
+}
+
+// sweepPrefix lists the incomplete uploads under one blob prefix and sweeps those
+// initiated before rep.Before.
+func (s *Store) sweepPrefix(ctx context.Context, prefix string, rep *sweep.Report, dryRun bool, fail func(error)) error {
+	var keyMarker, idMarker *string
+	for {
+		var out *s3.ListMultipartUploadsOutput
+		err := s.retry(ctx, "list multipart uploads", prefix, func(ctx context.Context) error {
+			var err error
+			out, err = s.client.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{
+				Bucket: aws.String(s.core.Bucket), Prefix: aws.String(prefix),
+				KeyMarker: keyMarker, UploadIdMarker: idMarker,
+			}, noRetry)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, u := range out.Uploads {
+			if aws.ToTime(u.Initiated).After(rep.Before) {
+				rep.Younger++
+				continue
+			}
+			d, err := s.sweepUpload(ctx, u, dryRun)
+			rep.Found = append(rep.Found, d)
+			fail(err)
+		}
+		if !aws.ToBool(out.IsTruncated) {
+			return nil
+		}
+		keyMarker, idMarker = out.NextKeyMarker, out.NextUploadIdMarker
+	}
 }
 
 // sweepUpload sizes one incomplete upload and, unless dryRun, aborts it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -45,12 +46,13 @@ func (s *Store) rewrite(ctx context.Context, okey string, info objectInfo) (time
 func (s *Store) copySource(okey string) *string { return aws.String(s.core.Bucket + "/" + okey) }
 
 // copySelf copies an object onto itself. S3 refuses a self-copy that changes nothing,
-// so the metadata is replaced (with the same content type).
+// so the metadata is replaced (with the same content type). The copy keeps the checksum
+// the key's Puts use (S3 computes it; CRC64NVME costs it least).
 func (s *Store) copySelf(ctx context.Context, okey string) (time.Time, error) {
 	var mod time.Time
 	err := s.retry(ctx, "copy", okey, func(ctx context.Context) error {
 		in := &s3.CopyObjectInput{Bucket: aws.String(s.core.Bucket), Key: aws.String(okey), CopySource: s.copySource(okey),
-			MetadataDirective: types.MetadataDirectiveReplace, ChecksumAlgorithm: types.ChecksumAlgorithmSha256}
+			MetadataDirective: types.MetadataDirectiveReplace, ChecksumAlgorithm: s.checksumFor(strings.TrimPrefix(okey, s.core.Prefix))}
 		in.ContentType, in.ServerSideEncryption, in.SSEKMSKeyId, in.StorageClass = s.newObject()
 		out, err := s.client.CopyObject(ctx, in, noRetry)
 		if err != nil {

@@ -44,12 +44,12 @@ func TestS3Worker(t *testing.T) {
 	if !strings.Contains(out.String(), "20971520-byte input verified") {
 		t.Fatalf("output does not report the verified 20 MiB input:\n%s", out.String())
 	}
-	objs, err := s3srv.NewClient().ListObjectsV2(ctx, listInput(s3srv.Bucket, "longhaul/v1/default/sha256/"))
+	objs, err := s3srv.NewClient().ListObjectsV2(ctx, listInput(s3srv.Bucket, "longhaul/v2/default/blake3/"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(objs.Contents) == 0 {
-		t.Fatal("no blob under longhaul/v1/default/sha256/ in the bucket")
+		t.Fatal("no blob under longhaul/v2/default/blake3/ in the bucket")
 	}
 }
 

@@ -2,6 +2,14 @@
 // references spell them (driver.SHA256, driver.BLAKE3), so each caller that hashes
 // stored bytes (the codec's address and reader check, the payload service's check of a
 // PUT) picks the same implementation.
+//
+// BLAKE3 is github.com/zeebo/blake3 (AVX2/SSE4.1 assembly, one core per hash). On this
+// project's 2-core AMD EPYC (AVX-512) VM, measured side by side on 16 MiB, it hashes
+// 2.7-3.4 GB/s on one core, against 1.9 GB/s on one core and 3.5 GB/s on two for
+// lukechampine.com/blake3 v1.4.1 (whose AVX-512 kernel alone does 2.3 GB/s here) and
+// 1.6-1.7 GB/s for crypto/sha256 with SHA-NI: the same wall time as the parallel one at
+// half its CPU per byte, which is what a busy worker pays for. The tests check it against
+// BLAKE3's published vectors and against lukechampine's implementation.
 package contenthash
 
 import (
@@ -10,7 +18,7 @@ import (
 	"fmt"
 	"hash"
 
-	"lukechampine.com/blake3"
+	blake3 "github.com/zeebo/blake3"
 
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 )
@@ -18,15 +26,13 @@ import (
 // Size is the digest length of every content-address hash, in bytes.
 const Size = 32
 
-// New returns a fresh hash of algorithm. BLAKE3's hashes a large Write on all cores (it
-// is a tree: subtrees of a Write are hashed in parallel), so callers should hand it
-// large slices.
+// New returns a fresh hash of algorithm.
 func New(algorithm string) (hash.Hash, error) {
 	switch algorithm {
 	case driver.SHA256:
 		return sha256.New(), nil
 	case driver.BLAKE3:
-		return blake3.New(Size, nil), nil
+		return blake3.New(), nil
 	}
 	return nil, fmt.Errorf("%w: hash %q is none of %q, %q", driver.ErrInvalidKey, algorithm, driver.SHA256, driver.BLAKE3)
 }

@@ -28,6 +28,10 @@ func TestLocation(t *testing.T) {
 		if _, err := l.Name("v1/../k"); !errors.Is(err, driver.ErrInvalidKey) {
 			t.Errorf("Name(v1/../k) = %v, want ErrInvalidKey", err)
 		}
+		// Every key version's blobs are swept and checked: SHA-256 under v1/, BLAKE3 under v2/.
+		if got := l.BlobPrefixes(); len(got) != 2 || got[0] != tc.wantPrefix+"v1/" || got[1] != tc.wantPrefix+"v2/" {
+			t.Errorf("prefix %q: BlobPrefixes %q, want %q and %q", tc.prefix, got, tc.wantPrefix+"v1/", tc.wantPrefix+"v2/")
+		}
 	}
 	if _, err := NewLocation("azblobstore", "azblob", "container", "", ""); err == nil || err.Error() != "azblobstore: container is empty" {
 		t.Errorf("empty container: %v", err)

@@ -10,8 +10,16 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/codec/sweep"
 )
 
-// BlobPrefix is where the store's blobs live: the prefix and the key version ("{prefix}v1/").
-func (l Location) BlobPrefix() string { return l.Prefix + driver.KeyVersions()[0] + "/" }
+// BlobPrefixes are where the store's blobs live: the prefix and each key version
+// ("{prefix}v1/", "{prefix}v2/"). Sweeps and lifecycle checks cover every one.
+func (l Location) BlobPrefixes() []string {
+	versions := driver.KeyVersions()
+	prefixes := make([]string, len(versions))
+	for i, v := range versions {
+		prefixes[i] = l.Prefix + v + "/"
+	}
+	return prefixes
+}
 
 // Sweep runs a store's SweepUploads: the report of a sweep begun now, filled by walk,
 // which lists the debris, adds it to the report and hands each failure on one item to
@@ -33,7 +41,7 @@ func (c *Core) Sweep(olderThan time.Duration, dryRun bool, walk func(rep *sweep.
 }
 
 // Lifecycle returns the start of a store's retention.Lifecycle: the store, its blob
-// prefix and TouchAfter, no rules yet.
+// prefixes and TouchAfter, no rules yet.
 func (c *Core) Lifecycle() retention.Lifecycle {
-	return retention.Lifecycle{Store: c.String(), BlobPrefix: c.BlobPrefix(), TouchAfter: c.Opts.TouchAfter}
+	return retention.Lifecycle{Store: c.String(), BlobPrefixes: c.BlobPrefixes(), TouchAfter: c.Opts.TouchAfter}
 }

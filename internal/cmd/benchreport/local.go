@@ -87,10 +87,14 @@ func codecCase(name string, in input, opts codec.Options, newStore func() driver
 	return bench{name: name, size: in.size, setup: setup, run: run, check: check}
 }
 
-// memstoreCase: the codec over memstore, a fresh store each iteration.
-func memstoreCase(in input) bench {
-	return codecCase(fmt.Sprintf("memstore %s %s", sizeName(in.size), in.kind), in, codec.Options{},
-		func() driver.Store { return memstore.New() })
+// memstoreCase: the codec over memstore with hash h, a fresh store each iteration; the
+// name of a SHA256 case says so.
+func memstoreCase(in input, h codec.Hash) bench {
+	name := fmt.Sprintf("memstore %s %s", sizeName(in.size), in.kind)
+	if h == codec.SHA256 {
+		name += " sha256"
+	}
+	return codecCase(name, in, codec.Options{Hash: h}, func() driver.Store { return memstore.New() })
 }
 
 func serviceName(n int, kind string) string {

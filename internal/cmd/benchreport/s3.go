@@ -18,7 +18,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
-	"github.com/seed-a62fcf0e/longhaul/codec/driver"
 	"github.com/seed-a62fcf0e/longhaul/codec/s3store"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/benchdata"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
@@ -65,7 +64,7 @@ func (e *s3env) remove(ctx context.Context, okey string) error {
 // codecCase is a round trip through the codec over s3store. Every iteration stamps the
 // payload anew (no dedupe) and deletes the object afterwards (untimed), so the server's
 // disk holds one object at a time. wantZstd checks that the blob was compressed.
-func (e *s3env) codecCase(ctx context.Context, name string, in input, comp codec.Compression, wantZstd bool) bench {
+func (e *s3env) codecCase(ctx context.Context, name string, in input, h codec.Hash, comp codec.Compression, wantZstd bool) bench {
 	var (
 		c           *codec.Codec
 		p, ref, dec *commonpb.Payload
@@ -76,7 +75,7 @@ func (e *s3env) codecCase(ctx context.Context, name string, in input, comp codec
 			e.stamp++
 			benchdata.Stamp(p.Data, e.stamp)
 			var err error
-			c, err = codec.New(e.store, codec.Options{Compression: comp, CacheBytes: -1, Logger: discard})
+			c, err = codec.New(e.store, codec.Options{Hash: h, Compression: comp, CacheBytes: -1, Logger: discard})
 			return err
 		},
 		run: func(int) error {
@@ -96,7 +95,7 @@ func (e *s3env) codecCase(ctx context.Context, name string, in input, comp codec
 			if wantZstd && r.Compression != codec.Zstd {
 				return fmt.Errorf("stored with compression %q, want zstd", r.Compression)
 			}
-			key, err := driver.Key(c.Namespace(), driver.SHA256, r.SHA256)
+			key, err := r.Key(c.Namespace())
 			if err != nil {
 				return err
 			}
