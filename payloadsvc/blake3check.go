@@ -10,10 +10,11 @@ import (
 	"github.com/seed-a62fcf0e/longhaul/internal/contenthash"
 )
 
-// hashBatch is how much of a body a blake3Check hands BLAKE3 at once, at least. BLAKE3
-// spreads a Write over the cores by its subtrees of 16 KiB, one goroutine each: a batch
-// of 1 MiB gives every core dozens of them, where a read of 32 KiB (a store copying
-// through io.Copy's buffer) would pay for two goroutines to hash it.
+// hashBatch is how much of a body a blake3Check hands BLAKE3 at once, at least: a
+// request body arrives in reads of what the socket holds (a store copying through
+// io.Copy's buffer takes 32 KiB at a time), and a batch of 1 MiB makes one hand-off to
+// the hashing goroutine per MiB, and one large Write (an implementation that spreads a
+// Write over the cores by subtrees, as lukechampine.com/blake3 does, needs them large).
 const hashBatch = 1 << 20
 
 // maxBatchSlots bounds the blake3Checks that batch small reads at once: each holds two
@@ -59,12 +60,12 @@ func (s *batchSlots) take() *[2][]byte {
 func (s *batchSlots) give(p *[2][]byte) { s.free <- p }
 
 // blake3Check verifies a PUT body, written to it in order, against a BLAKE3 digest,
-// handing BLAKE3 large slices so it hashes them on all cores. A write of a batch or more
-// (a store reading into a large buffer gets what the socket holds, often MiBs) is hashed
-// in place, without a copy. Smaller writes are copied into a batch, and a full batch is
-// hashed by a goroutine beside the writes, so the next batch is read meanwhile. Without
-// a slot (every one taken, or a body of one batch or less) each write is hashed as it
-// comes.
+// keeping up with the wire: the hash runs on another core than the reads where it can.
+// Small writes are copied into a batch, and a full batch is hashed by a goroutine beside
+// the writes, so the next batch is read meanwhile. A write of a batch or more (a store
+// reading into a large buffer gets what the socket holds, often MiBs) is hashed in place
+// once the goroutine is done, without a copy. Without a slot (every one taken, or a body
+// of one batch or less) each write is hashed as it comes.
 type blake3Check struct {
 	want    [contenthash.Size]byte
 	size, n int64

@@ -22,12 +22,12 @@
 // it is hashed by the path's hash, and the last bytes of a body whose digest differs from
 // the path are withheld, so the store commits nothing (a PUT needs a Content-Length; a
 // blob the store has already answers 200 before the body is read, so a client that sent
-// "Expect: 100-continue" never uploads it). BLAKE3 is a tree and is hashed on all cores
-// as the body arrives: reads of 1 MiB or more in place, smaller ones gathered into 1 MiB
-// batches hashed beside the reads. A sha256 PUT may carry the body's SHA-256 chain in the
-// Longhaul-Sha256-Chain header, "<interval> <base64 state>...": crypto/sha256's marshaled
-// state after every interval bytes, which the Client sends from the codec's own hash
-// pass. The service then hashes the intervals on all its cores, each from its claimed
+// "Expect: 100-continue" never uploads it). A blake3 body is hashed as it arrives: reads
+// of 1 MiB or more in place, smaller ones gathered into 1 MiB batches that a goroutine
+// hashes beside the reads, on another core. A sha256 PUT may carry the body's SHA-256
+// chain in the Longhaul-Sha256-Chain header, "<interval> <base64 state>...":
+// crypto/sha256's marshaled state after every interval bytes, which the Client sends
+// from the codec's own hash pass. The service then hashes the intervals on all its cores, each from its claimed
 // state, and requires each to end in the next claimed state and the last in the path's
 // digest; that proves the same as one serial pass, and a false state only fails it. The
 // service keeps the chains its last 512 verified uploads proved and sends the chain with
