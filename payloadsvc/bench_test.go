@@ -52,17 +52,30 @@ func BenchmarkServiceRoundTrip(b *testing.B) {
 	}
 }
 
-// benchRoundTrip measures round trips of data through svc, one per b.Loop iteration.
-func benchRoundTrip(b *testing.B, svc *benchService, ref *benchRefs, data []byte) {
+// BenchmarkServiceRoundTripSHA256 is BenchmarkServiceRoundTrip of random data with
+// codec.Options.Hash SHA256 (references v1), for the report's SHA256 rows.
+func BenchmarkServiceRoundTripSHA256(b *testing.B) {
+	svc := startBenchService(b)
+	refs := sync.OnceValue(func() *benchRefs { return newBenchRefs(16<<20, 64<<20) })
+	for _, n := range []int{1 << 20, 16 << 20, 64 << 20} {
+		b.Run(fmt.Sprintf("%dMiB/%s", n>>20, benchdata.Random), func(b *testing.B) {
+			benchRoundTrip(b, svc, refs(), benchdata.Make(benchdata.Random, n, 2), codec.SHA256)
+		})
+	}
+}
+
+// benchRoundTrip measures round trips of data through svc, one per b.Loop iteration,
+// with the codec's default hash or the one given.
+func benchRoundTrip(b *testing.B, svc *benchService, ref *benchRefs, data []byte, hash ...codec.Hash) {
 	p := &commonpb.Payload{Metadata: map[string][]byte{"encoding": []byte("binary/plain")}, Data: data}
 	// Start from the same state whatever ran before, then warm up untimed: connections,
 	// coders, and a heap grown to what the round trip needs.
 	debug.FreeOSMemory()
-	checkRoundTrip(b, svc.fresh(b), p)
+	checkRoundTrip(b, svc.fresh(b, hash...), p)
 	var s benchSamples
 	for b.Loop() {
 		b.StopTimer()
-		c := svc.fresh(b)
+		c := svc.fresh(b, hash...)
 		runtime.GC()
 		s.refPasses(ref)
 		b.StartTimer()

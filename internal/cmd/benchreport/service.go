@@ -33,20 +33,26 @@ func buildServiceBench(dir string) (*serviceBench, error) {
 
 // run measures the payloadsvc case of in with exactly iters round trips and returns its
 // figures: the benchmark's medians, its reference passes interleaved as measure's are.
-func (s *serviceBench) run(in input, iters int) (result, error) {
-	pattern := fmt.Sprintf("^BenchmarkServiceRoundTrip$/^%s$/^%s$", sizeName(in.size), in.kind)
+// hash "" is the codec's default (BLAKE3), "SHA256" BenchmarkServiceRoundTripSHA256.
+func (s *serviceBench) run(in input, iters int, hash string) (result, error) {
+	bench := "BenchmarkServiceRoundTrip" + hash
+	pattern := fmt.Sprintf("^%s$/^%s$/^%s$", bench, sizeName(in.size), in.kind)
 	cmd := exec.Command(s.bin, "-test.run", "^$", "-test.bench", pattern, "-test.benchtime", strconv.Itoa(iters)+"x", "-test.count", "1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return result{}, fmt.Errorf("%s: %w\n%s%s", serviceName(in.size, in.kind), err, out, stderr.Bytes())
+		return result{}, fmt.Errorf("%s %s: %w\n%s%s", serviceName(in.size, in.kind), hash, err, out, stderr.Bytes())
 	}
-	n, m, err := parseBenchLine(out, "BenchmarkServiceRoundTrip/"+sizeName(in.size)+"/"+in.kind)
+	name := serviceName(in.size, in.kind)
+	if hash != "" {
+		name += " " + strings.ToLower(hash)
+	}
+	n, m, err := parseBenchLine(out, bench+"/"+sizeName(in.size)+"/"+in.kind)
 	if err != nil {
-		return result{}, fmt.Errorf("%s: %w\n%s", serviceName(in.size, in.kind), err, out)
+		return result{}, fmt.Errorf("%s: %w\n%s", name, err, out)
 	}
-	res := result{name: serviceName(in.size, in.kind), size: in.size, iters: n, mbps: m["MB/s"], sha: m["sha-MB/s"],
+	res := result{name: name, size: in.size, iters: n, mbps: m["MB/s"], sha: m["sha-MB/s"],
 		memcpy: m["memcpy-MB/s"], cpuMBps: m["cpu-MB/s"], cpuSHA: m["sha-cpu-MB/s"]}
 	for _, v := range []float64{res.mbps, res.sha, res.memcpy, res.cpuMBps, res.cpuSHA} {
 		if v <= 0 {
