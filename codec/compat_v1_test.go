@@ -61,19 +61,7 @@ func TestV1FixtureDecodesAndReplays(t *testing.T) {
 	if *updateV1Fixture {
 		writeV1Fixture(t)
 	}
-	raw, err := os.ReadFile(filepath.Join(v1FixtureDir, "history.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hist, err := client.HistoryFromJSON(bytes.NewReader(raw), client.HistoryJSONOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A copy of the blobs: replaying may not write, and the committed files must not change.
-	blobs := t.TempDir()
-	if err := os.CopyFS(blobs, os.DirFS(filepath.Join(v1FixtureDir, "blobs"))); err != nil {
-		t.Fatal(err)
-	}
+	hist, blobs := testenv.HistoryFixture(t, v1FixtureDir)
 	fs, err := filestore.New(blobs)
 	if err != nil {
 		t.Fatal(err)
@@ -155,13 +143,7 @@ func runOnV1References(t *testing.T, fs *filestore.Store, hist *historypb.Histor
 	}}
 	cl := srv.Client(t, client.Options{DataConverter: dc})
 	tq := "v1-fixture-worker"
-	w := worker.New(srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(c, nil)}), tq, worker.Options{})
-	w.RegisterWorkflow(CompatV1Workflow)
-	w.RegisterActivity(GenActivity)
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer w.Stop()
+	startV1Worker(t, srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(c, nil)}), tq)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	run, err := cl.SignalWithStartWorkflow(ctx, "v1-fixture-worker-"+t.Name(), "data", sig, client.StartWorkflowOptions{TaskQueue: tq},
@@ -215,13 +197,7 @@ func writeV1Fixture(t *testing.T) {
 	}
 	cl := srv.Client(t, client.Options{DataConverter: codec.NewDataConverter(newCodec(t, fs, codec.Options{}), nil)})
 	tq := "v1-fixture"
-	w := worker.New(cl, tq, worker.Options{})
-	w.RegisterWorkflow(CompatV1Workflow)
-	w.RegisterActivity(GenActivity)
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer w.Stop()
+	startV1Worker(t, cl, tq)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	input, sig := v1FixtureInputs()
@@ -250,4 +226,15 @@ func writeV1Fixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("wrote %s: %d events; result %s", v1FixtureDir, len(h.Events), strings.TrimSpace(got))
+}
+
+// startV1Worker runs CompatV1Workflow and its activity on tq until the test ends.
+func startV1Worker(t *testing.T, cl client.Client, tq string) {
+	w := worker.New(cl, tq, worker.Options{})
+	w.RegisterWorkflow(CompatV1Workflow)
+	w.RegisterActivity(GenActivity)
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
 }

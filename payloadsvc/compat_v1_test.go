@@ -1,14 +1,10 @@
 package payloadsvc
 
 import (
-	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	commonpb "go.temporal.io/api/common/v1"
-	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
@@ -24,18 +20,7 @@ const v1Fixture = "../codec/testdata/v1fixture"
 // /codec/decode of a service that writes v2 (BLAKE3), to the payloads a codec reading the
 // same blobs returns, and none is left a reference.
 func TestV1FixtureThroughCodecServer(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(v1Fixture, "history.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hist, err := client.HistoryFromJSON(bytes.NewReader(raw), client.HistoryJSONOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs := t.TempDir()
-	if err := os.CopyFS(blobs, os.DirFS(filepath.Join(v1Fixture, "blobs"))); err != nil {
-		t.Fatal(err)
-	}
+	hist, blobs := testenv.HistoryFixture(t, v1Fixture)
 	fs, err := filestore.New(blobs)
 	if err != nil {
 		t.Fatal(err)
