@@ -17,7 +17,8 @@ import (
 
 // TestWorkflow200MiB sends 200 MiB through a real workflow on a Temporal dev server with
 // s3store behind the codec (drivertest.Workflow): the one object in the bucket is a
-// multipart upload (ETag and composite SHA-256 "-13", 16 MiB parts).
+// multipart upload (ETag "-13", 16 MiB parts) whose parts carried CRC64NVME checksums,
+// which versitygw combined into the whole object's (FULL_OBJECT): the v2 key's checksum.
 func TestWorkflow200MiB(t *testing.T) {
 	srv := testenv.S3(t, testenv.S3Options{})
 	store := newStore(t, srv, "", s3store.Options{})
@@ -35,10 +36,10 @@ func TestWorkflow200MiB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	etag, sum := strings.Trim(aws.ToString(h.ETag), `"`), aws.ToString(h.ChecksumSHA256)
-	t.Logf("object %s: %d bytes, ETag %s, ChecksumSHA256 %s (%s)", okey, aws.ToInt64(h.ContentLength), etag, sum, h.ChecksumType)
-	if !strings.HasSuffix(etag, "-13") || !strings.HasSuffix(sum, "-13") || h.ChecksumType != types.ChecksumTypeComposite {
-		t.Errorf("ETag %s, checksum %s %s: want a 13-part multipart upload with SHA-256 part checksums", etag, sum, h.ChecksumType)
+	etag, sum := strings.Trim(aws.ToString(h.ETag), `"`), aws.ToString(h.ChecksumCRC64NVME)
+	t.Logf("object %s: %d bytes, ETag %s, ChecksumCRC64NVME %s (%s)", okey, aws.ToInt64(h.ContentLength), etag, sum, h.ChecksumType)
+	if !strings.HasSuffix(etag, "-13") || sum == "" || h.ChecksumSHA256 != nil || h.ChecksumType != types.ChecksumTypeFullObject {
+		t.Errorf("ETag %s, checksum %s %s: want a 13-part multipart upload with CRC64NVME part checksums, combined", etag, sum, h.ChecksumType)
 	}
 	st := store.Stats()
 	t.Logf("store stats: %+v", st)

@@ -2,8 +2,6 @@ package drivertest
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"io"
 	"math/rand/v2"
 	"path"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/codec/driver"
+	"github.com/seed-a62fcf0e/longhaul/internal/contenthash"
 	"github.com/seed-a62fcf0e/longhaul/internal/testsupport/testenv"
 )
 
@@ -63,14 +62,21 @@ func Workflow(t *testing.T, ctx context.Context, run WorkflowRun) (ref codec.Ref
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := sha256.New()
+	_, alg, _, err := driver.ParseKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := contenthash.New(alg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	n, err := io.Copy(h, r)
 	r.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum := hex.EncodeToString(h.Sum(nil)); sum != path.Base(object) || n != ref.Size {
-		t.Errorf("stored blob: %d bytes with sha256 %s; want %d bytes, sha256 = its name %s", n, sum, ref.Size, object)
+	if sum := contenthash.Hex(h); sum != path.Base(object) || n != ref.Size {
+		t.Errorf("stored blob: %d bytes with %s %s; want %d bytes, %s = its name %s", n, alg, sum, ref.Size, alg, object)
 	}
 	t.Logf("codec stats: %+v", c.Stats())
 	return ref, key, object

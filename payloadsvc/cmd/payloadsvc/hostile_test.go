@@ -295,7 +295,8 @@ func TestErrorsDiscloseNothing(t *testing.T) {
 			t.Errorf("%s %s: %d %s, want %d", r.method, r.path, status, short(out), r.want)
 			continue
 		}
-		checkErrorBody(t, r.method+" "+r.path, out, dir, "secret-dir-name", "secret-bucket-name", "secret-prefix", "v1/default", denied.URL, "sha256/", "AccessDenied")
+		checkErrorBody(t, r.method+" "+r.path, out, dir, "secret-dir-name", "secret-bucket-name", "secret-prefix", "v1/default", "v2/default", denied.URL, "sha256/", "blake3/",
+			"AccessDenied")
 	}
 	// The details are in the log, under the request id.
 	if !strings.Contains(s3Svc.logs.String(), "secret-bucket-name") || !strings.Contains(fileSvc.logs.String(), "corrupt") {
