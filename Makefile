@@ -75,7 +75,7 @@ $(AZURITE):
 # worker minimizes a new input, Go's fuzz coordinator can report the worker's "context
 # deadline exceeded" as a failure (a race between two timers), which failed CI once.
 FUZZTIME ?= 20000x
-FUZZ_TARGETS := ./codec:FuzzParseReference ./codec:FuzzReferenceSizes ./codec:FuzzLocate ./payloadsvc:FuzzDecodeRequest ./payloadsvc:FuzzEncodeRequest
+FUZZ_TARGETS := ./codec:FuzzParseReference ./codec:FuzzReferenceSizes ./codec:FuzzLocate ./payloadsvc:FuzzDecodeRequest ./payloadsvc:FuzzEncodeRequest ./payloadsvc:FuzzBlobPut
 
 test: tools
 	rm -rf $(ARTIFACTS) && mkdir -p $(ARTIFACTS)
