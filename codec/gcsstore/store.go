@@ -32,8 +32,8 @@ const uploadsDir = ".uploads/"
 // Options configures a Store. The zero value means the defaults; a zero or negative
 // Concurrency, TouchAfter or AttemptTimeout means its default.
 type Options struct {
-	// Prefix is prepended to every key, e.g. "longhaul" stores key "v1/ns/sha256/ab.."
-	// as object "longhaul/v1/ns/sha256/ab..". A trailing slash is optional.
+	// Prefix is prepended to every key, e.g. "longhaul" stores key "v2/ns/blake3/ab.."
+	// as object "longhaul/v2/ns/blake3/ab..". A trailing slash is optional.
 	Prefix string
 	// PartSize is the largest object sent in one upload request, and the part size of
 	// larger ones, which are uploaded as parts in parallel and composed into one

@@ -31,8 +31,8 @@ var maxCopySize int64 = 5 << 30
 // Options configures a Store. The zero value means the defaults; a zero or negative
 // Concurrency, TouchAfter or AttemptTimeout means its default.
 type Options struct {
-	// Prefix is prepended to every key, e.g. "longhaul" stores key "v1/ns/sha256/ab.."
-	// as "longhaul/v1/ns/sha256/ab..". A trailing slash is optional.
+	// Prefix is prepended to every key, e.g. "longhaul" stores key "v2/ns/blake3/ab.."
+	// as "longhaul/v2/ns/blake3/ab..". A trailing slash is optional.
 	Prefix string
 	// PartSize is the multipart part size and the largest object sent in one PutObject;
 	// default 16 MiB, at least 5 MiB. Objects that would need more than 10,000 parts
