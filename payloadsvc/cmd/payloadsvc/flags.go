@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/internal/bytesize"
 )
 
@@ -18,6 +19,7 @@ import (
 type config struct {
 	listen          string
 	store           string
+	hash            string
 	authTokensFile  string
 	corsOrigins     listFlag
 	tlsCert         string
@@ -76,6 +78,9 @@ func (c *config) accessDefs() []flagDef {
 		{"store", "", "mem://", "blob store URL: mem://, file:///dir, s3://bucket/prefix?endpoint=&region= (AWS credentials from " +
 			"the default chain), gs://bucket/prefix?endpoint=&auth=none, azblob://container/prefix?account=&endpoint=, " +
 			"or another payload service, https://host:port?token_file=", (*stringFlag)(&c.store)},
+		{"hash", "", "blake3", "content address of the blobs /codec/encode writes: blake3 (references v2) or sha256 (v1, for " +
+			"FIPS-approved algorithms, or while readers older than v2 remain); both are read and accepted by PUT",
+			(*stringFlag)(&c.hash)},
 		{"auth-tokens-file", "", "", `bearer tokens file, one "<token> <namespace>[,<namespace>...]" or "<token> *" per line, # ` +
 			`comments; empty = no auth`, (*stringFlag)(&c.authTokensFile)},
 		{"oidc-issuer", "", "", "OIDC issuer whose JWTs are accepted (exactly their iss; its keys via discovery unless --jwks-url); " +
@@ -197,6 +202,8 @@ func (c *config) validate() error {
 		return errors.New("--tls-cert and --tls-key go together")
 	case c.logFormat != "text" && c.logFormat != "json":
 		return fmt.Errorf("--log-format %q: want text or json", c.logFormat)
+	case c.hash != string(codec.BLAKE3) && c.hash != string(codec.SHA256):
+		return fmt.Errorf("--hash %q: want blake3 or sha256", c.hash)
 	case c.maxBlobBytes <= 0:
 		return fmt.Errorf("--max-blob-bytes %d: want a positive size", c.maxBlobBytes)
 	case c.maxCodecBody <= 0:

@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/seed-a62fcf0e/longhaul/codec"
 	"github.com/seed-a62fcf0e/longhaul/internal/storeopen"
 	"github.com/seed-a62fcf0e/longhaul/payloadsvc"
 )
@@ -164,6 +165,7 @@ func handlerOptions(cfg *config, log *slog.Logger) (payloadsvc.Options, error) {
 		MaxPayloadsPerRequest: int(cfg.maxPayloads),
 		BodyReadTimeout:       cfg.bodyReadTimeout,
 		WriteStallTimeout:     cfg.writeStall,
+		Codec:                 codec.Options{Hash: codec.Hash(cfg.hash)},
 	}
 	switch {
 	case cfg.previewBytes < 0:

@@ -68,6 +68,8 @@ func TestConfigErrors(t *testing.T) {
 		{nil, map[string]string{"LONGHAUL_MAX_PAYLOADS_PER_REQUEST": "0"}, "--max-payloads-per-request"},
 		{[]string{"--body-read-timeout", "0s"}, nil, "--body-read-timeout"},
 		{[]string{"--write-stall-timeout", "-1s"}, nil, "--write-stall-timeout"},
+		{[]string{"--hash", "md5"}, nil, "--hash"},
+		{nil, map[string]string{"LONGHAUL_HASH": "SHA256"}, "--hash"},
 	} {
 		_, err := parseConfig(tc.args, env(tc.env), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
