@@ -13,8 +13,7 @@ import (
 // hashBatch is how much of a body a blake3Check hands BLAKE3 at once, at least: a
 // request body arrives in reads of what the socket holds (a store copying through
 // io.Copy's buffer takes 32 KiB at a time), and a batch of 1 MiB makes one hand-off to
-// the hashing goroutine per MiB, and one large Write (an implementation that spreads a
-// Write over the cores by subtrees, as lukechampine.com/blake3 does, needs them large).
+// the hashing goroutine per MiB instead of one per read.
 const hashBatch = 1 << 20
 
 // maxBatchSlots bounds the blake3Checks that batch small reads at once: each holds two

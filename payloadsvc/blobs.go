@@ -127,13 +127,13 @@ type bodyCheck interface {
 }
 
 // newCheck returns the check of a PUT body against digest by the path's algorithm:
-// SHA-256 through the chain the request may carry, BLAKE3 in batches on all cores. It
+// SHA-256 through the chain the request may carry, BLAKE3 beside the reads. It
 // answers a bad request itself (false).
 func (h *blobAPI) newCheck(w http.ResponseWriter, r *http.Request, alg, digest string) (bodyCheck, sha256chain.Chain, bool) {
 	var chain sha256chain.Chain
 	if v := r.Header.Get(sha256chain.Header); v != "" {
 		if alg != driver.SHA256 {
-			writeError(w, r, http.StatusBadRequest, "a %s blob PUT takes no %s header: it is verified on all cores without one",
+			writeError(w, r, http.StatusBadRequest, "a %s blob PUT takes no %s header: its BLAKE3 check needs none",
 				alg, sha256chain.Header)
 			return nil, chain, false
 		}

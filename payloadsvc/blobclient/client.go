@@ -170,7 +170,7 @@ func (c *Client) Put(ctx context.Context, key string, src io.Reader, size int64)
 
 // chainHeader is the SHA-256 chain of a source that offers one (the codec's), so the
 // service verifies the body on all its cores; "" when there is none for this size, and
-// for a key by another hash (the service verifies BLAKE3 on all cores without one, and
+// for a key by another hash (the service verifies BLAKE3 without one, and
 // refuses a chain with it).
 func chainHeader(key string, src io.Reader, size int64) string {
 	ch, ok := src.(driver.SHA256Chainer)
